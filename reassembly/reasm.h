@@ -1,0 +1,83 @@
+/* reassembly: TCP stream reassembly over libnids.
+ *
+ * Fed one captured packet at a time (with its 1-based frame number), it delivers three
+ * events through callbacks: a session opened (three-way handshake seen), one TCP segment's
+ * new in-order bytes for one direction, and a session ended with a reason. The interface is
+ * address-family neutral so IPv6 can join later. */
+#ifndef SMTPSCOPE_REASM_H
+#define SMTPSCOPE_REASM_H
+
+#include <pcap/pcap.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/time.h>
+
+typedef struct reasm_endpoint {
+    uint8_t family; /* 4 or 6 */
+    uint8_t addr[16];
+    uint16_t port; /* host order */
+} reasm_endpoint;
+
+typedef enum {
+    REASM_END_FIN,        /* FIN seen (both sides, or one side before capture end) */
+    REASM_END_RST,        /* a RST was accepted by the stream */
+    REASM_END_TIMEOUT,    /* idle longer than the idle timeout, or evicted from a full table */
+    REASM_END_CAPTURE_END /* still open when the packets ran out */
+} reasm_end_reason;
+
+typedef enum { REASM_FROM_CLIENT = 0, REASM_FROM_SERVER = 1 } reasm_dir;
+
+typedef struct reasm_segment {
+    const uint8_t *data;
+    size_t len;
+    struct timeval ts;
+    uint64_t frame;
+    reasm_dir dir;
+} reasm_segment;
+
+typedef struct reasm_end {
+    reasm_end_reason reason;
+    struct timeval ts; /* time of the packet (or sweep) that ended it */
+    uint64_t frame;    /* 0 when no packet ended it (timeout sweep, capture end) */
+    int closed_by;     /* -1 unknown, else the reasm_dir of the side that sent the FIN/RST */
+} reasm_end;
+
+typedef struct reasm_callbacks {
+    /* Return a non-NULL handle to follow the session, NULL to ignore it. */
+    void *(*open)(void *ctx, const reasm_endpoint *client, const reasm_endpoint *server,
+                  struct timeval ts, uint64_t frame);
+    void (*data)(void *ctx, void *session, const reasm_segment *seg);
+    /* Called once per followed session; the handle is not used by reasm afterwards. */
+    void (*end)(void *ctx, void *session, const reasm_end *end);
+    void *ctx;
+} reasm_callbacks;
+
+typedef struct reasm_config {
+    int verify_checksums; /* 0: accept packets with wrong TCP checksums (offload) */
+    int max_streams;      /* concurrent streams before the oldest is evicted */
+    double idle_timeout;  /* seconds without a packet before a session ends as timeout */
+} reasm_config;
+
+typedef struct reasm_stats {
+    uint64_t packets;      /* handed to libnids */
+    uint64_t sessions;     /* opened and followed */
+    uint64_t evicted;      /* ended because the stream table was full */
+    uint64_t idle_expired; /* ended by the idle timeout */
+    uint64_t warn_ip;      /* libnids warnings about IP headers / fragments */
+    uint64_t warn_tcp;     /* libnids warnings about TCP (bad header, big queue, too many) */
+} reasm_stats;
+
+#define REASM_DEFAULT_MAX_STREAMS 262144
+#define REASM_DEFAULT_IDLE_TIMEOUT 900.0
+
+/* link_handle: the pcap handle whose link type the packets have. Returns 0, or -1 with a
+ * message in err. Only one reassembler per process (libnids is global). */
+int reasm_init(const reasm_config *cfg, const reasm_callbacks *cb, pcap_t *link_handle, char *err,
+               size_t errlen);
+void reasm_packet(uint64_t frame, const struct pcap_pkthdr *hdr, const uint8_t *bytes);
+/* End every session still open (in the order they opened) with REASM_END_CAPTURE_END,
+ * or REASM_END_FIN where a FIN was already seen; then release libnids. */
+void reasm_finish(void);
+const reasm_stats *reasm_get_stats(void);
+
+#endif

@@ -1,0 +1,8 @@
+#ifndef SMTPSCOPE_TEST_SUITES_H
+#define SMTPSCOPE_TEST_SUITES_H
+#include <CUnit/CUnit.h>
+void add_smtp_suite(void);
+void add_banner_suite(void);
+void add_json_suite(void);
+void add_reasm_suite(void);
+#endif

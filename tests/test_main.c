@@ -1,0 +1,20 @@
+/* One CUnit runner for every suite; each tests/test_*.c contributes one add_*_suite(). */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+
+#include "tests/suites.h"
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    add_smtp_suite();
+    add_banner_suite();
+    add_json_suite();
+    add_reasm_suite();
+    CU_basic_set_mode(CU_BRM_NORMAL);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures();
+    CU_cleanup_registry();
+    return failed ? 1 : 0;
+}
