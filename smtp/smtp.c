@@ -1,0 +1,1019 @@
+/* The SMTP session state machine. Client and server bytes arrive segment by segment, in
+ * capture order; commands are queued and paired with replies in order (RFC 2920
+ * pipelining), message bodies are scanned for their end without being kept. */
+#include "smtp/smtp.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "smtp/banner.h"
+#include "smtp/eod.h"
+
+typedef enum {
+    V_OTHER,
+    V_HELO,
+    V_EHLO,
+    V_MAIL,
+    V_RCPT,
+    V_DATA,
+    V_BDAT,
+    V_RSET,
+    V_QUIT,
+    V_AUTH,
+    V_STARTTLS,
+    V_EOD /* not a command: the end of a message, which the server answers like one */
+} verb;
+
+typedef struct pending {
+    uint8_t verb;
+    uint8_t last; /* BDAT ... LAST */
+    int txn;      /* index, SPILL, or NO_TXN */
+    unsigned rcpt;
+} pending;
+
+enum { NO_TXN = -1, SPILL = -2 };
+
+typedef enum {
+    CM_COMMAND,   /* command lines */
+    CM_AUTH_LINE, /* the next line answers a 334 challenge */
+    CM_HOLD,      /* DATA sent, reply not yet seen: bytes held until we know what they are */
+    CM_BODY,      /* DATA accepted: message body until the terminator */
+    CM_BDAT,      /* counted BDAT chunk */
+    CM_TLS_PROBE, /* STARTTLS accepted: TLS record or (decrypted capture) plain commands */
+    CM_STOP       /* encrypted or not SMTP: bytes are only counted */
+} client_mode;
+
+typedef enum { SM_REPLY, SM_TLS_PROBE, SM_STOP } server_mode;
+
+typedef struct linebuf {
+    char *buf; /* SMTP_LINE_MAX bytes once a line spans segments */
+    size_t len;
+    int overflow;
+} linebuf;
+
+typedef struct held_seg {
+    size_t len;
+    eod_seg seg;
+} held_seg;
+
+enum { HOLD_SEGS = 32, HEAD_LINES = 8, TAIL_LINES = SMTP_TRANSCRIPT - HEAD_LINES };
+
+typedef struct hold {
+    uint8_t *buf;
+    size_t len;
+    held_seg segs[HOLD_SEGS];
+    unsigned nsegs;
+} hold;
+
+struct smtp_session {
+    smtp_report rep;
+    smtp_txn *txns;
+    smtp_txn spill; /* transactions past SMTP_MAX_TXNS: tracked, not kept */
+    unsigned spill_split_unacked;
+    int cur;
+    pending q[SMTP_PIPELINE_MAX];
+    unsigned qhead, qlen;
+    client_mode cm;
+    server_mode sm;
+    linebuf cl, sl; /* command and reply lines */
+    linebuf hl;     /* header lines: they may span BDAT chunks, around command lines */
+    uint64_t seg_ids;
+    eod_seg now; /* segment being parsed */
+    /* message body */
+    eod_scan eod;
+    eod_seg data_line;
+    int data_line_crlf;
+    int in_headers;
+    int msgid_folded; /* Message-ID: header with its value on the next line */
+    uint64_t header_bytes;
+    uint64_t bdat_left;
+    int bdat_last;
+    hold hold;
+    /* multi-line reply being read */
+    int ml_active, ml_code;
+    unsigned ml_lines;
+    smtp_seg_ref ml_at;
+    char ml_first[SMTP_TRANSCRIPT_TEXT];
+    smtp_tline *lines; /* HEAD_LINES first, then a ring of TAIL_LINES */
+};
+
+static const char *const flag_names[SMTP_FLAG_COUNT] = {"split_eod_unacked", "missing_quit",
+                                                        "masked_banner"};
+
+const char *smtp_flag_name(unsigned index)
+{
+    return index < SMTP_FLAG_COUNT ? flag_names[index] : "?";
+}
+
+/* ---- small helpers ---- */
+
+static void copy_text(char *dst, size_t cap, const char *src, size_t len)
+{
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
+static char *dup_text(const char *src, size_t len)
+{
+    if (len >= SMTP_TEXT_MAX)
+        len = SMTP_TEXT_MAX - 1;
+    char *p = malloc(len + 1);
+    if (!p)
+        return NULL;
+    memcpy(p, src, len);
+    p[len] = '\0';
+    return p;
+}
+
+static int is_2xx(int code)
+{
+    return code >= 200 && code < 300;
+}
+
+static int prefix_nocase(const char *s, size_t len, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return len >= n && strncasecmp(s, prefix, n) == 0;
+}
+
+static int has_binary(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
+            return 1;
+    }
+    return 0;
+}
+
+/* ---- transcript ---- */
+
+static void note_line(smtp_session *s, int dir, smtp_seg_ref at, const char *text, size_t len)
+{
+    if (!s->lines) {
+        s->lines = calloc(SMTP_TRANSCRIPT, sizeof *s->lines);
+        if (!s->lines)
+            return;
+        s->rep.head = s->lines;
+        s->rep.tail = s->lines + HEAD_LINES;
+    }
+    smtp_tline *t;
+    if (s->rep.nhead < HEAD_LINES) {
+        t = &s->lines[s->rep.nhead++];
+    } else {
+        unsigned slot;
+        if (s->rep.ntail < TAIL_LINES) {
+            slot = (s->rep.tail_start + s->rep.ntail++) % TAIL_LINES;
+        } else {
+            slot = s->rep.tail_start;
+            s->rep.tail_start = (slot + 1) % TAIL_LINES;
+            s->rep.dropped_lines++;
+        }
+        t = &s->lines[HEAD_LINES + slot];
+    }
+    t->ts = at.ts;
+    t->frame = at.frame;
+    t->dir = (uint8_t)dir;
+    copy_text(t->text, sizeof t->text, text, len);
+}
+
+static void note_event(smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void note_event(smtp_session *s, const char *fmt, ...)
+{
+    char buf[SMTP_TRANSCRIPT_TEXT];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    note_line(s, 2, s->now.ref, buf, strlen(buf));
+}
+
+const smtp_tline *smtp_tail_line(const smtp_report *r, unsigned i)
+{
+    return &r->tail[(r->tail_start + i) % TAIL_LINES];
+}
+
+/* ---- line assembly: zero-copy when a line lies in one segment ---- */
+
+/* Takes the next line from *p. Returns 1 with the line (without its line end) when one is
+ * complete, 0 when the bytes ran out (kept in lb for the next segment). */
+static int take_line(linebuf *lb, const uint8_t **p, size_t *len, const char **line,
+                     size_t *linelen, int *overflow)
+{
+    const uint8_t *nl = memchr(*p, '\n', *len);
+    size_t chunk = nl ? (size_t)(nl - *p) + 1 : *len;
+    if (nl && lb->len == 0 && !lb->overflow) {
+        *line = (const char *)*p;
+        *linelen = chunk - 1;
+        *overflow = 0;
+    } else {
+        if (!lb->buf && !(lb->buf = malloc(SMTP_LINE_MAX)))
+            return *p += chunk, *len -= chunk, 0;
+        size_t room = SMTP_LINE_MAX - lb->len;
+        size_t keep = chunk < room ? chunk : room;
+        memcpy(lb->buf + lb->len, *p, keep);
+        lb->len += keep;
+        lb->overflow |= keep < chunk;
+        if (!nl) {
+            *p += chunk;
+            *len -= chunk;
+            return 0;
+        }
+        *line = lb->buf;
+        *linelen = lb->len - (lb->buf[lb->len - 1] == '\n');
+        *overflow = lb->overflow;
+        lb->len = 0;
+        lb->overflow = 0;
+    }
+    *p += chunk;
+    *len -= chunk;
+    if (*linelen && (*line)[*linelen - 1] == '\r')
+        (*linelen)--;
+    return 1;
+}
+
+static void linebuf_reset(linebuf *lb)
+{
+    lb->len = 0;
+    lb->overflow = 0;
+}
+
+/* ---- transactions ---- */
+
+static smtp_txn *txn_at(smtp_session *s, int idx)
+{
+    if (idx == SPILL)
+        return &s->spill;
+    if (idx < 0 || (unsigned)idx >= s->rep.ntxn)
+        return NULL;
+    return &s->txns[idx];
+}
+
+static void txn_clear(smtp_txn *t)
+{
+    free(t->mail_from);
+    for (unsigned i = 0; i < t->nrcpt; i++)
+        free(t->rcpt[i]);
+    free(t->message_id);
+    memset(t, 0, sizeof *t);
+}
+
+static int eod_unacked_split(const smtp_txn *t)
+{
+    return t->eod.seen && !t->eod.bdat && t->eod.nparts > 1 &&
+           !(t->eod.replied && is_2xx(t->eod.reply));
+}
+
+static int txn_new(smtp_session *s)
+{
+    if (s->rep.ntxn >= SMTP_MAX_TXNS) {
+        s->spill_split_unacked += eod_unacked_split(&s->spill);
+        txn_clear(&s->spill);
+        s->rep.count.txn_overflow++;
+        return SPILL;
+    }
+    smtp_txn *grown = realloc(s->txns, (s->rep.ntxn + 1) * sizeof *grown);
+    if (!grown)
+        return NO_TXN;
+    s->txns = grown;
+    s->rep.txns = grown;
+    memset(&grown[s->rep.ntxn], 0, sizeof grown[0]);
+    return (int)s->rep.ntxn++;
+}
+
+static smtp_txn *current_txn(smtp_session *s, int create)
+{
+    if (s->cur == NO_TXN && create)
+        s->cur = txn_new(s);
+    return txn_at(s, s->cur);
+}
+
+/* ---- the pending-command queue ---- */
+
+static void enqueue(smtp_session *s, verb v, int txn, unsigned rcpt, int last)
+{
+    if (s->qlen == SMTP_PIPELINE_MAX) {
+        s->rep.count.pipeline_overflow++;
+        return;
+    }
+    pending *p = &s->q[(s->qhead + s->qlen++) % SMTP_PIPELINE_MAX];
+    p->verb = (uint8_t)v;
+    p->txn = txn;
+    p->rcpt = rcpt;
+    p->last = (uint8_t)last;
+}
+
+static pending *queue_head(smtp_session *s)
+{
+    return s->qlen ? &s->q[s->qhead] : NULL;
+}
+
+static void dequeue(smtp_session *s)
+{
+    s->qhead = (s->qhead + 1) % SMTP_PIPELINE_MAX;
+    s->qlen--;
+}
+
+/* ---- client side ---- */
+
+static void feed_client(smtp_session *s, const uint8_t *d, size_t len);
+
+static verb parse_verb(const char *line, size_t len)
+{
+    static const struct {
+        const char *name;
+        verb v;
+    } verbs[] = {{"HELO", V_HELO}, {"EHLO", V_EHLO},        {"MAIL", V_MAIL}, {"RCPT", V_RCPT},
+                 {"DATA", V_DATA}, {"BDAT", V_BDAT},        {"RSET", V_RSET}, {"QUIT", V_QUIT},
+                 {"AUTH", V_AUTH}, {"STARTTLS", V_STARTTLS}};
+    size_t n = 0;
+    while (n < len && line[n] != ' ')
+        n++;
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (n == strlen(verbs[i].name) && strncasecmp(line, verbs[i].name, n) == 0)
+            return verbs[i].v;
+    return V_OTHER;
+}
+
+/* The address argument of MAIL FROM:/RCPT TO:, as sent (with its angle brackets). */
+static char *path_arg(const char *line, size_t len, const char *keyword)
+{
+    size_t i = 5; /* past "MAIL " / "RCPT " */
+    if (i <= len && prefix_nocase(line + i, len - i, keyword))
+        i += strlen(keyword);
+    else
+        i = i < len ? i : len;
+    while (i < len && line[i] == ' ')
+        i++;
+    size_t end = i;
+    if (end < len && line[end] == '<') {
+        while (end < len && line[end] != '>')
+            end++;
+        end += end < len;
+    } else {
+        while (end < len && line[end] != ' ')
+            end++;
+    }
+    return dup_text(line + i, end - i);
+}
+
+static int parse_bdat(const char *line, size_t len, uint64_t *size, int *last)
+{
+    size_t i = 4;
+    while (i < len && line[i] == ' ')
+        i++;
+    if (i >= len || !isdigit((unsigned char)line[i]))
+        return 0;
+    uint64_t n = 0;
+    for (; i < len && isdigit((unsigned char)line[i]); i++) {
+        if (n > (UINT64_MAX - 9) / 10)
+            return 0;
+        n = n * 10 + (uint64_t)(line[i] - '0');
+    }
+    while (i < len && line[i] == ' ')
+        i++;
+    *last = prefix_nocase(line + i, len - i, "LAST");
+    if (i < len && !*last)
+        return 0;
+    *size = n;
+    return 1;
+}
+
+static void on_mail(smtp_session *s, const char *line, size_t len)
+{
+    s->cur = txn_new(s);
+    smtp_txn *t = txn_at(s, s->cur);
+    if (t)
+        t->mail_from = path_arg(line, len, "FROM:");
+    enqueue(s, V_MAIL, s->cur, 0, 0);
+}
+
+static void on_rcpt(smtp_session *s, const char *line, size_t len)
+{
+    smtp_txn *t = current_txn(s, 0);
+    unsigned idx = SMTP_MAX_RCPTS;
+    if (t) {
+        t->rcpt_total++;
+        if (t->nrcpt < SMTP_MAX_RCPTS) {
+            idx = t->nrcpt++;
+            t->rcpt[idx] = path_arg(line, len, "TO:");
+        }
+    }
+    enqueue(s, V_RCPT, s->cur, idx, 0);
+}
+
+static void on_data(smtp_session *s, int crlf)
+{
+    smtp_txn *t = current_txn(s, 1);
+    if (t)
+        t->data_at = s->now.ref;
+    s->data_line = s->now;
+    s->data_line_crlf = crlf;
+    enqueue(s, V_DATA, s->cur, 0, 0);
+    s->cm = CM_HOLD;
+}
+
+static void start_headers(smtp_session *s)
+{
+    s->in_headers = 1;
+    s->header_bytes = 0;
+    s->msgid_folded = 0;
+    linebuf_reset(&s->hl);
+}
+
+static void on_bdat(smtp_session *s, const char *line, size_t len)
+{
+    uint64_t size;
+    int last;
+    if (!parse_bdat(line, len, &size, &last)) {
+        s->rep.count.bad_lines++;
+        enqueue(s, V_OTHER, NO_TXN, 0, 0);
+        return;
+    }
+    smtp_txn *t = current_txn(s, 1);
+    if (t && t->bdat_chunks++ == 0)
+        start_headers(s);
+    enqueue(s, V_BDAT, s->cur, 0, last);
+    s->bdat_left = size;
+    s->bdat_last = last;
+    s->cm = CM_BDAT;
+}
+
+static void on_helo(smtp_session *s, const char *line, size_t len)
+{
+    if (s->rep.helo[0] == '\0' && len > 5)
+        copy_text(s->rep.helo, sizeof s->rep.helo, line + 5, len - 5);
+}
+
+static void on_command(smtp_session *s, const char *line, size_t len, int crlf)
+{
+    s->rep.count.commands++;
+    note_line(s, SMTP_CLIENT, s->now.ref, line, len);
+    if (len == 0 || !isalpha((unsigned char)line[0]) || has_binary(line, len))
+        s->rep.count.bad_lines++;
+    verb v = parse_verb(line, len);
+    switch (v) {
+    case V_MAIL:
+        on_mail(s, line, len);
+        return;
+    case V_RCPT:
+        on_rcpt(s, line, len);
+        return;
+    case V_DATA:
+        on_data(s, crlf);
+        return;
+    case V_BDAT:
+        on_bdat(s, line, len);
+        return;
+    case V_HELO:
+    case V_EHLO:
+        on_helo(s, line, len);
+        break;
+    case V_RSET:
+        s->cur = NO_TXN;
+        break;
+    case V_QUIT:
+        s->rep.quit = 1;
+        break;
+    default:
+        break;
+    }
+    enqueue(s, v, s->cur, 0, 0);
+}
+
+static void on_header_line(smtp_session *s, const char *line, size_t len)
+{
+    smtp_txn *t = txn_at(s, s->cur);
+    if (len == 0) {
+        s->in_headers = 0; /* the blank line ends the header section */
+        return;
+    }
+    int folded = line[0] == ' ' || line[0] == '\t';
+    const char *value = NULL;
+    if (s->msgid_folded && folded)
+        value = line;
+    else if (prefix_nocase(line, len, "Message-ID:"))
+        value = line + 11;
+    s->msgid_folded = 0;
+    if (!value || !t || t->message_id)
+        return;
+    size_t vlen = len - (size_t)(value - line);
+    while (vlen && (*value == ' ' || *value == '\t'))
+        value++, vlen--;
+    while (vlen && (value[vlen - 1] == ' ' || value[vlen - 1] == '\t'))
+        vlen--;
+    if (vlen == 0)
+        s->msgid_folded = 1;
+    else
+        t->message_id = dup_text(value, vlen);
+}
+
+static void scan_headers(smtp_session *s, const uint8_t *d, size_t len)
+{
+    s->header_bytes += len;
+    const char *line;
+    size_t linelen;
+    int overflow;
+    while (s->in_headers && len && take_line(&s->hl, &d, &len, &line, &linelen, &overflow))
+        on_header_line(s, line, linelen);
+    if (s->header_bytes > SMTP_HEADER_SCAN)
+        s->in_headers = 0;
+}
+
+static void start_body(smtp_session *s)
+{
+    eod_scan_start(&s->eod, s->data_line, s->data_line_crlf);
+    start_headers(s);
+    s->cm = CM_BODY;
+}
+
+static void format_cut(char *out, size_t cap, const smtp_eod *e)
+{
+    static const char *const seq5[] = {"CR", "LF", ".", "CR", "LF"};
+    size_t n = 0;
+    out[0] = '\0';
+    for (int i = 0; i < 5 && n < cap; i++) {
+        if (i > 0 && (e->cuts & (1u << i)))
+            n += (size_t)snprintf(out + n, cap - n, "|");
+        if (n < cap)
+            n += (size_t)snprintf(out + n, cap - n, "%s", seq5[i]);
+    }
+}
+
+static void on_end_of_data(smtp_session *s, smtp_txn *t)
+{
+    enqueue(s, V_EOD, s->cur, 0, 0);
+    s->cm = CM_COMMAND;
+    s->in_headers = 0;
+    if (!t)
+        return;
+    if (t->eod.nparts <= 1) {
+        note_event(s, "end of data (%llu bytes), terminator in one segment",
+                   (unsigned long long)t->bytes);
+        return;
+    }
+    char cut[32];
+    format_cut(cut, sizeof cut, &t->eod);
+    note_event(s, "end of data (%llu bytes), terminator split %s over frames %llu and %llu",
+               (unsigned long long)t->bytes, t->eod.bare_lf ? "(bare LF)" : cut,
+               (unsigned long long)t->eod.part[0].frame,
+               (unsigned long long)t->eod.part[t->eod.nparts - 1].frame);
+}
+
+static size_t feed_body(smtp_session *s, const uint8_t *d, size_t len)
+{
+    smtp_txn *t = txn_at(s, s->cur);
+    smtp_eod scratch = {0};
+    smtp_eod *eod = t ? &t->eod : &scratch;
+    uint64_t bytes = 0;
+    int found;
+    size_t used = eod_scan_feed(&s->eod, d, len, s->now, eod, &bytes, &found);
+    if (s->in_headers)
+        scan_headers(s, d, used);
+    if (!found) {
+        if (t)
+            t->bytes = s->eod.offset;
+        return used;
+    }
+    if (t)
+        t->bytes = bytes;
+    on_end_of_data(s, t);
+    return used;
+}
+
+static size_t feed_bdat(smtp_session *s, const uint8_t *d, size_t len)
+{
+    size_t n = s->bdat_left < len ? (size_t)s->bdat_left : len;
+    smtp_txn *t = txn_at(s, s->cur);
+    if (s->in_headers)
+        scan_headers(s, d, n);
+    if (t)
+        t->bytes += n;
+    s->bdat_left -= n;
+    if (s->bdat_left == 0) {
+        s->cm = CM_COMMAND;
+        s->in_headers = s->bdat_last ? 0 : s->in_headers;
+        if (s->bdat_last && t) {
+            t->eod.seen = 1;
+            t->eod.bdat = 1;
+            t->eod.nparts = 1;
+            t->eod.part[0] = s->now.ref;
+            note_event(s, "end of data by BDAT LAST (%llu bytes)", (unsigned long long)t->bytes);
+        }
+    }
+    return n;
+}
+
+static void hold_replay(smtp_session *s)
+{
+    hold h = s->hold;
+    memset(&s->hold, 0, sizeof s->hold);
+    eod_seg saved = s->now;
+    size_t off = 0;
+    for (unsigned i = 0; i < h.nsegs; i++) {
+        s->now = h.segs[i].seg;
+        feed_client(s, h.buf + off, h.segs[i].len);
+        off += h.segs[i].len;
+    }
+    s->now = saved;
+    free(h.buf);
+}
+
+/* DATA is unanswered: what follows is body if the server says 354, commands otherwise.
+ * Held up to a bound; a client that sends more without waiting is sending a body. */
+static size_t feed_hold(smtp_session *s, const uint8_t *d, size_t len)
+{
+    hold *h = &s->hold;
+    if (!h->buf && !(h->buf = malloc(SMTP_HOLD_MAX)))
+        return len;
+    if (h->len + len > SMTP_HOLD_MAX || h->nsegs == HOLD_SEGS) {
+        note_event(s, "client sent message data before DATA was answered");
+        start_body(s);
+        hold_replay(s);
+        return 0; /* the caller goes on with these bytes in the new mode */
+    }
+    memcpy(h->buf + h->len, d, len);
+    h->len += len;
+    h->segs[h->nsegs].len = len;
+    h->segs[h->nsegs++].seg = s->now;
+    return len;
+}
+
+static size_t feed_tls_probe(smtp_session *s, const uint8_t *d)
+{
+    if (d[0] == 0x16) { /* TLS handshake record */
+        s->rep.tls = 1;
+        s->cm = CM_STOP;
+        s->sm = SM_STOP;
+        s->qlen = 0;
+        note_event(s, "TLS handshake: the rest of the session is encrypted");
+        return 0;
+    }
+    note_event(s, "plain SMTP continues after STARTTLS (decrypted capture)");
+    s->cm = CM_COMMAND;
+    s->sm = SM_REPLY;
+    return 0;
+}
+
+static size_t feed_lines(smtp_session *s, const uint8_t *d, size_t len)
+{
+    const char *line;
+    size_t linelen;
+    int overflow;
+    const uint8_t *p = d;
+    size_t left = len;
+    client_mode mode = s->cm;
+    while (s->cm == mode && left && take_line(&s->cl, &p, &left, &line, &linelen, &overflow)) {
+        s->rep.count.long_lines += overflow;
+        int crlf = p[-1] == '\n' && p - d >= 2 ? p[-2] == '\r' : 1;
+        if (s->cm == CM_AUTH_LINE) {
+            note_line(s, SMTP_CLIENT, s->now.ref, "[authentication data]", 21);
+            s->cm = CM_COMMAND;
+            break;
+        }
+        on_command(s, line, linelen, crlf);
+    }
+    return len - left;
+}
+
+static void feed_client(smtp_session *s, const uint8_t *d, size_t len)
+{
+    while (len) {
+        size_t used;
+        switch (s->cm) {
+        case CM_COMMAND:
+        case CM_AUTH_LINE:
+            used = feed_lines(s, d, len);
+            break;
+        case CM_HOLD:
+            used = feed_hold(s, d, len);
+            break;
+        case CM_BODY:
+            used = feed_body(s, d, len);
+            break;
+        case CM_BDAT:
+            used = feed_bdat(s, d, len);
+            break;
+        case CM_TLS_PROBE:
+            used = feed_tls_probe(s, d);
+            break;
+        default:
+            return;
+        }
+        d += used;
+        len -= used;
+    }
+}
+
+/* ---- server side ---- */
+
+static int reply_code(const char *line, size_t len, int *more)
+{
+    if (len < 3 || !isdigit((unsigned char)line[0]) || !isdigit((unsigned char)line[1]) ||
+        !isdigit((unsigned char)line[2]))
+        return -1;
+    if (len > 3 && line[3] != ' ' && line[3] != '-')
+        return -1;
+    *more = len > 3 && line[3] == '-';
+    return (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+}
+
+static void finish_greeting(smtp_session *s, int code)
+{
+    smtp_banner *b = &s->rep.banner;
+    b->done = 1;
+    b->code = code;
+}
+
+static void greeting_line(smtp_session *s, const char *line, size_t len, int code, int more)
+{
+    smtp_banner *b = &s->rep.banner;
+    if (!b->seen) {
+        b->seen = 1;
+        b->at = s->now.ref;
+        copy_text(b->text, sizeof b->text, line, len);
+    }
+    b->lines++;
+    note_line(s, SMTP_SERVER, s->now.ref, line, len);
+    if (banner_classify(line, len) != BANNER_NORMAL) {
+        b->masked = 1;
+        b->masked_lines++;
+    } else if (code < 0) {
+        s->rep.count.bad_lines++;
+    }
+    if (code >= 0 && !more)
+        finish_greeting(s, code);
+}
+
+static void reply_to_data(smtp_session *s, smtp_txn *t, int code)
+{
+    if (t)
+        t->data_reply = code;
+    if (s->cm != CM_HOLD)
+        return;
+    if (code == 354) {
+        start_body(s);
+    } else {
+        s->cm = CM_COMMAND;
+        linebuf_reset(&s->cl);
+    }
+    hold_replay(s);
+}
+
+static void reply_to_eod(smtp_session *s, smtp_txn *t, int code, const char *text, size_t len)
+{
+    if (!t)
+        return;
+    t->eod.replied = 1;
+    t->eod.reply = code;
+    t->eod.reply_at = s->now.ref;
+    copy_text(t->eod.reply_text, sizeof t->eod.reply_text, text, len);
+    if (t->eod.seen && t->eod.part[0].ts)
+        note_event(s, "reply to end of data after %.3f s",
+                   (double)(s->now.ref.ts - t->eod.part[t->eod.nparts - 1].ts) / 1e6);
+}
+
+static void reply_to_starttls(smtp_session *s, int code)
+{
+    if (code != 220)
+        return;
+    s->rep.starttls = 1;
+    s->cm = CM_TLS_PROBE;
+    s->sm = SM_TLS_PROBE;
+    linebuf_reset(&s->cl);
+    linebuf_reset(&s->sl);
+}
+
+static void dispatch_reply(smtp_session *s, int code, const char *text, size_t len)
+{
+    pending *p = queue_head(s);
+    if (!p) {
+        s->rep.count.unpaired_replies++;
+        return;
+    }
+    if (code == 334 && p->verb == V_AUTH) {
+        s->cm = s->cm == CM_COMMAND ? CM_AUTH_LINE : s->cm; /* AUTH waits for its last reply */
+        return;
+    }
+    pending cmd = *p;
+    dequeue(s);
+    smtp_txn *t = txn_at(s, cmd.txn);
+    switch (cmd.verb) {
+    case V_EHLO:
+        s->rep.ehlo_reply = code;
+        break;
+    case V_MAIL:
+        if (t)
+            t->mail_reply = code;
+        break;
+    case V_RCPT:
+        if (t && cmd.rcpt < t->nrcpt)
+            t->rcpt_reply[cmd.rcpt] = code;
+        break;
+    case V_DATA:
+        reply_to_data(s, t, code);
+        break;
+    case V_EOD:
+        reply_to_eod(s, t, code, text, len);
+        if (s->cur == cmd.txn)
+            s->cur = NO_TXN;
+        break;
+    case V_BDAT:
+        if (cmd.last) {
+            reply_to_eod(s, t, code, text, len);
+            if (s->cur == cmd.txn)
+                s->cur = NO_TXN;
+        }
+        break;
+    case V_QUIT:
+        s->rep.quit_reply = code;
+        break;
+    case V_STARTTLS:
+        reply_to_starttls(s, code);
+        break;
+    default:
+        break;
+    }
+}
+
+static void complete_reply(smtp_session *s, int code, const char *first, size_t len, unsigned lines)
+{
+    s->rep.count.replies++;
+    char shown[SMTP_TRANSCRIPT_TEXT];
+    int n = snprintf(shown, sizeof shown, "%.*s", (int)(len < 80 ? len : 80), first);
+    if (lines > 1 && n >= 0 && (size_t)n < sizeof shown)
+        snprintf(shown + n, sizeof shown - (size_t)n, " (+%u lines)", lines - 1);
+    note_line(s, SMTP_SERVER, s->now.ref, shown, strlen(shown));
+    dispatch_reply(s, code, first, len);
+}
+
+static void give_up_not_smtp(smtp_session *s)
+{
+    s->rep.non_smtp = 1;
+    s->cm = CM_STOP;
+    s->sm = SM_STOP;
+    note_event(s, "server bytes are not SMTP: parsing stopped");
+}
+
+static void invalid_reply_line(smtp_session *s, const char *line, size_t len)
+{
+    s->rep.count.bad_lines++;
+    if (has_binary(line, len)) {
+        if (s->rep.count.replies == 0)
+            give_up_not_smtp(s);
+        return;
+    }
+    /* Some servers answer without a code (seen from a large provider's MTA); pair the text
+     * with the waiting command so that later replies stay in step. */
+    if (!s->ml_active && queue_head(s))
+        complete_reply(s, 0, line, len, 1);
+}
+
+static void on_reply_line(smtp_session *s, const char *line, size_t len)
+{
+    int more = 0;
+    int code = reply_code(line, len, &more);
+    if (!s->rep.banner.done) {
+        greeting_line(s, line, len, code, more);
+        if (s->rep.banner.done)
+            s->rep.count.replies++;
+        else if (code < 0 && s->rep.banner.masked_lines == 0 && has_binary(line, len))
+            give_up_not_smtp(s);
+        return;
+    }
+    if (code < 0) {
+        invalid_reply_line(s, line, len);
+        return;
+    }
+    if (!s->ml_active) {
+        s->ml_code = code;
+        s->ml_lines = 0;
+        s->ml_at = s->now.ref;
+        copy_text(s->ml_first, sizeof s->ml_first, line, len);
+    }
+    s->ml_lines++;
+    s->ml_active = more;
+    if (!more)
+        complete_reply(s, s->ml_code, s->ml_first, strlen(s->ml_first), s->ml_lines);
+}
+
+static void feed_server(smtp_session *s, const uint8_t *d, size_t len)
+{
+    if (s->sm == SM_TLS_PROBE) {
+        if (d[0] == 0x16) {
+            feed_tls_probe(s, d);
+            return;
+        }
+        s->sm = SM_REPLY;
+    }
+    const char *line;
+    size_t linelen;
+    int overflow;
+    while (s->sm == SM_REPLY && len && take_line(&s->sl, &d, &len, &line, &linelen, &overflow)) {
+        s->rep.count.long_lines += overflow;
+        on_reply_line(s, line, linelen);
+    }
+}
+
+/* ---- session ---- */
+
+smtp_session *smtp_session_new(int64_t ts, uint64_t frame)
+{
+    smtp_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->cur = NO_TXN;
+    s->rep.start = ts;
+    s->rep.end = ts;
+    s->rep.closed_by = -1;
+    s->now.ref.ts = ts;
+    s->now.ref.frame = frame;
+    return s;
+}
+
+void smtp_feed(smtp_session *s, smtp_dir dir, const uint8_t *data, size_t len, int64_t ts,
+               uint64_t frame)
+{
+    if (!len)
+        return;
+    s->now.ref.ts = ts;
+    s->now.ref.frame = frame;
+    s->now.id = ++s->seg_ids;
+    if (dir == SMTP_CLIENT) {
+        s->rep.count.client_bytes += len;
+        feed_client(s, data, len);
+    } else {
+        s->rep.count.server_bytes += len;
+        if (s->sm != SM_STOP)
+            feed_server(s, data, len);
+    }
+}
+
+static const char *end_name(smtp_end_reason why)
+{
+    static const char *const names[] = {"FIN", "RST", "idle timeout", "capture end"};
+    return names[why];
+}
+
+static unsigned diagnose(smtp_session *s)
+{
+    smtp_report *r = &s->rep;
+    unsigned flags = 0;
+    int split_unacked = s->spill_split_unacked || eod_unacked_split(&s->spill);
+    for (unsigned i = 0; i < r->ntxn; i++)
+        split_unacked |= eod_unacked_split(&s->txns[i]);
+    if (split_unacked)
+        flags |= SMTP_FLAG_SPLIT_EOD_UNACKED;
+    if (r->end_reason != SMTP_END_CAPTURE_END && !r->quit && !r->tls && !r->non_smtp)
+        flags |= SMTP_FLAG_MISSING_QUIT;
+    r->banner.unterminated = r->banner.masked && !r->banner.done;
+    if (r->banner.masked)
+        flags |= SMTP_FLAG_MASKED_BANNER;
+    return flags;
+}
+
+void smtp_end(smtp_session *s, smtp_end_reason why, int closed_by, int64_t ts, uint64_t frame)
+{
+    s->now.ref.ts = ts;
+    s->now.ref.frame = frame;
+    s->rep.end = ts;
+    s->rep.end_frame = frame;
+    s->rep.end_reason = why;
+    s->rep.closed_by = closed_by;
+    if (closed_by >= 0)
+        note_event(s, "connection ended by %s from the %s", end_name(why),
+                   closed_by == SMTP_CLIENT ? "client" : "server");
+    else
+        note_event(s, "connection ended: %s", end_name(why));
+    s->rep.flags = diagnose(s);
+}
+
+const smtp_report *smtp_get_report(const smtp_session *s)
+{
+    return &s->rep;
+}
+
+void smtp_session_free(smtp_session *s)
+{
+    if (!s)
+        return;
+    for (unsigned i = 0; i < s->rep.ntxn; i++)
+        txn_clear(&s->txns[i]);
+    txn_clear(&s->spill);
+    free(s->txns);
+    free(s->cl.buf);
+    free(s->sl.buf);
+    free(s->hl.buf);
+    free(s->hold.buf);
+    free(s->lines);
+    free(s);
+}
