@@ -51,6 +51,7 @@ static void record_parts(const view *v, size_t start, size_t end, eod_seg cur, s
 {
     eod->nparts = 0;
     eod->cuts = 0;
+    eod->term_len = 0;
     uint64_t prev_id = 0;
     for (size_t i = start; i < end; i++) {
         eod_seg s = seg_at(v, i, cur);
@@ -63,6 +64,7 @@ static void record_parts(const view *v, size_t start, size_t end, eod_seg cur, s
             prev_id = s.id;
         }
         eod->part_len[eod->nparts - 1]++;
+        eod->term[eod->term_len++] = (char)view_at(v, i);
     }
 }
 

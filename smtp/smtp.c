@@ -536,17 +536,20 @@ static void start_body(smtp_session *s)
     s->cm = CM_BODY;
 }
 
-static void format_cut(char *out, size_t cap, const smtp_eod *e)
+void smtp_format_cut(const smtp_eod *e, char *out, size_t cap)
 {
-    static const char *const seq5[] = {"CR", "LF", ".", "CR", "LF"};
     size_t n = 0;
     out[0] = '\0';
-    for (int i = 0; i < 5 && n < cap; i++) {
+    for (unsigned i = 0; i < e->term_len && n + 4 < cap; i++) {
         if (i > 0 && (e->cuts & (1u << i)))
-            n += (size_t)snprintf(out + n, cap - n, "|");
-        if (n < cap)
-            n += (size_t)snprintf(out + n, cap - n, "%s", seq5[i]);
+            out[n++] = '|';
+        char c = e->term[i];
+        const char *name = c == '\r' ? "CR" : c == '\n' ? "LF" : ".";
+        size_t len = strlen(name);
+        memcpy(out + n, name, len);
+        n += len;
     }
+    out[n] = '\0';
 }
 
 static void on_end_of_data(smtp_session *s, smtp_txn *t)
@@ -562,10 +565,9 @@ static void on_end_of_data(smtp_session *s, smtp_txn *t)
         return;
     }
     char cut[32];
-    format_cut(cut, sizeof cut, &t->eod);
+    smtp_format_cut(&t->eod, cut, sizeof cut);
     note_event(s, "end of data (%llu bytes), terminator split %s over frames %llu and %llu",
-               (unsigned long long)t->bytes, t->eod.bare_lf ? "(bare LF)" : cut,
-               (unsigned long long)t->eod.part[0].frame,
+               (unsigned long long)t->bytes, cut, (unsigned long long)t->eod.part[0].frame,
                (unsigned long long)t->eod.part[t->eod.nparts - 1].frame);
 }
 

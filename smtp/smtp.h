@@ -47,6 +47,8 @@ typedef struct smtp_eod {
     smtp_seg_ref part[5]; /* those segments, in order */
     uint8_t part_len[5];  /* terminator bytes in each */
     uint8_t cuts;         /* bit n set: cut after terminator byte n (1..4) */
+    uint8_t term_len;     /* 5 for CR LF . CR LF; 3 or 4 with bare LF line ends */
+    char term[5];         /* the terminator bytes */
     int replied;          /* a reply paired with end-of-data */
     int reply;            /* its code, 0 when the reply line had no valid code */
     smtp_seg_ref reply_at;
@@ -130,6 +132,8 @@ void smtp_feed(smtp_session *s, smtp_dir dir, const uint8_t *data, size_t len, i
 /* The connection ended: settle pending state and raise the diagnostics. */
 void smtp_end(smtp_session *s, smtp_end_reason why, int closed_by, int64_t ts, uint64_t frame);
 const smtp_report *smtp_get_report(const smtp_session *s);
+/* The terminator as text with '|' at each segment boundary, e.g. "CRLF|.CRLF". */
+void smtp_format_cut(const smtp_eod *eod, char *out, size_t cap);
 /* i-th most recent-window transcript line, oldest first (i < report->ntail). */
 const smtp_tline *smtp_tail_line(const smtp_report *r, unsigned i);
 void smtp_session_free(smtp_session *s);

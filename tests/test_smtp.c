@@ -107,7 +107,9 @@ static void check_cut(int k, const char *cut_mask_name)
     CU_ASSERT_EQUAL(t->bytes, strlen("Subject: x\r\n\r\nbody\r\n"));
     CU_ASSERT(r->flags & SMTP_FLAG_SPLIT_EOD_UNACKED);
     CU_ASSERT(r->flags & SMTP_FLAG_MISSING_QUIT);
-    (void)cut_mask_name;
+    char cut[32];
+    smtp_format_cut(&t->eod, cut, sizeof cut);
+    CU_ASSERT_STRING_EQUAL(cut, cut_mask_name);
     smtp_session_free(s);
 }
 
@@ -505,6 +507,9 @@ static void test_message_id_folded_and_bare_lf(void)
     CU_ASSERT_STRING_EQUAL(t->message_id, "<folded@x>");
     CU_ASSERT(t->eod.seen);
     CU_ASSERT(t->eod.bare_lf);
+    char cut[32];
+    smtp_format_cut(&t->eod, cut, sizeof cut);
+    CU_ASSERT_STRING_EQUAL(cut, "LF.LF");
     CU_ASSERT_EQUAL(t->eod.reply, 250);
     smtp_session_free(s);
 }

@@ -1,0 +1,222 @@
+#include "report/json.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void json_init(json *j)
+{
+    memset(j, 0, sizeof *j);
+}
+
+void json_free(json *j)
+{
+    free(j->buf);
+    json_init(j);
+}
+
+void json_reset(json *j)
+{
+    j->len = 0;
+    j->need_comma = 0;
+    j->failed = 0;
+}
+
+static int reserve(json *j, size_t more)
+{
+    if (j->len + more <= j->cap)
+        return 1;
+    size_t cap = j->cap ? j->cap : 1024;
+    while (cap < j->len + more)
+        cap *= 2;
+    char *p = realloc(j->buf, cap);
+    if (!p) {
+        j->failed = 1;
+        return 0;
+    }
+    j->buf = p;
+    j->cap = cap;
+    return 1;
+}
+
+static void put(json *j, const char *s, size_t n)
+{
+    if (!reserve(j, n))
+        return;
+    memcpy(j->buf + j->len, s, n);
+    j->len += n;
+}
+
+static void putc_(json *j, char c)
+{
+    put(j, &c, 1);
+}
+
+static void separate(json *j)
+{
+    if (j->need_comma)
+        putc_(j, ',');
+    j->need_comma = 1;
+}
+
+void json_begin_object(json *j)
+{
+    separate(j);
+    putc_(j, '{');
+    j->need_comma = 0;
+}
+
+void json_end_object(json *j)
+{
+    putc_(j, '}');
+    j->need_comma = 1;
+}
+
+void json_begin_array(json *j)
+{
+    separate(j);
+    putc_(j, '[');
+    j->need_comma = 0;
+}
+
+void json_end_array(json *j)
+{
+    putc_(j, ']');
+    j->need_comma = 1;
+}
+
+void json_key(json *j, const char *key)
+{
+    separate(j);
+    putc_(j, '"');
+    put(j, key, strlen(key));
+    put(j, "\":", 2);
+    j->need_comma = 0;
+}
+
+/* Length of a valid UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
+    if (len == 0 || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0) || (c == 0xf0 && s[1] < 0x90) ||
+        (c == 0xf4 && s[1] >= 0x90))
+        return 0;
+    return len;
+}
+
+static void put_escaped_byte(json *j, unsigned char c)
+{
+    static const char hex[] = "0123456789abcdef";
+    char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+    put(j, e, 6);
+}
+
+static void put_escaped(json *j, const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        if (c == '"' || c == '\\') {
+            char e[2] = {'\\', (char)c};
+            put(j, e, 2);
+        } else if (c == '\n') {
+            put(j, "\\n", 2);
+        } else if (c == '\r') {
+            put(j, "\\r", 2);
+        } else if (c == '\t') {
+            put(j, "\\t", 2);
+        } else if (c < 0x20 || c == 0x7f) {
+            put_escaped_byte(j, c);
+        } else if (c >= 0x80) {
+            size_t len = utf8_len(s + i, n - i);
+            if (len) {
+                put(j, (const char *)s + i, len);
+                i += len;
+                continue;
+            }
+            put_escaped_byte(j, c);
+        } else {
+            putc_(j, (char)c);
+        }
+        i++;
+    }
+}
+
+void json_bytes(json *j, const char *s, size_t n)
+{
+    separate(j);
+    putc_(j, '"');
+    put_escaped(j, (const unsigned char *)s, n);
+    putc_(j, '"');
+}
+
+void json_str(json *j, const char *s)
+{
+    if (!s)
+        json_null(j);
+    else
+        json_bytes(j, s, strlen(s));
+}
+
+static void put_fmt(json *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put_fmt(json *j, const char *fmt, ...)
+{
+    char tmp[64];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    separate(j);
+    if (n > 0)
+        put(j, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+void json_int(json *j, int64_t v)
+{
+    put_fmt(j, "%" PRId64, v);
+}
+
+void json_uint(json *j, uint64_t v)
+{
+    put_fmt(j, "%" PRIu64, v);
+}
+
+void json_bool(json *j, int v)
+{
+    put_fmt(j, "%s", v ? "true" : "false");
+}
+
+void json_null(json *j)
+{
+    put_fmt(j, "null");
+}
+
+void json_seconds(json *j, int64_t usec)
+{
+    const char *sign = usec < 0 ? "-" : "";
+    uint64_t u = usec < 0 ? (uint64_t)0 - (uint64_t)usec : (uint64_t)usec;
+    put_fmt(j, "%s%" PRIu64 ".%06" PRIu64, sign, u / 1000000, u % 1000000);
+}
+
+void json_time(json *j, int64_t usec)
+{
+    json_seconds(j, usec);
+}
+
+int json_flush_line(json *j, FILE *out)
+{
+    int rc = 0;
+    if (!j->failed) {
+        putc_(j, '\n');
+        rc = fwrite(j->buf, 1, j->len, out) == j->len ? 0 : -1;
+    }
+    json_reset(j);
+    return rc;
+}

@@ -1,0 +1,628 @@
+#include "report/report.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "report/json.h"
+
+typedef struct totals {
+    uint64_t sessions, flagged, tls, non_smtp;
+    uint64_t per_flag[SMTP_FLAG_COUNT];
+    uint64_t messages, eod_seen, eod_split, eod_split_acked, eod_unacked;
+} totals;
+
+struct report {
+    FILE *out;
+    report_format fmt;
+    int verbose;
+    int write_error;
+    json j;
+    totals t;
+};
+
+/* What each diagnostic means and what to do, for the text report. */
+static const char *const advice[SMTP_FLAG_COUNT] = {
+    "the end-of-data sequence CR LF . CR LF was cut across TCP segments and the server never "
+    "acknowledged the message. An SMTP-inspecting firewall between the capture point and the "
+    "server (Cisco PIX Mailguard 'fixup protocol smtp', ASA 'inspect esmtp'; bug CSCds90792) "
+    "is the known cause: it drops the split terminator, the sender times out and sends the "
+    "whole message again later (duplicates). Fix: disable SMTP inspection on that firewall, "
+    "or upgrade it.",
+    "the connection ended without the client's QUIT. Some servers then treat the transaction "
+    "as unfinished, and it often means the client gave up waiting (timeout) or the path reset "
+    "the connection. Check the client's timeouts and what ended the connection.",
+    "the server's 220 greeting is masked with '*': an SMTP-inspecting firewall (PIX "
+    "Mailguard, ASA 'inspect esmtp' with mask-banner) rewrites this path. Expect ESMTP to be "
+    "refused and split terminators to be dropped. Fix: disable SMTP inspection, or at least "
+    "make sure the firewall's software is fixed for CSCds90792.",
+};
+
+report *report_new(FILE *out, report_format fmt, int verbose)
+{
+    report *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->out = out;
+    r->fmt = fmt;
+    r->verbose = verbose;
+    json_init(&r->j);
+    return r;
+}
+
+void report_free(report *r)
+{
+    if (!r)
+        return;
+    json_free(&r->j);
+    free(r);
+}
+
+int report_error(const report *r)
+{
+    return r->write_error || ferror(r->out) ? -1 : 0;
+}
+
+void report_sanitize(char *out, size_t cap, const char *in, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    for (size_t i = 0; i < len && n + 5 < cap; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c >= 0x20 && c < 0x7f) {
+            out[n++] = (char)c;
+        } else {
+            out[n++] = '\\';
+            out[n++] = 'x';
+            out[n++] = hex[c >> 4];
+            out[n++] = hex[c & 15];
+        }
+    }
+    out[n] = '\0';
+}
+
+/* ---- shared helpers ---- */
+
+static const char *end_reason_name(smtp_end_reason why)
+{
+    static const char *const names[] = {"fin", "rst", "timeout", "capture_end"};
+    return names[why];
+}
+
+static const char *side_name(int dir)
+{
+    return dir == SMTP_CLIENT ? "client" : dir == SMTP_SERVER ? "server" : NULL;
+}
+
+static void format_time(char *out, size_t cap, int64_t usec)
+{
+    time_t sec = (time_t)(usec / 1000000);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    size_t n = strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(out + n, cap - n, ".%06ld", (long)(usec % 1000000));
+}
+
+static double secs(int64_t usec)
+{
+    return (double)usec / 1e6;
+}
+
+static int eod_acked(const smtp_eod *e)
+{
+    return e->replied && e->reply >= 200 && e->reply < 300;
+}
+
+static int eod_flagged(const smtp_eod *e)
+{
+    return e->seen && !e->bdat && e->nparts > 1 && !eod_acked(e);
+}
+
+static void count_session(totals *t, const smtp_report *s)
+{
+    t->sessions++;
+    t->flagged += s->flags != 0;
+    t->tls += s->tls;
+    t->non_smtp += s->non_smtp;
+    for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
+        t->per_flag[i] += (s->flags >> i) & 1;
+    for (unsigned i = 0; i < s->ntxn; i++) {
+        const smtp_eod *e = &s->txns[i].eod;
+        t->messages += s->txns[i].data_reply == 354 || s->txns[i].bdat_chunks > 0;
+        t->eod_seen += e->seen;
+        t->eod_split += e->seen && e->nparts > 1;
+        t->eod_split_acked += e->seen && e->nparts > 1 && eod_acked(e);
+        t->eod_unacked += e->seen && !eod_acked(e);
+    }
+}
+
+/* ---- JSON ---- */
+
+static void json_reply(json *j, const char *key, int code)
+{
+    json_key(j, key);
+    if (code > 0)
+        json_int(j, code);
+    else
+        json_null(j);
+}
+
+static void json_eod(json *j, const smtp_eod *e)
+{
+    json_key(j, "eod");
+    if (!e->seen) {
+        json_null(j);
+        return;
+    }
+    const smtp_seg_ref *last = &e->part[e->nparts - 1];
+    char cut[32];
+    smtp_format_cut(e, cut, sizeof cut);
+    json_begin_object(j);
+    json_key(j, "frame");
+    json_uint(j, last->frame);
+    json_key(j, "time");
+    json_time(j, last->ts);
+    json_key(j, "bdat");
+    json_bool(j, e->bdat);
+    json_key(j, "split");
+    json_bool(j, e->nparts > 1);
+    json_key(j, "cut");
+    if (e->bdat)
+        json_null(j);
+    else
+        json_str(j, cut);
+    json_key(j, "bare_lf");
+    json_bool(j, e->bare_lf);
+    json_key(j, "parts");
+    json_begin_array(j);
+    for (int i = 0; i < e->nparts && !e->bdat; i++) {
+        json_begin_object(j);
+        json_key(j, "frame");
+        json_uint(j, e->part[i].frame);
+        json_key(j, "time");
+        json_time(j, e->part[i].ts);
+        json_key(j, "bytes");
+        json_uint(j, e->part_len[i]);
+        json_end_object(j);
+    }
+    json_end_array(j);
+    json_reply(j, "reply", e->replied ? e->reply : 0);
+    json_key(j, "reply_text");
+    json_str(j, e->replied ? e->reply_text : NULL);
+    json_key(j, "reply_frame");
+    if (e->replied)
+        json_uint(j, e->reply_at.frame);
+    else
+        json_null(j);
+    json_key(j, "latency");
+    if (e->replied)
+        json_seconds(j, e->reply_at.ts - last->ts);
+    else
+        json_null(j);
+    json_end_object(j);
+}
+
+static void json_txn(json *j, const smtp_txn *t)
+{
+    json_begin_object(j);
+    json_key(j, "mail_from");
+    json_str(j, t->mail_from);
+    json_reply(j, "mail_reply", t->mail_reply);
+    json_key(j, "rcpt");
+    json_begin_array(j);
+    for (unsigned i = 0; i < t->nrcpt; i++)
+        json_str(j, t->rcpt[i]);
+    json_end_array(j);
+    json_key(j, "rcpt_replies");
+    json_begin_array(j);
+    for (unsigned i = 0; i < t->nrcpt; i++)
+        t->rcpt_reply[i] ? json_int(j, t->rcpt_reply[i]) : json_null(j);
+    json_end_array(j);
+    json_key(j, "rcpt_total");
+    json_uint(j, t->rcpt_total);
+    json_key(j, "message_id");
+    json_str(j, t->message_id);
+    json_reply(j, "data_reply", t->data_reply);
+    json_key(j, "bdat_chunks");
+    json_uint(j, t->bdat_chunks);
+    json_key(j, "bytes");
+    json_uint(j, t->bytes);
+    json_eod(j, &t->eod);
+    json_end_object(j);
+}
+
+static void json_flags(json *j, unsigned flags)
+{
+    json_key(j, "flags");
+    json_begin_array(j);
+    for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
+        if (flags & (1u << i))
+            json_str(j, smtp_flag_name(i));
+    json_end_array(j);
+}
+
+static void json_banner(json *j, const smtp_banner *b)
+{
+    json_key(j, "banner");
+    if (!b->seen) {
+        json_null(j);
+        return;
+    }
+    json_begin_object(j);
+    json_key(j, "text");
+    json_str(j, b->text);
+    json_reply(j, "code", b->done ? b->code : 0);
+    json_key(j, "lines");
+    json_uint(j, b->lines);
+    json_key(j, "masked");
+    json_bool(j, b->masked);
+    json_key(j, "masked_lines");
+    json_uint(j, (uint64_t)b->masked_lines);
+    json_key(j, "unterminated");
+    json_bool(j, b->unterminated);
+    json_key(j, "frame");
+    json_uint(j, b->at.frame);
+    json_end_object(j);
+}
+
+static void json_split_evidence(json *j, const smtp_report *s)
+{
+    json_key(j, "split_eod_unacked");
+    json_begin_array(j);
+    for (unsigned i = 0; i < s->ntxn; i++) {
+        const smtp_eod *e = &s->txns[i].eod;
+        if (!eod_flagged(e))
+            continue;
+        char cut[32];
+        smtp_format_cut(e, cut, sizeof cut);
+        json_begin_object(j);
+        json_key(j, "transaction");
+        json_uint(j, i);
+        json_key(j, "cut");
+        json_str(j, cut);
+        json_key(j, "frames");
+        json_begin_array(j);
+        for (int k = 0; k < e->nparts; k++)
+            json_uint(j, e->part[k].frame);
+        json_end_array(j);
+        json_key(j, "waited");
+        json_seconds(j, s->end - e->part[e->nparts - 1].ts);
+        json_reply(j, "reply", e->replied ? e->reply : 0);
+        json_key(j, "end_reason");
+        json_str(j, end_reason_name(s->end_reason));
+        json_end_object(j);
+    }
+    json_end_array(j);
+}
+
+static void json_evidence(json *j, const smtp_report *s)
+{
+    json_key(j, "evidence");
+    json_begin_object(j);
+    if (s->flags & SMTP_FLAG_SPLIT_EOD_UNACKED)
+        json_split_evidence(j, s);
+    if (s->flags & SMTP_FLAG_MISSING_QUIT) {
+        json_key(j, "missing_quit");
+        json_begin_object(j);
+        json_key(j, "end_reason");
+        json_str(j, end_reason_name(s->end_reason));
+        json_key(j, "closed_by");
+        json_str(j, side_name(s->closed_by));
+        json_key(j, "frame");
+        s->end_frame ? json_uint(j, s->end_frame) : json_null(j);
+        json_key(j, "commands");
+        json_uint(j, s->count.commands);
+        json_end_object(j);
+    }
+    if (s->flags & SMTP_FLAG_MASKED_BANNER) {
+        json_key(j, "masked_banner");
+        json_begin_object(j);
+        json_key(j, "line");
+        json_str(j, s->banner.text);
+        json_key(j, "frame");
+        json_uint(j, s->banner.at.frame);
+        json_key(j, "unterminated");
+        json_bool(j, s->banner.unterminated);
+        json_end_object(j);
+    }
+    json_end_object(j);
+}
+
+static void json_counts(json *j, const smtp_counters *c)
+{
+    json_key(j, "counts");
+    json_begin_object(j);
+    json_key(j, "client_bytes");
+    json_uint(j, c->client_bytes);
+    json_key(j, "server_bytes");
+    json_uint(j, c->server_bytes);
+    json_key(j, "commands");
+    json_uint(j, c->commands);
+    json_key(j, "replies");
+    json_uint(j, c->replies);
+    json_key(j, "unpaired_replies");
+    json_uint(j, c->unpaired_replies);
+    json_key(j, "long_lines");
+    json_uint(j, c->long_lines);
+    json_key(j, "bad_lines");
+    json_uint(j, c->bad_lines);
+    json_key(j, "transactions_not_kept");
+    json_uint(j, c->txn_overflow);
+    json_end_object(j);
+}
+
+static void json_session(report *r, uint64_t id, const char *client, const char *server,
+                         const smtp_report *s)
+{
+    json *j = &r->j;
+    json_begin_object(j);
+    json_key(j, "type");
+    json_str(j, "session");
+    json_key(j, "id");
+    json_uint(j, id);
+    json_key(j, "client");
+    json_str(j, client);
+    json_key(j, "server");
+    json_str(j, server);
+    json_key(j, "start");
+    json_time(j, s->start);
+    json_key(j, "end");
+    json_time(j, s->end);
+    json_key(j, "end_reason");
+    json_str(j, end_reason_name(s->end_reason));
+    json_key(j, "closed_by");
+    json_str(j, side_name(s->closed_by));
+    json_key(j, "tls");
+    json_bool(j, s->tls);
+    json_key(j, "starttls");
+    json_bool(j, s->starttls);
+    json_key(j, "non_smtp");
+    json_bool(j, s->non_smtp);
+    json_flags(j, s->flags);
+    json_banner(j, &s->banner);
+    json_key(j, "helo");
+    json_str(j, s->helo[0] ? s->helo : NULL);
+    json_reply(j, "ehlo_reply", s->ehlo_reply);
+    json_key(j, "quit");
+    json_bool(j, s->quit);
+    json_reply(j, "quit_reply", s->quit_reply);
+    json_key(j, "transactions");
+    json_begin_array(j);
+    for (unsigned i = 0; i < s->ntxn; i++)
+        json_txn(j, &s->txns[i]);
+    json_end_array(j);
+    json_evidence(j, s);
+    json_counts(j, &s->count);
+    json_end_object(j);
+    if (json_flush_line(j, r->out) != 0)
+        r->write_error = 1;
+}
+
+/* ---- text ---- */
+
+static void text_line(report *r, const smtp_report *s, const smtp_tline *t)
+{
+    static const char *const who[] = {"C:", "S:", "--"};
+    char clean[SMTP_TRANSCRIPT_TEXT * 4 + 1];
+    report_sanitize(clean, sizeof clean, t->text, strlen(t->text));
+    fprintf(r->out, "    %8" PRIu64 " %+10.3f  %s %s\n", t->frame, secs(t->ts - s->start),
+            who[t->dir > 2 ? 2 : t->dir], clean);
+}
+
+static void text_transcript(report *r, const smtp_report *s)
+{
+    fprintf(r->out, "  transcript:     frame     time\n");
+    for (unsigned i = 0; i < s->nhead; i++)
+        text_line(r, s, &s->head[i]);
+    if (s->dropped_lines)
+        fprintf(r->out, "    ... %u lines not kept ...\n", s->dropped_lines);
+    for (unsigned i = 0; i < s->ntail; i++)
+        text_line(r, s, smtp_tail_line(s, i));
+}
+
+static void text_eod(report *r, const smtp_report *s, const smtp_txn *t)
+{
+    const smtp_eod *e = &t->eod;
+    if (!e->seen) {
+        fprintf(r->out, "    no end of data seen\n");
+        return;
+    }
+    if (e->nparts > 1 && !e->bdat) {
+        char cut[32];
+        smtp_format_cut(e, cut, sizeof cut);
+        fprintf(r->out, "    end of data split %s over %d segments:", cut, e->nparts);
+        for (int i = 0; i < e->nparts; i++)
+            fprintf(r->out, "%s frame %" PRIu64 " (%+.3f s, %u bytes)", i ? "," : "",
+                    e->part[i].frame, secs(e->part[i].ts - s->start), e->part_len[i]);
+        fputc('\n', r->out);
+    } else {
+        fprintf(r->out, "    end of data in frame %" PRIu64 "%s\n", e->part[0].frame,
+                e->bdat ? " (BDAT LAST)" : "");
+    }
+    const smtp_seg_ref *last = &e->part[e->nparts - 1];
+    if (e->replied) {
+        char clean[SMTP_TRANSCRIPT_TEXT * 4 + 1];
+        report_sanitize(clean, sizeof clean, e->reply_text, strlen(e->reply_text));
+        fprintf(r->out, "    reply after %.3f s in frame %" PRIu64 ": %s\n",
+                secs(e->reply_at.ts - last->ts), e->reply_at.frame, clean);
+    } else {
+        fprintf(r->out,
+                "    no reply to end of data: the client waited %.3f s, then the "
+                "connection ended (%s)\n",
+                secs(s->end - last->ts), end_reason_name(s->end_reason));
+    }
+}
+
+static void text_txn(report *r, const smtp_report *s, unsigned i)
+{
+    const smtp_txn *t = &s->txns[i];
+    char from[SMTP_TEXT_MAX * 4], to[SMTP_TEXT_MAX * 4], mid[SMTP_TEXT_MAX * 4];
+    report_sanitize(from, sizeof from, t->mail_from ? t->mail_from : "-",
+                    strlen(t->mail_from ? t->mail_from : "-"));
+    report_sanitize(to, sizeof to, t->nrcpt ? t->rcpt[0] : "-",
+                    strlen(t->nrcpt ? t->rcpt[0] : "-"));
+    report_sanitize(mid, sizeof mid, t->message_id ? t->message_id : "-",
+                    strlen(t->message_id ? t->message_id : "-"));
+    fprintf(r->out, "  message %u: %s from %s to %s%s, %" PRIu64 " bytes\n", i + 1, mid, from, to,
+            t->rcpt_total > 1 ? " (and others)" : "", t->bytes);
+    if (t->data_reply && t->data_reply != 354 && !t->bdat_chunks)
+        fprintf(r->out, "    DATA refused with %d\n", t->data_reply);
+    else if (t->data_reply || t->bdat_chunks)
+        text_eod(r, s, t);
+}
+
+static void text_session(report *r, uint64_t id, const char *client, const char *server,
+                         const smtp_report *s)
+{
+    char start[40];
+    format_time(start, sizeof start, s->start);
+    fprintf(r->out, "session %" PRIu64 "  %s -> %s  %s UTC  %.3f s  ended: %s%s%s\n", id, client,
+            server, start, secs(s->end - s->start), end_reason_name(s->end_reason),
+            s->closed_by >= 0 ? " by " : "", s->closed_by >= 0 ? side_name(s->closed_by) : "");
+    if (!s->flags) {
+        if (s->tls)
+            fprintf(r->out, "  (encrypted after STARTTLS)\n");
+        return;
+    }
+    fprintf(r->out, "  flags:");
+    for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
+        if (s->flags & (1u << i))
+            fprintf(r->out, " %s", smtp_flag_name(i));
+    fputc('\n', r->out);
+    if (s->banner.seen) {
+        char clean[SMTP_TEXT_MAX * 4];
+        report_sanitize(clean, sizeof clean, s->banner.text, strlen(s->banner.text));
+        fprintf(r->out, "  banner: %s%s%s\n", clean, s->banner.masked ? "  [masked]" : "",
+                s->banner.unterminated ? " [never ended]" : "");
+    }
+    for (unsigned i = 0; i < s->ntxn; i++)
+        text_txn(r, s, i);
+    text_transcript(r, s);
+    for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
+        if (s->flags & (1u << i))
+            fprintf(r->out, "  => %s: %s\n", smtp_flag_name(i), advice[i]);
+    fputc('\n', r->out);
+}
+
+void report_session(report *r, uint64_t id, const char *client, const char *server,
+                    const smtp_report *s)
+{
+    count_session(&r->t, s);
+    if (r->fmt == REPORT_JSON)
+        json_session(r, id, client, server, s);
+    else if (s->flags || r->verbose)
+        text_session(r, id, client, server, s);
+}
+
+/* ---- summary ---- */
+
+static void json_summary(report *r, const report_capture *c)
+{
+    json *j = &r->j;
+    const totals *t = &r->t;
+    json_begin_object(j);
+    json_key(j, "type");
+    json_str(j, "summary");
+    json_key(j, "source");
+    json_str(j, c->source);
+    json_key(j, "packets");
+    json_uint(j, c->frames);
+    json_key(j, "packets_matched");
+    json_uint(j, c->matched);
+    json_key(j, "bytes");
+    json_uint(j, c->bytes);
+    json_key(j, "first");
+    c->frames ? json_time(j, c->first) : json_null(j);
+    json_key(j, "last");
+    c->frames ? json_time(j, c->last) : json_null(j);
+    json_key(j, "sessions");
+    json_uint(j, t->sessions);
+    json_key(j, "flagged");
+    json_uint(j, t->flagged);
+    json_key(j, "flags");
+    json_begin_object(j);
+    for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++) {
+        json_key(j, smtp_flag_name(i));
+        json_uint(j, t->per_flag[i]);
+    }
+    json_end_object(j);
+    json_key(j, "tls_sessions");
+    json_uint(j, t->tls);
+    json_key(j, "non_smtp_sessions");
+    json_uint(j, t->non_smtp);
+    json_key(j, "messages");
+    json_uint(j, t->messages);
+    json_key(j, "eod");
+    json_begin_object(j);
+    json_key(j, "seen");
+    json_uint(j, t->eod_seen);
+    json_key(j, "split");
+    json_uint(j, t->eod_split);
+    json_key(j, "split_acknowledged");
+    json_uint(j, t->eod_split_acked);
+    json_key(j, "unacknowledged");
+    json_uint(j, t->eod_unacked);
+    json_end_object(j);
+    json_key(j, "reassembly");
+    json_begin_object(j);
+    json_key(j, "evicted");
+    json_uint(j, c->streams_evicted);
+    json_key(j, "idle_expired");
+    json_uint(j, c->idle_expired);
+    json_key(j, "ip_warnings");
+    json_uint(j, c->warn_ip);
+    json_key(j, "tcp_warnings");
+    json_uint(j, c->warn_tcp);
+    json_end_object(j);
+    json_key(j, "read_error");
+    json_str(j, c->read_error);
+    json_end_object(j);
+    if (json_flush_line(j, r->out) != 0)
+        r->write_error = 1;
+}
+
+static void text_summary(report *r, const report_capture *c)
+{
+    const totals *t = &r->t;
+    char first[40] = "-", last[40] = "-", src[512];
+    if (c->frames) {
+        format_time(first, sizeof first, c->first);
+        format_time(last, sizeof last, c->last);
+    }
+    report_sanitize(src, sizeof src, c->source, strlen(c->source));
+    fprintf(r->out, "Summary of %s\n", src);
+    fprintf(r->out, "  packets   %" PRIu64 " (%" PRIu64 " matched the filter), %" PRIu64 " bytes\n",
+            c->frames, c->matched, c->bytes);
+    fprintf(r->out, "  time      %s to %s UTC (%.3f s)\n", first, last,
+            c->frames ? secs(c->last - c->first) : 0.0);
+    fprintf(r->out,
+            "  sessions  %" PRIu64 " SMTP, %" PRIu64 " flagged, %" PRIu64
+            " encrypted after STARTTLS, %" PRIu64 " not SMTP\n",
+            t->sessions, t->flagged, t->tls, t->non_smtp);
+    fprintf(r->out,
+            "  messages  %" PRIu64 ": end of data seen %" PRIu64 ", split %" PRIu64 " (%" PRIu64
+            " acknowledged), not acknowledged %" PRIu64 "\n",
+            t->messages, t->eod_seen, t->eod_split, t->eod_split_acked, t->eod_unacked);
+    for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
+        fprintf(r->out, "  %-18s %" PRIu64 " session%s\n", smtp_flag_name(i), t->per_flag[i],
+                t->per_flag[i] == 1 ? "" : "s");
+    if (c->streams_evicted || c->idle_expired)
+        fprintf(r->out,
+                "  reassembly: %" PRIu64 " sessions evicted (table full), %" PRIu64
+                " idle timeouts\n",
+                c->streams_evicted, c->idle_expired);
+    if (c->read_error)
+        fprintf(r->out, "  WARNING: the capture is damaged; analysis stopped early: %s\n",
+                c->read_error);
+}
+
+void report_summary(report *r, const report_capture *cap)
+{
+    if (r->fmt == REPORT_JSON)
+        json_summary(r, cap);
+    else
+        text_summary(r, cap);
+    if (fflush(r->out) != 0)
+        r->write_error = 1;
+}

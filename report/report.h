@@ -1,0 +1,35 @@
+/* report: turns finished SMTP sessions into the human report or JSON Lines, and keeps the
+ * totals for the closing summary. Nothing from a packet reaches the output unescaped. */
+#ifndef SMTPSCOPE_REPORT_H
+#define SMTPSCOPE_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "smtp/smtp.h"
+
+typedef enum { REPORT_TEXT, REPORT_JSON } report_format;
+
+typedef struct report_capture {
+    const char *source; /* file name */
+    uint64_t frames, matched, bytes;
+    int64_t first, last; /* packet times, microseconds */
+    uint64_t streams_evicted, idle_expired, warn_ip, warn_tcp;
+    const char *read_error; /* NULL, or what went wrong reading the file */
+} report_capture;
+
+typedef struct report report;
+
+report *report_new(FILE *out, report_format fmt, int verbose);
+/* One finished session; client and server are printable "addr:port" strings. */
+void report_session(report *r, uint64_t id, const char *client, const char *server,
+                    const smtp_report *s);
+void report_summary(report *r, const report_capture *cap);
+/* 0, or -1 when writing the output failed (disk full, closed pipe). */
+int report_error(const report *r);
+void report_free(report *r);
+
+/* Escapes bytes for a terminal: printable ASCII stays, anything else becomes \xNN. */
+void report_sanitize(char *out, size_t cap, const char *in, size_t len);
+
+#endif

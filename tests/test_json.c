@@ -1,0 +1,99 @@
+/* The JSON writer and the terminal sanitiser: packet bytes must never break a line. */
+#include <CUnit/CUnit.h>
+#include <string.h>
+
+#include "report/json.h"
+#include "report/report.h"
+#include "tests/suites.h"
+
+static json j;
+
+static const char *render_bytes(const char *s, size_t n)
+{
+    json_reset(&j);
+    json_bytes(&j, s, n);
+    json_bytes(&j, "", 0); /* a second value proves the separator logic too */
+    static char out[512];
+    size_t len = j.len < sizeof out - 1 ? j.len : sizeof out - 1;
+    memcpy(out, j.buf, len);
+    out[len] = '\0';
+    return out;
+}
+
+static void test_plain_and_quotes(void)
+{
+    CU_ASSERT_STRING_EQUAL(render_bytes("a\"b\\c", 5), "\"a\\\"b\\\\c\",\"\"");
+}
+
+static void test_control_bytes(void)
+{
+    CU_ASSERT_STRING_EQUAL(render_bytes("\r\n\t\x1b[2J\x7f", 8),
+                           "\"\\r\\n\\t\\u001b[2J\\u007f\",\"\"");
+    CU_ASSERT_STRING_EQUAL(render_bytes("a\0b", 3), "\"a\\u0000b\",\"\"");
+}
+
+static void test_utf8_kept_invalid_escaped(void)
+{
+    CU_ASSERT_STRING_EQUAL(render_bytes("caf\xc3\xa9", 5), "\"caf\xc3\xa9\",\"\"");
+    CU_ASSERT_STRING_EQUAL(render_bytes("\xff\xc3", 2), "\"\\u00ff\\u00c3\",\"\"");
+    /* overlong encoding of '/' and a UTF-16 surrogate are not valid UTF-8 */
+    CU_ASSERT_STRING_EQUAL(render_bytes("\xc0\xaf", 2), "\"\\u00c0\\u00af\",\"\"");
+    CU_ASSERT_STRING_EQUAL(render_bytes("\xed\xa0\x80", 3), "\"\\u00ed\\u00a0\\u0080\",\"\"");
+    CU_ASSERT_STRING_EQUAL(render_bytes("\xf0\x9f\x93\xa7", 4), "\"\xf0\x9f\x93\xa7\",\"\"");
+}
+
+static void test_structure(void)
+{
+    json_reset(&j);
+    json_begin_object(&j);
+    json_key(&j, "a");
+    json_int(&j, -3);
+    json_key(&j, "b");
+    json_begin_array(&j);
+    json_uint(&j, 1);
+    json_null(&j);
+    json_bool(&j, 1);
+    json_end_array(&j);
+    json_key(&j, "t");
+    json_time(&j, 1772442000123456);
+    json_key(&j, "d");
+    json_seconds(&j, -1500000);
+    json_key(&j, "s");
+    json_str(&j, NULL);
+    json_end_object(&j);
+    const char *want = "{\"a\":-3,\"b\":[1,null,true],\"t\":1772442000.123456,\"d\":-1.500000,"
+                       "\"s\":null}";
+    CU_ASSERT_EQUAL(j.len, strlen(want));
+    CU_ASSERT(j.len == strlen(want) && memcmp(j.buf, want, j.len) == 0);
+}
+
+static void test_sanitize_for_terminal(void)
+{
+    char out[64];
+    report_sanitize(out, sizeof out, "ok\x1b]0;pwned\x07\xff", 13);
+    CU_ASSERT_STRING_EQUAL(out, "ok\\x1b]0;pwned\\x07\\xff");
+    report_sanitize(out, 8, "abcdefghijkl", 12); /* bounded */
+    CU_ASSERT(strlen(out) < 8);
+}
+
+static int setup(void)
+{
+    json_init(&j);
+    return 0;
+}
+
+static int teardown(void)
+{
+    json_free(&j);
+    return 0;
+}
+
+void add_json_suite(void)
+{
+    CU_pSuite s = CU_add_suite("json", setup, teardown);
+    CU_add_test(s, "quotes and backslashes", test_plain_and_quotes);
+    CU_add_test(s, "control bytes", test_control_bytes);
+    CU_add_test(s, "UTF-8 kept, invalid escaped", test_utf8_kept_invalid_escaped);
+    CU_add_test(s, "structure", test_structure);
+    CU_add_test(s, "terminal sanitiser", test_sanitize_for_terminal);
+}
