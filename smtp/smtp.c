@@ -983,8 +983,19 @@ static unsigned diagnose(smtp_session *s)
     return flags;
 }
 
+/* A client that writes "QUIT" and closes before its line end still said goodbye. */
+static void settle_partial_quit(smtp_session *s)
+{
+    if (s->cm == CM_COMMAND && !s->rep.quit && prefix_nocase(s->cl.buf, s->cl.len, "QUIT") &&
+        s->cl.len <= 6) {
+        s->rep.quit = 1;
+        note_event(s, "QUIT without its line end");
+    }
+}
+
 void smtp_end(smtp_session *s, smtp_end_reason why, int closed_by, int64_t ts, uint64_t frame)
 {
+    settle_partial_quit(s);
     s->now.ref.ts = ts;
     s->now.ref.frame = frame;
     s->rep.end = ts;

@@ -435,13 +435,18 @@ static void test_missing_quit_rules(void)
     smtp_end_reason reasons[] = {SMTP_END_FIN, SMTP_END_RST, SMTP_END_TIMEOUT,
                                  SMTP_END_CAPTURE_END};
     unsigned expect[] = {SMTP_FLAG_MISSING_QUIT, SMTP_FLAG_MISSING_QUIT, SMTP_FLAG_MISSING_QUIT, 0};
+    smtp_session *s;
     for (unsigned i = 0; i < 4; i++) {
-        smtp_session *s = play(st, N(st));
+        s = play(st, N(st));
         CU_ASSERT_EQUAL(end(s, reasons[i])->flags, expect[i]);
         smtp_session_free(s);
     }
+    step partial[] = {{S, "220 mx\r\n"}, {C, "QUIT"}};
+    s = play(partial, N(partial));
+    CU_ASSERT_EQUAL(end(s, SMTP_END_FIN)->flags, 0); /* QUIT, then FIN before its CR LF */
+    smtp_session_free(s);
     step q[] = {{S, "220 mx\r\n"}, {C, "QUIT\r\n"}};
-    smtp_session *s = play(q, N(q));
+    s = play(q, N(q));
     CU_ASSERT_EQUAL(end(s, SMTP_END_RST)->flags, 0); /* QUIT sent; server reset: not flagged */
     smtp_session_free(s);
 }

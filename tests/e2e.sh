@@ -1,0 +1,98 @@
+#!/bin/bash
+# End-to-end tests: the real binary on real and generated captures, compared with the
+# expected JSON committed next to them, plus the command line's behaviour.
+# Usage: tests/e2e.sh BINARY
+set -u
+bin=${1:?usage: tests/e2e.sh BINARY}
+here=$(cd "$(dirname "$0")/.." && pwd)
+shared=${SMTPSCOPE_SHARED:-$here/../shared/pcaps}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+check() { # check DESCRIPTION COMMAND...
+    local what=$1; shift
+    if "$@"; then ok; else bad "$what"; fi
+}
+
+# 1. Captures with expected output: each line of tests/expected.list is
+#    CAPTURE EXPECTED [OPTIONS...]
+while read -r pcap expected opts; do
+    case "$pcap" in ''|'#'*) continue ;; esac
+    # shellcheck disable=SC2086
+    "$bin" --json $opts -r "$here/$pcap" >"$tmp/out.jsonl" 2>"$tmp/err"
+    rc=$?
+    if [ $rc -ne 0 ]; then bad "$pcap: exit $rc: $(head -c 300 "$tmp/err")"; continue; fi
+    if diff -u "$here/$expected" "$tmp/out.jsonl" >"$tmp/diff"; then ok; else
+        bad "$pcap: output differs from $expected"; head -40 "$tmp/diff"
+    fi
+done <"$here/tests/expected.list"
+
+# 2. The generator is deterministic and the committed captures are what it writes.
+if [ -x "$here/build/pcapgen" ]; then
+    mkdir -p "$tmp/gen"
+    "$here/build/pcapgen" "$tmp/gen" >/dev/null
+    for f in "$tmp"/gen/*.pcap; do
+        name=$(basename "$f")
+        committed="$here/pcaps/gen/$name"
+        [ "$name" = sample.pcap ] && committed="$here/pcaps/sample.pcap"
+        check "pcapgen $name matches the committed capture" cmp -s "$f" "$committed"
+    done
+fi
+
+# 3. Third-party captures: analysed without crash; JSON valid; facts from their notes.
+if [ -d "$shared" ]; then
+    for f in "$shared"/*.pcap; do
+        name=$(basename "$f" .pcap)
+        "$bin" --json -r "$f" >"$tmp/$name.jsonl" 2>"$tmp/$name.err"
+        rc=$?
+        case "$name" in
+        *DAMAGED*) check "$name: damaged file exits 2 after analysing" test $rc -eq 2 ;;
+        *) check "$name: exit 0 (got $rc: $(head -c 200 "$tmp/$name.err"))" test $rc -eq 0 ;;
+        esac
+        "$bin" -v -r "$f" >"$tmp/$name.txt" 2>/dev/null
+        check "$name: text report has no raw control bytes" \
+            bash -c "! LC_ALL=C grep -q \$'[\\x01-\\x08\\x0b-\\x1f\\x7f]' '$tmp/$name.txt'"
+    done
+    if python3 "$here/tests/check_shared.py" "$tmp"; then ok; else bad "facts of the third-party captures"; fi
+else
+    echo "note: $shared not found; third-party captures skipped"
+fi
+
+# 4. The command line.
+"$bin" --help >"$tmp/help" 2>&1
+check "--help exits 0 and shows usage" grep -q '^Usage: smtpscope' "$tmp/help"
+"$bin" --version | grep -q '^smtpscope [0-9]'
+check "--version" test $? -eq 0
+expect_error() { # expect_error DESCRIPTION PATTERN ARGS...
+    local what=$1 pattern=$2; shift 2
+    "$bin" "$@" >"$tmp/o" 2>"$tmp/e"
+    local rc=$?
+    if [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/e")" -eq 1 ] && grep -q "$pattern" "$tmp/e" && [ ! -s "$tmp/o" ]; then ok
+    else bad "$what: rc=$rc stderr=$(cat "$tmp/e")"; fi
+}
+expect_error "no arguments" "no capture given"
+expect_error "unknown option" "unknown option '--bogus'" --bogus -r x
+expect_error "missing file" "nonexistent.pcap" -r "$tmp/nonexistent.pcap"
+printf 'this is not a capture\n' >"$tmp/not.pcap"
+expect_error "not a capture" "not.pcap" -r "$tmp/not.pcap"
+expect_error "bad filter" "filter" -r "$here/pcaps/sample.pcap" 'tcp port'
+expect_error "bad port list" "port list" --ports 25,x -r "$here/pcaps/sample.pcap"
+expect_error "-c needs a number" "packet count" -c zero -r "$here/pcaps/sample.pcap"
+
+# 5. Options change what is analysed.
+"$bin" --json -r "$here/pcaps/sample.pcap" 'host 192.0.2.1' | tail -1 >"$tmp/s"
+check "a BPF expression narrows the packets" grep -q '"packets_matched":0,' "$tmp/s"
+"$bin" --json -c 5 -r "$here/pcaps/sample.pcap" | tail -1 >"$tmp/s"
+check "-c stops after COUNT packets" grep -q '"packets_matched":5,' "$tmp/s"
+"$bin" --json --ports 2525 -r "$here/pcaps/sample.pcap" | tail -1 >"$tmp/s"
+check "--ports selects the server ports" grep -q '"sessions":0,' "$tmp/s"
+"$bin" -r "$here/pcaps/sample.pcap" >"$tmp/text"
+check "text report names the flags" grep -q 'split_eod_unacked' "$tmp/text"
+check "text report ends with a summary" grep -q '^Summary of ' "$tmp/text"
+
+echo "e2e ($(basename "$bin")): $pass passed, $fail failed"
+[ $fail -eq 0 ]
