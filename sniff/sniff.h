@@ -17,6 +17,7 @@ typedef struct sniff_stats {
     uint64_t frames;  /* records read from the file */
     uint64_t matched; /* frames that passed the filter and were handed on */
     uint64_t bytes;   /* original wire length of the matched frames */
+    /* first and last: timestamps of the first and last matched frames */
     struct timeval first, last;
 } sniff_stats;
 

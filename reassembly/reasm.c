@@ -1,0 +1,590 @@
+/* reassembly: TCP stream reassembly over libnids 1.26. See reasm.h.
+ *
+ * libnids does the TCP work (handshake, sequence checks, out-of-order queue, retransmission
+ * trimming). This file feeds it one packet at a time, tells its callbacks which frame is
+ * being processed, and adds what libnids lacks: an idle timeout, a deterministic order at
+ * capture end, and end reasons with the side that closed the session. */
+#include "reassembly/reasm.h"
+
+#include <limits.h>
+#include <nids.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* libnids' private half-stream states (tcp.c, not in nids.h). A half in one of them has
+ * sent a FIN: FIN_SENT/FIN_CONFIRMED once it is in order, TCP_CLOSING while it waits in the
+ * out-of-order queue. */
+#define NIDS_HALF_FIN_SENT 120
+#define NIDS_HALF_FIN_CONFIRMED 121
+#define NIDS_HALF_CLOSING 11
+
+#define N_HOSTS 1024 /* IP defragmentation hash buckets: hosts with fragments in flight */
+
+enum { BY_ACTIVITY, BY_OPENING, N_ORDERS };
+
+/* One followed session. libnids owns the stream; this only links it to the caller's handle
+ * and keeps it in two lists, so no search is ever needed. */
+typedef struct session {
+    void *handle;
+    struct tcp_stream *tcp;
+    struct {
+        struct session *prev, *next;
+    } link[N_ORDERS];
+    struct timeval last; /* time of the latest packet of the stream */
+    int fin_first;       /* reasm_dir of the side seen sending the first FIN, -1 none yet */
+} session;
+
+typedef struct list {
+    session *head, *tail;
+} list;
+
+/* The TCP header fields of the packet libnids is processing, as its IP layer saw it (after
+ * link layer, VLAN and defragmentation): enough to find the packet's stream and sender. */
+typedef struct current_tcp {
+    int valid;
+    uint32_t saddr, daddr; /* network order, as in struct tuple4 */
+    uint16_t sport, dport; /* host order, as in struct tuple4 */
+} current_tcp;
+
+/* libnids is one global instance, so this is too. */
+static struct {
+    int active;
+    reasm_config cfg;
+    reasm_callbacks cb;
+    reasm_stats stats;
+    struct timeval idle; /* cfg.idle_timeout as a timeval; 0 when disabled */
+    uint64_t frame;      /* the frame being processed: callbacks report it */
+    struct timeval ts;
+    current_tcp pkt;
+    list order[N_ORDERS];
+} R;
+
+/* Kept static: libnids stores the pointer, not a copy. Matches every source address. */
+static struct nids_chksum_ctl no_checksum = {0, 0, NIDS_DONT_CHKSUM, 0};
+
+/* ---- lists ---- */
+
+static void list_append(int o, session *s)
+{
+    list *l = &R.order[o];
+
+    s->link[o].prev = l->tail;
+    s->link[o].next = NULL;
+    if (l->tail != NULL)
+        l->tail->link[o].next = s;
+    else
+        l->head = s;
+    l->tail = s;
+}
+
+static void list_remove(int o, session *s)
+{
+    list *l = &R.order[o];
+
+    if (s->link[o].prev != NULL)
+        s->link[o].prev->link[o].next = s->link[o].next;
+    else
+        l->head = s->link[o].next;
+    if (s->link[o].next != NULL)
+        s->link[o].next->link[o].prev = s->link[o].prev;
+    else
+        l->tail = s->link[o].prev;
+}
+
+/* ---- reading libnids state ---- */
+
+static int half_sent_fin(const struct half_stream *h)
+{
+    return h->state == NIDS_HALF_FIN_SENT || h->state == NIDS_HALF_FIN_CONFIRMED ||
+           h->state == NIDS_HALF_CLOSING;
+}
+
+static int any_fin(const struct tcp_stream *a)
+{
+    return half_sent_fin(&a->client) || half_sent_fin(&a->server);
+}
+
+/* Remembers which side sent the first FIN. Called after every packet of the stream: one
+ * packet can add a FIN for its sender only, so when exactly one half shows a FIN, that
+ * half's side was first. */
+static void note_fin(session *s)
+{
+    int c = half_sent_fin(&s->tcp->client), v = half_sent_fin(&s->tcp->server);
+
+    if (s->fin_first < 0 && c != v)
+        s->fin_first = c ? REASM_FROM_CLIENT : REASM_FROM_SERVER;
+}
+
+/* The side that sent the packet being processed, -1 if it is not a TCP packet of a. */
+static int current_sender(const struct tcp_stream *a)
+{
+    const current_tcp *p = &R.pkt;
+
+    if (!p->valid)
+        return -1;
+    if (p->saddr == a->addr.saddr && p->sport == a->addr.source && p->daddr == a->addr.daddr &&
+        p->dport == a->addr.dest)
+        return REASM_FROM_CLIENT;
+    if (p->saddr == a->addr.daddr && p->sport == a->addr.dest && p->daddr == a->addr.saddr &&
+        p->dport == a->addr.source)
+        return REASM_FROM_SERVER;
+    return -1;
+}
+
+static struct tcp_stream *find_stream(uint32_t saddr, uint16_t sport, uint32_t daddr,
+                                      uint16_t dport)
+{
+    struct tuple4 t;
+
+    memset(&t, 0, sizeof t); /* libnids compares tuples with memcmp */
+    t.saddr = saddr;
+    t.source = sport;
+    t.daddr = daddr;
+    t.dest = dport;
+    return nids_find_tcp_stream(&t);
+}
+
+/* ---- session life ---- */
+
+static void end_session(session *s, reasm_end_reason reason, uint64_t frame, struct timeval ts,
+                        int closed_by)
+{
+    reasm_end e = {reason, ts, frame, closed_by};
+
+    list_remove(BY_ACTIVITY, s);
+    list_remove(BY_OPENING, s);
+    s->tcp->user = NULL; /* the stream may outlive the session until libnids frees it */
+    if (R.cb.end != NULL)
+        R.cb.end(R.cb.ctx, s->handle, &e);
+    free(s);
+}
+
+/* FIN when libnids saw a FIN from either side, else the given reason. */
+static void end_fin_or(session *s, reasm_end_reason otherwise, uint64_t frame, struct timeval ts)
+{
+    note_fin(s);
+    if (any_fin(s->tcp))
+        end_session(s, REASM_END_FIN, frame, ts, s->fin_first);
+    else
+        end_session(s, otherwise, frame, ts, -1);
+}
+
+static void out_of_memory(char *where)
+{
+    fprintf(stderr, "smtpscope: out of memory in %s\n", where);
+    exit(2);
+}
+
+static reasm_endpoint endpoint(uint32_t addr, uint16_t port)
+{
+    reasm_endpoint e;
+
+    memset(&e, 0, sizeof e);
+    e.family = 4;
+    memcpy(e.addr, &addr, 4); /* already network order */
+    e.port = port;
+    return e;
+}
+
+static void open_session(struct tcp_stream *a)
+{
+    reasm_endpoint client = endpoint(a->addr.saddr, a->addr.source);
+    reasm_endpoint server = endpoint(a->addr.daddr, a->addr.dest);
+    void *handle = R.cb.open(R.cb.ctx, &client, &server, R.ts, R.frame);
+    session *s;
+
+    if (handle == NULL)
+        return; /* without collect++ libnids drops the stream after this callback */
+    s = calloc(1, sizeof *s);
+    if (s == NULL)
+        out_of_memory("reasm_open");
+    s->handle = handle;
+    s->tcp = a;
+    s->last = R.ts;
+    s->fin_first = -1;
+    list_append(BY_ACTIVITY, s);
+    list_append(BY_OPENING, s);
+    a->user = s;
+    a->client.collect++;
+    a->server.collect++;
+    R.stats.sessions++;
+}
+
+/* New bytes sit at the end of the half's buffer; since nids_discard is never called, the
+ * buffer holds exactly them, but the general formula from API.txt is used anyway. */
+static void deliver(session *s, const struct half_stream *h, reasm_dir dir)
+{
+    reasm_segment seg;
+
+    if (h->count_new <= 0 || R.cb.data == NULL)
+        return;
+    seg.data = (const uint8_t *)h->data + (h->count - h->offset - h->count_new);
+    seg.len = (size_t)h->count_new;
+    seg.ts = R.ts;
+    seg.frame = R.frame;
+    seg.dir = dir;
+    R.cb.data(R.cb.ctx, s->handle, &seg);
+}
+
+/* libnids' closing timeout (10 s after FINs, tcp_workarounds) runs through the head of
+ * nids_tcp_timeouts; any other NIDS_TIMED_OUT is the eviction of the oldest stream. */
+static int is_closing_timeout(const struct tcp_stream *a)
+{
+    return nids_tcp_timeouts != NULL && nids_tcp_timeouts->a_tcp == a &&
+           nids_tcp_timeouts->timeout.tv_sec <= R.ts.tv_sec;
+}
+
+static void on_tcp(struct tcp_stream *a, void **unused)
+{
+    session *s = a->user;
+
+    (void)unused;
+    if (a->nids_state == NIDS_JUST_EST) {
+        open_session(a);
+        return;
+    }
+    if (s == NULL)
+        return; /* NIDS_EXITING after reasm_finish ended everything */
+    switch (a->nids_state) {
+    case NIDS_DATA:
+        deliver(s, &a->server, REASM_FROM_CLIENT); /* the server half receives */
+        deliver(s, &a->client, REASM_FROM_SERVER);
+        break;
+    case NIDS_CLOSE:
+        note_fin(s);
+        end_session(s, REASM_END_FIN, R.frame, R.ts, s->fin_first);
+        break;
+    case NIDS_RESET:
+        end_session(s, REASM_END_RST, R.frame, R.ts, current_sender(a));
+        break;
+    case NIDS_TIMED_OUT:
+        /* Neither is a packet of this stream, hence frame 0. */
+        if (!is_closing_timeout(a))
+            R.stats.evicted++;
+        end_fin_or(s, REASM_END_TIMEOUT, 0, R.ts);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- per packet ---- */
+
+static uint16_t get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get_addr(const uint8_t *p)
+{
+    uint32_t a;
+
+    memcpy(&a, p, 4); /* packet bytes need not be aligned */
+    return a;
+}
+
+/* RFC 1071 sum over the TCP segment and its pseudo-header; 1 when it verifies. */
+static int tcp_checksum_ok(const uint8_t *ip, unsigned hl, unsigned iplen)
+{
+    uint32_t sum = IPPROTO_TCP + (iplen - hl);
+    unsigned i;
+
+    for (i = 12; i < 20; i += 2)
+        sum += get16(ip + i);
+    for (i = hl; i + 1 < iplen; i += 2)
+        sum += get16(ip + i);
+    if ((iplen - hl) & 1)
+        sum += (uint32_t)ip[iplen - 1] << 8;
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return sum == 0xffff;
+}
+
+/* A client SYN with a new sequence number on the 4-tuple of a live stream means the port
+ * was reused, so the old connection is gone even though its end was not seen. libnids would
+ * ignore the SYN (tcp_flow_timeout is 0, see configure_libnids), and the new connection would
+ * stay invisible; so the old stream is ended and freed here, before libnids sees the SYN.
+ * A retransmitted SYN of the current connection has the old sequence number and is left. */
+static void check_port_reuse(const uint8_t *ip, unsigned hl, unsigned iplen)
+{
+    const uint8_t *th = ip + hl;
+    uint8_t flags = th[13];
+    struct tcp_stream *a;
+    uint32_t seq;
+
+    if ((flags & (TH_SYN | TH_ACK | TH_RST)) != TH_SYN)
+        return;
+    a = find_stream(R.pkt.saddr, R.pkt.sport, R.pkt.daddr, R.pkt.dport);
+    if (a == NULL)
+        return;
+    seq = (uint32_t)get16(th + 4) << 16 | get16(th + 6);
+    if (seq + 1 == a->client.first_data_seq)
+        return;
+    if (R.cfg.verify_checksums && !tcp_checksum_ok(ip, hl, iplen))
+        return;
+    if (a->user != NULL)
+        end_fin_or(a->user, REASM_END_TIMEOUT, R.frame, R.ts);
+    nids_free_tcp_stream(a); /* safe: not inside a tcp callback of a */
+}
+
+/* Registered as a libnids IP callback, so it runs for every IP datagram libnids accepted
+ * (defragmented, headers checked) just before libnids' own TCP processing of it. */
+static void on_ip(struct ip *iph, int skblen)
+{
+    const uint8_t *ip = (const uint8_t *)iph;
+    unsigned hl = (ip[0] & 0x0fu) * 4u, iplen = get16(ip + 2);
+
+    (void)skblen;
+    if (ip[9] != IPPROTO_TCP || iplen < hl + 20)
+        return;
+    R.pkt.valid = 1;
+    R.pkt.saddr = get_addr(ip + 12);
+    R.pkt.daddr = get_addr(ip + 16);
+    R.pkt.sport = get16(ip + hl);
+    R.pkt.dport = get16(ip + hl + 2);
+    check_port_reuse(ip, hl, iplen);
+}
+
+/* Marks the session of the packet just processed as active (O(1): a hash lookup and a move
+ * to the tail) and records a FIN it may have carried. */
+static void touch_current(void)
+{
+    const current_tcp *p = &R.pkt;
+    struct tcp_stream *a;
+    session *s;
+
+    if (!p->valid)
+        return;
+    a = find_stream(p->saddr, p->sport, p->daddr, p->dport);
+    if (a == NULL)
+        a = find_stream(p->daddr, p->dport, p->saddr, p->sport);
+    if (a == NULL || a->user == NULL)
+        return;
+    s = a->user;
+    s->last = R.ts;
+    list_remove(BY_ACTIVITY, s);
+    list_append(BY_ACTIVITY, s);
+    note_fin(s);
+}
+
+static struct timeval tv_add(struct timeval a, struct timeval b)
+{
+    struct timeval r;
+
+    r.tv_sec = a.tv_sec + b.tv_sec;
+    r.tv_usec = a.tv_usec + b.tv_usec;
+    if (r.tv_usec >= 1000000) {
+        r.tv_sec++;
+        r.tv_usec -= 1000000;
+    }
+    return r;
+}
+
+/* Ends the sessions idle longer than the timeout. The activity list has the longest idle
+ * first, so when its head has not expired nothing has: the check is O(1) per packet, cheaper
+ * than counting capture-seconds, and exact. The end time is the moment the session became
+ * idle too long (last packet + timeout), not the time of the packet that revealed it, which
+ * may come hours later. */
+static void expire_idle(void)
+{
+    session *s;
+
+    if (R.idle.tv_sec == 0 && R.idle.tv_usec == 0)
+        return;
+    while ((s = R.order[BY_ACTIVITY].head) != NULL) {
+        struct timeval deadline = tv_add(s->last, R.idle);
+        struct tcp_stream *a = s->tcp;
+        int both_fin = half_sent_fin(&a->client) && half_sent_fin(&a->server);
+
+        if (!timercmp(&R.ts, &deadline, >))
+            return;
+        R.stats.idle_expired++;
+        note_fin(s);
+        /* Both FINs seen and only the last ACK missing: that session closed normally. */
+        if (both_fin)
+            end_session(s, REASM_END_FIN, 0, deadline, s->fin_first);
+        else
+            end_session(s, REASM_END_TIMEOUT, 0, deadline, -1);
+        nids_free_tcp_stream(a); /* so libnids forgets it too */
+    }
+}
+
+void reasm_packet(uint64_t frame, const struct pcap_pkthdr *hdr, const uint8_t *bytes)
+{
+    if (!R.active)
+        return;
+    R.frame = frame;
+    R.ts = hdr->ts;
+    R.stats.packets++;
+    expire_idle();
+    memset(&R.pkt, 0, sizeof R.pkt);
+    /* libnids takes non-const pointers but does not write through them. */
+    nids_pcap_handler(NULL, (struct pcap_pkthdr *)hdr, (u_char *)bytes);
+    touch_current();
+}
+
+/* ---- setup and teardown ---- */
+
+static void count_warning(int type, int errnum, struct ip *iph, void *data)
+{
+    (void)errnum;
+    (void)iph;
+    (void)data;
+    if (type == NIDS_WARN_IP)
+        R.stats.warn_ip++;
+    else if (type == NIDS_WARN_TCP)
+        R.stats.warn_tcp++; /* includes NIDS_WARN_TCP_TOOMUCH: table full */
+}
+
+/* The link types nids_init accepts (libnids.c). Checked before calling it because a failed
+ * nids_init leaves libnids half set up: its next nids_init starts with nids_exit, which then
+ * frees its IP callback list a second time (double free). */
+static int link_supported(int dlt)
+{
+    switch (dlt) {
+    case DLT_NULL:
+    case DLT_EN10MB:
+    case DLT_PPP:
+    case DLT_IEEE802:
+    case DLT_RAW:
+    case DLT_SLIP:
+    case DLT_LINUX_SLL:
+    case DLT_FDDI:
+    case DLT_PPP_SERIAL:
+    case DLT_IEEE802_11:
+    case DLT_PRISM_HEADER:
+    case DLT_IEEE802_11_RADIO:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static void link_name(int dlt, char *out, size_t outlen)
+{
+    const char *name = pcap_datalink_val_to_name(dlt);
+    const char *desc = pcap_datalink_val_to_description(dlt);
+
+    if (name == NULL)
+        snprintf(out, outlen, "DLT %d", dlt);
+    else if (desc == NULL)
+        snprintf(out, outlen, "%s", name);
+    else
+        snprintf(out, outlen, "%s (%s)", name, desc);
+}
+
+/* libnids keeps at most 3/4 of n_tcp_streams streams. */
+static int table_size(int max_streams)
+{
+    long long n = ((long long)max_streams * 4 + 2) / 3;
+
+    while (3 * n / 4 < max_streams)
+        n++;
+    return n > INT_MAX / 4 ? INT_MAX / 4 : (int)n; /* libnids computes 3 * n in an int */
+}
+
+static void configure_libnids(pcap_t *link_handle)
+{
+    nids_params.pcap_desc = link_handle;
+    nids_params.filename = NULL;
+    nids_params.device = NULL;
+    nids_params.pcap_filter = NULL;
+    nids_params.n_tcp_streams = table_size(R.cfg.max_streams);
+    nids_params.n_hosts = N_HOSTS;
+    nids_params.scan_num_hosts = 0; /* no port-scan detection */
+    nids_params.tcp_workarounds = 1;
+    nids_params.one_loop_less = 0;
+    nids_params.multiproc = 0;
+    nids_params.dev_addon = -1; /* recomputed from the link type, not kept from a last run */
+    /* With a positive tcp_flow_timeout, a client SYN on a stream older than it frees the
+     * stream without any callback, which would leave our session pointing at freed memory.
+     * check_port_reuse handles reused ports instead. */
+    nids_params.tcp_flow_timeout = 0;
+    nids_params.syslog = count_warning;
+    nids_params.no_mem = out_of_memory;
+}
+
+static void set_config(const reasm_config *cfg)
+{
+    double t;
+
+    if (cfg != NULL)
+        R.cfg = *cfg;
+    else
+        R.cfg.idle_timeout = REASM_DEFAULT_IDLE_TIMEOUT;
+    if (R.cfg.max_streams <= 0)
+        R.cfg.max_streams = REASM_DEFAULT_MAX_STREAMS;
+    t = R.cfg.idle_timeout;
+    if (!(t > 0)) /* also NaN: no idle timeout */
+        return;
+    if (t > 1e9) /* beyond any capture; keeps the conversion defined */
+        t = 1e9;
+    R.idle.tv_sec = (time_t)t;
+    R.idle.tv_usec = (suseconds_t)((t - (double)R.idle.tv_sec) * 1e6 + 0.5);
+    if (R.idle.tv_usec >= 1000000) {
+        R.idle.tv_sec++;
+        R.idle.tv_usec -= 1000000;
+    }
+    if (R.idle.tv_sec == 0 && R.idle.tv_usec == 0)
+        R.idle.tv_usec = 1; /* a tiny positive timeout must not read as "disabled" */
+}
+
+int reasm_init(const reasm_config *cfg, const reasm_callbacks *cb, pcap_t *link_handle, char *err,
+               size_t errlen)
+{
+    char name[256];
+    int dlt;
+
+    if (R.active) {
+        snprintf(err, errlen, "reassembler already running (call reasm_finish first)");
+        return -1;
+    }
+    if (cb == NULL || cb->open == NULL || link_handle == NULL) {
+        snprintf(err, errlen, "reasm_init: missing callbacks or link handle");
+        return -1;
+    }
+    dlt = pcap_datalink(link_handle);
+    link_name(dlt, name, sizeof name);
+    if (!link_supported(dlt)) {
+        snprintf(err, errlen, "link type %s is not supported for TCP reassembly", name);
+        return -1;
+    }
+    memset(&R, 0, sizeof R);
+    set_config(cfg);
+    R.cb = *cb;
+    configure_libnids(link_handle);
+    if (!nids_init()) {
+        snprintf(err, errlen, "cannot start TCP reassembly on link type %s: %s", name, nids_errbuf);
+        return -1;
+    }
+    nids_register_tcp(on_tcp);
+    nids_register_ip(on_ip); /* put first in the list, so it runs before libnids' TCP code */
+    nids_register_chksum_ctl(R.cfg.verify_checksums ? NULL : &no_checksum,
+                             R.cfg.verify_checksums ? 0 : 1);
+    R.active = 1;
+    return 0;
+}
+
+void reasm_finish(void)
+{
+    session *s;
+
+    if (!R.active)
+        return;
+    while ((s = R.order[BY_OPENING].head) != NULL)
+        end_fin_or(s, REASM_END_CAPTURE_END, 0, R.ts);
+    /* nids_init resets libnids' callback lists without freeing them, and nids_exit frees
+     * only the first node of the IP list, which must be libnids' own: unregistering ours
+     * first frees exactly what was allocated. */
+    nids_unregister_ip(on_ip);
+    nids_unregister_tcp(on_tcp);
+    nids_exit(); /* its NIDS_EXITING callbacks find no session and do nothing */
+    nids_register_chksum_ctl(NULL, 0);
+    R.active = 0;
+}
+
+const reasm_stats *reasm_get_stats(void)
+{
+    return &R.stats;
+}
