@@ -4,7 +4,7 @@
 set -e
 build="gcc make pkg-config libpcap-dev libnids-dev libncurses-dev libcunit1-dev libxxhash-dev"
 test="$build tcpdump"
-real="$test postfix swaks"
+real="$test postfix swaks ssl-cert libnet-ssleay-perl tshark"
 case "${1:-build}" in
 build) want=$build ;;
 test) want=$test ;;
