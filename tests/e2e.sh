@@ -20,10 +20,12 @@ check() { # check DESCRIPTION COMMAND...
 
 # 1. Captures with expected output: each line of tests/expected.list is
 #    CAPTURE EXPECTED [OPTIONS...]
+cd "$here" || exit 2
+case "$bin" in /*) ;; *) bin="$here/$bin" ;; esac
 while read -r pcap expected opts; do
     case "$pcap" in ''|'#'*) continue ;; esac
     # shellcheck disable=SC2086
-    "$bin" --json $opts -r "$here/$pcap" >"$tmp/out.jsonl" 2>"$tmp/err"
+    "$bin" --json $opts -r "$pcap" >"$tmp/out.jsonl" 2>"$tmp/err"
     rc=$?
     if [ $rc -ne 0 ]; then bad "$pcap: exit $rc: $(head -c 300 "$tmp/err")"; continue; fi
     if diff -u "$here/$expected" "$tmp/out.jsonl" >"$tmp/diff"; then ok; else
@@ -34,13 +36,15 @@ done <"$here/tests/expected.list"
 # 2. The generator is deterministic and the committed captures are what it writes.
 if [ -x "$here/build/pcapgen" ]; then
     mkdir -p "$tmp/gen"
-    "$here/build/pcapgen" "$tmp/gen" >/dev/null
+    "$here/build/pcapgen" --sample "$tmp/gen/sample.pcap" "$tmp/gen" >/dev/null
     for f in "$tmp"/gen/*.pcap; do
         name=$(basename "$f")
         committed="$here/pcaps/gen/$name"
         [ "$name" = sample.pcap ] && committed="$here/pcaps/sample.pcap"
         check "pcapgen $name matches the committed capture" cmp -s "$f" "$committed"
     done
+    check "pcapgen wrote every committed capture" \
+        test "$(ls "$tmp"/gen/*.pcap | wc -l)" -eq "$(($(ls "$here"/pcaps/gen/*.pcap | wc -l) + 1))"
 fi
 
 # 3. Third-party captures: analysed without crash; JSON valid; facts from their notes.

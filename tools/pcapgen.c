@@ -1,0 +1,1335 @@
+/* pcapgen: writes the synthetic SMTP captures smtpscope is tested and demonstrated with.
+ *
+ * Every scenario is a short script of TCP events on one or more connections: handshake, data
+ * from the client or the server, FIN, RST, out-of-order delivery, exact retransmission. The
+ * generator keeps the sequence and acknowledgement numbers, sends the pure ACKs a receiving
+ * TCP would send, and writes the frames sorted by time with fixed addresses, ports, ISNs and
+ * timestamps, so every run gives byte-identical files.
+ *
+ * Usage: pcapgen [--sample FILE] OUTDIR   every scenario as OUTDIR/<name>.pcap
+ *        pcapgen --list                   the scenario names, one a line
+ * --sample FILE writes the demo capture to FILE instead of OUTDIR/sample.pcap. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define EPOCH 1772442000LL /* 2026-03-02 09:00:00 UTC: time 0 of every scenario */
+#define SNAPLEN 65535
+#define MSS 1460
+#define FRAME_MAX (14 + 20 + 24 + MSS)
+#define MAX_CONNS 8
+#define TEXT_MAX 8192
+
+#define F_FIN 0x01
+#define F_SYN 0x02
+#define F_RST 0x04
+#define F_PSH 0x08
+#define F_ACK 0x10
+
+/* Receiver timing: data in order waits for the delayed-ACK timer (and usually rides on the
+ * reply instead); FINs, holes and duplicates are ACKed at once. */
+#define DELAYED_ACK 0.040
+#define QUICK_ACK 0.0002
+#define NO_ACK (-1.0)
+#define WIRE_GAP 0.000012 /* one full-sized segment at 1 Gbit/s */
+
+/* Script timing. */
+#define REPLY 0.002  /* the server's answer to a command */
+#define THINK 0.010  /* the client's pause before its next command */
+#define QUEUE 0.080  /* the server's time to queue a message before its 250 */
+#define GIVE_UP 60.0 /* how long a client waits for the reply to its end of data */
+
+enum { CLI = 0, SRV = 1 };
+
+typedef struct frame {
+    int64_t us;   /* capture time, microseconds since the Unix epoch */
+    size_t order; /* emission order: frames with equal times keep their script order */
+    size_t len;
+    uint8_t *bytes;
+} frame;
+
+typedef struct side {
+    uint8_t mac[6];
+    uint8_t ip[4];
+    uint16_t port;
+    uint16_t ip_id;
+    uint32_t nxt;     /* next sequence number this side sends */
+    uint32_t rcv;     /* next in-order sequence number expected from the peer: our ACK number */
+    uint32_t ooo_end; /* end of the peer's bytes held beyond a hole, when has_ooo */
+    int has_ooo;
+    double ack_due;          /* when this side's owed pure ACK goes out, NO_ACK if none */
+    uint8_t last[FRAME_MAX]; /* last data segment sent, byte for byte, for retransmit() */
+    size_t last_len;
+    uint32_t last_seq, last_span;
+} side;
+
+typedef struct gen gen;
+
+typedef struct conn {
+    gen *g;
+    side end[2];   /* indexed by CLI, SRV */
+    double last_t; /* time of the latest frame: a script must not go back in time */
+    int reset;     /* a RST was sent: nothing more may happen */
+} conn;
+
+struct gen {
+    frame *frames;
+    size_t nframes, cap;
+    conn *conns[MAX_CONNS];
+    size_t nconns;
+    int zero_tcp_csum; /* every TCP checksum 0x0000, as captured on a host with offload */
+};
+
+static void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void fatal(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("pcapgen: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(1);
+}
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p)
+        fatal("out of memory");
+    return p;
+}
+
+/* ---- text buffers: every overflow is a scenario bug, so it stops the program ---- */
+
+static size_t fmt(char *out, size_t n, const char *f, ...) __attribute__((format(printf, 3, 4)));
+
+static size_t fmt(char *out, size_t n, const char *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    int len = vsnprintf(out, n, f, ap);
+    va_end(ap);
+    if (len < 0 || (size_t)len >= n)
+        fatal("text buffer too small for \"%.40s\"", f);
+    return (size_t)len;
+}
+
+static void cat(char *out, size_t n, size_t *len, const char *s)
+{
+    size_t add = strlen(s);
+    if (*len + add >= n)
+        fatal("text buffer too small");
+    memcpy(out + *len, s, add + 1);
+    *len += add;
+}
+
+/* ---- frames ---- */
+
+static void put16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, v >> 16);
+    put16(p + 2, v & 0xffff);
+}
+
+static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i += 2)
+        sum += (uint32_t)p[i] << 8 | p[i + 1];
+    if (n & 1)
+        sum += (uint32_t)p[n - 1] << 8;
+    return sum;
+}
+
+static uint16_t fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+/* Ethernet and IPv4 (DF, TTL 64) headers for a TCP segment of tcplen bytes. */
+static void put_eth_ipv4(uint8_t *f, const side *s, const side *r, size_t tcplen)
+{
+    uint8_t *ip = f + 14;
+    memcpy(f, r->mac, 6);
+    memcpy(f + 6, s->mac, 6);
+    put16(f + 12, 0x0800);
+    memset(ip, 0, 20);
+    ip[0] = 0x45;
+    put16(ip + 2, (uint32_t)(20 + tcplen));
+    put16(ip + 4, s->ip_id);
+    put16(ip + 6, 0x4000);
+    ip[8] = 64;
+    ip[9] = 6;
+    memcpy(ip + 12, s->ip, 4);
+    memcpy(ip + 16, r->ip, 4);
+    put16(ip + 10, fold(sum16(0, ip, 20)));
+}
+
+static uint16_t tcp_checksum(const side *s, const side *r, const uint8_t *tcp, size_t tcplen)
+{
+    uint8_t pseudo[12] = {0};
+    memcpy(pseudo, s->ip, 4);
+    memcpy(pseudo + 4, r->ip, 4);
+    pseudo[9] = 6;
+    put16(pseudo + 10, (uint32_t)tcplen);
+    return fold(sum16(sum16(0, pseudo, 12), tcp, tcplen));
+}
+
+/* A whole frame: window 65535, the MSS option on SYNs. Returns its length. */
+static size_t build(uint8_t *f, const side *s, const side *r, uint8_t flags, uint32_t seq,
+                    uint32_t ack, const uint8_t *data, size_t len, int zero_csum)
+{
+    size_t opt = (flags & F_SYN) ? 4 : 0;
+    size_t tcplen = 20 + opt + len;
+    uint8_t *tcp = f + 14 + 20;
+
+    put_eth_ipv4(f, s, r, tcplen);
+    memset(tcp, 0, 20);
+    put16(tcp, s->port);
+    put16(tcp + 2, r->port);
+    put32(tcp + 4, seq);
+    put32(tcp + 8, ack);
+    tcp[12] = (uint8_t)((20 + opt) / 4 << 4);
+    tcp[13] = flags;
+    put16(tcp + 14, 65535);
+    if (opt) {
+        tcp[20] = 2; /* kind MSS, length 4 */
+        tcp[21] = 4;
+        put16(tcp + 22, MSS);
+    }
+    if (len)
+        memcpy(tcp + 20 + opt, data, len);
+    if (!zero_csum)
+        put16(tcp + 16, tcp_checksum(s, r, tcp, tcplen));
+    return 14 + 20 + tcplen;
+}
+
+static void add_frame(gen *g, double t, const uint8_t *bytes, size_t len)
+{
+    if (g->nframes == g->cap) {
+        g->cap = g->cap ? g->cap * 2 : 256;
+        g->frames = realloc(g->frames, g->cap * sizeof *g->frames);
+        if (!g->frames)
+            fatal("out of memory");
+    }
+    frame *f = &g->frames[g->nframes];
+    f->us = EPOCH * 1000000 + (int64_t)(t * 1e6 + 0.5);
+    f->order = g->nframes++;
+    f->len = len;
+    f->bytes = xmalloc(len);
+    memcpy(f->bytes, bytes, len);
+}
+
+/* ---- TCP: sequence numbers and the receiver's ACKs ---- */
+
+static int seq_after(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) > 0;
+}
+
+static void owe_ack(side *r, double due)
+{
+    if (r->ack_due < 0 || due < r->ack_due)
+        r->ack_due = due; /* a running delayed-ACK timer is not restarted */
+}
+
+/* The receiver's view of a segment of `span` sequence numbers sent at t. */
+static void arrive(conn *c, int to, uint32_t seq, uint32_t span, int fin, double t)
+{
+    side *r = &c->end[to];
+    if (span == 0)
+        return;
+    if (seq != r->rcv) { /* beyond a hole, or a repeat: duplicate ACK at once */
+        if (seq_after(seq, r->rcv) && (!r->has_ooo || seq_after(seq + span, r->ooo_end))) {
+            r->ooo_end = seq + span;
+            r->has_ooo = 1;
+        }
+        owe_ack(r, t + QUICK_ACK);
+        return;
+    }
+    int filled = r->has_ooo;
+    r->rcv = seq + span;
+    if (r->has_ooo && seq_after(r->ooo_end, r->rcv))
+        r->rcv = r->ooo_end;
+    r->has_ooo = 0;
+    owe_ack(r, t + (fin || filled ? QUICK_ACK : DELAYED_ACK));
+}
+
+static void tx(conn *c, int from, double t, uint8_t flags, uint32_t seq, const void *data,
+               size_t len);
+
+/* Before `from` sends at t, the pure ACKs that fell due go out; from's own owed ACK rides on
+ * its segment. from < 0 flushes everything up to t. */
+static void settle(conn *c, int from, double t)
+{
+    for (;;) {
+        int s = -1;
+        for (int i = 0; i < 2; i++) {
+            double due = c->end[i].ack_due;
+            if (due < 0 || due > t || (due == t && i == from))
+                continue;
+            if (s < 0 || due < c->end[s].ack_due)
+                s = i;
+        }
+        if (s < 0)
+            break;
+        double due = c->end[s].ack_due;
+        c->end[s].ack_due = NO_ACK;
+        tx(c, s, due, F_ACK, c->end[s].nxt, NULL, 0);
+    }
+    if (from >= 0)
+        c->end[from].ack_due = NO_ACK;
+}
+
+static void advance(conn *c, int from, double t)
+{
+    if (c->reset)
+        fatal("segment after RST");
+    if (t < c->last_t)
+        fatal("scenario goes back in time (%.6f < %.6f)", t, c->last_t);
+    settle(c, from, t);
+    c->last_t = t;
+}
+
+/* One segment with an explicit sequence number; out-of-order helpers pick their own. */
+static void tx(conn *c, int from, double t, uint8_t flags, uint32_t seq, const void *data,
+               size_t len)
+{
+    side *s = &c->end[from];
+    uint8_t f[FRAME_MAX];
+
+    advance(c, from, t);
+    uint32_t ack = (flags & F_ACK) ? s->rcv : 0;
+    size_t n = build(f, s, &c->end[!from], flags, seq, ack, data, len, c->g->zero_tcp_csum);
+    s->ip_id++;
+    add_frame(c->g, t, f, n);
+    uint32_t span = (uint32_t)len + ((flags & (F_SYN | F_FIN)) ? 1 : 0);
+    if (len) {
+        memcpy(s->last, f, n);
+        s->last_len = n;
+        s->last_seq = seq;
+        s->last_span = span;
+    }
+    arrive(c, !from, seq, span, flags & F_FIN, t);
+}
+
+/* The next segment in sequence. */
+static void seg(conn *c, int from, double t, uint8_t flags, const void *data, size_t len)
+{
+    side *s = &c->end[from];
+    uint32_t seq = s->nxt;
+    tx(c, from, t, flags, seq, data, len); /* a pure ACK it settles first still uses nxt */
+    s->nxt = seq + (uint32_t)len + ((flags & (F_SYN | F_FIN)) ? 1 : 0);
+}
+
+/* ---- the scripting API ---- */
+
+static uint32_t fnv(const uint8_t *p, size_t n, uint32_t h)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
+/* MAC 02:00:<IPv4 address>, ISN and first IP ID hashed from address and port. */
+static void side_init(side *s, const char *ip, uint16_t port)
+{
+    memset(s, 0, sizeof *s);
+    if (inet_pton(AF_INET, ip, s->ip) != 1)
+        fatal("bad address %s", ip);
+    s->mac[0] = 0x02;
+    memcpy(s->mac + 2, s->ip, 4);
+    s->port = port;
+    uint8_t key[6] = {s->ip[0], s->ip[1], s->ip[2], s->ip[3], (uint8_t)(port >> 8), (uint8_t)port};
+    s->nxt = fnv(key, sizeof key, 2166136261u);
+    s->ip_id = (uint16_t)fnv(key, sizeof key, 0x9e3779b9u);
+    s->ack_due = NO_ACK;
+}
+
+/* SYN, SYN/ACK and ACK, 0.5 ms apart. */
+static conn *conn_open(gen *g, const char *cip, uint16_t cport, const char *sip, uint16_t sport,
+                       double t)
+{
+    if (g->nconns == MAX_CONNS)
+        fatal("too many connections in one scenario");
+    conn *c = xmalloc(sizeof *c);
+    memset(c, 0, sizeof *c);
+    c->g = g;
+    side_init(&c->end[CLI], cip, cport);
+    side_init(&c->end[SRV], sip, sport);
+    c->end[CLI].rcv = c->end[SRV].nxt;
+    c->end[SRV].rcv = c->end[CLI].nxt;
+    g->conns[g->nconns++] = c;
+    seg(c, CLI, t, F_SYN, NULL, 0);
+    seg(c, SRV, t + 0.0005, F_SYN | F_ACK, NULL, 0);
+    seg(c, CLI, t + 0.001, F_ACK, NULL, 0);
+    return c;
+}
+
+/* One application write: MSS-sized segments back to back, PSH on the last. */
+static void send_bytes(conn *c, int from, double t, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    for (size_t off = 0; off < len; off += MSS) {
+        size_t n = len - off < MSS ? len - off : MSS;
+        uint8_t flags = F_ACK | (off + n == len ? F_PSH : 0);
+        seg(c, from, t + (double)(off / MSS) * WIRE_GAP, flags, p + off, n);
+    }
+}
+
+static void cli(conn *c, double t, const char *text)
+{
+    send_bytes(c, CLI, t, text, strlen(text));
+}
+
+static void srv(conn *c, double t, const char *text)
+{
+    send_bytes(c, SRV, t, text, strlen(text));
+}
+
+/* Two client writes `gap` apart, so a and b land in separate segments. */
+static void cli_parts(conn *c, double t, const char *a, double gap, const char *b)
+{
+    cli(c, t, a);
+    cli(c, t + gap, b);
+}
+
+/* The client's text cut at the given offsets into segments `gap` apart. */
+static void cli_cuts(conn *c, double t, const char *text, const size_t *cuts, size_t ncuts,
+                     double gap)
+{
+    size_t from = 0, len = strlen(text);
+    for (size_t i = 0; i <= ncuts; i++) {
+        size_t to = i < ncuts ? cuts[i] : len;
+        if (to <= from || to > len)
+            fatal("bad cut %zu", to);
+        send_bytes(c, CLI, t + (double)i * gap, text + from, to - from);
+        from = to;
+    }
+}
+
+static void cli_cut(conn *c, double t, const char *text, size_t cut, double gap)
+{
+    cli_cuts(c, t, text, &cut, 1, gap);
+}
+
+/* The client's text in two segments, sent in order, but the later one (from `cut` on) reaches
+ * the capture point at t and the earlier one `gap` after it. */
+static void cli_ooo(conn *c, double t, const char *text, size_t cut, double gap)
+{
+    side *s = &c->end[CLI];
+    size_t len = strlen(text);
+    uint32_t first = s->nxt, second = first + (uint32_t)cut;
+    tx(c, CLI, t, F_PSH | F_ACK, second, text + cut, len - cut);
+    s->nxt = first + (uint32_t)len;
+    tx(c, CLI, t + gap, F_PSH | F_ACK, first, text, cut);
+}
+
+/* The receiver's ACK of the last segment is lost before the capture point, so the sender will
+ * retransmit. */
+static void lose_ack(conn *c, int receiver)
+{
+    c->end[receiver].ack_due = NO_ACK;
+}
+
+/* The last data segment of one side again, byte for byte (same IP ID too). */
+static void retransmit(conn *c, int from, double t)
+{
+    side *s = &c->end[from];
+    if (!s->last_len)
+        fatal("nothing to retransmit");
+    advance(c, from, t);
+    add_frame(c->g, t, s->last, s->last_len);
+    arrive(c, !from, s->last_seq, s->last_span, 0, t);
+}
+
+static void cli_fin(conn *c, double t)
+{
+    seg(c, CLI, t, F_FIN | F_ACK, NULL, 0);
+}
+
+static void srv_fin(conn *c, double t)
+{
+    seg(c, SRV, t, F_FIN | F_ACK, NULL, 0);
+}
+
+/* An abortive close: nothing, not even an ACK, follows on this connection. */
+static void rst_from_client(conn *c, double t)
+{
+    seg(c, CLI, t, F_RST | F_ACK, NULL, 0);
+    c->end[CLI].ack_due = NO_ACK;
+    c->end[SRV].ack_due = NO_ACK;
+    c->reset = 1;
+}
+
+/* ---- writing a file ---- */
+
+static int by_time(const void *a, const void *b)
+{
+    const frame *x = a, *y = b;
+    if (x->us != y->us)
+        return x->us < y->us ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static void gen_write(gen *g, const char *path)
+{
+    for (size_t i = 0; i < g->nconns; i++)
+        if (!g->conns[i]->reset)
+            settle(g->conns[i], -1, 1e12); /* the ACKs still owed when the script ends */
+    qsort(g->frames, g->nframes, sizeof *g->frames, by_time);
+
+    pcap_t *p = pcap_open_dead(DLT_EN10MB, SNAPLEN);
+    if (!p)
+        fatal("pcap_open_dead failed");
+    pcap_dumper_t *d = pcap_dump_open(p, path);
+    if (!d)
+        fatal("%s: %s", path, pcap_geterr(p));
+    for (size_t i = 0; i < g->nframes; i++) {
+        const frame *f = &g->frames[i];
+        struct pcap_pkthdr h = {.caplen = (bpf_u_int32)f->len, .len = (bpf_u_int32)f->len};
+        h.ts.tv_sec = (time_t)(f->us / 1000000);
+        h.ts.tv_usec = (suseconds_t)(f->us % 1000000);
+        pcap_dump((u_char *)d, &h, f->bytes);
+    }
+    if (pcap_dump_flush(d) != 0)
+        fatal("%s: write failed", path);
+    pcap_dump_close(d);
+    pcap_close(p);
+}
+
+static void gen_free(gen *g)
+{
+    for (size_t i = 0; i < g->nframes; i++)
+        free(g->frames[i].bytes);
+    free(g->frames);
+    for (size_t i = 0; i < g->nconns; i++)
+        free(g->conns[i]);
+}
+
+/* ---- SMTP building blocks ---- */
+
+#define CLIENT "198.51.100.10"
+#define SERVER "192.0.2.25"
+#define EHLO_CMD "EHLO client.example.org\r\n"
+#define HELO_CMD "HELO client.example.org\r\n"
+#define BANNER "220 mx.example.net ESMTP Postfix\r\n"
+#define EHLO_HEAD "250-mx.example.net\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"
+#define EHLO_TAIL "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250 CHUNKING\r\n"
+#define EHLO_REPLY EHLO_HEAD EHLO_TAIL
+#define QUEUED(id) "250 2.0.0 Ok: queued as " id "\r\n"
+
+/* What a PIX with Mailguard ("fixup protocol smtp") leaves of the greeting: 5.1 keeps only the
+ * digits 2 and 0, 4.4 masks the whole text. */
+#define PIX51_BANNER "220 *********0****************2*****\r\n"
+#define PIX44_BANNER "220 ****************************\r\n"
+
+typedef struct mail {
+    const char *id; /* Message-ID without the angle brackets */
+    const char *from, *to, *subject;
+    const char *body; /* lines end in \n (sent as CRLF), already dot-stuffed */
+} mail;
+
+/* The replies that differ between the servers behind the stories. */
+typedef struct dialect {
+    const char *mail_ok, *rcpt_ok, *go_ahead;
+} dialect;
+
+static const dialect POSTFIX = {"250 2.1.0 Ok\r\n", "250 2.1.5 Ok\r\n",
+                                "354 End data with <CR><LF>.<CR><LF>\r\n"};
+static const dialect SENDMAIL = {"250 2.1.0 <alice@example.org>... Sender ok\r\n",
+                                 "250 2.1.5 <bob@example.com>... Recipient ok\r\n",
+                                 "354 Enter mail, end with \".\" on a line by itself\r\n"};
+
+static const mail M_REPORT = {"20260302085958.4F1A2B@client.example.org", "alice@example.org",
+                              "bob@example.net", "March figures",
+                              "Hi Bob,\n\nThe March figures are in the shared folder.\n"
+                              "Let me know if anything is missing.\n\nAlice\n"};
+static const mail M_MINUTES = {"20260302090112.77C0DE@client.example.org", "alice@example.org",
+                               "bob@example.net", "Minutes of Friday's meeting",
+                               "Bob,\n\nMinutes below, decisions first.\n"
+                               "1. Freeze on Thursday.\n2. Release on Monday.\n\nAlice\n"};
+static const mail M_INVOICE = {"20260302085901.1D2E3F@client.example.org", "alice@example.org",
+                               "bob@example.com", "Invoice 2026-031",
+                               "Dear Bob,\n\nPlease find invoice 2026-031 for February below.\n"
+                               "Amount due: EUR 1,250.00 by 2026-03-31.\n\nKind regards,\n"
+                               "Alice\n"};
+static const mail M_DOTS = {"20260302090000.5A6B7C@client.example.org", "alice@example.org",
+                            "bob@example.net", "How to end a message in mail(1)",
+                            "Hi Bob,\n\nIn mail(1) you end a message with a line holding one "
+                            "dot:\n..\nLines that start with a dot are doubled on the wire:\n"
+                            "..hidden files such as .profile are not listed by ls.\n\nAlice\n"};
+static const mail M_LUNCH = {"20260302090230.9E8D7C@client.example.org", "alice@example.org",
+                             "bob@example.net", "Lunch on Wednesday?",
+                             "Bob,\n\nAre you free for lunch on Wednesday at noon?\n\nAlice\n"};
+static const mail M_TEAM = {"20260302090005.3C4D5E@client.example.org", "alice@example.org",
+                            "bob@example.net, carol@example.net", "Team offsite",
+                            "Hi both,\n\nThe offsite is booked for 16-17 April.\n"
+                            "Agenda to follow.\n\nAlice\n"};
+
+/* The message as sent after DATA: CRLF lines, ending in CR LF . CR LF. */
+static size_t payload(char *out, size_t n, const mail *m)
+{
+    size_t len = fmt(out, n,
+                     "Message-ID: <%s>\r\nDate: Mon, 02 Mar 2026 08:59:58 +0000\r\n"
+                     "From: Alice <%s>\r\nTo: %s\r\nSubject: %s\r\n"
+                     "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n",
+                     m->id, m->from, m->to, m->subject);
+    for (const char *p = m->body; *p; p++) {
+        char one[2] = {*p, 0};
+        cat(out, n, &len, *p == '\n' ? "\r\n" : one);
+    }
+    cat(out, n, &len, ".\r\n");
+    return len;
+}
+
+/* A command and its reply; returns the time of the reply. */
+static double cmd(conn *c, double t, const char *line, const char *reply)
+{
+    cli(c, t, line);
+    srv(c, t + REPLY, reply);
+    return t + REPLY;
+}
+
+static double greet(conn *c, double t, const char *banner)
+{
+    srv(c, t + 0.005, banner);
+    return t + 0.005;
+}
+
+static double ehlo(conn *c, double t)
+{
+    return cmd(c, t + THINK, EHLO_CMD, EHLO_REPLY);
+}
+
+/* MAIL, RCPT and DATA, one at a time, up to the go-ahead. */
+static double envelope(conn *c, double t, const dialect *d, const mail *m)
+{
+    char line[256];
+    fmt(line, sizeof line, "MAIL FROM:<%s>\r\n", m->from);
+    t = cmd(c, t + THINK, line, d->mail_ok);
+    fmt(line, sizeof line, "RCPT TO:<%s>\r\n", m->to);
+    t = cmd(c, t + THINK, line, d->rcpt_ok);
+    return cmd(c, t + THINK, "DATA\r\n", d->go_ahead);
+}
+
+/* A whole transaction, the end of data whole in the body's segment. */
+static double deliver(conn *c, double t, const dialect *d, const mail *m, const char *queued)
+{
+    char data[TEXT_MAX];
+    payload(data, sizeof data, m);
+    t = envelope(c, t, d, m);
+    cli(c, t += THINK, data);
+    srv(c, t += QUEUE, queued);
+    return t;
+}
+
+/* The client sends the body with CR LF . CR LF cut after its byte k (1..4). */
+static double send_cut_eod(conn *c, double t, const mail *m, size_t k, double gap)
+{
+    char data[TEXT_MAX];
+    size_t len = payload(data, sizeof data, m);
+    cli_cut(c, t, data, len - 5 + k, gap);
+    return t + gap;
+}
+
+/* QUIT and 221; the server closes first, as Postfix and Sendmail do, then the client. */
+static double quit(conn *c, double t)
+{
+    t = cmd(c, t + THINK, "QUIT\r\n", "221 2.0.0 Bye\r\n");
+    srv_fin(c, t += 0.0001);
+    cli_fin(c, t += 0.001);
+    return t;
+}
+
+/* The client closes without QUIT; the server sees EOF and closes its side at once. */
+static double hang_up(conn *c, double t)
+{
+    cli_fin(c, t);
+    srv_fin(c, t + 0.0001);
+    return t + 0.0001;
+}
+
+/* ---- scenarios ---- */
+
+/* The baseline every flag is measured against: nothing to report. */
+static void sc_clean(gen *g)
+{
+    conn *c = conn_open(g, CLIENT, 40001, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = ehlo(c, t);
+    t = deliver(c, t, &POSTFIX, &M_REPORT, QUEUED("ABC123"));
+    quit(c, t);
+}
+
+/* A Postfix session whose end of data is cut after byte k and never answered. */
+static void split_unacked(gen *g, size_t k)
+{
+    conn *c = conn_open(g, CLIENT, (uint16_t)(40010 + k), SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = ehlo(c, t);
+    t = envelope(c, t, &POSTFIX, &M_REPORT);
+    t = send_cut_eod(c, t + THINK, &M_REPORT, k, 0.2);
+    hang_up(c, t + GIVE_UP);
+}
+
+static void sc_split_cut1(gen *g)
+{
+    split_unacked(g, 1);
+}
+
+static void sc_split_cut2(gen *g)
+{
+    split_unacked(g, 2);
+}
+
+static void sc_split_cut3(gen *g)
+{
+    split_unacked(g, 3);
+}
+
+static void sc_split_cut4(gen *g)
+{
+    split_unacked(g, 4);
+}
+
+/* A split end of data is harmless when the server answers it. */
+static void sc_split_acked(gen *g)
+{
+    conn *c = conn_open(g, CLIENT, 40020, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = ehlo(c, t);
+    t = envelope(c, t, &POSTFIX, &M_REPORT);
+    t = send_cut_eod(c, t + THINK, &M_REPORT, 2, 0.2);
+    srv(c, t += 0.3, QUEUED("4C5D6E7F80"));
+    quit(c, t);
+}
+
+/* No answer, but the end of data was whole: not the Mailguard cut. */
+static void sc_unsplit_unacked(gen *g)
+{
+    char data[TEXT_MAX];
+    payload(data, sizeof data, &M_REPORT);
+    conn *c = conn_open(g, CLIENT, 40021, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = ehlo(c, t);
+    t = envelope(c, t, &POSTFIX, &M_REPORT);
+    cli(c, t += THINK, data);
+    hang_up(c, t + GIVE_UP);
+}
+
+/* Offset just past the first k bytes of needle in text. */
+static size_t cut_in(const char *text, const char *needle, size_t k)
+{
+    const char *p = strstr(text, needle);
+    if (!p)
+        fatal("\"%s\" not in the text", needle);
+    return (size_t)(p - text) + k;
+}
+
+/* Segment ends that look like the start of an end of data but are dot-stuffed lines. */
+static void sc_dotstuff_lookalike(gen *g)
+{
+    char data[TEXT_MAX];
+    payload(data, sizeof data, &M_DOTS);
+    size_t cuts[2] = {cut_in(data, "\r\n..\r\n", 3), cut_in(data, "\r\n..hidden", 3)};
+    conn *c = conn_open(g, CLIENT, 40030, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = ehlo(c, t);
+    t = envelope(c, t, &POSTFIX, &M_DOTS);
+    cli_cuts(c, t += THINK, data, cuts, 2, 0.05);
+    srv(c, t += 0.1 + QUEUE, QUEUED("5A6B7C8D9E"));
+    quit(c, t);
+}
+
+/* Exactly 180 bytes, CR LF . CR LF inside the first 120: with BDAT that is data, not an end. */
+static const char BDAT_MSG[] = "Message-ID: <c1.0302@client.example.org>\r\n"
+                               "From: alice@example.org\r\n"
+                               "To: bob@example.net\r\n"
+                               "Subject: dots\r\n"
+                               "\r\n"
+                               "Hi,\r\n"
+                               ".\r\n"
+                               "That dot is data: a BDAT chunk is counted, not dot-ended.\r\n"
+                               "Cheers\r\n";
+
+static void sc_bdat_lookalike(gen *g)
+{
+    const size_t first = 120, len = sizeof BDAT_MSG - 1;
+    char a[512], b[512];
+    size_t cut = cut_in(BDAT_MSG, "\r\n.\r\n", 2);
+    if (cut >= first)
+        fatal("BDAT message: the dot line must be in the first chunk");
+    fmt(a, sizeof a, "BDAT %zu\r\n%.*s", first, (int)cut, BDAT_MSG);
+    fmt(b, sizeof b, "%.*s", (int)(first - cut), BDAT_MSG + cut);
+
+    conn *c = conn_open(g, CLIENT, 40040, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = ehlo(c, t);
+    t = cmd(c, t + THINK, "MAIL FROM:<alice@example.org> BODY=8BITMIME\r\n", "250 2.1.0 Ok\r\n");
+    t = cmd(c, t + THINK, "RCPT TO:<bob@example.net>\r\n", "250 2.1.5 Ok\r\n");
+    cli_parts(c, t += THINK, a, 0.2, b);
+    srv(c, t += 0.2 + REPLY, "250 2.0.0 Ok: 120 bytes\r\n");
+    fmt(a, sizeof a, "BDAT %zu LAST\r\n%s", len - first, BDAT_MSG + first);
+    t = cmd(c, t + THINK, a, QUEUED("C1D2E3F4A5"));
+    quit(c, t);
+}
+
+/* Postfix's reply to each line it reads as a command after refusing DATA. */
+static void stray_replies(char *out, size_t n, const char *text)
+{
+    size_t len = 0;
+    out[0] = 0;
+    for (const char *p = text; *p; p = strchr(p, '\n') + 1)
+        cat(out, n, &len,
+            strncmp(p, "\r\n", 2) ? "502 5.5.2 Error: command not recognized\r\n"
+                                  : "500 5.5.2 Error: bad syntax\r\n");
+}
+
+/* A client that streams its body without waiting: after the 554 the body lines are stray
+ * commands, so the split "." that follows is no end of data. */
+static void sc_eod_before_354(gen *g)
+{
+    char data[TEXT_MAX], replies[TEXT_MAX];
+    size_t len = payload(data, sizeof data, &M_LUNCH), cut = len - 3;
+    conn *c = conn_open(g, CLIENT, 40050, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = ehlo(c, t);
+    cli(c, t += THINK, "MAIL FROM:<alice@example.org>\r\nRCPT TO:<nobody@example.net>\r\nDATA\r\n");
+    cli_cut(c, t + 0.0005, data, cut, 0.2);
+    srv(c, t += 0.21,
+        "250 2.1.0 Ok\r\n550 5.1.1 <nobody@example.net>: Recipient address rejected: User "
+        "unknown in local recipient table\r\n554 5.5.1 Error: no valid recipients\r\n");
+    stray_replies(replies, sizeof replies, data);
+    srv(c, t += 0.001, replies);
+    quit(c, t);
+}
+
+/* Reordering alone must not look like a split end of data. */
+static void sc_ooo_whole(gen *g)
+{
+    char data[TEXT_MAX];
+    payload(data, sizeof data, &M_REPORT);
+    conn *c = conn_open(g, CLIENT, 40060, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = ehlo(c, t);
+    t = envelope(c, t, &POSTFIX, &M_REPORT);
+    cli_ooo(c, t += THINK, data, cut_in(data, "Let me know", 0), 0.001);
+    srv(c, t += 0.001 + QUEUE, QUEUED("6F7A8B9C0D"));
+    quit(c, t);
+}
+
+/* A split end of data whose parts arrive in reverse order is still split. */
+static void sc_ooo_split(gen *g)
+{
+    char data[TEXT_MAX];
+    size_t len = payload(data, sizeof data, &M_REPORT);
+    conn *c = conn_open(g, CLIENT, 40061, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = ehlo(c, t);
+    t = envelope(c, t, &POSTFIX, &M_REPORT);
+    cli_ooo(c, t += THINK, data, len - 5 + 3, 0.001);
+    hang_up(c, t + 0.001 + GIVE_UP);
+}
+
+/* A retransmitted first part must count once; the end of data is still split. */
+static void sc_retrans_split(gen *g)
+{
+    char data[TEXT_MAX];
+    size_t len = payload(data, sizeof data, &M_REPORT);
+    conn *c = conn_open(g, CLIENT, 40070, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = ehlo(c, t);
+    t = envelope(c, t, &POSTFIX, &M_REPORT);
+    data[len - 3] = 0; /* the first part: everything before ". CR LF" */
+    cli(c, t += THINK, data);
+    lose_ack(c, SRV);
+    retransmit(c, CLI, t += 1.0);
+    cli(c, t += 0.2, ".\r\n");
+    hang_up(c, t + GIVE_UP);
+}
+
+/* One delivery attempt through a PIX with Mailguard: the masked greeting, EHLO turned into
+ * XXXX and refused, HELO accepted, the end of data cut after CR LF and swallowed. The client
+ * gives up after a minute without QUIT. Returns the time the connection is closed. */
+static double mailguard_attempt(gen *g, const char *cip, uint16_t port, const char *sip, double t,
+                                const mail *m)
+{
+    char helo_ok[160];
+    fmt(helo_ok, sizeof helo_ok,
+        "250 mail.example.com Hello client.example.org [%s], pleased to meet you\r\n", cip);
+    conn *c = conn_open(g, cip, port, sip, 25, t);
+    t = greet(c, t, PIX51_BANNER);
+    t = cmd(c, t + THINK, EHLO_CMD, "500 5.5.1 Command unrecognized: \"XXXX\"\r\n");
+    t = cmd(c, t + THINK, HELO_CMD, helo_ok);
+    t = envelope(c, t, &SENDMAIL, m);
+    t = send_cut_eod(c, t + THINK, m, 2, 0.2);
+    return hang_up(c, t + GIVE_UP);
+}
+
+/* The whole Mailguard failure on one connection. */
+static void sc_mailguard(gen *g)
+{
+    mailguard_attempt(g, CLIENT, 40080, "192.0.2.40", 0, &M_INVOICE);
+}
+
+/* What the sender does next: the same message again, every ten minutes. */
+static void sc_mailguard_retry(gen *g)
+{
+    for (int i = 0; i < 3; i++)
+        mailguard_attempt(g, CLIENT, (uint16_t)(40081 + i), "192.0.2.40", 600.0 * i, &M_INVOICE);
+}
+
+/* PIX 4.4 masks the whole greeting text; the rest of the session is fine. */
+static void sc_masked_pix44(gen *g)
+{
+    conn *c = conn_open(g, CLIENT, 40090, "192.0.2.40", 25, 0);
+    double t = greet(c, 0, PIX44_BANNER);
+    t = cmd(c, t + THINK, HELO_CMD,
+            "250 mail.example.com Hello client.example.org [198.51.100.10], pleased to meet "
+            "you\r\n");
+    t = deliver(c, t, &SENDMAIL, &M_INVOICE,
+                "250 2.0.0 6229A0a1000123 Message accepted for delivery\r\n");
+    quit(c, t);
+}
+
+/* The masking ate the "220 " of the last line: the greeting never ends and the client
+ * gives up without a command. */
+static void sc_masked_multiline_unterminated(gen *g)
+{
+    conn *c = conn_open(g, CLIENT, 40091, "192.0.2.40", 25, 0);
+    double t =
+        greet(c, 0, "220*******************\r\n220****************\r\n*****************\r\n");
+    hang_up(c, t + 300);
+}
+
+/* Asterisks a server wrote itself are not masking. */
+static void sc_banner_with_stars(gen *g)
+{
+    conn *c = conn_open(g, CLIENT, 40100, SERVER, 25, 0);
+    double t = greet(c, 0, "220 mx.example.net ESMTP ** no UCE **\r\n");
+    t = ehlo(c, t);
+    t = deliver(c, t, &POSTFIX, &M_REPORT, QUEUED("7B8C9D0E1F"));
+    quit(c, t);
+}
+
+/* Commands and replies batched per segment; two transactions separated by RSET. */
+static void sc_pipelining(gen *g)
+{
+    char data[TEXT_MAX];
+    conn *c = conn_open(g, CLIENT, 40110, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = ehlo(c, t);
+    t = cmd(c, t + THINK,
+            "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.net>\r\n"
+            "RCPT TO:<carol@example.net>\r\nDATA\r\n",
+            "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n"
+            "354 End data with <CR><LF>.<CR><LF>\r\n");
+    payload(data, sizeof data, &M_TEAM);
+    cli(c, t += THINK, data);
+    srv(c, t += QUEUE, QUEUED("8C9D0E1F2A"));
+    t = cmd(c, t + THINK, "RSET\r\n", "250 2.0.0 Ok\r\n");
+    t = cmd(c, t + THINK, "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n",
+            "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
+    payload(data, sizeof data, &M_LUNCH);
+    cli(c, t += THINK, data);
+    srv(c, t += QUEUE, QUEUED("9D0E1F2A3B"));
+    quit(c, t);
+}
+
+/* ---- TLS records for starttls: well-formed headers, deterministic pseudo-random contents ---- */
+
+typedef struct bytes {
+    uint8_t b[2048];
+    size_t n;
+    uint32_t rng; /* xorshift32 state */
+} bytes;
+
+static void b_put(bytes *o, uint64_t v, size_t width)
+{
+    if (o->n + width > sizeof o->b)
+        fatal("TLS buffer too small");
+    for (size_t i = 0; i < width; i++)
+        o->b[o->n++] = (uint8_t)(v >> 8 * (width - 1 - i));
+}
+
+static void b_rand(bytes *o, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        o->rng ^= o->rng << 13;
+        o->rng ^= o->rng >> 17;
+        o->rng ^= o->rng << 5;
+        b_put(o, o->rng >> 24, 1);
+    }
+}
+
+/* Reserves a length field of `width` bytes; b_close fills it with what followed. */
+static size_t b_open(bytes *o, size_t width)
+{
+    size_t at = o->n;
+    b_put(o, 0, width);
+    return at;
+}
+
+static void b_close(bytes *o, size_t at, size_t width)
+{
+    size_t v = o->n - at - width;
+    for (size_t i = 0; i < width; i++)
+        o->b[at + i] = (uint8_t)(v >> 8 * (width - 1 - i));
+}
+
+static void tls_record(bytes *o, unsigned type, size_t n)
+{
+    b_put(o, type, 1);
+    b_put(o, 0x0303, 2);
+    b_put(o, (uint32_t)n, 2);
+    b_rand(o, n);
+}
+
+/* A TLS 1.3 ClientHello: SNI, X25519 key share, the three TLS 1.3 suites. */
+static void client_hello(bytes *o, const uint8_t sid[32])
+{
+    static const char sni[] = "mx.example.net";
+    b_put(o, 0x160301, 3);
+    size_t rec = b_open(o, 2);
+    b_put(o, 0x01, 1);
+    size_t hs = b_open(o, 3);
+    b_put(o, 0x0303, 2);
+    b_rand(o, 32);
+    b_put(o, 32, 1);
+    memcpy(o->b + o->n, sid, 32);
+    o->n += 32;
+    b_put(o, 0x000613011302, 6); /* 6 bytes of suites: AES-128-GCM, AES-256-GCM, */
+    b_put(o, 0x1303, 2);         /* CHACHA20-POLY1305 */
+    b_put(o, 0x0100, 2);         /* compression: null only */
+    size_t ext = b_open(o, 2);
+    b_put(o, 0x0000, 2); /* server_name */
+    b_put(o, sizeof sni - 1 + 5, 2);
+    b_put(o, sizeof sni - 1 + 3, 2);
+    b_put(o, 0, 1);
+    b_put(o, sizeof sni - 1, 2);
+    for (const char *p = sni; *p; p++)
+        b_put(o, (uint8_t)*p, 1);
+    b_put(o, 0x000a00040002001d, 8); /* supported_groups: x25519 */
+    b_put(o, 0x000d00080006, 6);     /* signature_algorithms: ecdsa-p256, rsa-pss, rsa-pkcs1 */
+    b_put(o, 0x040308040401, 6);
+    b_put(o, 0x002b0003020304, 7);   /* supported_versions: TLS 1.3 */
+    b_put(o, 0x003300260024001d, 8); /* key_share, x25519 ... */
+    b_put(o, 0x0020, 2);             /* ... 32-byte key */
+    b_rand(o, 32);
+    b_close(o, ext, 2);
+    b_close(o, hs, 3);
+    b_close(o, rec, 2);
+}
+
+/* ServerHello echoing the session id, then ChangeCipherSpec and the encrypted rest of the
+ * server's flight as one application-data record. */
+static void server_flight(bytes *o, const uint8_t sid[32])
+{
+    b_put(o, 0x160303, 3);
+    size_t rec = b_open(o, 2);
+    b_put(o, 0x02, 1);
+    size_t hs = b_open(o, 3);
+    b_put(o, 0x0303, 2);
+    b_rand(o, 32);
+    b_put(o, 32, 1);
+    memcpy(o->b + o->n, sid, 32);
+    o->n += 32;
+    b_put(o, 0x130100, 3); /* suite, null compression */
+    size_t ext = b_open(o, 2);
+    b_put(o, 0x002b00020304, 6);
+    b_put(o, 0x00330024001d0020, 8);
+    b_rand(o, 32);
+    b_close(o, ext, 2);
+    b_close(o, hs, 3);
+    b_close(o, rec, 2);
+    b_put(o, 0x140303000101, 6); /* ChangeCipherSpec */
+    tls_record(o, 0x17, 1104);
+}
+
+static void tls_send(conn *c, int from, double t, bytes *o)
+{
+    send_bytes(c, from, t, o->b, o->n);
+    o->n = 0;
+}
+
+/* After STARTTLS nothing is SMTP any more: no command, QUIT included, can be seen. */
+static void sc_starttls(gen *g)
+{
+    bytes o = {.rng = 0x2545f491};
+    uint8_t sid[32];
+    b_rand(&o, 32);
+    memcpy(sid, o.b, 32);
+    o.n = 0;
+
+    conn *c = conn_open(g, CLIENT, 40120, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = cmd(c, t + THINK, EHLO_CMD, EHLO_HEAD "250-STARTTLS\r\n" EHLO_TAIL);
+    t = cmd(c, t + THINK, "STARTTLS\r\n", "220 2.0.0 Ready to start TLS\r\n");
+    client_hello(&o, sid);
+    tls_send(c, CLI, t += 0.001, &o);
+    server_flight(&o, sid);
+    tls_send(c, SRV, t += 0.004, &o);
+    b_put(&o, 0x140303000101, 6);
+    tls_record(&o, 0x17, 53); /* client Finished */
+    tls_record(&o, 0x17, 41); /* EHLO */
+    tls_send(c, CLI, t += 0.003, &o);
+    /* The server's EHLO reply, the pipelined envelope and its replies, the body and its 250;
+     * then the client hangs up without an (encrypted) QUIT. */
+    static const size_t sizes[] = {215, 101, 112, 658, 46};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        tls_record(&o, 0x17, sizes[i]);
+        tls_send(c, i % 2 ? CLI : SRV, t += i % 2 ? THINK : REPLY, &o);
+    }
+    hang_up(c, t + 0.02);
+}
+
+/* AUTH LOGIN's 334 challenges and base64 lines between EHLO and MAIL. */
+static void sc_auth_login(gen *g)
+{
+    conn *c = conn_open(g, CLIENT, 40130, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = cmd(c, t + THINK, EHLO_CMD, EHLO_HEAD "250-AUTH LOGIN PLAIN\r\n" EHLO_TAIL);
+    t = cmd(c, t + THINK, "AUTH LOGIN\r\n", "334 VXNlcm5hbWU6\r\n");             /* "Username:" */
+    t = cmd(c, t + 0.2, "YWxpY2VAZXhhbXBsZS5vcmc=\r\n", "334 UGFzc3dvcmQ6\r\n"); /* "Password:" */
+    t = cmd(c, t + 0.2, "VHIwdWI0ZG9yJjM=\r\n", "235 2.7.0 Authentication successful\r\n");
+    t = deliver(c, t, &POSTFIX, &M_REPORT, QUEUED("0E1F2A3B4C"));
+    quit(c, t);
+}
+
+/* An abortive close: the client resets after 5 s without a reply to its end of data. */
+static void sc_rst_after_data(gen *g)
+{
+    char data[TEXT_MAX];
+    payload(data, sizeof data, &M_REPORT);
+    conn *c = conn_open(g, CLIENT, 40140, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = ehlo(c, t);
+    t = envelope(c, t, &POSTFIX, &M_REPORT);
+    cli(c, t += THINK, data);
+    rst_from_client(c, t + 5);
+}
+
+/* Two transactions, two Message-IDs, one session. */
+static void sc_two_messages(gen *g)
+{
+    conn *c = conn_open(g, CLIENT, 40150, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = ehlo(c, t);
+    t = deliver(c, t, &POSTFIX, &M_REPORT, QUEUED("1F2A3B4C5D"));
+    t = deliver(c, t, &POSTFIX, &M_MINUTES, QUEUED("2A3B4C5D6E"));
+    quit(c, t);
+}
+
+/* Input an analyser must survive: a 5000-byte line over four segments and binary junk. */
+static void sc_long_line_garbage(gen *g)
+{
+    char line[5001];
+    memcpy(line, "EHLO ", 5);
+    for (size_t i = 5; i < 4998; i++)
+        line[i] = "abcdefghijklmnopqrstuvwxyz0123456789.-"[i % 38];
+    memcpy(line + 4998, "\r\n", 3);
+
+    bytes o = {.rng = 0x6d2b79f5};
+    b_rand(&o, 298);
+    for (size_t i = 0; i < o.n; i++)
+        if (o.b[i] == '\n')
+            o.b[i] = 'n'; /* one line, so one reply */
+    memcpy(o.b + 20, "\0\x1b[2J\xff\xff", 7);
+    memcpy(o.b + o.n, "\r\n", 2);
+    o.n += 2;
+
+    conn *c = conn_open(g, CLIENT, 40160, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = cmd(c, t + THINK, line, "500 5.5.2 Error: line too long\r\n");
+    send_bytes(c, CLI, t += THINK, o.b, o.n);
+    srv(c, t += REPLY, "500 5.5.2 Error: bad syntax\r\n");
+    t = cmd(c, t + THINK, HELO_CMD, "250 mx.example.net\r\n");
+    t = deliver(c, t, &POSTFIX, &M_REPORT, QUEUED("3B4C5D6E7F"));
+    quit(c, t);
+}
+
+/* The capture stops mid-DATA: the session is cut by the capture, not by the client. */
+static void sc_capture_end_open(gen *g)
+{
+    char data[TEXT_MAX];
+    payload(data, sizeof data, &M_REPORT);
+    data[cut_in(data, "Let me know", 0)] = 0;
+    conn *c = conn_open(g, CLIENT, 40170, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = ehlo(c, t);
+    t = envelope(c, t, &POSTFIX, &M_REPORT);
+    cli(c, t + THINK, data);
+}
+
+/* As captured on the sending host with checksum offload: every TCP checksum 0x0000. */
+static void sc_bad_checksums(gen *g)
+{
+    g->zero_tcp_csum = 1;
+    sc_clean(g);
+}
+
+/* A session that just stops after MAIL FROM, and 1200 s later (past the 900 s idle
+ * timeout) a clean one. */
+static void sc_idle_timeout(gen *g)
+{
+    conn *c = conn_open(g, CLIENT, 40180, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = ehlo(c, t);
+    t = cmd(c, t + THINK, "MAIL FROM:<alice@example.org>\r\n", "250 2.1.0 Ok\r\n");
+
+    t += 1200;
+    c = conn_open(g, CLIENT, 40181, SERVER, 25, t);
+    t = greet(c, t, BANNER);
+    t = ehlo(c, t);
+    t = deliver(c, t, &POSTFIX, &M_REPORT, QUEUED("4C5D6E7F8A"));
+    quit(c, t);
+}
+
+/* A multi-line greeting and commands ended by a bare LF. */
+static void sc_bare_lf_and_multiline(gen *g)
+{
+    char data[TEXT_MAX];
+    payload(data, sizeof data, &M_REPORT);
+    conn *c = conn_open(g, CLIENT, 40190, SERVER, 25, 0);
+    double t = greet(c, 0, "220-mx.example.net ESMTP\r\n220-no UCE\r\n220 ready\r\n");
+    t = cmd(c, t + THINK, "HELO x\n", "250 mx.example.net\r\n");
+    t = cmd(c, t + THINK, "MAIL FROM:<alice@example.org>\n", "250 2.1.0 Ok\r\n");
+    t = cmd(c, t + THINK, "RCPT TO:<bob@example.net>\n", "250 2.1.5 Ok\r\n");
+    t = cmd(c, t + THINK, "DATA\n", "354 End data with <CR><LF>.<CR><LF>\r\n");
+    cli(c, t += THINK, data);
+    srv(c, t += QUEUE, QUEUED("5D6E7F8A9B"));
+    t = cmd(c, t + THINK, "QUIT\n", "221 2.0.0 Bye\r\n");
+    srv_fin(c, t += 0.0001);
+    cli_fin(c, t + 0.001);
+}
+
+/* The demo for `make run`, about three minutes: (a) a clean delivery, (b) the Mailguard failure,
+ * (c) its retry 120 s later with the same Message-ID, (d) a delivery whose client never says
+ * QUIT. (a), (b)+(c) and (d) talk to three different servers. */
+static void sc_sample(gen *g)
+{
+    conn *c = conn_open(g, "198.51.100.10", 40200, "192.0.2.25", 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = ehlo(c, t);
+    t = deliver(c, t, &POSTFIX, &M_REPORT, QUEUED("ABC123"));
+    quit(c, t);
+
+    mailguard_attempt(g, "198.51.100.20", 51234, "192.0.2.40", 4.0, &M_INVOICE);
+    mailguard_attempt(g, "198.51.100.20", 51287, "192.0.2.40", 124.0, &M_INVOICE);
+
+    c = conn_open(g, "198.51.100.30", 41877, "192.0.2.60", 25, 30.0);
+    t = greet(c, 30.0, "220 smtp.example.org ESMTP Postfix (Debian/GNU)\r\n");
+    t = cmd(c, t + THINK, EHLO_CMD,
+            "250-smtp.example.org\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n" EHLO_TAIL);
+    t = deliver(c, t, &POSTFIX, &M_MINUTES, QUEUED("6E7F8A9B0C"));
+    hang_up(c, t + 0.05);
+}
+
+typedef struct scenario {
+    const char *name;
+    void (*run)(gen *g);
+} scenario;
+
+static const scenario SCENARIOS[] = {
+    {"clean", sc_clean},
+    {"split-cut1", sc_split_cut1},
+    {"split-cut2", sc_split_cut2},
+    {"split-cut3", sc_split_cut3},
+    {"split-cut4", sc_split_cut4},
+    {"split-acked", sc_split_acked},
+    {"unsplit-unacked", sc_unsplit_unacked},
+    {"dotstuff-lookalike", sc_dotstuff_lookalike},
+    {"bdat-lookalike", sc_bdat_lookalike},
+    {"eod-before-354", sc_eod_before_354},
+    {"ooo-whole", sc_ooo_whole},
+    {"ooo-split", sc_ooo_split},
+    {"retrans-split", sc_retrans_split},
+    {"mailguard", sc_mailguard},
+    {"mailguard-retry", sc_mailguard_retry},
+    {"masked-pix44", sc_masked_pix44},
+    {"masked-multiline-unterminated", sc_masked_multiline_unterminated},
+    {"banner-with-stars", sc_banner_with_stars},
+    {"pipelining", sc_pipelining},
+    {"starttls", sc_starttls},
+    {"auth-login", sc_auth_login},
+    {"rst-after-data", sc_rst_after_data},
+    {"two-messages", sc_two_messages},
+    {"long-line-garbage", sc_long_line_garbage},
+    {"capture-end-open", sc_capture_end_open},
+    {"bad-checksums", sc_bad_checksums},
+    {"idle-timeout", sc_idle_timeout},
+    {"bare-lf-and-multiline", sc_bare_lf_and_multiline},
+    {"sample", sc_sample},
+};
+
+static void usage(FILE *out)
+{
+    fputs("usage: pcapgen [--sample FILE] OUTDIR   write every scenario as OUTDIR/<name>.pcap\n"
+          "       pcapgen --list                   print the scenario names\n"
+          "--sample FILE writes the demo capture to FILE instead of OUTDIR/sample.pcap\n",
+          out);
+}
+
+/* Every scenario as outdir/<name>.pcap; the demo to sample_path when one is given. */
+static void write_all(const char *outdir, const char *sample_path)
+{
+    if (mkdir(outdir, 0777) != 0 && errno != EEXIST)
+        fatal("%s: %s", outdir, strerror(errno));
+    for (size_t k = 0; k < sizeof SCENARIOS / sizeof *SCENARIOS; k++) {
+        char path[4096];
+        if (sample_path && !strcmp(SCENARIOS[k].name, "sample"))
+            fmt(path, sizeof path, "%s", sample_path);
+        else
+            fmt(path, sizeof path, "%s/%s.pcap", outdir, SCENARIOS[k].name);
+        gen g = {0};
+        SCENARIOS[k].run(&g);
+        gen_write(&g, path);
+        gen_free(&g);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *outdir = NULL, *sample = NULL;
+    const size_t count = sizeof SCENARIOS / sizeof *SCENARIOS;
+
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--list")) {
+            for (size_t k = 0; k < count; k++)
+                puts(SCENARIOS[k].name);
+            return 0;
+        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--sample") && i + 1 < argc) {
+            sample = argv[++i];
+        } else if (argv[i][0] == '-' || outdir) {
+            usage(stderr);
+            return 2;
+        } else {
+            outdir = argv[i];
+        }
+    }
+    if (!outdir) {
+        usage(stderr);
+        return 2;
+    }
+    write_all(outdir, sample);
+    return 0;
+}
