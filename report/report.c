@@ -24,8 +24,9 @@ struct report {
 
 /* What each diagnostic means and what to do, for the text report. */
 static const char *const advice[SMTP_FLAG_COUNT] = {
-    "the end-of-data sequence CR LF . CR LF was cut across TCP segments and the server never "
-    "acknowledged the message. An SMTP-inspecting firewall between the capture point and the "
+    "the end-of-data sequence CR LF . CR LF was cut across TCP segments and the server did "
+    "not accept the message (no 2xx reply). An SMTP-inspecting firewall between the capture point "
+    "and the "
     "server (Cisco PIX Mailguard 'fixup protocol smtp', ASA 'inspect esmtp'; bug CSCds90792) "
     "is the known cause: it drops the split terminator, the sender times out and sends the "
     "whole message again later (duplicates). Fix: disable SMTP inspection on that firewall, "
@@ -472,6 +473,26 @@ static void text_txn(report *r, const smtp_report *s, unsigned i)
         text_eod(r, s, t);
 }
 
+/* "  => flag: text", wrapped at 96 columns with a hanging indent. */
+static void text_advice(FILE *out, const char *flag, const char *text)
+{
+    enum { WIDTH = 96, INDENT = 5 };
+    int col = fprintf(out, "  => %s:", flag);
+    while (*text) {
+        size_t word = strcspn(text, " ");
+        if (col + 1 + (int)word > WIDTH) {
+            col = fprintf(out, "\n%*s", INDENT, "") - 1;
+        } else {
+            fputc(' ', out);
+            col++;
+        }
+        col += fprintf(out, "%.*s", (int)word, text);
+        text += word;
+        text += *text == ' ';
+    }
+    fputc('\n', out);
+}
+
 static void text_session(report *r, uint64_t id, const char *client, const char *server,
                          const smtp_report *s)
 {
@@ -501,7 +522,7 @@ static void text_session(report *r, uint64_t id, const char *client, const char 
     text_transcript(r, s);
     for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
         if (s->flags & (1u << i))
-            fprintf(r->out, "  => %s: %s\n", smtp_flag_name(i), advice[i]);
+            text_advice(r->out, smtp_flag_name(i), advice[i]);
     fputc('\n', r->out);
 }
 
