@@ -23,6 +23,18 @@
 
 enum { BY_ACTIVITY, BY_OPENING, N_ORDERS };
 
+/* A segment that arrived ahead of a gap. libnids queues it and hands it over later, inside
+ * the callback of the packet that fills the gap; its own frame and time are kept here so
+ * the evidence names the packet that really carried those bytes. */
+typedef struct early_seg {
+    uint32_t seq, len;
+    uint64_t frame; /* 0: slot unused */
+    struct timeval ts;
+    int dir;
+} early_seg;
+
+enum { EARLY_SEGS = 4 };
+
 /* One followed session. libnids owns the stream; this only links it to the caller's handle
  * and keeps it in two lists, so no search is ever needed. */
 typedef struct session {
@@ -33,6 +45,8 @@ typedef struct session {
     } link[N_ORDERS];
     struct timeval last; /* time of the latest packet of the stream */
     int fin_first;       /* reasm_dir of the side seen sending the first FIN, -1 none yet */
+    early_seg early[EARLY_SEGS];
+    unsigned early_next;
 } session;
 
 typedef struct list {
@@ -62,6 +76,21 @@ static struct {
 
 /* Kept static: libnids stores the pointer, not a copy. Matches every source address. */
 static struct nids_chksum_ctl no_checksum = {0, 0, NIDS_DONT_CHKSUM, 0};
+
+/* ---- packet bytes ---- */
+
+static uint16_t get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get_addr(const uint8_t *p)
+{
+    uint32_t a;
+
+    memcpy(&a, p, 4); /* packet bytes need not be aligned */
+    return a;
+}
 
 /* ---- lists ---- */
 
@@ -211,9 +240,69 @@ static void open_session(struct tcp_stream *a)
     R.stats.sessions++;
 }
 
+/* The sequence number of the next in-order byte a half expects (libnids' EXP_SEQ). */
+static uint32_t expected_seq(const struct half_stream *rcv, const struct half_stream *snd)
+{
+    return snd->first_data_seq + (uint32_t)rcv->count + (uint32_t)rcv->urg_count;
+}
+
+static int seq_before(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) < 0;
+}
+
+/* Bytes starting at seq that a queued segment carried take that segment's frame and time. */
+static void claim_early(session *s, uint32_t seq, reasm_dir dir, reasm_segment *seg)
+{
+    for (unsigned i = 0; i < EARLY_SEGS; i++) {
+        early_seg *e = &s->early[i];
+        if (e->frame && e->dir == (int)dir && !seq_before(seq, e->seq) &&
+            seq_before(seq, e->seq + e->len)) {
+            seg->frame = e->frame;
+            seg->ts = e->ts;
+            e->frame = 0;
+            return;
+        }
+    }
+}
+
+/* Called before libnids processes a TCP packet with payload: one that lies beyond the next
+ * expected byte will be queued, so its origin is remembered. */
+static void note_if_early(const uint8_t *ip, unsigned hl, unsigned iplen)
+{
+    const uint8_t *th = ip + hl;
+    unsigned thl = (th[12] >> 4) * 4u;
+    struct tcp_stream *a;
+    int dir;
+
+    if (iplen <= hl + thl)
+        return;
+    a = find_stream(R.pkt.saddr, R.pkt.sport, R.pkt.daddr, R.pkt.dport);
+    dir = REASM_FROM_CLIENT;
+    if (a == NULL) {
+        a = find_stream(R.pkt.daddr, R.pkt.dport, R.pkt.saddr, R.pkt.sport);
+        dir = REASM_FROM_SERVER;
+    }
+    if (a == NULL || a->user == NULL)
+        return;
+    session *s = a->user;
+    uint32_t seq = (uint32_t)get16(th + 4) << 16 | get16(th + 6);
+    uint32_t next = dir == REASM_FROM_CLIENT ? expected_seq(&a->server, &a->client)
+                                             : expected_seq(&a->client, &a->server);
+    if (!seq_before(next, seq))
+        return;
+    early_seg *e = &s->early[s->early_next++ % EARLY_SEGS];
+    e->seq = seq;
+    e->len = iplen - hl - thl;
+    e->frame = R.frame;
+    e->ts = R.ts;
+    e->dir = dir;
+}
+
 /* New bytes sit at the end of the half's buffer; since nids_discard is never called, the
  * buffer holds exactly them, but the general formula from API.txt is used anyway. */
-static void deliver(session *s, const struct half_stream *h, reasm_dir dir)
+static void deliver(session *s, const struct half_stream *h, const struct half_stream *sender,
+                    reasm_dir dir)
 {
     reasm_segment seg;
 
@@ -224,6 +313,7 @@ static void deliver(session *s, const struct half_stream *h, reasm_dir dir)
     seg.ts = R.ts;
     seg.frame = R.frame;
     seg.dir = dir;
+    claim_early(s, expected_seq(h, sender) - (uint32_t)h->count_new, dir, &seg);
     R.cb.data(R.cb.ctx, s->handle, &seg);
 }
 
@@ -248,8 +338,8 @@ static void on_tcp(struct tcp_stream *a, void **unused)
         return; /* NIDS_EXITING after reasm_finish ended everything */
     switch (a->nids_state) {
     case NIDS_DATA:
-        deliver(s, &a->server, REASM_FROM_CLIENT); /* the server half receives */
-        deliver(s, &a->client, REASM_FROM_SERVER);
+        deliver(s, &a->server, &a->client, REASM_FROM_CLIENT); /* the server half receives */
+        deliver(s, &a->client, &a->server, REASM_FROM_SERVER);
         break;
     case NIDS_CLOSE:
         note_fin(s);
@@ -270,19 +360,6 @@ static void on_tcp(struct tcp_stream *a, void **unused)
 }
 
 /* ---- per packet ---- */
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get_addr(const uint8_t *p)
-{
-    uint32_t a;
-
-    memcpy(&a, p, 4); /* packet bytes need not be aligned */
-    return a;
-}
 
 /* RFC 1071 sum over the TCP segment and its pseudo-header; 1 when it verifies. */
 static int tcp_checksum_ok(const uint8_t *ip, unsigned hl, unsigned iplen)
@@ -344,6 +421,7 @@ static void on_ip(struct ip *iph, int skblen)
     R.pkt.sport = get16(ip + hl);
     R.pkt.dport = get16(ip + hl + 2);
     check_port_reuse(ip, hl, iplen);
+    note_if_early(ip, hl, iplen);
 }
 
 /* Marks the session of the packet just processed as active (O(1): a hash lookup and a move
