@@ -210,6 +210,19 @@ void json_time(json *j, int64_t usec)
     json_seconds(j, usec);
 }
 
+#define FIELD(name, type)                                                                          \
+    void json_field_##name(json *j, const char *key, type v)                                       \
+    {                                                                                              \
+        json_key(j, key);                                                                          \
+        json_##name(j, v);                                                                         \
+    }
+FIELD(str, const char *)
+FIELD(int, int64_t)
+FIELD(uint, uint64_t)
+FIELD(bool, int)
+FIELD(time, int64_t)
+FIELD(seconds, int64_t)
+
 int json_flush_line(json *j, FILE *out)
 {
     int rc = 0;

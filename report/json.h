@@ -34,6 +34,14 @@ void json_null(json *j);
 void json_time(json *j, int64_t usec);    /* seconds since the epoch with 6 decimals */
 void json_seconds(json *j, int64_t usec); /* a duration, seconds with 6 decimals */
 
+/* "key":value in one call. */
+void json_field_str(json *j, const char *key, const char *s);
+void json_field_int(json *j, const char *key, int64_t v);
+void json_field_uint(json *j, const char *key, uint64_t v);
+void json_field_bool(json *j, const char *key, int v);
+void json_field_time(json *j, const char *key, int64_t usec);
+void json_field_seconds(json *j, const char *key, int64_t usec);
+
 /* Writes the buffer and a newline; returns 0 or -1 on a write error. */
 int json_flush_line(json *j, FILE *out);
 

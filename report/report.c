@@ -160,37 +160,28 @@ static void json_eod(json *j, const smtp_eod *e)
     char cut[32];
     smtp_format_cut(e, cut, sizeof cut);
     json_begin_object(j);
-    json_key(j, "frame");
-    json_uint(j, last->frame);
-    json_key(j, "time");
-    json_time(j, last->ts);
-    json_key(j, "bdat");
-    json_bool(j, e->bdat);
-    json_key(j, "split");
-    json_bool(j, e->nparts > 1);
+    json_field_uint(j, "frame", last->frame);
+    json_field_time(j, "time", last->ts);
+    json_field_bool(j, "bdat", e->bdat);
+    json_field_bool(j, "split", e->nparts > 1);
     json_key(j, "cut");
     if (e->bdat)
         json_null(j);
     else
         json_str(j, cut);
-    json_key(j, "bare_lf");
-    json_bool(j, e->bare_lf);
+    json_field_bool(j, "bare_lf", e->bare_lf);
     json_key(j, "parts");
     json_begin_array(j);
     for (int i = 0; i < e->nparts && !e->bdat; i++) {
         json_begin_object(j);
-        json_key(j, "frame");
-        json_uint(j, e->part[i].frame);
-        json_key(j, "time");
-        json_time(j, e->part[i].ts);
-        json_key(j, "bytes");
-        json_uint(j, e->part_len[i]);
+        json_field_uint(j, "frame", e->part[i].frame);
+        json_field_time(j, "time", e->part[i].ts);
+        json_field_uint(j, "bytes", e->part_len[i]);
         json_end_object(j);
     }
     json_end_array(j);
     json_reply(j, "reply", e->replied ? e->reply : 0);
-    json_key(j, "reply_text");
-    json_str(j, e->replied ? e->reply_text : NULL);
+    json_field_str(j, "reply_text", e->replied ? e->reply_text : NULL);
     json_key(j, "reply_frame");
     if (e->replied)
         json_uint(j, e->reply_at.frame);
@@ -207,8 +198,7 @@ static void json_eod(json *j, const smtp_eod *e)
 static void json_txn(json *j, const smtp_txn *t)
 {
     json_begin_object(j);
-    json_key(j, "mail_from");
-    json_str(j, t->mail_from);
+    json_field_str(j, "mail_from", t->mail_from);
     json_reply(j, "mail_reply", t->mail_reply);
     json_key(j, "rcpt");
     json_begin_array(j);
@@ -220,15 +210,11 @@ static void json_txn(json *j, const smtp_txn *t)
     for (unsigned i = 0; i < t->nrcpt; i++)
         t->rcpt_reply[i] ? json_int(j, t->rcpt_reply[i]) : json_null(j);
     json_end_array(j);
-    json_key(j, "rcpt_total");
-    json_uint(j, t->rcpt_total);
-    json_key(j, "message_id");
-    json_str(j, t->message_id);
+    json_field_uint(j, "rcpt_total", t->rcpt_total);
+    json_field_str(j, "message_id", t->message_id);
     json_reply(j, "data_reply", t->data_reply);
-    json_key(j, "bdat_chunks");
-    json_uint(j, t->bdat_chunks);
-    json_key(j, "bytes");
-    json_uint(j, t->bytes);
+    json_field_uint(j, "bdat_chunks", t->bdat_chunks);
+    json_field_uint(j, "bytes", t->bytes);
     json_eod(j, &t->eod);
     json_end_object(j);
 }
@@ -251,19 +237,13 @@ static void json_banner(json *j, const smtp_banner *b)
         return;
     }
     json_begin_object(j);
-    json_key(j, "text");
-    json_str(j, b->text);
+    json_field_str(j, "text", b->text);
     json_reply(j, "code", b->done ? b->code : 0);
-    json_key(j, "lines");
-    json_uint(j, b->lines);
-    json_key(j, "masked");
-    json_bool(j, b->masked);
-    json_key(j, "masked_lines");
-    json_uint(j, (uint64_t)b->masked_lines);
-    json_key(j, "unterminated");
-    json_bool(j, b->unterminated);
-    json_key(j, "frame");
-    json_uint(j, b->at.frame);
+    json_field_uint(j, "lines", b->lines);
+    json_field_bool(j, "masked", b->masked);
+    json_field_uint(j, "masked_lines", (uint64_t)b->masked_lines);
+    json_field_bool(j, "unterminated", b->unterminated);
+    json_field_uint(j, "frame", b->at.frame);
     json_end_object(j);
 }
 
@@ -278,20 +258,16 @@ static void json_split_evidence(json *j, const smtp_report *s)
         char cut[32];
         smtp_format_cut(e, cut, sizeof cut);
         json_begin_object(j);
-        json_key(j, "transaction");
-        json_uint(j, i);
-        json_key(j, "cut");
-        json_str(j, cut);
+        json_field_uint(j, "transaction", i);
+        json_field_str(j, "cut", cut);
         json_key(j, "frames");
         json_begin_array(j);
         for (int k = 0; k < e->nparts; k++)
             json_uint(j, e->part[k].frame);
         json_end_array(j);
-        json_key(j, "waited");
-        json_seconds(j, s->end - e->part[e->nparts - 1].ts);
+        json_field_seconds(j, "waited", s->end - e->part[e->nparts - 1].ts);
         json_reply(j, "reply", e->replied ? e->reply : 0);
-        json_key(j, "end_reason");
-        json_str(j, end_reason_name(s->end_reason));
+        json_field_str(j, "end_reason", end_reason_name(s->end_reason));
         json_end_object(j);
     }
     json_end_array(j);
@@ -306,25 +282,19 @@ static void json_evidence(json *j, const smtp_report *s)
     if (s->flags & SMTP_FLAG_MISSING_QUIT) {
         json_key(j, "missing_quit");
         json_begin_object(j);
-        json_key(j, "end_reason");
-        json_str(j, end_reason_name(s->end_reason));
-        json_key(j, "closed_by");
-        json_str(j, side_name(s->closed_by));
+        json_field_str(j, "end_reason", end_reason_name(s->end_reason));
+        json_field_str(j, "closed_by", side_name(s->closed_by));
         json_key(j, "frame");
         s->end_frame ? json_uint(j, s->end_frame) : json_null(j);
-        json_key(j, "commands");
-        json_uint(j, s->count.commands);
+        json_field_uint(j, "commands", s->count.commands);
         json_end_object(j);
     }
     if (s->flags & SMTP_FLAG_MASKED_BANNER) {
         json_key(j, "masked_banner");
         json_begin_object(j);
-        json_key(j, "line");
-        json_str(j, s->banner.text);
-        json_key(j, "frame");
-        json_uint(j, s->banner.at.frame);
-        json_key(j, "unterminated");
-        json_bool(j, s->banner.unterminated);
+        json_field_str(j, "line", s->banner.text);
+        json_field_uint(j, "frame", s->banner.at.frame);
+        json_field_bool(j, "unterminated", s->banner.unterminated);
         json_end_object(j);
     }
     json_end_object(j);
@@ -334,22 +304,14 @@ static void json_counts(json *j, const smtp_counters *c)
 {
     json_key(j, "counts");
     json_begin_object(j);
-    json_key(j, "client_bytes");
-    json_uint(j, c->client_bytes);
-    json_key(j, "server_bytes");
-    json_uint(j, c->server_bytes);
-    json_key(j, "commands");
-    json_uint(j, c->commands);
-    json_key(j, "replies");
-    json_uint(j, c->replies);
-    json_key(j, "unpaired_replies");
-    json_uint(j, c->unpaired_replies);
-    json_key(j, "long_lines");
-    json_uint(j, c->long_lines);
-    json_key(j, "bad_lines");
-    json_uint(j, c->bad_lines);
-    json_key(j, "transactions_not_kept");
-    json_uint(j, c->txn_overflow);
+    json_field_uint(j, "client_bytes", c->client_bytes);
+    json_field_uint(j, "server_bytes", c->server_bytes);
+    json_field_uint(j, "commands", c->commands);
+    json_field_uint(j, "replies", c->replies);
+    json_field_uint(j, "unpaired_replies", c->unpaired_replies);
+    json_field_uint(j, "long_lines", c->long_lines);
+    json_field_uint(j, "bad_lines", c->bad_lines);
+    json_field_uint(j, "transactions_not_kept", c->txn_overflow);
     json_end_object(j);
 }
 
@@ -358,35 +320,22 @@ static void json_session(report *r, uint64_t id, const char *client, const char 
 {
     json *j = &r->j;
     json_begin_object(j);
-    json_key(j, "type");
-    json_str(j, "session");
-    json_key(j, "id");
-    json_uint(j, id);
-    json_key(j, "client");
-    json_str(j, client);
-    json_key(j, "server");
-    json_str(j, server);
-    json_key(j, "start");
-    json_time(j, s->start);
-    json_key(j, "end");
-    json_time(j, s->end);
-    json_key(j, "end_reason");
-    json_str(j, end_reason_name(s->end_reason));
-    json_key(j, "closed_by");
-    json_str(j, side_name(s->closed_by));
-    json_key(j, "tls");
-    json_bool(j, s->tls);
-    json_key(j, "starttls");
-    json_bool(j, s->starttls);
-    json_key(j, "non_smtp");
-    json_bool(j, s->non_smtp);
+    json_field_str(j, "type", "session");
+    json_field_uint(j, "id", id);
+    json_field_str(j, "client", client);
+    json_field_str(j, "server", server);
+    json_field_time(j, "start", s->start);
+    json_field_time(j, "end", s->end);
+    json_field_str(j, "end_reason", end_reason_name(s->end_reason));
+    json_field_str(j, "closed_by", side_name(s->closed_by));
+    json_field_bool(j, "tls", s->tls);
+    json_field_bool(j, "starttls", s->starttls);
+    json_field_bool(j, "non_smtp", s->non_smtp);
     json_flags(j, s->flags);
     json_banner(j, &s->banner);
-    json_key(j, "helo");
-    json_str(j, s->helo[0] ? s->helo : NULL);
+    json_field_str(j, "helo", s->helo[0] ? s->helo : NULL);
     json_reply(j, "ehlo_reply", s->ehlo_reply);
-    json_key(j, "quit");
-    json_bool(j, s->quit);
+    json_field_bool(j, "quit", s->quit);
     json_reply(j, "quit_reply", s->quit_reply);
     json_key(j, "transactions");
     json_begin_array(j);
@@ -543,24 +492,17 @@ static void json_summary(report *r, const report_capture *c)
     json *j = &r->j;
     const totals *t = &r->t;
     json_begin_object(j);
-    json_key(j, "type");
-    json_str(j, "summary");
-    json_key(j, "source");
-    json_str(j, c->source);
-    json_key(j, "packets");
-    json_uint(j, c->frames);
-    json_key(j, "packets_matched");
-    json_uint(j, c->matched);
-    json_key(j, "bytes");
-    json_uint(j, c->bytes);
+    json_field_str(j, "type", "summary");
+    json_field_str(j, "source", c->source);
+    json_field_uint(j, "packets", c->frames);
+    json_field_uint(j, "packets_matched", c->matched);
+    json_field_uint(j, "bytes", c->bytes);
     json_key(j, "first");
     c->frames ? json_time(j, c->first) : json_null(j);
     json_key(j, "last");
     c->frames ? json_time(j, c->last) : json_null(j);
-    json_key(j, "sessions");
-    json_uint(j, t->sessions);
-    json_key(j, "flagged");
-    json_uint(j, t->flagged);
+    json_field_uint(j, "sessions", t->sessions);
+    json_field_uint(j, "flagged", t->flagged);
     json_key(j, "flags");
     json_begin_object(j);
     for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++) {
@@ -568,36 +510,24 @@ static void json_summary(report *r, const report_capture *c)
         json_uint(j, t->per_flag[i]);
     }
     json_end_object(j);
-    json_key(j, "tls_sessions");
-    json_uint(j, t->tls);
-    json_key(j, "non_smtp_sessions");
-    json_uint(j, t->non_smtp);
-    json_key(j, "messages");
-    json_uint(j, t->messages);
+    json_field_uint(j, "tls_sessions", t->tls);
+    json_field_uint(j, "non_smtp_sessions", t->non_smtp);
+    json_field_uint(j, "messages", t->messages);
     json_key(j, "eod");
     json_begin_object(j);
-    json_key(j, "seen");
-    json_uint(j, t->eod_seen);
-    json_key(j, "split");
-    json_uint(j, t->eod_split);
-    json_key(j, "split_acknowledged");
-    json_uint(j, t->eod_split_acked);
-    json_key(j, "unacknowledged");
-    json_uint(j, t->eod_unacked);
+    json_field_uint(j, "seen", t->eod_seen);
+    json_field_uint(j, "split", t->eod_split);
+    json_field_uint(j, "split_acknowledged", t->eod_split_acked);
+    json_field_uint(j, "unacknowledged", t->eod_unacked);
     json_end_object(j);
     json_key(j, "reassembly");
     json_begin_object(j);
-    json_key(j, "evicted");
-    json_uint(j, c->streams_evicted);
-    json_key(j, "idle_expired");
-    json_uint(j, c->idle_expired);
-    json_key(j, "ip_warnings");
-    json_uint(j, c->warn_ip);
-    json_key(j, "tcp_warnings");
-    json_uint(j, c->warn_tcp);
+    json_field_uint(j, "evicted", c->streams_evicted);
+    json_field_uint(j, "idle_expired", c->idle_expired);
+    json_field_uint(j, "ip_warnings", c->warn_ip);
+    json_field_uint(j, "tcp_warnings", c->warn_tcp);
     json_end_object(j);
-    json_key(j, "read_error");
-    json_str(j, c->read_error);
+    json_field_str(j, "read_error", c->read_error);
     json_end_object(j);
     if (json_flush_line(j, r->out) != 0)
         r->write_error = 1;
