@@ -3,7 +3,7 @@
 # Usage: tools/install-deps.sh [build|test|real]
 set -e
 build="gcc make pkg-config libpcap-dev libnids-dev libncurses-dev libcunit1-dev libxxhash-dev"
-test="$build tcpdump python3"
+test="$build python3"
 real="$test postfix swaks ssl-cert libnet-ssleay-perl tshark"
 case "${1:-build}" in
 build) want=$build ;;
