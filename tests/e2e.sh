@@ -98,5 +98,6 @@ check "--ports selects the server ports" grep -q '"sessions":0,' "$tmp/s"
 check "text report names the flags" grep -q 'split_eod_unacked' "$tmp/text"
 check "text report ends with a summary" grep -q '^Summary of ' "$tmp/text"
 
-echo "e2e ($(basename "$bin")): $pass passed, $fail failed"
+echo "end-to-end tests of $(basename "$bin") done"
+echo "e2e: $pass passed, $fail failed"
 [ $fail -eq 0 ]
