@@ -13,6 +13,10 @@ LIB_SRC := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o)
 ASAN_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
+TEST_EXTRA :=
+
+# Each feature area may add its own rules (and names to TEST_EXTRA, run by `make test`).
+-include $(wildcard mk/*.mk)
 
 .PHONY: all deps test-deps run test unit unit-asan e2e clean format format-check pcaps
 
@@ -55,6 +59,7 @@ test: test-deps all build/unit build/unit-asan
 	ASAN_OPTIONS=detect_leaks=1 build/unit-asan
 	tests/e2e.sh build/smtpscope
 	ASAN_OPTIONS=detect_leaks=1 tests/e2e.sh build/smtpscope-asan
+	@for t in $(TEST_EXTRA); do $(MAKE) --no-print-directory $$t || exit 1; done
 
 unit: build/unit
 	build/unit
