@@ -4,7 +4,7 @@ CSTD    := -std=c11 -D_DEFAULT_SOURCE
 WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
 CPPFLAGS += -I.
-LDLIBS  := -lnids -lpcap
+LDLIBS  := -lnids -lpcap -lxxhash
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)

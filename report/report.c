@@ -5,40 +5,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "report/json.h"
-
-typedef struct totals {
-    uint64_t sessions, flagged, tls, non_smtp;
-    uint64_t per_flag[SMTP_FLAG_COUNT];
-    uint64_t messages, eod_seen, eod_split, eod_split_acked, eod_unacked;
-} totals;
-
-struct report {
-    FILE *out;
-    report_format fmt;
-    int verbose;
-    int write_error;
-    json j;
-    totals t;
-};
-
-/* What each diagnostic means and what to do, for the text report. */
-static const char *const advice[SMTP_FLAG_COUNT] = {
-    "the end-of-data sequence CR LF . CR LF was cut across TCP segments and the server did "
-    "not accept the message (no 2xx reply). An SMTP-inspecting firewall between the capture point "
-    "and the "
-    "server (Cisco PIX Mailguard 'fixup protocol smtp', ASA 'inspect esmtp'; bug CSCds90792) "
-    "is the known cause: it drops the split terminator, the sender times out and sends the "
-    "whole message again later (duplicates). Fix: disable SMTP inspection on that firewall, "
-    "or upgrade it.",
-    "the connection ended without the client's QUIT. Some servers then treat the transaction "
-    "as unfinished, and it often means the client gave up waiting (timeout) or the path reset "
-    "the connection. Check the client's timeouts and what ended the connection.",
-    "the server's 220 greeting is masked with '*': an SMTP-inspecting firewall (PIX "
-    "Mailguard, ASA 'inspect esmtp' with mask-banner) rewrites this path. Expect ESMTP to be "
-    "refused and split terminators to be dropped. Fix: disable SMTP inspection, or at least "
-    "make sure the firewall's software is fixed for CSCds90792.",
-};
+#include "report/advice.h"
+#include "report/internal.h"
 
 report *report_new(FILE *out, report_format fmt, int verbose)
 {
@@ -49,6 +17,11 @@ report *report_new(FILE *out, report_format fmt, int verbose)
     r->fmt = fmt;
     r->verbose = verbose;
     json_init(&r->j);
+    r->corr = correlate_new();
+    if (!r->corr) {
+        free(r);
+        return NULL;
+    }
     return r;
 }
 
@@ -57,6 +30,7 @@ void report_free(report *r)
     if (!r)
         return;
     json_free(&r->j);
+    correlate_free(r->corr);
     free(r);
 }
 
@@ -96,7 +70,7 @@ static const char *side_name(int dir)
     return dir == SMTP_CLIENT ? "client" : dir == SMTP_SERVER ? "server" : NULL;
 }
 
-static void format_time(char *out, size_t cap, int64_t usec)
+void format_time(char *out, size_t cap, int64_t usec)
 {
     time_t sec = (time_t)(usec / 1000000);
     struct tm tm;
@@ -105,7 +79,7 @@ static void format_time(char *out, size_t cap, int64_t usec)
     snprintf(out + n, cap - n, ".%06ld", (long)(usec % 1000000));
 }
 
-static double secs(int64_t usec)
+double secs(int64_t usec)
 {
     return (double)usec / 1e6;
 }
@@ -215,6 +189,11 @@ static void json_txn(json *j, const smtp_txn *t)
     json_reply(j, "data_reply", t->data_reply);
     json_field_uint(j, "bdat_chunks", t->bdat_chunks);
     json_field_uint(j, "bytes", t->bytes);
+    json_field_uint(j, "body_bytes", t->body_bytes);
+    char hex[33];
+    correlate_digest_hex(t->digest, hex);
+    json_field_str(j, "digest", t->has_digest ? hex : NULL);
+    json_field_uint(j, "header_line_max", t->header_line_max);
     json_eod(j, &t->eod);
     json_end_object(j);
 }
@@ -300,6 +279,89 @@ static void json_evidence(json *j, const smtp_report *s)
     json_end_object(j);
 }
 
+static const char *confidence_level(double c)
+{
+    return c >= 0.9 ? "high" : c >= 0.75 ? "medium" : c > 0.0 ? "low" : "none";
+}
+
+static void json_inspection(json *j, const smtp_report *s)
+{
+    json_key(j, "inspection");
+    json_begin_object(j);
+    json_key(j, "confidence");
+    json_seconds(j, (int64_t)(s->inspection_confidence * 1e6 + 0.5));
+    json_field_str(j, "level", confidence_level(s->inspection_confidence));
+    json_key(j, "fingerprints");
+    json_begin_array(j);
+    for (unsigned i = 0; i < SMTP_PRINT_COUNT; i++) {
+        const smtp_print *p = &s->prints[i];
+        if (!p->seen)
+            continue;
+        json_begin_object(j);
+        json_field_str(j, "name", smtp_print_name(i));
+        json_field_uint(j, "frame", p->frame);
+        json_field_str(j, "line", p->line);
+        json_end_object(j);
+    }
+    json_end_array(j);
+    json_end_object(j);
+}
+
+static void json_frame_or_null(json *j, const char *key, unsigned count, uint64_t frame)
+{
+    json_key(j, key);
+    count ? json_uint(j, frame) : json_null(j);
+}
+
+static void json_tcp(json *j, const smtp_tcp *t)
+{
+    json_key(j, "tcp");
+    json_begin_object(j);
+    json_key(j, "client_fin");
+    t->fin_ts[SMTP_CLIENT] ? json_time(j, t->fin_ts[SMTP_CLIENT]) : json_null(j);
+    json_key(j, "server_fin");
+    t->fin_ts[SMTP_SERVER] ? json_time(j, t->fin_ts[SMTP_SERVER]) : json_null(j);
+    json_field_uint(j, "client_retransmissions", t->retrans[SMTP_CLIENT]);
+    json_field_uint(j, "server_retransmissions", t->retrans[SMTP_SERVER]);
+    json_field_uint(j, "eod_retransmissions", t->eod_retrans);
+    json_frame_or_null(j, "eod_retransmission_frame", t->eod_retrans, t->eod_retrans_frame);
+    json_field_uint(j, "reply_retransmissions", t->reply_retrans);
+    json_frame_or_null(j, "reply_retransmission_frame", t->reply_retrans, t->reply_retrans_frame);
+    json_field_uint(j, "zero_windows_in_data", t->zero_windows);
+    json_frame_or_null(j, "zero_window_frame", t->zero_windows, t->zero_window_frame);
+    json_end_object(j);
+}
+
+static void json_asa(json *j, const smtp_asa *a)
+{
+    json_key(j, "asa");
+    json_begin_object(j);
+    json_field_uint(j, "command_line_max", a->command_line_max);
+    json_frame_or_null(j, "command_line_frame", a->command_line_max, a->command_line_frame);
+    json_field_uint(j, "rcpt_max", a->rcpt_max);
+    json_field_uint(j, "header_line_max", a->header_line_max);
+    json_frame_or_null(j, "header_line_frame", a->header_line_max, a->header_line_frame);
+    json_field_uint(j, "sender_max", a->sender_max);
+    json_end_object(j);
+}
+
+static void json_causes(json *j, const smtp_report *s)
+{
+    cause c[CAUSE_COUNT];
+    unsigned n = rank_session_causes(s, c);
+    json_key(j, "causes");
+    json_begin_array(j);
+    for (unsigned i = 0; i < n; i++) {
+        json_begin_object(j);
+        json_field_str(j, "cause", cause_name(c[i].id));
+        json_key(j, "score");
+        json_seconds(j, (int64_t)(c[i].score * 1e6 + 0.5));
+        json_field_str(j, "fix", cause_fix(c[i].id));
+        json_end_object(j);
+    }
+    json_end_array(j);
+}
+
 static void json_counts(json *j, const smtp_counters *c)
 {
     json_key(j, "counts");
@@ -343,6 +405,10 @@ static void json_session(report *r, uint64_t id, const char *client, const char 
         json_txn(j, &s->txns[i]);
     json_end_array(j);
     json_evidence(j, s);
+    json_causes(j, s);
+    json_inspection(j, s);
+    json_tcp(j, &s->tcp);
+    json_asa(j, &s->asa);
     json_counts(j, &s->count);
     json_end_object(j);
     if (json_flush_line(j, r->out) != 0)
@@ -422,8 +488,36 @@ static void text_txn(report *r, const smtp_report *s, unsigned i)
         text_eod(r, s, t);
 }
 
-/* "  => flag: text", wrapped at 96 columns with a hanging indent. */
-static void text_advice(FILE *out, const char *flag, const char *text)
+static void text_fingerprints(report *r, const smtp_report *s)
+{
+    if (s->inspection_confidence <= 0.0)
+        return;
+    fprintf(r->out, "  SMTP inspection in the path: confidence %.2f (%s)\n",
+            s->inspection_confidence, confidence_level(s->inspection_confidence));
+    for (unsigned i = 0; i < SMTP_PRINT_COUNT; i++) {
+        const smtp_print *p = &s->prints[i];
+        if (!p->seen)
+            continue;
+        char clean[SMTP_TRANSCRIPT_TEXT * 4 + 1];
+        report_sanitize(clean, sizeof clean, p->line, strlen(p->line));
+        fprintf(r->out, "    %-18s frame %-8" PRIu64 " %s\n", smtp_print_name(i), p->frame, clean);
+    }
+}
+
+static void text_causes(report *r, const smtp_report *s)
+{
+    cause c[CAUSE_COUNT];
+    unsigned n = rank_session_causes(s, c);
+    if (!n)
+        return;
+    fprintf(r->out, "  likely cause%s:", n > 1 ? "s, best first" : "");
+    for (unsigned i = 0; i < n; i++)
+        fprintf(r->out, "%s %s (%.2f)", i ? "," : "", cause_name(c[i].id), c[i].score);
+    fputc('\n', r->out);
+    text_advice(r->out, "fix", cause_fix(c[0].id));
+}
+
+void text_advice(FILE *out, const char *flag, const char *text)
 {
     enum { WIDTH = 96, INDENT = 5 };
     int col = fprintf(out, "  => %s:", flag);
@@ -468,10 +562,12 @@ static void text_session(report *r, uint64_t id, const char *client, const char 
     }
     for (unsigned i = 0; i < s->ntxn; i++)
         text_txn(r, s, i);
+    text_fingerprints(r, s);
     text_transcript(r, s);
     for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
         if (s->flags & (1u << i))
-            text_advice(r->out, smtp_flag_name(i), advice[i]);
+            text_advice(r->out, smtp_flag_name(i), advice_for_flag(i));
+    text_causes(r, s);
     fputc('\n', r->out);
 }
 
@@ -479,6 +575,8 @@ void report_session(report *r, uint64_t id, const char *client, const char *serv
                     const smtp_report *s)
 {
     count_session(&r->t, s);
+    correlate_session(r->corr, id, s);
+    correlate_client(r->corr, client, s);
     if (r->fmt == REPORT_JSON)
         json_session(r, id, client, server, s);
     else if (s->flags || r->verbose)
@@ -555,9 +653,11 @@ static void text_summary(report *r, const report_capture *c)
             "  messages  %" PRIu64 ": end of data seen %" PRIu64 ", split %" PRIu64 " (%" PRIu64
             " acknowledged), not acknowledged %" PRIu64 "\n",
             t->messages, t->eod_seen, t->eod_split, t->eod_split_acked, t->eod_unacked);
+    /* the three core flags always, the others when they occurred */
     for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
-        fprintf(r->out, "  %-18s %" PRIu64 " session%s\n", smtp_flag_name(i), t->per_flag[i],
-                t->per_flag[i] == 1 ? "" : "s");
+        if (i < 3 || t->per_flag[i])
+            fprintf(r->out, "  %-23s %" PRIu64 " session%s\n", smtp_flag_name(i), t->per_flag[i],
+                    t->per_flag[i] == 1 ? "" : "s");
     if (c->streams_evicted || c->idle_expired)
         fprintf(r->out,
                 "  reassembly: %" PRIu64 " sessions evicted (table full), %" PRIu64
@@ -570,10 +670,15 @@ static void text_summary(report *r, const report_capture *c)
 
 void report_summary(report *r, const report_capture *cap)
 {
-    if (r->fmt == REPORT_JSON)
+    correlate_finish(r->corr);
+    if (r->fmt == REPORT_JSON) {
+        findings_json(r);
         json_summary(r, cap);
-    else
+    } else {
+        findings_text(r);
         text_summary(r, cap);
+        findings_triage(r);
+    }
     if (fflush(r->out) != 0)
         r->write_error = 1;
 }

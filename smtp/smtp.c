@@ -11,98 +11,15 @@
 #include <strings.h>
 
 #include "smtp/banner.h"
-#include "smtp/eod.h"
+#include "smtp/internal.h"
 
-typedef enum {
-    V_OTHER,
-    V_HELO,
-    V_EHLO,
-    V_MAIL,
-    V_RCPT,
-    V_DATA,
-    V_BDAT,
-    V_RSET,
-    V_QUIT,
-    V_AUTH,
-    V_STARTTLS,
-    V_EOD /* not a command: the end of a message, which the server answers like one */
-} verb;
-
-typedef struct pending {
-    uint8_t verb;
-    uint8_t last; /* BDAT ... LAST */
-    int txn;      /* index, SPILL, or NO_TXN */
-    unsigned rcpt;
-} pending;
-
-enum { NO_TXN = -1, SPILL = -2 };
-
-typedef enum {
-    CM_COMMAND,   /* command lines */
-    CM_AUTH_LINE, /* the next line answers a 334 challenge */
-    CM_HOLD,      /* DATA sent, reply not yet seen: bytes held until we know what they are */
-    CM_BODY,      /* DATA accepted: message body until the terminator */
-    CM_BDAT,      /* counted BDAT chunk */
-    CM_TLS_PROBE, /* STARTTLS accepted: TLS record or (decrypted capture) plain commands */
-    CM_STOP       /* encrypted or not SMTP: bytes are only counted */
-} client_mode;
-
-typedef enum { SM_REPLY, SM_TLS_PROBE, SM_STOP } server_mode;
-
-typedef struct linebuf {
-    char *buf; /* SMTP_LINE_MAX bytes once a line spans segments */
-    size_t len;
-    int overflow;
-} linebuf;
-
-typedef struct held_seg {
-    size_t len;
-    eod_seg seg;
-} held_seg;
-
-enum { HOLD_SEGS = 32, HEAD_LINES = 8, TAIL_LINES = SMTP_TRANSCRIPT - HEAD_LINES };
-
-typedef struct hold {
-    uint8_t *buf;
-    size_t len;
-    held_seg segs[HOLD_SEGS];
-    unsigned nsegs;
-} hold;
-
-struct smtp_session {
-    smtp_report rep;
-    smtp_txn *txns;
-    smtp_txn spill; /* transactions past SMTP_MAX_TXNS: tracked, not kept */
-    unsigned spill_split_unacked;
-    int cur;
-    pending q[SMTP_PIPELINE_MAX];
-    unsigned qhead, qlen;
-    client_mode cm;
-    server_mode sm;
-    linebuf cl, sl; /* command and reply lines */
-    linebuf hl;     /* header lines: they may span BDAT chunks, around command lines */
-    uint64_t seg_ids;
-    eod_seg now; /* segment being parsed */
-    /* message body */
-    eod_scan eod;
-    eod_seg data_line;
-    int data_line_crlf;
-    int in_headers;
-    int msgid_folded; /* Message-ID: header with its value on the next line */
-    uint64_t header_bytes;
-    uint64_t bdat_left;
-    int bdat_last;
-    hold hold;
-    /* multi-line reply being read */
-    int ml_active, ml_code;
-    unsigned ml_lines;
-    smtp_seg_ref ml_at;
-    char ml_first[SMTP_TRANSCRIPT_TEXT];
-    smtp_tline *lines; /* HEAD_LINES first, then a ring of TAIL_LINES */
-};
-
-static const char *const flag_names[SMTP_FLAG_COUNT] = {"split_eod_unacked", "missing_quit",
-                                                        "masked_banner"};
+static const char *const flag_names[SMTP_FLAG_COUNT] = {
+    "split_eod_unacked", "missing_quit",      "masked_banner",
+    "eod_no_reply",      "slow_eod_reply",    "client_gave_up",
+    "reply_after_close", "eod_retransmitted", "eod_reply_retransmitted",
+    "rst_after_eod",     "zero_window_data",  "ehlo_refused",
+    "esmtp_masked",      "command_masked",    "starttls_refused",
+    "smtp_inspection",   "asa_policy_risk"};
 
 const char *smtp_flag_name(unsigned index)
 {
@@ -111,7 +28,7 @@ const char *smtp_flag_name(unsigned index)
 
 /* ---- small helpers ---- */
 
-static void copy_text(char *dst, size_t cap, const char *src, size_t len)
+void copy_text(char *dst, size_t cap, const char *src, size_t len)
 {
     if (len >= cap)
         len = cap - 1;
@@ -131,7 +48,7 @@ static char *dup_text(const char *src, size_t len)
     return p;
 }
 
-static int is_2xx(int code)
+int is_2xx(int code)
 {
     return code >= 200 && code < 300;
 }
@@ -183,9 +100,7 @@ static void note_line(smtp_session *s, int dir, smtp_seg_ref at, const char *tex
     copy_text(t->text, sizeof t->text, text, len);
 }
 
-static void note_event(smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void note_event(smtp_session *s, const char *fmt, ...)
+void note_event(smtp_session *s, const char *fmt, ...)
 {
     char buf[SMTP_TRANSCRIPT_TEXT];
     va_list ap;
@@ -206,15 +121,16 @@ const smtp_tline *smtp_tail_line(const smtp_report *r, unsigned i)
 
 /* Takes the next line from *p. Returns 1 with the line (without its line end) when one is
  * complete, 0 when the bytes ran out (kept in lb for the next segment). */
-static int take_line(linebuf *lb, const uint8_t **p, size_t *len, const char **line,
-                     size_t *linelen, int *overflow)
+static int take_line(linebuf *lb, const uint8_t **p, size_t *len, line_t *out)
 {
     const uint8_t *nl = memchr(*p, '\n', *len);
     size_t chunk = nl ? (size_t)(nl - *p) + 1 : *len;
+    uint8_t before_lf = chunk >= 2 ? (*p)[chunk - 2] : (uint8_t)lb->last;
     if (nl && lb->len == 0 && !lb->overflow) {
-        *line = (const char *)*p;
-        *linelen = chunk - 1;
-        *overflow = 0;
+        out->text = (const char *)*p;
+        out->len = chunk - 1;
+        out->full = chunk - 1;
+        out->overflow = 0;
     } else {
         if (!lb->buf && !(lb->buf = malloc(SMTP_LINE_MAX)))
             return *p += chunk, *len -= chunk, 0;
@@ -222,34 +138,43 @@ static int take_line(linebuf *lb, const uint8_t **p, size_t *len, const char **l
         size_t keep = chunk < room ? chunk : room;
         memcpy(lb->buf + lb->len, *p, keep);
         lb->len += keep;
+        lb->full += chunk;
         lb->overflow |= keep < chunk;
+        lb->last = (char)(*p)[chunk - 1];
         if (!nl) {
             *p += chunk;
             *len -= chunk;
             return 0;
         }
-        *line = lb->buf;
-        *linelen = lb->len - (lb->buf[lb->len - 1] == '\n');
-        *overflow = lb->overflow;
+        out->text = lb->buf;
+        out->len = lb->len - (lb->buf[lb->len - 1] == '\n');
+        out->full = lb->full - 1;
+        out->overflow = lb->overflow;
         lb->len = 0;
+        lb->full = 0;
         lb->overflow = 0;
     }
     *p += chunk;
     *len -= chunk;
-    if (*linelen && (*line)[*linelen - 1] == '\r')
-        (*linelen)--;
+    out->crlf = before_lf == '\r';
+    if (out->crlf) {
+        out->full--;
+        if (out->len && out->text[out->len - 1] == '\r')
+            out->len--;
+    }
     return 1;
 }
 
 static void linebuf_reset(linebuf *lb)
 {
     lb->len = 0;
+    lb->full = 0;
     lb->overflow = 0;
 }
 
 /* ---- transactions ---- */
 
-static smtp_txn *txn_at(smtp_session *s, int idx)
+smtp_txn *txn_at(smtp_session *s, int idx)
 {
     if (idx == SPILL)
         return &s->spill;
@@ -267,16 +192,10 @@ static void txn_clear(smtp_txn *t)
     memset(t, 0, sizeof *t);
 }
 
-static int eod_unacked_split(const smtp_txn *t)
-{
-    return t->eod.seen && !t->eod.bdat && t->eod.nparts > 1 &&
-           !(t->eod.replied && is_2xx(t->eod.reply));
-}
-
 static int txn_new(smtp_session *s)
 {
     if (s->rep.ntxn >= SMTP_MAX_TXNS) {
-        s->spill_split_unacked += eod_unacked_split(&s->spill);
+        s->spill_split_unacked += txn_split_unacked(&s->spill);
         txn_clear(&s->spill);
         s->rep.count.txn_overflow++;
         return SPILL;
@@ -344,8 +263,9 @@ static verb parse_verb(const char *line, size_t len)
     return V_OTHER;
 }
 
-/* The address argument of MAIL FROM:/RCPT TO:, as sent (with its angle brackets). */
-static char *path_arg(const char *line, size_t len, const char *keyword)
+/* The address argument of MAIL FROM:/RCPT TO:, as sent (with its angle brackets); *full
+ * gets its length before truncation. */
+static char *path_arg(const char *line, size_t len, const char *keyword, unsigned *full)
 {
     size_t i = 5; /* past "MAIL " / "RCPT " */
     if (i <= len && prefix_nocase(line + i, len - i, keyword))
@@ -363,6 +283,7 @@ static char *path_arg(const char *line, size_t len, const char *keyword)
         while (end < len && line[end] != ' ')
             end++;
     }
+    *full = (unsigned)(end - i);
     return dup_text(line + i, end - i);
 }
 
@@ -392,8 +313,11 @@ static void on_mail(smtp_session *s, const char *line, size_t len)
 {
     s->cur = txn_new(s);
     smtp_txn *t = txn_at(s, s->cur);
-    if (t)
-        t->mail_from = path_arg(line, len, "FROM:");
+    if (t) {
+        t->mail_from = path_arg(line, len, "FROM:", &t->mail_from_len);
+        if (t->mail_from_len > s->rep.asa.sender_max)
+            s->rep.asa.sender_max = t->mail_from_len;
+    }
     enqueue(s, V_MAIL, s->cur, 0, 0);
 }
 
@@ -405,7 +329,8 @@ static void on_rcpt(smtp_session *s, const char *line, size_t len)
         t->rcpt_total++;
         if (t->nrcpt < SMTP_MAX_RCPTS) {
             idx = t->nrcpt++;
-            t->rcpt[idx] = path_arg(line, len, "TO:");
+            unsigned full;
+            t->rcpt[idx] = path_arg(line, len, "TO:", &full);
         }
     }
     enqueue(s, V_RCPT, s->cur, idx, 0);
@@ -418,8 +343,56 @@ static void on_data(smtp_session *s, int crlf)
         t->data_at = s->now.ref;
     s->data_line = s->now;
     s->data_line_crlf = crlf;
+    s->body_start = s->line_end;
     enqueue(s, V_DATA, s->cur, 0, 0);
     s->cm = CM_HOLD;
+}
+
+/* ---- body digest: XXH3-128 of the body after the header section ---- */
+
+static void digest_start(smtp_session *s)
+{
+    if (!s->digest)
+        s->digest = XXH3_createState();
+    if (s->digest)
+        XXH3_128bits_reset(s->digest);
+    s->digest_ready = 0;
+    s->digest_from = 0;
+    s->digested = 0;
+}
+
+/* Digests body offsets up to hi. They lie in the scanner's old tail (the bytes just before
+ * data_off) or in d (from data_off on). Bytes before the end of the headers are skipped. */
+static void digest_upto(smtp_session *s, uint64_t hi, const uint8_t *tail, unsigned tn,
+                        uint64_t data_off, const uint8_t *d)
+{
+    if (!s->digest || !s->digest_ready)
+        return;
+    uint64_t lo = s->digested > s->digest_from ? s->digested : s->digest_from;
+    uint64_t tail_off = data_off - tn; /* may wrap below 0: the seeded line end */
+    if (lo + tn < data_off)
+        lo = tail_off;
+    if (hi <= lo)
+        return;
+    if (lo < data_off) {
+        uint64_t end = hi < data_off ? hi : data_off;
+        XXH3_128bits_update(s->digest, tail + (lo - tail_off), (size_t)(end - lo));
+        lo = end;
+    }
+    if (lo < hi)
+        XXH3_128bits_update(s->digest, d + (lo - data_off), (size_t)(hi - lo));
+    s->digested = hi;
+}
+
+static void digest_finish(smtp_session *s, smtp_txn *t, uint64_t end)
+{
+    if (!t || !s->digest || !s->digest_ready || end <= s->digest_from)
+        return;
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits_digest(s->digest));
+    memcpy(t->digest, c.digest, sizeof t->digest);
+    t->has_digest = 1;
+    t->body_bytes = end - s->digest_from;
 }
 
 static void start_headers(smtp_session *s)
@@ -428,6 +401,7 @@ static void start_headers(smtp_session *s)
     s->header_bytes = 0;
     s->msgid_folded = 0;
     linebuf_reset(&s->hl);
+    digest_start(s);
 }
 
 static void on_bdat(smtp_session *s, const char *line, size_t len)
@@ -454,8 +428,15 @@ static void on_helo(smtp_session *s, const char *line, size_t len)
         copy_text(s->rep.helo, sizeof s->rep.helo, line + 5, len - 5);
 }
 
-static void on_command(smtp_session *s, const char *line, size_t len, int crlf)
+static void on_command(smtp_session *s, const line_t *l)
 {
+    const char *line = l->text;
+    size_t len = l->len;
+    int crlf = l->crlf;
+    if (l->full > s->rep.asa.command_line_max) {
+        s->rep.asa.command_line_max = (unsigned)(l->full > UINT32_MAX ? UINT32_MAX : l->full);
+        s->rep.asa.command_line_frame = s->now.ref.frame;
+    }
     s->rep.count.commands++;
     note_line(s, SMTP_CLIENT, s->now.ref, line, len);
     if (len == 0 || !isalpha((unsigned char)line[0]) || has_binary(line, len))
@@ -477,6 +458,7 @@ static void on_command(smtp_session *s, const char *line, size_t len, int crlf)
     case V_HELO:
     case V_EHLO:
         on_helo(s, line, len);
+        s->ehlo_sane = l->full <= SMTP_ASA_COMMAND_LINE && !has_binary(line, len);
         break;
     case V_RSET:
         s->cur = NO_TXN;
@@ -517,16 +499,36 @@ static void on_header_line(smtp_session *s, const char *line, size_t len)
         t->message_id = dup_text(value, vlen);
 }
 
-static void scan_headers(smtp_session *s, const uint8_t *d, size_t len)
+static void note_header_length(smtp_session *s, const line_t *l)
 {
+    smtp_txn *t = txn_at(s, s->cur);
+    unsigned full = (unsigned)(l->full > UINT32_MAX ? UINT32_MAX : l->full);
+    if (t && full > t->header_line_max) {
+        t->header_line_max = full;
+        t->header_line_frame = s->now.ref.frame;
+    }
+    if (full > s->rep.asa.header_line_max) {
+        s->rep.asa.header_line_max = full;
+        s->rep.asa.header_line_frame = s->now.ref.frame;
+    }
+}
+
+/* d holds body octets from body offset data_off on. */
+static void scan_headers(smtp_session *s, const uint8_t *d, size_t len, uint64_t data_off)
+{
+    const uint8_t *start = d;
+    line_t l;
     s->header_bytes += len;
-    const char *line;
-    size_t linelen;
-    int overflow;
-    while (s->in_headers && len && take_line(&s->hl, &d, &len, &line, &linelen, &overflow))
-        on_header_line(s, line, linelen);
-    if (s->header_bytes > SMTP_HEADER_SCAN)
-        s->in_headers = 0;
+    while (s->in_headers && len && take_line(&s->hl, &d, &len, &l)) {
+        note_header_length(s, &l);
+        on_header_line(s, l.text, l.len);
+    }
+    if (s->in_headers && s->header_bytes > SMTP_HEADER_SCAN)
+        s->in_headers = 0; /* no blank line in sight: digest from here */
+    if (!s->in_headers && !s->digest_ready) {
+        s->digest_from = data_off + (uint64_t)(d - start);
+        s->digest_ready = 1;
+    }
 }
 
 static void start_body(smtp_session *s)
@@ -576,18 +578,27 @@ static size_t feed_body(smtp_session *s, const uint8_t *d, size_t len)
     smtp_txn *t = txn_at(s, s->cur);
     smtp_eod scratch = {0};
     smtp_eod *eod = t ? &t->eod : &scratch;
-    uint64_t bytes = 0;
+    uint64_t data_off = s->eod.offset, dot = 0;
+    uint8_t old_tail[4];
+    unsigned old_tn = s->eod.tn;
     int found;
-    size_t used = eod_scan_feed(&s->eod, d, len, s->now, eod, &bytes, &found);
+    memcpy(old_tail, s->eod.tail, sizeof old_tail);
+    size_t used = eod_scan_feed(&s->eod, d, len, s->now, eod, &dot, &found);
     if (s->in_headers)
-        scan_headers(s, d, used);
+        scan_headers(s, d, used, data_off);
+    /* the last 4 bytes may still turn out to be the terminator: digest them later */
+    uint64_t settled = found ? dot : s->eod.offset > 4 ? s->eod.offset - 4 : 0;
+    digest_upto(s, settled, old_tail, old_tn, data_off, d);
     if (!found) {
         if (t)
             t->bytes = s->eod.offset;
         return used;
     }
-    if (t)
-        t->bytes = bytes;
+    if (t) {
+        t->bytes = dot;
+        t->term_off = s->body_start + dot - (eod->term[1] == '.' ? 1 : 2);
+        digest_finish(s, t, dot);
+    }
     on_end_of_data(s, t);
     return used;
 }
@@ -596,8 +607,10 @@ static size_t feed_bdat(smtp_session *s, const uint8_t *d, size_t len)
 {
     size_t n = s->bdat_left < len ? (size_t)s->bdat_left : len;
     smtp_txn *t = txn_at(s, s->cur);
+    uint64_t data_off = t ? t->bytes : 0;
     if (s->in_headers)
-        scan_headers(s, d, n);
+        scan_headers(s, d, n, data_off);
+    digest_upto(s, data_off + n, NULL, 0, data_off, d);
     if (t)
         t->bytes += n;
     s->bdat_left -= n;
@@ -605,6 +618,7 @@ static size_t feed_bdat(smtp_session *s, const uint8_t *d, size_t len)
         s->cm = CM_COMMAND;
         s->in_headers = s->bdat_last ? 0 : s->in_headers;
         if (s->bdat_last && t) {
+            digest_finish(s, t, t->bytes);
             t->eod.seen = 1;
             t->eod.bdat = 1;
             t->eod.nparts = 1;
@@ -620,13 +634,16 @@ static void hold_replay(smtp_session *s)
     hold h = s->hold;
     memset(&s->hold, 0, sizeof s->hold);
     eod_seg saved = s->now;
-    size_t off = 0;
+    uint64_t saved_off = s->off[SMTP_CLIENT];
+    size_t pos = 0;
     for (unsigned i = 0; i < h.nsegs; i++) {
         s->now = h.segs[i].seg;
-        feed_client(s, h.buf + off, h.segs[i].len);
-        off += h.segs[i].len;
+        s->off[SMTP_CLIENT] = h.segs[i].off;
+        feed_client(s, h.buf + pos, h.segs[i].len);
+        pos += h.segs[i].len;
     }
     s->now = saved;
+    s->off[SMTP_CLIENT] = saved_off;
     free(h.buf);
 }
 
@@ -646,6 +663,7 @@ static size_t feed_hold(smtp_session *s, const uint8_t *d, size_t len)
     memcpy(h->buf + h->len, d, len);
     h->len += len;
     h->segs[h->nsegs].len = len;
+    h->segs[h->nsegs].off = s->off[SMTP_CLIENT];
     h->segs[h->nsegs++].seg = s->now;
     return len;
 }
@@ -668,21 +686,19 @@ static size_t feed_tls_probe(smtp_session *s, const uint8_t *d)
 
 static size_t feed_lines(smtp_session *s, const uint8_t *d, size_t len)
 {
-    const char *line;
-    size_t linelen;
-    int overflow;
+    line_t l;
     const uint8_t *p = d;
     size_t left = len;
     client_mode mode = s->cm;
-    while (s->cm == mode && left && take_line(&s->cl, &p, &left, &line, &linelen, &overflow)) {
-        s->rep.count.long_lines += overflow;
-        int crlf = p[-1] == '\n' && p - d >= 2 ? p[-2] == '\r' : 1;
+    while (s->cm == mode && left && take_line(&s->cl, &p, &left, &l)) {
+        s->rep.count.long_lines += l.overflow;
+        s->line_end = s->off[SMTP_CLIENT] + (uint64_t)(p - d);
         if (s->cm == CM_AUTH_LINE) {
             note_line(s, SMTP_CLIENT, s->now.ref, "[authentication data]", 21);
             s->cm = CM_COMMAND;
             break;
         }
-        on_command(s, line, linelen, crlf);
+        on_command(s, &l);
     }
     return len - left;
 }
@@ -713,6 +729,7 @@ static void feed_client(smtp_session *s, const uint8_t *d, size_t len)
         }
         d += used;
         len -= used;
+        s->off[SMTP_CLIENT] += used;
     }
 }
 
@@ -747,6 +764,8 @@ static void greeting_line(smtp_session *s, const char *line, size_t len, int cod
     b->lines++;
     note_line(s, SMTP_SERVER, s->now.ref, line, len);
     if (banner_classify(line, len) != BANNER_NORMAL) {
+        if (!b->masked)
+            inspect_record(s, SMTP_PRINT_MASKED_BANNER, line, len);
         b->masked = 1;
         b->masked_lines++;
     } else if (code < 0) {
@@ -778,6 +797,8 @@ static void reply_to_eod(smtp_session *s, smtp_txn *t, int code, const char *tex
     t->eod.replied = 1;
     t->eod.reply = code;
     t->eod.reply_at = s->now.ref;
+    t->reply_off = s->ml_start;
+    t->reply_end = s->line_end;
     copy_text(t->eod.reply_text, sizeof t->eod.reply_text, text, len);
     if (t->eod.seen && t->eod.part[0].ts)
         note_event(s, "reply to end of data after %.3f s",
@@ -808,6 +829,7 @@ static void dispatch_reply(smtp_session *s, int code, const char *text, size_t l
     }
     pending cmd = *p;
     dequeue(s);
+    inspect_reply(s, (verb)cmd.verb, code, text, len);
     smtp_txn *t = txn_at(s, cmd.txn);
     switch (cmd.verb) {
     case V_EHLO:
@@ -884,6 +906,8 @@ static void on_reply_line(smtp_session *s, const char *line, size_t len)
 {
     int more = 0;
     int code = reply_code(line, len, &more);
+    if (!s->ml_active)
+        s->ml_start = s->reply_line_start;
     if (!s->rep.banner.done) {
         greeting_line(s, line, len, code, more);
         if (s->rep.banner.done)
@@ -904,6 +928,9 @@ static void on_reply_line(smtp_session *s, const char *line, size_t len)
     }
     s->ml_lines++;
     s->ml_active = more;
+    pending *head = queue_head(s);
+    if (head && head->verb == V_EHLO)
+        inspect_reply_line(s, V_EHLO, line, len);
     if (!more)
         complete_reply(s, s->ml_code, s->ml_first, strlen(s->ml_first), s->ml_lines);
 }
@@ -917,12 +944,13 @@ static void feed_server(smtp_session *s, const uint8_t *d, size_t len)
         }
         s->sm = SM_REPLY;
     }
-    const char *line;
-    size_t linelen;
-    int overflow;
-    while (s->sm == SM_REPLY && len && take_line(&s->sl, &d, &len, &line, &linelen, &overflow)) {
-        s->rep.count.long_lines += overflow;
-        on_reply_line(s, line, linelen);
+    const uint8_t *start = d;
+    line_t l;
+    while (s->sm == SM_REPLY && len && take_line(&s->sl, &d, &len, &l)) {
+        s->rep.count.long_lines += l.overflow;
+        s->line_end = s->off[SMTP_SERVER] + (uint64_t)(d - start);
+        s->reply_line_start = s->line_end - l.full - (l.crlf ? 2 : 1);
+        on_reply_line(s, l.text, l.len);
     }
 }
 
@@ -939,7 +967,13 @@ smtp_session *smtp_session_new(int64_t ts, uint64_t frame)
     s->rep.closed_by = -1;
     s->now.ref.ts = ts;
     s->now.ref.frame = frame;
+    s->slow_reply = (int64_t)(SMTP_DEFAULT_SLOW_REPLY * 1e6);
     return s;
+}
+
+void smtp_session_configure(smtp_session *s, const smtp_options *o)
+{
+    s->slow_reply = (int64_t)(o->slow_reply * 1e6);
 }
 
 void smtp_feed(smtp_session *s, smtp_dir dir, const uint8_t *data, size_t len, int64_t ts,
@@ -957,6 +991,7 @@ void smtp_feed(smtp_session *s, smtp_dir dir, const uint8_t *data, size_t len, i
         s->rep.count.server_bytes += len;
         if (s->sm != SM_STOP)
             feed_server(s, data, len);
+        s->off[SMTP_SERVER] += len;
     }
 }
 
@@ -964,23 +999,6 @@ static const char *end_name(smtp_end_reason why)
 {
     static const char *const names[] = {"FIN", "RST", "idle timeout", "capture end"};
     return names[why];
-}
-
-static unsigned diagnose(smtp_session *s)
-{
-    smtp_report *r = &s->rep;
-    unsigned flags = 0;
-    int split_unacked = s->spill_split_unacked || eod_unacked_split(&s->spill);
-    for (unsigned i = 0; i < r->ntxn; i++)
-        split_unacked |= eod_unacked_split(&s->txns[i]);
-    if (split_unacked)
-        flags |= SMTP_FLAG_SPLIT_EOD_UNACKED;
-    if (r->end_reason != SMTP_END_CAPTURE_END && !r->quit && !r->tls && !r->non_smtp)
-        flags |= SMTP_FLAG_MISSING_QUIT;
-    r->banner.unterminated = r->banner.masked && !r->banner.done;
-    if (r->banner.masked)
-        flags |= SMTP_FLAG_MASKED_BANNER;
-    return flags;
 }
 
 /* A client that writes "QUIT" and closes before its line end still said goodbye. */
@@ -1028,5 +1046,7 @@ void smtp_session_free(smtp_session *s)
     free(s->hl.buf);
     free(s->hold.buf);
     free(s->lines);
+    if (s->digest)
+        XXH3_freeState(s->digest);
     free(s);
 }

@@ -14,11 +14,25 @@ typedef enum { SMTP_CLIENT = 0, SMTP_SERVER = 1 } smtp_dir;
 typedef enum { SMTP_END_FIN, SMTP_END_RST, SMTP_END_TIMEOUT, SMTP_END_CAPTURE_END } smtp_end_reason;
 
 enum {
-    SMTP_FLAG_SPLIT_EOD_UNACKED = 1u << 0,
-    SMTP_FLAG_MISSING_QUIT = 1u << 1,
-    SMTP_FLAG_MASKED_BANNER = 1u << 2,
+    SMTP_FLAG_SPLIT_EOD_UNACKED = 1u << 0,       /* terminator split, no 2xx before the end */
+    SMTP_FLAG_MISSING_QUIT = 1u << 1,            /* ended by FIN/RST/timeout without QUIT */
+    SMTP_FLAG_MASKED_BANNER = 1u << 2,           /* 220 greeting masked with '*' */
+    SMTP_FLAG_EOD_NO_REPLY = 1u << 3,            /* unsplit terminator, server never answered */
+    SMTP_FLAG_SLOW_EOD_REPLY = 1u << 4,          /* reply to end of data later than the threshold */
+    SMTP_FLAG_CLIENT_GAVE_UP = 1u << 5,          /* client closed/reset before the reply came */
+    SMTP_FLAG_REPLY_AFTER_CLOSE = 1u << 6,       /* the reply came after the client's FIN */
+    SMTP_FLAG_EOD_RETRANSMITTED = 1u << 7,       /* terminator bytes sent again by TCP */
+    SMTP_FLAG_EOD_REPLY_RETRANSMITTED = 1u << 8, /* reply to end of data sent again by TCP */
+    SMTP_FLAG_RST_AFTER_EOD = 1u << 9,     /* reset soon after (or while awaiting) the reply */
+    SMTP_FLAG_ZERO_WINDOW_DATA = 1u << 10, /* server advertised a zero window during DATA */
+    SMTP_FLAG_EHLO_REFUSED = 1u << 11,     /* EHLO answered 5xx, HELO accepted */
+    SMTP_FLAG_ESMTP_MASKED = 1u << 12,     /* EHLO keywords masked with X (ASA) */
+    SMTP_FLAG_COMMAND_MASKED = 1u << 13,   /* a command rewritten to XXXX (Mailguard) */
+    SMTP_FLAG_STARTTLS_REFUSED = 1u << 14, /* STARTTLS answered 5xx */
+    SMTP_FLAG_SMTP_INSPECTION = 1u << 15,  /* fingerprints combined: inspection in the path */
+    SMTP_FLAG_ASA_POLICY_RISK = 1u << 16,  /* something ASA's default ESMTP policy drops */
 };
-#define SMTP_FLAG_COUNT 3
+#define SMTP_FLAG_COUNT 17
 /* Flag name by bit index (0 .. SMTP_FLAG_COUNT-1), as used in reports. */
 const char *smtp_flag_name(unsigned index);
 
@@ -60,12 +74,20 @@ typedef struct smtp_txn {
     int mail_reply;
     char *rcpt[SMTP_MAX_RCPTS];
     int rcpt_reply[SMTP_MAX_RCPTS];
-    unsigned nrcpt;       /* kept */
-    unsigned rcpt_total;  /* sent */
-    int data_reply;       /* reply to DATA (354 expected), 0 if none */
-    unsigned bdat_chunks; /* BDAT commands */
-    char *message_id;     /* NULL: none seen in the headers */
-    uint64_t bytes;       /* message octets as sent (dot-stuffed; terminator excluded) */
+    unsigned nrcpt;                /* kept */
+    unsigned rcpt_total;           /* sent */
+    int data_reply;                /* reply to DATA (354 expected), 0 if none */
+    unsigned bdat_chunks;          /* BDAT commands */
+    char *message_id;              /* NULL: none seen in the headers */
+    uint64_t bytes;                /* message octets as sent (dot-stuffed; terminator excluded) */
+    uint64_t body_bytes;           /* octets after the header section: what the digest covers */
+    int has_digest;                /* a non-empty body was seen in full */
+    uint8_t digest[16];            /* XXH3-128 of the body after the headers */
+    unsigned header_line_max;      /* longest header line, octets without line end */
+    uint64_t header_line_frame;    /* where it was */
+    unsigned mail_from_len;        /* sender address length as sent (before truncation) */
+    uint64_t term_off;             /* client stream offset of the terminator's first byte */
+    uint64_t reply_off, reply_end; /* server stream offsets of the reply to end of data */
     smtp_seg_ref data_at;
     smtp_eod eod;
 } smtp_txn;
@@ -81,6 +103,49 @@ typedef struct smtp_banner {
     smtp_seg_ref at;
     char text[SMTP_TEXT_MAX]; /* first greeting line as received */
 } smtp_banner;
+
+/* One SMTP-inspection fingerprint: the line that shows it. */
+typedef struct smtp_print {
+    int seen;
+    uint64_t frame;
+    char line[SMTP_TRANSCRIPT_TEXT];
+} smtp_print;
+
+enum {
+    SMTP_PRINT_MASKED_BANNER,
+    SMTP_PRINT_EHLO_REFUSED, /* the 5xx to EHLO */
+    SMTP_PRINT_HELO_ACCEPTED,
+    SMTP_PRINT_ESMTP_MASKED, /* first X-masked EHLO keyword */
+    SMTP_PRINT_COMMAND_MASKED,
+    SMTP_PRINT_STARTTLS_REFUSED,
+    SMTP_PRINT_SPLIT_EOD_UNACKED,
+    SMTP_PRINT_COUNT
+};
+const char *smtp_print_name(unsigned index);
+
+/* What TCP showed around the messages (fed by smtp_tcp_* from the reassembly layer). */
+typedef struct smtp_tcp {
+    int64_t fin_ts[2]; /* first FIN of each side (smtp_dir index), 0 if none */
+    uint64_t fin_frame[2];
+    unsigned eod_retrans, reply_retrans, zero_windows;
+    uint64_t eod_retrans_frame, reply_retrans_frame, zero_window_frame;
+    unsigned retrans[2]; /* retransmitted segments per sender */
+} smtp_tcp;
+
+/* What an ASA 'inspect esmtp' default policy would drop. */
+typedef struct smtp_asa {
+    unsigned command_line_max; /* octets; policy limit 512 */
+    uint64_t command_line_frame;
+    unsigned rcpt_max;        /* recipients in one transaction; limit 100 */
+    unsigned header_line_max; /* limit 998 */
+    uint64_t header_line_frame;
+    unsigned sender_max; /* limit 320 */
+} smtp_asa;
+
+#define SMTP_ASA_COMMAND_LINE 512
+#define SMTP_ASA_RCPT 100
+#define SMTP_ASA_HEADER_LINE 998
+#define SMTP_ASA_SENDER 320
 
 typedef struct smtp_tline {
     int64_t ts;
@@ -116,6 +181,10 @@ typedef struct smtp_report {
     int quit_reply; /* server's reply to it */
     int non_smtp;   /* the stream is not SMTP: parsing gave up */
     smtp_counters count;
+    smtp_print prints[SMTP_PRINT_COUNT];
+    double inspection_confidence; /* 0..1, from the fingerprints seen */
+    smtp_tcp tcp;
+    smtp_asa asa;
     const smtp_txn *txns;
     unsigned ntxn;
     const smtp_tline *head; /* first transcript lines */
@@ -125,10 +194,23 @@ typedef struct smtp_report {
     unsigned dropped_lines; /* transcript lines overwritten between head and tail */
 } smtp_report;
 
+typedef struct smtp_options {
+    double slow_reply; /* seconds: a slower reply to end of data is flagged (default 60) */
+} smtp_options;
+#define SMTP_DEFAULT_SLOW_REPLY 60.0
+
 smtp_session *smtp_session_new(int64_t ts, uint64_t frame);
+void smtp_session_configure(smtp_session *s, const smtp_options *o);
 /* Feed one TCP segment's new in-order bytes. */
 void smtp_feed(smtp_session *s, smtp_dir dir, const uint8_t *data, size_t len, int64_t ts,
                uint64_t frame);
+/* TCP-level events from the reassembly layer. Offsets count the direction's stream bytes
+ * from 0 (the first byte after the handshake). */
+void smtp_tcp_fin(smtp_session *s, smtp_dir from, int64_t ts, uint64_t frame);
+void smtp_tcp_retransmission(smtp_session *s, smtp_dir from, uint64_t offset, uint64_t len,
+                             int64_t ts, uint64_t frame);
+void smtp_tcp_zero_window(smtp_session *s, smtp_dir advertiser, int64_t ts, uint64_t frame);
+
 /* The connection ended: settle pending state and raise the diagnostics. */
 void smtp_end(smtp_session *s, smtp_end_reason why, int closed_by, int64_t ts, uint64_t frame);
 const smtp_report *smtp_get_report(const smtp_session *s);

@@ -170,7 +170,7 @@ static void test_unsplit_unacked_not_flagged_split(void)
     const smtp_report *r = end(s, SMTP_END_FIN);
     CU_ASSERT(r->txns[0].eod.seen);
     CU_ASSERT_FALSE(r->txns[0].eod.replied);
-    CU_ASSERT_EQUAL(r->flags, SMTP_FLAG_MISSING_QUIT);
+    CU_ASSERT_EQUAL(r->flags, SMTP_FLAG_MISSING_QUIT | SMTP_FLAG_EOD_NO_REPLY);
     smtp_session_free(s);
 }
 
@@ -478,7 +478,8 @@ static void test_masked_multiline_unterminated(void)
     CU_ASSERT_EQUAL(r->banner.masked_lines, 3);
     CU_ASSERT_FALSE(r->banner.done);
     CU_ASSERT(r->banner.unterminated);
-    CU_ASSERT_EQUAL(r->flags, SMTP_FLAG_MASKED_BANNER | SMTP_FLAG_MISSING_QUIT);
+    CU_ASSERT_EQUAL(r->flags,
+                    SMTP_FLAG_MASKED_BANNER | SMTP_FLAG_MISSING_QUIT | SMTP_FLAG_SMTP_INSPECTION);
     smtp_session_free(s);
 }
 

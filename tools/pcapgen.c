@@ -67,6 +67,7 @@ typedef struct side {
     uint8_t last[FRAME_MAX]; /* last data segment sent, byte for byte, for retransmit() */
     size_t last_len;
     uint32_t last_seq, last_span;
+    uint16_t window; /* advertised in every segment this side sends */
 } side;
 
 typedef struct gen gen;
@@ -206,7 +207,7 @@ static size_t build(uint8_t *f, const side *s, const side *r, uint8_t flags, uin
     put32(tcp + 8, ack);
     tcp[12] = (uint8_t)((20 + opt) / 4 << 4);
     tcp[13] = flags;
-    put16(tcp + 14, 65535);
+    put16(tcp + 14, s->window);
     if (opt) {
         tcp[20] = 2; /* kind MSS, length 4 */
         tcp[21] = 4;
@@ -359,6 +360,7 @@ static void side_init(side *s, const char *ip, uint16_t port)
     s->nxt = fnv(key, sizeof key, 2166136261u);
     s->ip_id = (uint16_t)fnv(key, sizeof key, 0x9e3779b9u);
     s->ack_due = NO_ACK;
+    s->window = 65535;
 }
 
 /* SYN, SYN/ACK and ACK, 0.5 ms apart. */
@@ -1246,6 +1248,143 @@ typedef struct scenario {
     void (*run)(gen *g);
 } scenario;
 
+/* ---- duplicate deliveries and their causes ---- */
+
+static const mail M_REPORT_NEW_ID = {"20260302091203.4F1A2B@client.example.org",
+                                     "alice@example.org", "bob@example.net", "March figures",
+                                     "Hi Bob,\n\nThe March figures are in the shared folder.\n"
+                                     "Let me know if anything is missing.\n\nAlice\n"};
+
+static double clean_delivery(gen *g, uint16_t port, double t, const mail *m, const char *id)
+{
+    conn *c = conn_open(g, CLIENT, port, SERVER, 25, t);
+    t = greet(c, t, BANNER);
+    t = ehlo(c, t);
+    t = deliver(c, t, &POSTFIX, m, id);
+    return quit(c, t);
+}
+
+/* The server accepted the message, and the sender sent it again five minutes later: the
+ * duplicate comes from the sender, not from the network. */
+static void sc_resend_after_ack(gen *g)
+{
+    clean_delivery(g, 40300, 0, &M_LUNCH, QUEUED("1A2B3C4D5E"));
+    clean_delivery(g, 40301, 300, &M_LUNCH, QUEUED("2B3C4D5E6F"));
+}
+
+/* A slow server answers after 75 s; the client gave up at 60 s, so its 250 lands on a closed
+ * connection, and the client sends the message again 5 minutes later. */
+static void sc_slow_server_retry(gen *g)
+{
+    char data[TEXT_MAX];
+    payload(data, sizeof data, &M_MINUTES);
+    conn *c = conn_open(g, CLIENT, 40310, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = ehlo(c, t);
+    t = envelope(c, t, &POSTFIX, &M_MINUTES);
+    cli(c, t += THINK, data);
+    cli_fin(c, t + GIVE_UP);
+    srv(c, t + 75.0, QUEUED("3C4D5E6F70"));
+    srv_fin(c, t + 75.001);
+    clean_delivery(g, 40311, 360, &M_MINUTES, QUEUED("4D5E6F7081"));
+}
+
+/* The sender re-sends with a new Message-ID after a silent server: only the body digest
+ * ties the two attempts together. */
+static void sc_new_msgid_resend(gen *g)
+{
+    char data[TEXT_MAX];
+    payload(data, sizeof data, &M_REPORT);
+    conn *c = conn_open(g, CLIENT, 40320, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = ehlo(c, t);
+    t = envelope(c, t, &POSTFIX, &M_REPORT);
+    cli(c, t += THINK, data);
+    hang_up(c, t + GIVE_UP);
+    clean_delivery(g, 40321, 600, &M_REPORT_NEW_ID, QUEUED("5E6F708192"));
+}
+
+#define ASA_EHLO                                                                                   \
+    "250-mx.example.net\r\n250-PIPELINING\r\n250-XXXXXXXA\r\n250-8BITMIME\r\n"                     \
+    "250 XXXXXXXXB\r\n"
+
+/* ASA ESMTP inspection: extensions masked, STARTTLS refused, and a header line longer than
+ * the 998 octets its default policy allows; the firewall resets the connection mid-message. */
+static void sc_asa_esmtp(gen *g)
+{
+    char data[TEXT_MAX], head[2048];
+    size_t n = fmt(head, sizeof head,
+                   "Message-ID: <20260302091500.AA11BB@client.example.org>\r\n"
+                   "Subject: long header\r\nX-Long-Header: ");
+    for (size_t i = 0; i < 1010; i++)
+        head[n++] = (char)('a' + i % 26);
+    head[n] = '\0';
+    fmt(data, sizeof data, "%s\r\n\r\nbody\r\n", head);
+    conn *c = conn_open(g, CLIENT, 40330, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = cmd(c, t + THINK, EHLO_CMD, ASA_EHLO);
+    t = cmd(c, t + THINK, "STARTTLS\r\n", "500 5.5.1 Command unrecognized\r\n");
+    t = envelope(c, t, &POSTFIX, &M_REPORT);
+    cli(c, t += THINK, data);
+    seg(c, SRV, t + 0.001, F_RST | F_ACK, NULL, 0);
+    c->reset = 1;
+}
+
+/* The server stops reading during DATA: zero window for 30 s, then the message goes through. */
+static void sc_zero_window(gen *g)
+{
+    char data[TEXT_MAX];
+    size_t len = payload(data, sizeof data, &M_TEAM);
+    conn *c = conn_open(g, CLIENT, 40340, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = ehlo(c, t);
+    t = envelope(c, t, &POSTFIX, &M_TEAM);
+    char first[TEXT_MAX];
+    memcpy(first, data, 100);
+    first[100] = '\0';
+    cli(c, t += THINK, first);
+    c->end[SRV].window = 0;
+    seg(c, SRV, t += 0.001, F_ACK, NULL, 0);
+    c->end[SRV].window = 65535;
+    seg(c, SRV, t += 30.0, F_ACK, NULL, 0);
+    cli(c, t += 0.001, data + 100);
+    (void)len;
+    srv(c, t += QUEUE, QUEUED("6F708192A3"));
+    quit(c, t);
+}
+
+/* Loss around the end of data: the terminator and the 250 are both sent twice, and the
+ * client resets right after. */
+static void sc_retrans_eod_rst(gen *g)
+{
+    char data[TEXT_MAX];
+    payload(data, sizeof data, &M_LUNCH);
+    conn *c = conn_open(g, CLIENT, 40350, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = ehlo(c, t);
+    t = envelope(c, t, &POSTFIX, &M_LUNCH);
+    lose_ack(c, SRV);
+    cli(c, t += THINK, data);
+    retransmit(c, CLI, t += 1.0);
+    lose_ack(c, CLI);
+    srv(c, t += QUEUE, QUEUED("708192A3B4"));
+    retransmit(c, SRV, t += 1.0);
+    rst_from_client(c, t + 0.5);
+}
+
+/* One client that never says QUIT: each delivery ends with FIN after the 250. */
+static void sc_never_quit_client(gen *g)
+{
+    const mail *m[] = {&M_REPORT, &M_MINUTES, &M_LUNCH};
+    for (int i = 0; i < 3; i++) {
+        conn *c = conn_open(g, "198.51.100.77", (uint16_t)(40360 + i), SERVER, 25, i * 120.0);
+        double t = greet(c, i * 120.0, BANNER);
+        t = ehlo(c, t);
+        t = deliver(c, t, &POSTFIX, m[i], QUEUED("8192A3B4C5"));
+        hang_up(c, t + 0.05);
+    }
+}
+
 static const scenario SCENARIOS[] = {
     {"clean", sc_clean},
     {"split-cut1", sc_split_cut1},
@@ -1275,6 +1414,13 @@ static const scenario SCENARIOS[] = {
     {"bad-checksums", sc_bad_checksums},
     {"idle-timeout", sc_idle_timeout},
     {"bare-lf-and-multiline", sc_bare_lf_and_multiline},
+    {"resend-after-ack", sc_resend_after_ack},
+    {"slow-server-retry", sc_slow_server_retry},
+    {"new-msgid-resend", sc_new_msgid_resend},
+    {"asa-esmtp", sc_asa_esmtp},
+    {"zero-window", sc_zero_window},
+    {"retrans-eod-rst", sc_retrans_eod_rst},
+    {"never-quit-client", sc_never_quit_client},
     {"sample", sc_sample},
 };
 

@@ -1,0 +1,531 @@
+#include "report/correlate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+/* ---- causes ---- */
+
+static const char *const cause_names[CAUSE_COUNT] = {"smtp_inspection", "slow_server", "network",
+                                                     "sender_resent", "missing_quit"};
+
+static const char *const cause_fixes[CAUSE_COUNT] = {
+    "disable SMTP inspection on the firewall in the path (PIX: no fixup protocol smtp 25; "
+    "ASA: no inspect esmtp in the global policy) or upgrade it past CSCds90792",
+    "the server answers end of data after the client has given up: find why it is slow "
+    "(content scanning, reverse DNS, load), raise its limits, or raise the client's timeout "
+    "(RFC 5321 lets the server take 10 minutes)",
+    "look for loss and resets on the path (duplex mismatch, MTU, overloaded links or "
+    "firewalls) around the frames named",
+    "the server accepted the message (2xx) and the sender sent it again: the duplicate comes "
+    "from the sender's queue or software, not from the network",
+    "the client closes without QUIT after the server accepted: fix the client; some servers "
+    "treat such a transaction as unfinished"};
+
+const char *cause_name(cause_id id)
+{
+    return id < CAUSE_COUNT ? cause_names[id] : "?";
+}
+
+const char *cause_fix(cause_id id)
+{
+    return id < CAUSE_COUNT ? cause_fixes[id] : "";
+}
+
+#define HAS(flags, f) (((flags) & (f)) != 0)
+
+/* Evidence for one cause combines as 1 - prod(1 - w), as independent signs do. */
+static void add_sign(double *score, int present, double w)
+{
+    if (present)
+        *score = 1.0 - (1.0 - *score) * (1.0 - w);
+}
+
+static int by_score(const void *a, const void *b)
+{
+    const cause *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score < y->score ? 1 : -1;
+    return (int)x->id - (int)y->id;
+}
+
+static unsigned sort_causes(const double score[CAUSE_COUNT], cause out[CAUSE_COUNT])
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < CAUSE_COUNT; i++)
+        if (score[i] > 0.0)
+            out[n++] = (cause){(cause_id)i, score[i]};
+    qsort(out, n, sizeof out[0], by_score);
+    return n;
+}
+
+static void session_scores(const smtp_report *s, double score[CAUSE_COUNT])
+{
+    unsigned f = s->flags;
+    memset(score, 0, sizeof(double) * CAUSE_COUNT);
+    add_sign(&score[CAUSE_INSPECTION], HAS(f, SMTP_FLAG_SMTP_INSPECTION), s->inspection_confidence);
+    add_sign(&score[CAUSE_INSPECTION], HAS(f, SMTP_FLAG_SPLIT_EOD_UNACKED), 0.6);
+    int split = HAS(f, SMTP_FLAG_SPLIT_EOD_UNACKED);
+    add_sign(&score[CAUSE_SLOW_SERVER], HAS(f, SMTP_FLAG_SLOW_EOD_REPLY), 0.8);
+    add_sign(&score[CAUSE_SLOW_SERVER], HAS(f, SMTP_FLAG_REPLY_AFTER_CLOSE), 0.7);
+    add_sign(&score[CAUSE_SLOW_SERVER], !split && HAS(f, SMTP_FLAG_CLIENT_GAVE_UP), 0.5);
+    add_sign(&score[CAUSE_SLOW_SERVER], !split && HAS(f, SMTP_FLAG_EOD_NO_REPLY), 0.4);
+    add_sign(&score[CAUSE_SLOW_SERVER], HAS(f, SMTP_FLAG_ZERO_WINDOW_DATA), 0.4);
+    add_sign(&score[CAUSE_NETWORK], HAS(f, SMTP_FLAG_EOD_RETRANSMITTED), 0.6);
+    add_sign(&score[CAUSE_NETWORK], HAS(f, SMTP_FLAG_EOD_REPLY_RETRANSMITTED), 0.6);
+    add_sign(&score[CAUSE_NETWORK], HAS(f, SMTP_FLAG_RST_AFTER_EOD), 0.5);
+    int accepted = 0;
+    for (unsigned i = 0; i < s->ntxn; i++)
+        accepted |= s->txns[i].eod.replied && s->txns[i].eod.reply / 100 == 2;
+    add_sign(&score[CAUSE_MISSING_QUIT], accepted && HAS(f, SMTP_FLAG_MISSING_QUIT), 0.3);
+}
+
+unsigned rank_session_causes(const smtp_report *s, cause out[CAUSE_COUNT])
+{
+    double score[CAUSE_COUNT];
+    session_scores(s, score);
+    return sort_causes(score, out);
+}
+
+/* ---- a small open-addressing map from 64-bit keys to attempt and group ---- */
+
+typedef struct slot {
+    uint64_t key;   /* 0: empty */
+    uint32_t first; /* first attempt with this key */
+    uint32_t group; /* group index + 1, 0 while seen once */
+} slot;
+
+typedef struct map {
+    slot *slots;
+    size_t cap, used;
+} map;
+
+static int map_grow(map *m)
+{
+    size_t cap = m->cap ? m->cap * 2 : 1024;
+    slot *s = calloc(cap, sizeof *s);
+    if (!s)
+        return -1;
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->slots[i].key)
+            continue;
+        size_t j = m->slots[i].key & (cap - 1);
+        while (s[j].key)
+            j = (j + 1) & (cap - 1);
+        s[j] = m->slots[i];
+    }
+    free(m->slots);
+    m->slots = s;
+    m->cap = cap;
+    return 0;
+}
+
+/* The slot for key, inserted empty-valued when new; NULL when out of memory. */
+static slot *map_get(map *m, uint64_t key, int *created)
+{
+    if ((m->used + 1) * 2 > m->cap && map_grow(m) < 0)
+        return NULL;
+    size_t j = key & (m->cap - 1);
+    while (m->slots[j].key && m->slots[j].key != key)
+        j = (j + 1) & (m->cap - 1);
+    *created = !m->slots[j].key;
+    if (*created) {
+        m->slots[j].key = key;
+        m->used++;
+    }
+    return &m->slots[j];
+}
+
+/* ---- the correlator ---- */
+
+struct correlate {
+    corr_attempt *attempts;
+    uint8_t (*scores)[CAUSE_COUNT]; /* per attempt, percent */
+    uint8_t *in_id_group;           /* per attempt: already in a Message-ID group */
+    uint32_t nattempts, cap;
+    map keys;
+    corr_group *groups;
+    unsigned ngroups, gcap;
+    unsigned *order; /* groups worth reporting, worst first */
+    unsigned norder;
+    map client_keys;
+    corr_client *clients;
+    unsigned nclients, ccap;
+};
+
+correlate *correlate_new(void)
+{
+    return calloc(1, sizeof(correlate));
+}
+
+void correlate_free(correlate *c)
+{
+    if (!c)
+        return;
+    for (unsigned i = 0; i < c->ngroups; i++) {
+        free(c->groups[i].message_id);
+        free(c->groups[i].mail_from);
+        free(c->groups[i].rcpt);
+        free(c->groups[i].members);
+    }
+    for (unsigned i = 0; i < c->nclients; i++)
+        free(c->clients[i].address);
+    free(c->groups);
+    free(c->order);
+    free(c->attempts);
+    free(c->scores);
+    free(c->in_id_group);
+    free(c->keys.slots);
+    free(c->client_keys.slots);
+    free(c->clients);
+    free(c);
+}
+
+static char *dup_or_null(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s);
+    char *p = malloc(n + 1);
+    if (p)
+        memcpy(p, s, n + 1);
+    return p;
+}
+
+static int grow(void **p, size_t size, uint32_t *cap, uint32_t need)
+{
+    if (need <= *cap)
+        return 0;
+    uint32_t n = *cap ? *cap * 2 : 256;
+    void *q = realloc(*p, (size_t)n * size);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+static int add_member(corr_group *g, uint32_t attempt)
+{
+    if (grow((void **)&g->members, sizeof *g->members, &g->cap, g->n + 1) < 0)
+        return -1;
+    g->members[g->n++] = attempt;
+    return 0;
+}
+
+static corr_group *new_group(correlate *c, const smtp_txn *t, int by_digest, uint32_t first,
+                             uint32_t second)
+{
+    uint32_t cap = c->gcap;
+    if (grow((void **)&c->groups, sizeof *c->groups, &cap, c->ngroups + 1) < 0)
+        return NULL;
+    c->gcap = cap;
+    corr_group *g = &c->groups[c->ngroups++];
+    memset(g, 0, sizeof *g);
+    g->by_digest = by_digest;
+    g->message_id = dup_or_null(t->message_id);
+    g->mail_from = dup_or_null(t->mail_from);
+    g->rcpt = dup_or_null(t->nrcpt ? t->rcpt[0] : NULL);
+    g->has_digest = t->has_digest;
+    memcpy(g->digest, t->digest, sizeof g->digest);
+    add_member(g, first);
+    add_member(g, second);
+    return g;
+}
+
+static void file_under(correlate *c, uint64_t key, const smtp_txn *t, int by_digest,
+                       uint32_t attempt)
+{
+    int created;
+    key = key ? key : 1;
+    slot *s = map_get(&c->keys, key, &created);
+    if (!s)
+        return;
+    if (created) {
+        s->first = attempt;
+        return;
+    }
+    if (s->group) {
+        add_member(&c->groups[s->group - 1], attempt);
+        return;
+    }
+    if (new_group(c, t, by_digest, s->first, attempt))
+        s->group = c->ngroups;
+}
+
+static uint64_t digest_key(const smtp_txn *t)
+{
+    /* the same body from another sender is another message */
+    XXH64_hash_t h = XXH3_64bits_withSeed(t->digest, sizeof t->digest, 2);
+    const char *from = t->mail_from ? t->mail_from : "";
+    return XXH3_64bits_withSeed(from, strlen(from), h);
+}
+
+static int was_sent(const smtp_txn *t)
+{
+    return t->data_reply == 354 || t->bdat_chunks > 0;
+}
+
+static void add_attempt(correlate *c, uint64_t id, unsigned i, const smtp_report *s,
+                        const double score[CAUSE_COUNT])
+{
+    const smtp_txn *t = &s->txns[i];
+    uint32_t n = c->nattempts, cap = c->cap;
+    if (grow((void **)&c->attempts, sizeof *c->attempts, &cap, n + 1) < 0)
+        return;
+    cap = c->cap;
+    if (grow((void **)&c->scores, sizeof *c->scores, &cap, n + 1) < 0)
+        return;
+    cap = c->cap;
+    if (grow((void **)&c->in_id_group, 1, &cap, n + 1) < 0)
+        return;
+    c->cap = cap;
+    corr_attempt *a = &c->attempts[n];
+    a->session = id;
+    a->txn = i;
+    a->time = t->eod.seen ? t->eod.part[t->eod.nparts - 1].ts : t->data_at.ts;
+    a->reply = t->eod.replied ? t->eod.reply : 0;
+    a->flags = s->flags;
+    a->quit = s->quit;
+    for (unsigned k = 0; k < CAUSE_COUNT; k++)
+        c->scores[n][k] = (uint8_t)(score[k] * 100.0 + 0.5);
+    c->in_id_group[n] = 0;
+    c->nattempts++;
+    if (t->message_id)
+        file_under(c, XXH3_64bits_withSeed(t->message_id, strlen(t->message_id), 1), t, 0, n);
+    if (t->has_digest)
+        file_under(c, digest_key(t), t, 1, n);
+}
+
+void correlate_session(correlate *c, uint64_t id, const smtp_report *s)
+{
+    double score[CAUSE_COUNT];
+    session_scores(s, score);
+    for (unsigned i = 0; i < s->ntxn; i++)
+        if (was_sent(&s->txns[i]))
+            add_attempt(c, id, i, s, score);
+}
+
+/* ---- settling the groups ---- */
+
+static int cmp_time(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_interval(const correlate *c, const corr_group *g)
+{
+    int64_t *t = malloc(g->n * sizeof *t);
+    double *d = malloc(g->n * sizeof *d);
+    double m = 0.0;
+    if (t && d) {
+        for (unsigned i = 0; i < g->n; i++)
+            t[i] = c->attempts[g->members[i]].time;
+        qsort(t, g->n, sizeof *t, cmp_time);
+        for (unsigned i = 1; i < g->n; i++)
+            d[i - 1] = (double)(t[i] - t[i - 1]) / 1e6;
+        qsort(d, g->n - 1, sizeof *d, cmp_double);
+        unsigned k = g->n - 1;
+        m = k % 2 ? d[k / 2] : (d[k / 2 - 1] + d[k / 2]) / 2.0;
+    }
+    free(t);
+    free(d);
+    return m;
+}
+
+static const correlate *sort_ctx;
+
+static int by_attempt_time(const void *a, const void *b)
+{
+    int64_t x = sort_ctx->attempts[*(const uint32_t *)a].time;
+    int64_t y = sort_ctx->attempts[*(const uint32_t *)b].time;
+    return (x > y) - (x < y);
+}
+
+/* Accepted as far as the client can know: a 2xx that came after the client had closed
+ * never reached it, so the client rightly sends again. */
+static int delivered(const corr_attempt *a)
+{
+    return a->reply / 100 == 2 && !(a->flags & SMTP_FLAG_REPLY_AFTER_CLOSE);
+}
+
+/* Causes of a group: the mean over the attempts that failed (the ones that explain a
+ * re-send), or over all when none failed; plus the sender re-sending an accepted message. */
+static void settle_group(correlate *c, corr_group *g)
+{
+    sort_ctx = c;
+    qsort(g->members, g->n, sizeof *g->members, by_attempt_time);
+    sort_ctx = NULL;
+    double score[CAUSE_COUNT] = {0};
+    int64_t first_ack = 0;
+    g->acknowledged = 0;
+    for (unsigned i = 0; i < g->n; i++) {
+        const corr_attempt *a = &c->attempts[g->members[i]];
+        g->acknowledged += a->reply / 100 == 2;
+        if (delivered(a) && (!first_ack || a->time < first_ack))
+            first_ack = a->time;
+    }
+    unsigned failed = 0;
+    for (unsigned i = 0; i < g->n; i++)
+        failed += !delivered(&c->attempts[g->members[i]]);
+    for (unsigned i = 0; i < g->n; i++) {
+        if (failed && delivered(&c->attempts[g->members[i]]))
+            continue;
+        for (unsigned k = 0; k < CAUSE_COUNT; k++)
+            score[k] += c->scores[g->members[i]][k] / 100.0 / (failed ? failed : g->n);
+    }
+    for (unsigned i = 0; i < g->n && first_ack; i++)
+        g->resent_after_ack |= c->attempts[g->members[i]].time > first_ack;
+    add_sign(&score[CAUSE_SENDER_RESENT], g->resent_after_ack, 0.9);
+    g->ncauses = sort_causes(score, g->causes);
+    g->interval_median = median_interval(c, g);
+}
+
+static int group_badness(const corr_group *g)
+{
+    return (int)(g->n - g->acknowledged) * 1000 + (int)g->n;
+}
+
+static int worst_first(const void *a, const void *b)
+{
+    const corr_group *x = &sort_ctx->groups[*(const unsigned *)a];
+    const corr_group *y = &sort_ctx->groups[*(const unsigned *)b];
+    int bx = group_badness(x), by = group_badness(y);
+    if (bx != by)
+        return by - bx;
+    int64_t tx = sort_ctx->attempts[x->members[0]].time;
+    int64_t ty = sort_ctx->attempts[y->members[0]].time;
+    return (tx > ty) - (tx < ty);
+}
+
+/* A digest group adds nothing when all its attempts are already in Message-ID groups. */
+static int adds_news(const correlate *c, const corr_group *g)
+{
+    if (!g->by_digest)
+        return 1;
+    for (unsigned i = 0; i < g->n; i++)
+        if (!c->in_id_group[g->members[i]])
+            return 1;
+    return 0;
+}
+
+void correlate_finish(correlate *c)
+{
+    for (unsigned i = 0; i < c->ngroups; i++)
+        if (!c->groups[i].by_digest)
+            for (unsigned k = 0; k < c->groups[i].n; k++)
+                c->in_id_group[c->groups[i].members[k]] = 1;
+    free(c->order);
+    c->order = malloc((c->ngroups ? c->ngroups : 1) * sizeof *c->order);
+    c->norder = 0;
+    if (!c->order)
+        return;
+    for (unsigned i = 0; i < c->ngroups; i++) {
+        settle_group(c, &c->groups[i]);
+        if (adds_news(c, &c->groups[i]))
+            c->order[c->norder++] = i;
+    }
+    sort_ctx = c;
+    qsort(c->order, c->norder, sizeof *c->order, worst_first);
+    sort_ctx = NULL;
+}
+
+unsigned correlate_ngroups(const correlate *c)
+{
+    return c->norder;
+}
+
+const corr_group *correlate_group(const correlate *c, unsigned i)
+{
+    return &c->groups[c->order[i]];
+}
+
+const corr_attempt *correlate_attempt(const correlate *c, uint32_t index)
+{
+    return &c->attempts[index];
+}
+
+void correlate_digest_hex(const uint8_t digest[16], char out[33])
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        out[2 * i] = hex[digest[i] >> 4];
+        out[2 * i + 1] = hex[digest[i] & 15];
+    }
+    out[32] = '\0';
+}
+
+/* ---- clients that never say QUIT ---- */
+
+/* "198.51.100.7:40001" -> "198.51.100.7", "[2001:db8::1]:25" -> "2001:db8::1" */
+static size_t host_part(const char *endpoint, const char **start)
+{
+    const char *colon = strrchr(endpoint, ':');
+    size_t n = colon ? (size_t)(colon - endpoint) : strlen(endpoint);
+    *start = endpoint;
+    if (n >= 2 && endpoint[0] == '[' && endpoint[n - 1] == ']') {
+        (*start)++;
+        n -= 2;
+    }
+    return n;
+}
+
+void correlate_client(correlate *c, const char *endpoint, const smtp_report *s)
+{
+    const char *host;
+    size_t n = host_part(endpoint, &host);
+    uint64_t key = XXH3_64bits_withSeed(host, n, 3);
+    int created;
+    slot *sl = map_get(&c->client_keys, key ? key : 1, &created);
+    if (!sl)
+        return;
+    if (created) {
+        uint32_t cap = c->ccap;
+        char *addr = malloc(n + 1);
+        if (!addr || grow((void **)&c->clients, sizeof *c->clients, &cap, c->nclients + 1) < 0) {
+            free(addr);
+            sl->first = UINT32_MAX;
+            return;
+        }
+        c->ccap = cap;
+        memcpy(addr, host, n);
+        addr[n] = '\0';
+        c->clients[c->nclients] = (corr_client){addr, 0, 0};
+        sl->first = c->nclients++;
+    }
+    if (sl->first == UINT32_MAX)
+        return;
+    corr_client *cl = &c->clients[sl->first];
+    cl->sessions++;
+    cl->missing_quit += HAS(s->flags, SMTP_FLAG_MISSING_QUIT);
+}
+
+static int never_quits(const corr_client *cl, unsigned min_sessions)
+{
+    return cl->sessions >= min_sessions && cl->missing_quit == cl->sessions;
+}
+
+unsigned correlate_nclients_never_quit(const correlate *c, unsigned min_sessions)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < c->nclients; i++)
+        n += never_quits(&c->clients[i], min_sessions);
+    return n;
+}
+
+const corr_client *correlate_client_never_quit(const correlate *c, unsigned min_sessions,
+                                               unsigned i)
+{
+    for (unsigned k = 0; k < c->nclients; k++)
+        if (never_quits(&c->clients[k], min_sessions) && i-- == 0)
+            return &c->clients[k];
+    return NULL;
+}

@@ -1,0 +1,82 @@
+/* correlate: finds the same message sent more than once across sessions (by Message-ID,
+ * and independently by a digest of its body), and ranks the likely causes of duplicates and
+ * of each flagged session from the evidence. Memory: one small record per message sent,
+ * strings only for messages seen twice. */
+#ifndef SMTPSCOPE_CORRELATE_H
+#define SMTPSCOPE_CORRELATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "smtp/smtp.h"
+
+typedef enum {
+    CAUSE_INSPECTION,    /* SMTP-inspecting firewall */
+    CAUSE_SLOW_SERVER,   /* reply slower than the client waits */
+    CAUSE_NETWORK,       /* loss, retransmissions, resets, zero window */
+    CAUSE_SENDER_RESENT, /* the sender sent again a message already accepted */
+    CAUSE_MISSING_QUIT,  /* accepted, then closed without QUIT */
+    CAUSE_COUNT
+} cause_id;
+
+typedef struct cause {
+    cause_id id;
+    double score; /* 0..1 */
+} cause;
+
+const char *cause_name(cause_id id);
+const char *cause_fix(cause_id id);
+
+/* Ranks causes for one session from its flags; returns how many (best first). */
+unsigned rank_session_causes(const smtp_report *s, cause out[CAUSE_COUNT]);
+
+/* One transmission of a message. */
+typedef struct corr_attempt {
+    uint64_t session;
+    unsigned txn;
+    int64_t time;   /* end of data, or DATA when it never ended */
+    int reply;      /* reply to end of data, 0 none */
+    unsigned flags; /* of its session */
+    int quit;       /* its session sent QUIT */
+} corr_attempt;
+
+typedef struct corr_group {
+    int by_digest; /* found by body digest (Message-IDs differ or are absent) */
+    char *message_id, *mail_from, *rcpt; /* of the second attempt seen */
+    uint8_t digest[16];
+    int has_digest;
+    uint32_t *members; /* attempt indices, in capture order */
+    unsigned n, cap;
+    /* filled by correlate_finish */
+    unsigned acknowledged;
+    double interval_median; /* seconds; 0 with two attempts at the same time */
+    cause causes[CAUSE_COUNT];
+    unsigned ncauses;
+    int resent_after_ack;
+} corr_group;
+
+typedef struct correlate correlate;
+
+correlate *correlate_new(void);
+void correlate_free(correlate *c);
+/* Records each message of a finished session. */
+void correlate_session(correlate *c, uint64_t id, const smtp_report *s);
+/* Groups of two or more attempts, worst first. Valid until correlate_free. */
+void correlate_finish(correlate *c);
+unsigned correlate_ngroups(const correlate *c);
+const corr_group *correlate_group(const correlate *c, unsigned i);
+const corr_attempt *correlate_attempt(const correlate *c, uint32_t index);
+
+/* Clients that ended every one of several sessions without QUIT. */
+typedef struct corr_client {
+    char *address; /* without port */
+    unsigned sessions, missing_quit;
+} corr_client;
+void correlate_client(correlate *c, const char *endpoint, const smtp_report *s);
+unsigned correlate_nclients_never_quit(const correlate *c, unsigned min_sessions);
+const corr_client *correlate_client_never_quit(const correlate *c, unsigned min_sessions,
+                                               unsigned i);
+
+void correlate_digest_hex(const uint8_t digest[16], char out[33]);
+
+#endif

@@ -1,0 +1,321 @@
+/* Findings across sessions: messages sent more than once, clients that never say QUIT,
+ * and the triage summary that closes the text report. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "report/internal.h"
+
+enum { NEVER_QUIT_MIN = 3, EVIDENCE_MAX = 8, EVIDENCE_LEN = 200, TRIAGE_GROUPS = 5 };
+
+typedef struct tally {
+    unsigned split, masked, ehlo, inspection, slow, gave_up, late, silent, network, noquit;
+} tally;
+
+static tally count_flags(const correlate *c, const corr_group *g)
+{
+    tally t = {0};
+    for (unsigned i = 0; i < g->n; i++) {
+        unsigned f = correlate_attempt(c, g->members[i])->flags;
+        t.split += !!(f & SMTP_FLAG_SPLIT_EOD_UNACKED);
+        t.masked += !!(f & SMTP_FLAG_MASKED_BANNER);
+        t.ehlo += !!(f & (SMTP_FLAG_EHLO_REFUSED | SMTP_FLAG_ESMTP_MASKED));
+        t.inspection += !!(f & SMTP_FLAG_SMTP_INSPECTION);
+        t.slow += !!(f & SMTP_FLAG_SLOW_EOD_REPLY);
+        t.gave_up += !!(f & SMTP_FLAG_CLIENT_GAVE_UP);
+        t.late += !!(f & SMTP_FLAG_REPLY_AFTER_CLOSE);
+        t.silent += !!(f & SMTP_FLAG_EOD_NO_REPLY);
+        t.network += !!(f & (SMTP_FLAG_EOD_RETRANSMITTED | SMTP_FLAG_EOD_REPLY_RETRANSMITTED |
+                             SMTP_FLAG_RST_AFTER_EOD));
+        t.noquit += !!(f & SMTP_FLAG_MISSING_QUIT);
+    }
+    return t;
+}
+
+/* Every gap within 20% of the median: the sender's retry timer, not chance. */
+static int steady(const correlate *c, const corr_group *g)
+{
+    if (g->n < 3 || g->interval_median <= 0.0)
+        return 0;
+    int64_t prev = 0;
+    for (unsigned i = 0; i < g->n; i++) {
+        int64_t t = correlate_attempt(c, g->members[i])->time;
+        double gap = (double)(t - prev) / 1e6;
+        if (i && (gap < 0.8 * g->interval_median || gap > 1.2 * g->interval_median))
+            return 0;
+        prev = t;
+    }
+    return 1;
+}
+
+typedef struct evidence {
+    char line[EVIDENCE_MAX][EVIDENCE_LEN];
+    unsigned n;
+} evidence;
+
+static void say(evidence *e, unsigned count, unsigned of, const char *what)
+{
+    if (count && e->n < EVIDENCE_MAX)
+        snprintf(e->line[e->n++], EVIDENCE_LEN, "%s in %u of %u attempts", what, count, of);
+}
+
+static void resend_evidence(const correlate *c, const corr_group *g, evidence *e)
+{
+    const corr_attempt *acked = NULL;
+    for (unsigned i = 0; i < g->n && !acked; i++) {
+        const corr_attempt *a = correlate_attempt(c, g->members[i]);
+        if (a->reply / 100 == 2 && !(a->flags & SMTP_FLAG_REPLY_AFTER_CLOSE))
+            acked = a;
+    }
+    for (unsigned i = 0; acked && i < g->n && e->n < EVIDENCE_MAX; i++) {
+        const corr_attempt *a = correlate_attempt(c, g->members[i]);
+        if (a->time > acked->time) {
+            snprintf(e->line[e->n++], EVIDENCE_LEN,
+                     "accepted with %d in session %" PRIu64 ", sent again %.0f s later in "
+                     "session %" PRIu64,
+                     acked->reply, acked->session, (double)(a->time - acked->time) / 1e6,
+                     a->session);
+            return;
+        }
+    }
+}
+
+static void build_evidence(const correlate *c, const corr_group *g, evidence *e)
+{
+    tally t = count_flags(c, g);
+    e->n = 0;
+    if (steady(c, g))
+        snprintf(e->line[e->n++], EVIDENCE_LEN,
+                 "%u attempts every %.0f s: a steady interval is the sending MTA's retry timer",
+                 g->n, g->interval_median);
+    say(e, t.split, g->n, "end of data split across segments and never accepted");
+    say(e, t.masked, g->n, "220 greeting masked with '*'");
+    say(e, t.ehlo, g->n, "ESMTP refused or masked (EHLO 5xx / X'd keywords)");
+    say(e, t.slow, g->n, "reply to end of data slower than the threshold");
+    say(e, t.late, g->n, "reply arrived after the client had closed");
+    say(e, t.gave_up, g->n, "client gave up before any reply");
+    say(e, t.silent, g->n, "whole end of data never answered");
+    say(e, t.network, g->n, "TCP retransmission or reset around end of data");
+    if (g->resent_after_ack)
+        resend_evidence(c, g, e);
+    if (g->acknowledged && t.noquit)
+        say(e, t.noquit, g->n, "session ended without QUIT");
+}
+
+/* ---- JSON ---- */
+
+static void json_score(json *j, double v)
+{
+    json_key(j, "score");
+    json_seconds(j, (int64_t)(v * 1e6 + 0.5));
+}
+
+static void json_group_lists(json *j, const correlate *c, const corr_group *g)
+{
+    json_key(j, "sessions");
+    json_begin_array(j);
+    for (unsigned i = 0; i < g->n; i++)
+        json_uint(j, correlate_attempt(c, g->members[i])->session);
+    json_end_array(j);
+    json_key(j, "times");
+    json_begin_array(j);
+    for (unsigned i = 0; i < g->n; i++)
+        json_time(j, correlate_attempt(c, g->members[i])->time);
+    json_end_array(j);
+    json_key(j, "replies");
+    json_begin_array(j);
+    for (unsigned i = 0; i < g->n; i++) {
+        int code = correlate_attempt(c, g->members[i])->reply;
+        code ? json_int(j, code) : json_null(j);
+    }
+    json_end_array(j);
+}
+
+static void json_group_causes(json *j, const corr_group *g)
+{
+    json_field_str(j, "cause", g->ncauses ? cause_name(g->causes[0].id) : "unknown");
+    json_key(j, "causes");
+    json_begin_array(j);
+    for (unsigned i = 0; i < g->ncauses; i++) {
+        json_begin_object(j);
+        json_field_str(j, "cause", cause_name(g->causes[i].id));
+        json_score(j, g->causes[i].score);
+        json_field_str(j, "fix", cause_fix(g->causes[i].id));
+        json_end_object(j);
+    }
+    json_end_array(j);
+}
+
+static void json_group(report *r, const corr_group *g)
+{
+    const correlate *c = r->corr;
+    json *j = &r->j;
+    char hex[33];
+    evidence e;
+    build_evidence(c, g, &e);
+    correlate_digest_hex(g->digest, hex);
+    json_begin_object(j);
+    json_field_str(j, "type", "duplicate");
+    json_field_str(j, "by", g->by_digest ? "digest" : "message_id");
+    json_field_str(j, "message_id", g->message_id);
+    json_field_str(j, "digest", g->has_digest ? hex : NULL);
+    json_field_str(j, "mail_from", g->mail_from);
+    json_field_str(j, "rcpt", g->rcpt);
+    json_field_uint(j, "attempts", g->n);
+    json_field_uint(j, "acknowledged", g->acknowledged);
+    json_group_lists(j, c, g);
+    json_field_time(j, "first", correlate_attempt(c, g->members[0])->time);
+    json_field_time(j, "last", correlate_attempt(c, g->members[g->n - 1])->time);
+    json_key(j, "interval_median");
+    json_seconds(j, (int64_t)(g->interval_median * 1e6 + 0.5));
+    json_field_bool(j, "steady_interval", steady(c, g));
+    json_field_bool(j, "resent_after_ack", g->resent_after_ack);
+    json_group_causes(j, g);
+    json_key(j, "evidence");
+    json_begin_array(j);
+    for (unsigned i = 0; i < e.n; i++)
+        json_str(j, e.line[i]);
+    json_end_array(j);
+    json_end_object(j);
+    if (json_flush_line(j, r->out) != 0)
+        r->write_error = 1;
+}
+
+static void json_client(report *r, const corr_client *cl)
+{
+    json *j = &r->j;
+    json_begin_object(j);
+    json_field_str(j, "type", "client");
+    json_field_str(j, "client", cl->address);
+    json_field_str(j, "finding", "never_quits");
+    json_field_uint(j, "sessions", cl->sessions);
+    json_field_uint(j, "missing_quit", cl->missing_quit);
+    json_end_object(j);
+    if (json_flush_line(j, r->out) != 0)
+        r->write_error = 1;
+}
+
+void findings_json(report *r)
+{
+    for (unsigned i = 0; i < correlate_ngroups(r->corr); i++)
+        json_group(r, correlate_group(r->corr, i));
+    unsigned n = correlate_nclients_never_quit(r->corr, NEVER_QUIT_MIN);
+    for (unsigned i = 0; i < n; i++)
+        json_client(r, correlate_client_never_quit(r->corr, NEVER_QUIT_MIN, i));
+}
+
+/* ---- text ---- */
+
+static const char *text_or(const char *s, const char *dflt)
+{
+    return s ? s : dflt;
+}
+
+static void clean(char *out, size_t cap, const char *s)
+{
+    report_sanitize(out, cap, s, strlen(s));
+}
+
+static void text_group_head(report *r, const corr_group *g)
+{
+    const correlate *c = r->corr;
+    char mid[SMTP_TEXT_MAX * 4], from[SMTP_TEXT_MAX * 4], to[SMTP_TEXT_MAX * 4], hex[33];
+    char first[40], last[40];
+    correlate_digest_hex(g->digest, hex);
+    clean(mid, sizeof mid, g->by_digest ? hex : text_or(g->message_id, "-"));
+    clean(from, sizeof from, text_or(g->mail_from, "-"));
+    clean(to, sizeof to, text_or(g->rcpt, "-"));
+    format_time(first, sizeof first, correlate_attempt(c, g->members[0])->time);
+    format_time(last, sizeof last, correlate_attempt(c, g->members[g->n - 1])->time);
+    fprintf(r->out, "  %s %s from %s to %s\n", g->by_digest ? "body digest" : "message", mid, from,
+            to);
+    fprintf(r->out, "    %u attempts, %u acknowledged, %s to %s UTC, median interval %.0f s\n",
+            g->n, g->acknowledged, first, last + 11, g->interval_median);
+    fprintf(r->out, "    sessions:");
+    for (unsigned i = 0; i < g->n; i++)
+        fprintf(r->out, "%s %" PRIu64, i ? "," : "", correlate_attempt(c, g->members[i])->session);
+    fputc('\n', r->out);
+}
+
+static void text_group(report *r, const corr_group *g)
+{
+    evidence e;
+    build_evidence(r->corr, g, &e);
+    text_group_head(r, g);
+    for (unsigned i = 0; i < e.n; i++)
+        fprintf(r->out, "    - %s\n", e.line[i]);
+    if (!g->ncauses) {
+        fprintf(r->out, "    likely cause: unknown from this capture\n");
+        return;
+    }
+    fprintf(r->out, "    likely cause:");
+    for (unsigned i = 0; i < g->ncauses; i++)
+        fprintf(r->out, "%s %s (%.2f)", i ? "," : "", cause_name(g->causes[i].id),
+                g->causes[i].score);
+    fputc('\n', r->out);
+    text_advice(r->out, "fix", cause_fix(g->causes[0].id));
+}
+
+void findings_text(report *r)
+{
+    unsigned n = correlate_ngroups(r->corr);
+    if (n) {
+        fprintf(r->out, "Duplicates: %u message%s sent more than once, worst first\n", n,
+                n == 1 ? "" : "s");
+        for (unsigned i = 0; i < n; i++)
+            text_group(r, correlate_group(r->corr, i));
+        fputc('\n', r->out);
+    }
+    unsigned k = correlate_nclients_never_quit(r->corr, NEVER_QUIT_MIN);
+    if (k) {
+        fprintf(r->out, "Clients that never send QUIT (%u or more sessions, all without it)\n",
+                NEVER_QUIT_MIN);
+        for (unsigned i = 0; i < k; i++) {
+            const corr_client *cl = correlate_client_never_quit(r->corr, NEVER_QUIT_MIN, i);
+            char addr[256];
+            clean(addr, sizeof addr, cl->address);
+            fprintf(r->out, "  %s: %u sessions\n", addr, cl->sessions);
+        }
+        fputc('\n', r->out);
+    }
+}
+
+static void triage_group(report *r, const corr_group *g)
+{
+    char mid[SMTP_TEXT_MAX * 4], hex[33];
+    correlate_digest_hex(g->digest, hex);
+    clean(mid, sizeof mid, g->by_digest ? hex : text_or(g->message_id, "-"));
+    fprintf(r->out, "- Message %s was sent %u times (%u acknowledged, median %.0f s apart). ", mid,
+            g->n, g->acknowledged, g->interval_median);
+    if (g->ncauses)
+        fprintf(r->out, "Likely cause: %s (%.2f). Fix: %s.\n", cause_name(g->causes[0].id),
+                g->causes[0].score, cause_fix(g->causes[0].id));
+    else
+        fprintf(r->out, "No cause visible in this capture.\n");
+}
+
+void findings_triage(report *r)
+{
+    const totals *t = &r->t;
+    fprintf(r->out, "\nTriage\n");
+    fprintf(r->out,
+            "- %" PRIu64 " SMTP sessions, %" PRIu64 " with findings; %" PRIu64 " messages, %" PRIu64
+            " end-of-data sequences split across segments, %" PRIu64 " never acknowledged.\n",
+            t->sessions, t->flagged, t->messages, t->eod_split, t->eod_unacked);
+    unsigned n = correlate_ngroups(r->corr);
+    for (unsigned i = 0; i < n && i < TRIAGE_GROUPS; i++)
+        triage_group(r, correlate_group(r->corr, i));
+    if (n > TRIAGE_GROUPS)
+        fprintf(r->out, "- %u more messages sent more than once (see Duplicates).\n",
+                n - TRIAGE_GROUPS);
+    for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
+        if (t->per_flag[i])
+            fprintf(r->out, "- %s: %" PRIu64 " session%s.\n", smtp_flag_name(i), t->per_flag[i],
+                    t->per_flag[i] == 1 ? "" : "s");
+    unsigned k = correlate_nclients_never_quit(r->corr, NEVER_QUIT_MIN);
+    for (unsigned i = 0; i < k; i++) {
+        const corr_client *cl = correlate_client_never_quit(r->corr, NEVER_QUIT_MIN, i);
+        char addr[256];
+        clean(addr, sizeof addr, cl->address);
+        fprintf(r->out, "- Client %s never sent QUIT in %u sessions.\n", addr, cl->sessions);
+    }
+}

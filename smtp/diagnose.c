@@ -1,0 +1,187 @@
+/* The diagnostics, settled when a session ends, and the TCP-level evidence the reassembly
+ * layer reports while it runs. */
+#include <stdio.h>
+
+#include "smtp/internal.h"
+
+enum { RST_WINDOW_US = 10 * 1000000 }; /* "right after" end of data */
+
+int txn_split_unacked(const smtp_txn *t)
+{
+    return t->eod.seen && !t->eod.bdat && t->eod.nparts > 1 &&
+           !(t->eod.replied && is_2xx(t->eod.reply));
+}
+
+static int64_t eod_time(const smtp_txn *t)
+{
+    return t->eod.part[t->eod.nparts - 1].ts;
+}
+
+/* ---- TCP events ---- */
+
+void smtp_tcp_fin(smtp_session *s, smtp_dir from, int64_t ts, uint64_t frame)
+{
+    smtp_tcp *t = &s->rep.tcp;
+    if (t->fin_ts[from])
+        return;
+    t->fin_ts[from] = ts;
+    t->fin_frame[from] = frame;
+}
+
+static int overlaps(uint64_t off, uint64_t len, uint64_t lo, uint64_t hi)
+{
+    return off < hi && lo < off + len;
+}
+
+void smtp_tcp_retransmission(smtp_session *s, smtp_dir from, uint64_t offset, uint64_t len,
+                             int64_t ts, uint64_t frame)
+{
+    smtp_tcp *tcp = &s->rep.tcp;
+    (void)ts;
+    tcp->retrans[from]++;
+    for (unsigned i = 0; i < s->rep.ntxn; i++) {
+        const smtp_txn *t = &s->txns[i];
+        if (from == SMTP_CLIENT && t->eod.seen && !t->eod.bdat &&
+            overlaps(offset, len, t->term_off, t->term_off + t->eod.term_len)) {
+            if (tcp->eod_retrans++ == 0)
+                tcp->eod_retrans_frame = frame;
+        }
+        if (from == SMTP_SERVER && t->eod.replied &&
+            overlaps(offset, len, t->reply_off, t->reply_end)) {
+            if (tcp->reply_retrans++ == 0)
+                tcp->reply_retrans_frame = frame;
+        }
+    }
+}
+
+void smtp_tcp_zero_window(smtp_session *s, smtp_dir advertiser, int64_t ts, uint64_t frame)
+{
+    (void)ts;
+    int in_data = s->cm == CM_BODY || s->cm == CM_BDAT || s->cm == CM_HOLD;
+    if (advertiser != SMTP_SERVER || !in_data)
+        return;
+    if (s->rep.tcp.zero_windows++ == 0)
+        s->rep.tcp.zero_window_frame = frame;
+}
+
+/* ---- at the end ---- */
+
+/* The latest transaction whose end of data was seen, or NULL. */
+static const smtp_txn *last_eod(const smtp_session *s)
+{
+    for (unsigned i = s->rep.ntxn; i-- > 0;)
+        if (s->txns[i].eod.seen)
+            return &s->txns[i];
+    return NULL;
+}
+
+/* When the client closed (FIN, or the RST/FIN that ended the session), 0 if unknown. */
+static int64_t client_close_time(const smtp_report *r)
+{
+    if (r->tcp.fin_ts[SMTP_CLIENT])
+        return r->tcp.fin_ts[SMTP_CLIENT];
+    if (r->closed_by == SMTP_CLIENT && r->end_reason != SMTP_END_CAPTURE_END)
+        return r->end;
+    return 0;
+}
+
+static unsigned reply_flags(const smtp_session *s)
+{
+    const smtp_report *r = &s->rep;
+    unsigned flags = 0;
+    int ended = r->end_reason != SMTP_END_CAPTURE_END;
+    for (unsigned i = 0; i < r->ntxn; i++) {
+        const smtp_eod *e = &s->txns[i].eod;
+        if (!e->seen)
+            continue;
+        if (ended && e->nparts == 1 && !e->replied)
+            flags |= SMTP_FLAG_EOD_NO_REPLY;
+        if (e->replied && e->reply_at.ts - eod_time(&s->txns[i]) > s->slow_reply)
+            flags |= SMTP_FLAG_SLOW_EOD_REPLY;
+    }
+    const smtp_txn *t = last_eod(s);
+    int64_t closed = client_close_time(r);
+    if (t && closed && closed >= eod_time(t)) {
+        if (!t->eod.replied || t->eod.reply_at.ts > closed)
+            flags |= SMTP_FLAG_CLIENT_GAVE_UP;
+        if (t->eod.replied && t->eod.reply_at.ts > closed)
+            flags |= SMTP_FLAG_REPLY_AFTER_CLOSE;
+    }
+    if (t && r->end_reason == SMTP_END_RST && !r->quit && r->end - eod_time(t) <= RST_WINDOW_US)
+        flags |= SMTP_FLAG_RST_AFTER_EOD;
+    return flags;
+}
+
+static unsigned inspection_flags(smtp_session *s)
+{
+    smtp_report *r = &s->rep;
+    unsigned flags = 0;
+    if (r->prints[SMTP_PRINT_EHLO_REFUSED].seen && r->prints[SMTP_PRINT_HELO_ACCEPTED].seen)
+        flags |= SMTP_FLAG_EHLO_REFUSED;
+    if (r->prints[SMTP_PRINT_ESMTP_MASKED].seen)
+        flags |= SMTP_FLAG_ESMTP_MASKED;
+    if (r->prints[SMTP_PRINT_COMMAND_MASKED].seen)
+        flags |= SMTP_FLAG_COMMAND_MASKED;
+    if (r->prints[SMTP_PRINT_STARTTLS_REFUSED].seen)
+        flags |= SMTP_FLAG_STARTTLS_REFUSED;
+    r->inspection_confidence = inspect_confidence(r);
+    /* below this, one weak sign (a HELO-only server, a refused STARTTLS) stands alone */
+    if (r->inspection_confidence >= 0.65)
+        flags |= SMTP_FLAG_SMTP_INSPECTION;
+    return flags;
+}
+
+static unsigned asa_flags(smtp_session *s)
+{
+    smtp_asa *a = &s->rep.asa;
+    for (unsigned i = 0; i < s->rep.ntxn; i++)
+        if (s->txns[i].rcpt_total > a->rcpt_max)
+            a->rcpt_max = s->txns[i].rcpt_total;
+    if (s->spill.rcpt_total > a->rcpt_max)
+        a->rcpt_max = s->spill.rcpt_total;
+    int risk = a->command_line_max > SMTP_ASA_COMMAND_LINE || a->rcpt_max > SMTP_ASA_RCPT ||
+               a->header_line_max > SMTP_ASA_HEADER_LINE || a->sender_max > SMTP_ASA_SENDER;
+    return risk ? SMTP_FLAG_ASA_POLICY_RISK : 0;
+}
+
+static unsigned split_flag(smtp_session *s)
+{
+    const smtp_txn *hit = NULL;
+    for (unsigned i = 0; i < s->rep.ntxn && !hit; i++)
+        if (txn_split_unacked(&s->txns[i]))
+            hit = &s->txns[i];
+    if (!hit && !s->spill_split_unacked && !txn_split_unacked(&s->spill))
+        return 0;
+    if (hit) {
+        char cut[32], line[SMTP_TRANSCRIPT_TEXT];
+        smtp_format_cut(&hit->eod, cut, sizeof cut);
+        int n = snprintf(line, sizeof line, "end of data split %s, %s", cut,
+                         hit->eod.replied ? "refused" : "no reply");
+        uint64_t frame = s->now.ref.frame;
+        s->now.ref.frame = hit->eod.part[hit->eod.nparts - 1].frame;
+        inspect_record(s, SMTP_PRINT_SPLIT_EOD_UNACKED, line, n > 0 ? (size_t)n : 0);
+        s->now.ref.frame = frame;
+    }
+    return SMTP_FLAG_SPLIT_EOD_UNACKED;
+}
+
+unsigned diagnose(smtp_session *s)
+{
+    smtp_report *r = &s->rep;
+    unsigned flags = split_flag(s);
+    if (r->end_reason != SMTP_END_CAPTURE_END && !r->quit && !r->tls && !r->non_smtp)
+        flags |= SMTP_FLAG_MISSING_QUIT;
+    r->banner.unterminated = r->banner.masked && !r->banner.done;
+    if (r->banner.masked)
+        flags |= SMTP_FLAG_MASKED_BANNER;
+    flags |= reply_flags(s);
+    if (r->tcp.eod_retrans)
+        flags |= SMTP_FLAG_EOD_RETRANSMITTED;
+    if (r->tcp.reply_retrans)
+        flags |= SMTP_FLAG_EOD_REPLY_RETRANSMITTED;
+    if (r->tcp.zero_windows)
+        flags |= SMTP_FLAG_ZERO_WINDOW_DATA;
+    flags |= inspection_flags(s);
+    flags |= asa_flags(s);
+    return flags;
+}

@@ -1,0 +1,229 @@
+/* Grouping the same message across sessions, and ranking the causes. */
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report/correlate.h"
+#include "smtp/smtp.h"
+#include "tests/suites.h"
+
+static const int64_t T0 = 1772442000000000;
+static const int64_t SEC = 1000000;
+
+typedef struct attempt_spec {
+    double at;          /* seconds after T0 */
+    const char *msg_id; /* NULL: no Message-ID header */
+    const char *body;
+    const char *reply; /* NULL: the server never answers */
+    int split;         /* cut the terminator CRLF|.CRLF */
+    int quit;
+    const char *banner;
+} attempt_spec;
+
+static void feed(smtp_session *s, smtp_dir dir, double t, const char *text)
+{
+    static uint64_t frame;
+    smtp_feed(s, dir, (const uint8_t *)text, strlen(text), T0 + (int64_t)(t * SEC), ++frame);
+}
+
+/* Plays one session and hands it to the correlator. */
+static void play(correlate *c, uint64_t id, const attempt_spec *a)
+{
+    double t = a->at;
+    char head[256], body[512];
+    smtp_session *s = smtp_session_new(T0 + (int64_t)(t * SEC), 1);
+    feed(s, SMTP_SERVER, t, a->banner ? a->banner : "220 mx ESMTP\r\n");
+    feed(s, SMTP_CLIENT, t, "HELO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+    feed(s, SMTP_SERVER, t, "250 mx\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+    snprintf(head, sizeof head, "%s%s%sSubject: s\r\n\r\n", a->msg_id ? "Message-ID: " : "",
+             a->msg_id ? a->msg_id : "", a->msg_id ? "\r\n" : "");
+    snprintf(body, sizeof body, "%s%s%s", head, a->body, a->split ? "" : ".\r\n");
+    feed(s, SMTP_CLIENT, t + 0.1, body);
+    if (a->split)
+        feed(s, SMTP_CLIENT, t + 0.3, ".\r\n");
+    if (a->reply)
+        feed(s, SMTP_SERVER, t + 0.4, a->reply);
+    if (a->quit) {
+        feed(s, SMTP_CLIENT, t + 0.5, "QUIT\r\n");
+        feed(s, SMTP_SERVER, t + 0.5, "221 bye\r\n");
+    }
+    smtp_end(s, SMTP_END_FIN, SMTP_CLIENT, T0 + (int64_t)((t + 60) * SEC), 0);
+    correlate_session(c, id, smtp_get_report(s));
+    correlate_client(c, "198.51.100.7:40000", smtp_get_report(s));
+    smtp_session_free(s);
+}
+
+static correlate *run(const attempt_spec *a, unsigned n)
+{
+    correlate *c = correlate_new();
+    for (unsigned i = 0; i < n; i++)
+        play(c, i + 1, &a[i]);
+    correlate_finish(c);
+    return c;
+}
+
+#define BODY "Hello Bob,\r\nthe figures.\r\n"
+#define PIX "220 *********0****************2*****\r\n"
+
+static void test_retry_series_through_inspection(void)
+{
+    attempt_spec a[] = {
+        {0, "<m1@x>", BODY, NULL, 1, 0, PIX},
+        {600, "<m1@x>", BODY, NULL, 1, 0, PIX},
+        {1200, "<m1@x>", BODY, NULL, 1, 0, PIX},
+        {50, "<other@x>", "unrelated\r\n", "250 ok\r\n", 0, 1, NULL},
+    };
+    correlate *c = run(a, 4);
+    CU_ASSERT_EQUAL_FATAL(correlate_ngroups(c), 1);
+    const corr_group *g = correlate_group(c, 0);
+    CU_ASSERT_EQUAL(g->n, 3);
+    CU_ASSERT_EQUAL(g->acknowledged, 0);
+    CU_ASSERT_FALSE(g->by_digest);
+    CU_ASSERT_STRING_EQUAL(g->message_id, "<m1@x>");
+    CU_ASSERT_DOUBLE_EQUAL(g->interval_median, 600.0, 0.5);
+    CU_ASSERT_EQUAL(correlate_attempt(c, g->members[0])->session, 1);
+    CU_ASSERT_EQUAL(correlate_attempt(c, g->members[2])->session, 3);
+    CU_ASSERT_FATAL(g->ncauses >= 1);
+    CU_ASSERT_EQUAL(g->causes[0].id, CAUSE_INSPECTION);
+    CU_ASSERT(g->causes[0].score > 0.9);
+    CU_ASSERT_FALSE(g->resent_after_ack);
+    correlate_free(c);
+}
+
+static void test_sender_resends_after_success(void)
+{
+    attempt_spec a[] = {
+        {0, "<m2@x>", BODY, "250 queued\r\n", 0, 1, NULL},
+        {300, "<m2@x>", BODY, "250 queued\r\n", 0, 1, NULL},
+    };
+    correlate *c = run(a, 2);
+    CU_ASSERT_EQUAL_FATAL(correlate_ngroups(c), 1);
+    const corr_group *g = correlate_group(c, 0);
+    CU_ASSERT_EQUAL(g->acknowledged, 2);
+    CU_ASSERT(g->resent_after_ack);
+    CU_ASSERT_EQUAL(g->causes[0].id, CAUSE_SENDER_RESENT);
+    correlate_free(c);
+}
+
+static void test_new_message_id_found_by_digest(void)
+{
+    attempt_spec a[] = {
+        {0, "<first@x>", BODY, NULL, 0, 0, NULL},
+        {600, "<second@x>", BODY, "250 queued\r\n", 0, 1, NULL},
+        {900, NULL, BODY, "250 queued\r\n", 0, 1, NULL},
+    };
+    correlate *c = run(a, 3);
+    CU_ASSERT_EQUAL_FATAL(correlate_ngroups(c), 1);
+    const corr_group *g = correlate_group(c, 0);
+    CU_ASSERT(g->by_digest);
+    CU_ASSERT(g->has_digest);
+    CU_ASSERT_EQUAL(g->n, 3);
+    CU_ASSERT_EQUAL(g->acknowledged, 2);
+    /* the failed attempt explains the re-send: a server that never answered */
+    CU_ASSERT_EQUAL(g->causes[0].id, CAUSE_SENDER_RESENT);
+    int slow = 0;
+    for (unsigned i = 0; i < g->ncauses; i++)
+        slow |= g->causes[i].id == CAUSE_SLOW_SERVER;
+    CU_ASSERT(slow);
+    correlate_free(c);
+}
+
+static void test_digest_group_hidden_when_ids_tell_it_all(void)
+{
+    attempt_spec a[] = {
+        {0, "<same@x>", BODY, NULL, 0, 0, NULL},
+        {600, "<same@x>", BODY, NULL, 0, 0, NULL},
+    };
+    correlate *c = run(a, 2);
+    CU_ASSERT_EQUAL_FATAL(correlate_ngroups(c), 1); /* not twice: once by ID, digest adds nothing */
+    CU_ASSERT_FALSE(correlate_group(c, 0)->by_digest);
+    correlate_free(c);
+}
+
+static void test_distinct_messages_not_grouped(void)
+{
+    attempt_spec a[] = {
+        {0, "<a@x>", "one\r\n", "250 ok\r\n", 0, 1, NULL},
+        {10, "<b@x>", "two\r\n", "250 ok\r\n", 0, 1, NULL},
+        {20, NULL, "three\r\n", "250 ok\r\n", 0, 1, NULL},
+    };
+    correlate *c = run(a, 3);
+    CU_ASSERT_EQUAL(correlate_ngroups(c), 0);
+    correlate_free(c);
+}
+
+static void test_worst_first(void)
+{
+    attempt_spec a[] = {
+        {0, "<ok@x>", "fine\r\n", "250 ok\r\n", 0, 1, NULL},
+        {5, "<ok@x>", "fine\r\n", "250 ok\r\n", 0, 1, NULL},
+        {10, "<bad@x>", "lost\r\n", NULL, 1, 0, NULL},
+        {20, "<bad@x>", "lost\r\n", NULL, 1, 0, NULL},
+    };
+    correlate *c = run(a, 4);
+    CU_ASSERT_EQUAL_FATAL(correlate_ngroups(c), 2);
+    CU_ASSERT_STRING_EQUAL(correlate_group(c, 0)->message_id, "<bad@x>");
+    CU_ASSERT_STRING_EQUAL(correlate_group(c, 1)->message_id, "<ok@x>");
+    correlate_free(c);
+}
+
+static void test_session_cause_ranking(void)
+{
+    smtp_report r;
+    cause out[CAUSE_COUNT];
+    memset(&r, 0, sizeof r);
+    CU_ASSERT_EQUAL(rank_session_causes(&r, out), 0);
+    r.flags = SMTP_FLAG_SPLIT_EOD_UNACKED | SMTP_FLAG_SMTP_INSPECTION | SMTP_FLAG_EOD_NO_REPLY;
+    r.inspection_confidence = 0.9;
+    unsigned n = rank_session_causes(&r, out);
+    CU_ASSERT_FATAL(n >= 1);
+    CU_ASSERT_EQUAL(out[0].id, CAUSE_INSPECTION);
+    CU_ASSERT(out[0].score > 0.9);
+    r.flags = SMTP_FLAG_SLOW_EOD_REPLY | SMTP_FLAG_REPLY_AFTER_CLOSE | SMTP_FLAG_RST_AFTER_EOD;
+    r.inspection_confidence = 0;
+    n = rank_session_causes(&r, out);
+    CU_ASSERT_EQUAL_FATAL(n, 2);
+    CU_ASSERT_EQUAL(out[0].id, CAUSE_SLOW_SERVER);
+    CU_ASSERT_EQUAL(out[1].id, CAUSE_NETWORK);
+    CU_ASSERT(out[0].score > out[1].score);
+}
+
+static void test_client_never_quits(void)
+{
+    attempt_spec a[] = {
+        {0, "<1@x>", "a\r\n", "250 ok\r\n", 0, 0, NULL},
+        {10, "<2@x>", "b\r\n", "250 ok\r\n", 0, 0, NULL},
+        {20, "<3@x>", "c\r\n", "250 ok\r\n", 0, 0, NULL},
+    };
+    correlate *c = run(a, 3);
+    CU_ASSERT_EQUAL_FATAL(correlate_nclients_never_quit(c, 3), 1);
+    const corr_client *cl = correlate_client_never_quit(c, 3, 0);
+    CU_ASSERT_STRING_EQUAL(cl->address, "198.51.100.7");
+    CU_ASSERT_EQUAL(cl->sessions, 3);
+    CU_ASSERT_EQUAL(correlate_nclients_never_quit(c, 4), 0);
+    correlate_free(c);
+}
+
+static void test_digest_hex(void)
+{
+    uint8_t d[16];
+    char hex[33];
+    for (int i = 0; i < 16; i++)
+        d[i] = (uint8_t)(i * 17);
+    correlate_digest_hex(d, hex);
+    CU_ASSERT_STRING_EQUAL(hex, "00112233445566778899aabbccddeeff");
+}
+
+void add_correlate_suite(void)
+{
+    CU_pSuite s = CU_add_suite("correlate", NULL, NULL);
+    CU_add_test(s, "retry series through inspection", test_retry_series_through_inspection);
+    CU_add_test(s, "sender re-sends after success", test_sender_resends_after_success);
+    CU_add_test(s, "new Message-ID found by digest", test_new_message_id_found_by_digest);
+    CU_add_test(s, "digest group hidden", test_digest_group_hidden_when_ids_tell_it_all);
+    CU_add_test(s, "distinct messages", test_distinct_messages_not_grouped);
+    CU_add_test(s, "worst first", test_worst_first);
+    CU_add_test(s, "session cause ranking", test_session_cause_ranking);
+    CU_add_test(s, "client never quits", test_client_never_quits);
+    CU_add_test(s, "digest hex", test_digest_hex);
+}
