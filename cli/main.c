@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "reassembly/reasm.h"
+#include "report/json.h"
 #include "report/report.h"
 #include "smtp/smtp.h"
 #include "sniff/sniff.h"
@@ -26,21 +28,61 @@ typedef struct options {
     uint8_t ports[65536 / 8]; /* server ports that carry SMTP */
     char port_list[256];
     int json, verbose, verify_checksums;
+    int detect; /* also follow sessions on other ports whose server greets with 220 */
     double idle_timeout;
     int max_streams;
     char *filter; /* user's BPF expression, or NULL */
 } options;
 
+/* How many connections without a handshake the text report lists (all are counted, and
+ * --json lists all). */
+#define UNSEEN_LISTED 100
+
+typedef struct unseen_line {
+    char client[64], server[64];
+    int64_t first;
+    uint64_t first_frame, last_frame, packets, bytes;
+    int syn_seen;
+} unseen_line;
+
 typedef struct app {
     options opt;
     report *rep;
+    const sniff *sn;
     uint64_t next_id;
+    uint64_t not_analysed;
+    unseen_line *unseen; /* text report: the first UNSEEN_LISTED of them */
+    int write_error;
 } app;
+
+/* --detect: a session on a port not in --ports is held on probation, its first bytes kept,
+ * until they show SMTP (a 220 greeting, then EHLO, HELO or QUIT from the client) or not.
+ * Bounded: what does not fit decides at once. */
+#define HOLD_SERVER 2048
+#define HOLD_CLIENT 512
+#define HOLD_SEGS 128 /* an interactive client may send its EHLO a byte at a time */
+
+typedef struct held_seg {
+    reasm_dir dir;
+    uint32_t off, len; /* in that direction's buffer */
+    uint64_t frame;
+    struct timeval ts;
+} held_seg;
+
+typedef struct probe {
+    uint8_t server[HOLD_SERVER], client[HOLD_CLIENT];
+    uint32_t server_len, client_len;
+    held_seg seg[HOLD_SEGS];
+    unsigned nseg;
+} probe;
 
 typedef struct session {
     uint64_t id;
     char client[64], server[64];
-    smtp_session *smtp;
+    smtp_session *smtp; /* NULL while on probation */
+    probe *probe;       /* non-NULL while on probation */
+    struct timeval start;
+    uint64_t start_frame;
 } session;
 
 static const char usage_text[] =
@@ -50,6 +92,8 @@ static const char usage_text[] =
     "  -r FILE              read packets from FILE (pcap or pcapng; - for stdin)\n"
     "  -c COUNT             stop after COUNT packets that match the filter\n"
     "      --ports LIST     SMTP server ports, comma-separated (default 25,587,2525)\n"
+    "      --detect         also find SMTP on any other port, by content (a 220 greeting,\n"
+    "                       then EHLO, HELO or QUIT)\n"
     "      --json           JSON Lines: one object per session, then a summary object\n"
     "  -v, --verbose        text report: also one line per session without findings\n"
     "      --verify-checksums  drop packets with wrong TCP checksums (default: accept them,\n"
@@ -60,7 +104,8 @@ static const char usage_text[] =
     "      --version        version\n"
     "\n"
     "The BPF expression (as in tcpdump) replaces the default filter, which keeps TCP on\n"
-    "the SMTP ports and IPv4 fragments. Exit status: 0 analysed, 2 usage or input error\n"
+    "the SMTP ports (any port with --detect) and IP fragments, over IPv4 and IPv6, with\n"
+    "or without VLAN tags. Exit status: 0 analysed, 2 usage or input error\n"
     "(a damaged capture is analysed up to the damage, then exits 2).\n"
     "Flags: split_eod_unacked, missing_quit, masked_banner (see smtpscope(1)).\n";
 
@@ -120,13 +165,14 @@ static int parse_number(const char *arg, double min, double max, double *out)
     return 0;
 }
 
-enum { OPT_PORTS = 256, OPT_JSON, OPT_VERIFY, OPT_IDLE, OPT_STREAMS, OPT_VERSION };
+enum { OPT_PORTS = 256, OPT_JSON, OPT_VERIFY, OPT_IDLE, OPT_STREAMS, OPT_VERSION, OPT_DETECT };
 
 /* Returns -1 to exit with EXIT_ERROR, 1 to exit with EXIT_OK (help, version), 0 to run. */
 static int parse_options(options *o, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"ports", required_argument, 0, OPT_PORTS},
+        {"detect", no_argument, 0, OPT_DETECT},
         {"json", no_argument, 0, OPT_JSON},
         {"verbose", no_argument, 0, 'v'},
         {"verify-checksums", no_argument, 0, OPT_VERIFY},
@@ -162,6 +208,9 @@ static int parse_options(options *o, int argc, char **argv)
         case OPT_JSON:
             o->json = 1;
             break;
+        case OPT_DETECT:
+            o->detect = 1;
+            break;
         case OPT_VERIFY:
             o->verify_checksums = 1;
             break;
@@ -194,20 +243,6 @@ static int parse_options(options *o, int argc, char **argv)
     return 0;
 }
 
-static char *default_filter(const options *o)
-{
-    /* the SMTP ports, plus IPv4 fragments, whose later pieces carry no TCP header */
-    size_t cap = 64 + 16 * 65536 / 8;
-    char *f = malloc(cap);
-    if (!f)
-        return NULL;
-    size_t n = (size_t)snprintf(f, cap, "(ip[6:2] & 0x3fff != 0)");
-    for (unsigned port = 1; port < 65536; port++)
-        if (port_is_smtp(o, (uint16_t)port))
-            n += (size_t)snprintf(f + n, cap - n, " or tcp port %u", port);
-    return f;
-}
-
 /* ---- the pipeline's callbacks ---- */
 
 static int64_t usec_of(struct timeval tv)
@@ -222,32 +257,177 @@ static void format_endpoint(char *out, size_t cap, const reasm_endpoint *e)
     snprintf(out, cap, e->family == 6 ? "[%s]:%u" : "%s:%u", addr, e->port);
 }
 
+/* A session becomes SMTP: it gets its number and its analyser. */
+static int start_smtp(app *a, session *s)
+{
+    s->smtp = smtp_session_new(usec_of(s->start), s->start_frame);
+    if (!s->smtp)
+        return -1;
+    s->id = ++a->next_id;
+    return 0;
+}
+
 static void *on_open(void *ctx, const reasm_endpoint *client, const reasm_endpoint *server,
                      struct timeval ts, uint64_t frame)
 {
     app *a = ctx;
-    if (!port_is_smtp(&a->opt, server->port))
+    int smtp_port = port_is_smtp(&a->opt, server->port);
+    if (!smtp_port && !a->opt.detect)
         return NULL;
     session *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    s->smtp = smtp_session_new(usec_of(ts), frame);
-    if (!s->smtp) {
+    s->start = ts;
+    s->start_frame = frame;
+    format_endpoint(s->client, sizeof s->client, client);
+    format_endpoint(s->server, sizeof s->server, server);
+    if (smtp_port ? start_smtp(a, s) : !(s->probe = calloc(1, sizeof *s->probe))) {
         free(s);
         return NULL;
     }
-    s->id = ++a->next_id;
-    format_endpoint(s->client, sizeof s->client, client);
-    format_endpoint(s->server, sizeof s->server, server);
     return s;
+}
+
+static void free_session(session *s)
+{
+    smtp_session_free(s->smtp);
+    free(s->probe);
+    free(s);
+}
+
+/* ---- --detect: is it SMTP? ---- */
+
+enum { NOT_SMTP, SMTP, UNDECIDED };
+
+static int greeting_is_220(const probe *p)
+{
+    static const char code[] = "220";
+    uint32_t n = p->server_len;
+    for (uint32_t i = 0; i < 3 && i < n; i++)
+        if (p->server[i] != (uint8_t)code[i])
+            return 0;
+    return n < 4 || p->server[3] == ' ' || p->server[3] == '-' || p->server[3] == '\r' ||
+           p->server[3] == '\n';
+}
+
+/* The client's first line opens a session: EHLO, HELO (or QUIT, giving up at once). */
+static int first_command_is_smtp(const uint8_t *line, size_t len)
+{
+    static const char *const verbs[] = {"EHLO", "HELO", "QUIT"};
+    if (len < 4 || (len > 4 && line[4] != ' ' && line[4] != '\r' && line[4] != '\n'))
+        return 0;
+    for (size_t v = 0; v < sizeof verbs / sizeof verbs[0]; v++) {
+        size_t i = 0;
+        while (i < 4 && (line[i] & 0xdf) == (uint8_t)verbs[v][i])
+            i++;
+        if (i == 4)
+            return 1;
+    }
+    return 0;
+}
+
+static int verdict(const probe *p)
+{
+    if (p->server_len == 0)
+        return p->client_len == 0 ? UNDECIDED : NOT_SMTP; /* the client spoke first */
+    if (!greeting_is_220(p))
+        return NOT_SMTP;
+    if (p->server_len < 4)
+        return UNDECIDED;
+    const uint8_t *eol = memchr(p->client, '\n', p->client_len);
+    if (eol == NULL)
+        return p->client_len < HOLD_CLIENT ? UNDECIDED : NOT_SMTP;
+    return first_command_is_smtp(p->client, (size_t)(eol - p->client) + 1) ? SMTP : NOT_SMTP;
+}
+
+/* When nothing more can be held, or the session ended: a 220 greeting that the client has
+ * not answered (a long greeting, a stalled one) is taken as SMTP. */
+static int final_verdict(const probe *p)
+{
+    int v = verdict(p);
+    if (v != UNDECIDED)
+        return v;
+    return p->server_len >= 3 && greeting_is_220(p) && p->client_len == 0 ? SMTP : NOT_SMTP;
+}
+
+/* The segment seg did not fit: a client line longer than the client buffer is no EHLO, and
+ * a first client segment that does not fit is judged by its own first line. */
+static int overflow_verdict(const probe *p, const reasm_segment *seg)
+{
+    if (seg->dir != REASM_FROM_CLIENT)
+        return final_verdict(p);
+    if (p->server_len == 0 || !greeting_is_220(p) || p->client_len > 0)
+        return NOT_SMTP;
+    const uint8_t *eol = memchr(seg->data, '\n', seg->len);
+    return eol && first_command_is_smtp(seg->data, (size_t)(eol - seg->data) + 1) ? SMTP : NOT_SMTP;
+}
+
+/* Keeps a segment; 0 when it does not fit. */
+static int hold(probe *p, const reasm_segment *seg)
+{
+    int srv = seg->dir == REASM_FROM_SERVER;
+    uint32_t used = srv ? p->server_len : p->client_len, cap = srv ? HOLD_SERVER : HOLD_CLIENT;
+    if (p->nseg == HOLD_SEGS || seg->len > cap - used)
+        return 0;
+    memcpy((srv ? p->server : p->client) + used, seg->data, seg->len);
+    held_seg *h = &p->seg[p->nseg++];
+    *h = (held_seg){seg->dir, used, (uint32_t)seg->len, seg->frame, seg->ts};
+    if (srv)
+        p->server_len += (uint32_t)seg->len;
+    else
+        p->client_len += (uint32_t)seg->len;
+    return 1;
+}
+
+static void feed(session *s, reasm_dir dir, const uint8_t *data, size_t len, struct timeval ts,
+                 uint64_t frame)
+{
+    smtp_feed(s->smtp, dir == REASM_FROM_CLIENT ? SMTP_CLIENT : SMTP_SERVER, data, len, usec_of(ts),
+              frame);
+}
+
+/* Proven SMTP: the held segments go to the analyser in the order they came. */
+static int promote(app *a, session *s)
+{
+    probe *p = s->probe;
+    if (start_smtp(a, s) < 0)
+        return -1;
+    for (unsigned i = 0; i < p->nseg; i++) {
+        const held_seg *h = &p->seg[i];
+        const uint8_t *buf = h->dir == REASM_FROM_SERVER ? p->server : p->client;
+        feed(s, h->dir, buf + h->off, h->len, h->ts, h->frame);
+    }
+    free(p);
+    s->probe = NULL;
+    return 0;
+}
+
+/* A segment of a session on probation: 1 when the session is now SMTP and seg still has to
+ * be fed, 0 when it was held (and maybe fed by the promotion), -1 when it is not SMTP. */
+static int probe_segment(app *a, session *s, const reasm_segment *seg)
+{
+    int held = hold(s->probe, seg);
+    int v = held ? verdict(s->probe) : overflow_verdict(s->probe, seg);
+    if (v == UNDECIDED)
+        return 0;
+    if (v == NOT_SMTP || promote(a, s) < 0)
+        return -1;
+    return !held;
 }
 
 static void on_data(void *ctx, void *handle, const reasm_segment *seg)
 {
-    (void)ctx;
     session *s = handle;
-    smtp_feed(s->smtp, seg->dir == REASM_FROM_CLIENT ? SMTP_CLIENT : SMTP_SERVER, seg->data,
-              seg->len, usec_of(seg->ts), seg->frame);
+    if (s->probe) {
+        int r = probe_segment(ctx, s, seg);
+        if (r < 0) {
+            free_session(s);
+            reasm_unfollow();
+        }
+        if (r <= 0)
+            return;
+    }
+    feed(s, seg->dir, seg->data, seg->len, seg->ts, seg->frame);
 }
 
 static void on_end(void *ctx, void *handle, const reasm_end *end)
@@ -259,27 +439,148 @@ static void on_end(void *ctx, void *handle, const reasm_end *end)
     int closed_by = end->closed_by == REASM_FROM_CLIENT   ? SMTP_CLIENT
                     : end->closed_by == REASM_FROM_SERVER ? SMTP_SERVER
                                                           : -1;
+    if (s->probe && (final_verdict(s->probe) != SMTP || promote(a, s) < 0)) {
+        free_session(s);
+        return;
+    }
     smtp_end(s->smtp, reasons[end->reason], closed_by, usec_of(end->ts), end->frame);
     report_session(a->rep, s->id, s->client, s->server, smtp_get_report(s->smtp));
-    smtp_session_free(s->smtp);
-    free(s);
+    free_session(s);
+}
+
+/* ---- connections seen without their handshake ---- */
+
+static int looks_like_command(const uint8_t *p, size_t len)
+{
+    static const char *const verbs[] = {"EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET",
+                                        "NOOP", "QUIT", "VRFY", "AUTH", "BDAT", "STAR"};
+    if (len < 4)
+        return 0;
+    for (size_t v = 0; v < sizeof verbs / sizeof verbs[0]; v++) {
+        size_t i = 0;
+        while (i < 4 && (p[i] & 0xdf) == (uint8_t)verbs[v][i])
+            i++;
+        if (i == 4)
+            return 1;
+    }
+    return 0;
+}
+
+static int looks_like_reply(const uint8_t *p, size_t len)
+{
+    return len >= 4 && p[0] >= '2' && p[0] <= '5' && p[1] >= '0' && p[1] <= '5' && p[2] >= '0' &&
+           p[2] <= '9' && (p[3] == ' ' || p[3] == '-' || p[3] == '\r');
+}
+
+/* A connection on an SMTP port, or with --detect one whose bytes look like SMTP, is worth
+ * telling about; orients it by the SMTP port when reasm's guess has it backwards. */
+static int unseen_is_smtp(const app *a, reasm_unseen *u)
+{
+    if (!port_is_smtp(&a->opt, u->server.port) && port_is_smtp(&a->opt, u->client.port)) {
+        reasm_endpoint e = u->client;
+        u->client = u->server;
+        u->server = e;
+        const uint8_t *d = u->client_data;
+        size_t n = u->client_len;
+        u->client_data = u->server_data;
+        u->client_len = u->server_len;
+        u->server_data = d;
+        u->server_len = n;
+    }
+    if (port_is_smtp(&a->opt, u->server.port))
+        return 1;
+    return a->opt.detect && (looks_like_reply(u->server_data, u->server_len) ||
+                             looks_like_command(u->client_data, u->client_len));
+}
+
+static void unseen_json(app *a, const unseen_line *l, int64_t last)
+{
+    json j;
+    json_init(&j);
+    json_begin_object(&j);
+    json_field_str(&j, "type", "not_analysed");
+    json_field_str(&j, "reason", l->syn_seen ? "handshake_incomplete" : "no_handshake");
+    json_field_str(&j, "client", l->client);
+    json_field_str(&j, "server", l->server);
+    json_field_time(&j, "start", l->first);
+    json_field_time(&j, "end", last);
+    json_field_uint(&j, "first_frame", l->first_frame);
+    json_field_uint(&j, "last_frame", l->last_frame);
+    json_field_uint(&j, "packets", l->packets);
+    json_field_uint(&j, "bytes", l->bytes);
+    json_end_object(&j);
+    if (json_flush_line(&j, stdout) != 0)
+        a->write_error = 1;
+    json_free(&j);
+}
+
+static void on_unseen(void *ctx, const reasm_unseen *seen)
+{
+    app *a = ctx;
+    reasm_unseen u = *seen;
+    if (!unseen_is_smtp(a, &u))
+        return;
+    unseen_line l;
+    format_endpoint(l.client, sizeof l.client, &u.client);
+    format_endpoint(l.server, sizeof l.server, &u.server);
+    l.first = usec_of(u.first);
+    l.first_frame = u.first_frame;
+    l.last_frame = u.last_frame;
+    l.packets = u.packets;
+    l.bytes = u.bytes;
+    l.syn_seen = u.syn_seen;
+    if (a->opt.json)
+        unseen_json(a, &l, usec_of(u.last));
+    else if (a->not_analysed < UNSEEN_LISTED && a->unseen)
+        a->unseen[a->not_analysed] = l;
+    a->not_analysed++;
+}
+
+static void print_unseen_text(const app *a)
+{
+    if (a->not_analysed == 0)
+        return;
+    printf("Not analysed: %" PRIu64 " TCP connection%s whose handshake is not in the capture "
+           "(it started mid-session, or the SYN was lost)\n",
+           a->not_analysed, a->not_analysed == 1 ? "" : "s");
+    for (uint64_t i = 0; i < a->not_analysed && i < UNSEEN_LISTED; i++) {
+        const unseen_line *l = &a->unseen[i];
+        char when[40];
+        time_t sec = (time_t)(l->first / 1000000);
+        struct tm tm;
+        gmtime_r(&sec, &tm);
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+        printf("  %s -> %s  %s.%06ld UTC  frames %" PRIu64 "-%" PRIu64 ", %" PRIu64
+               " packets, %" PRIu64 " bytes%s\n",
+               l->client, l->server, when, (long)(l->first % 1000000), l->first_frame,
+               l->last_frame, l->packets, l->bytes,
+               l->syn_seen ? "  (SYN seen, handshake never completed)" : "");
+    }
+    if (a->not_analysed > UNSEEN_LISTED)
+        printf("  ... and %" PRIu64 " more (--json lists them all)\n",
+               a->not_analysed - UNSEEN_LISTED);
+    printf("\n");
 }
 
 static void on_packet(void *ctx, uint64_t frame, const struct pcap_pkthdr *hdr,
                       const uint8_t *bytes)
 {
-    (void)ctx;
-    reasm_packet(frame, hdr, bytes);
+    const app *a = ctx;
+    const net_packet *decoded = sniff_decoded(a->sn);
+    if (decoded)
+        reasm_packet_decoded(frame, hdr, decoded);
+    else
+        reasm_packet(frame, hdr, bytes);
 }
 
 /* ---- main ---- */
 
-static void fill_capture(report_capture *c, const options *o, const sniff *sn, int read_failed)
+static void fill_capture(report_capture *c, const app *a, const sniff *sn, int read_failed)
 {
     const sniff_stats *st = sniff_get_stats(sn);
     const reasm_stats *rs = reasm_get_stats();
     memset(c, 0, sizeof *c);
-    c->source = o->file;
+    c->source = a->opt.file;
     c->frames = st->frames;
     c->matched = st->matched;
     c->bytes = st->bytes;
@@ -289,42 +590,55 @@ static void fill_capture(report_capture *c, const options *o, const sniff *sn, i
     c->idle_expired = rs->idle_expired;
     c->warn_ip = rs->warn_ip;
     c->warn_tcp = rs->warn_tcp;
+    c->not_analysed = a->not_analysed;
     c->read_error = read_failed ? sniff_error(sn) : NULL;
+}
+
+static sniff *open_capture(const app *a, char *err, size_t errlen)
+{
+    /* Without a BPF expression: TCP on the SMTP ports (any port with --detect) and IP
+     * fragments, whatever the link layer (sniff.h). */
+    sniff_config sc = {a->opt.file, a->opt.filter, a->opt.count, NULL, 0};
+    if (!a->opt.filter && !a->opt.detect)
+        sc.ports = a->opt.ports;
+    sc.any_tcp = !a->opt.filter && a->opt.detect;
+    return sniff_open(&sc, err, errlen);
 }
 
 static int run(app *a)
 {
-    char err[PCAP_ERRBUF_SIZE + 256];
-    char *filter = a->opt.filter ? a->opt.filter : default_filter(&a->opt);
-    sniff_config sc = {a->opt.file, filter, a->opt.count};
-    sniff *sn = sniff_open(&sc, err, sizeof err);
-    if (filter != a->opt.filter)
-        free(filter);
+    char err[PCAP_ERRBUF_SIZE + 512];
+    sniff *sn = open_capture(a, err, sizeof err);
     if (!sn)
         return fail("%s", err), EXIT_ERROR;
     reasm_config rc = {a->opt.verify_checksums, a->opt.max_streams, a->opt.idle_timeout};
-    reasm_callbacks cb = {on_open, on_data, on_end, a};
+    reasm_callbacks cb = {on_open, on_data, on_end, a, on_unseen};
     if (reasm_init(&rc, &cb, sniff_handle(sn), err, sizeof err) < 0) {
         sniff_close(sn);
         return fail("%s", err), EXIT_ERROR;
     }
     a->rep = report_new(stdout, a->opt.json ? REPORT_JSON : REPORT_TEXT, a->opt.verbose);
-    if (!a->rep)
+    a->unseen = a->opt.json ? NULL : calloc(UNSEEN_LISTED, sizeof *a->unseen);
+    if (!a->rep || (!a->opt.json && !a->unseen))
         return fail("%s", "out of memory"), EXIT_ERROR;
+    a->sn = sn;
     int read_failed = sniff_loop(sn, on_packet, a) < 0;
     reasm_finish();
+    if (!a->opt.json)
+        print_unseen_text(a);
     report_capture cap;
-    fill_capture(&cap, &a->opt, sn, read_failed);
+    fill_capture(&cap, a, sn, read_failed);
     report_summary(a->rep, &cap);
     int status = read_failed ? EXIT_ERROR : EXIT_OK;
     if (read_failed)
         fprintf(stderr, "smtpscope: %s: damaged capture, analysed up to frame %" PRIu64 ": %s\n",
                 a->opt.file, sniff_get_stats(sn)->frames, sniff_error(sn));
-    if (report_error(a->rep) < 0) {
+    if (report_error(a->rep) < 0 || a->write_error) {
         fail("writing the report failed: %s", strerror(errno));
         status = EXIT_ERROR;
     }
     report_free(a->rep);
+    free(a->unseen);
     sniff_close(sn);
     return status;
 }

@@ -1,16 +1,22 @@
 /* reassembly: TCP stream reassembly over libnids 1.26. See reasm.h.
  *
  * libnids does the TCP work (handshake, sequence checks, out-of-order queue, retransmission
- * trimming). This file feeds it one packet at a time, tells its callbacks which frame is
+ * trimming, IPv4 defragmentation). This file feeds it one IP packet at a time through a
+ * raw-IP pcap handle (IPv6 rewritten as IPv4 by ip6.c), tells its callbacks which frame is
  * being processed, and adds what libnids lacks: an idle timeout, a deterministic order at
- * capture end, and end reasons with the side that closed the session. */
+ * capture end, end reasons with the side that closed the session, and a record of the
+ * connections it could not follow (midflow.c). */
 #include "reassembly/reasm.h"
 
 #include <limits.h>
 #include <nids.h>
+#include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "reassembly/ip6.h"
+#include "reassembly/midflow.h"
 
 /* libnids' private half-stream states (tcp.c, not in nids.h). A half in one of them has
  * sent a FIN: FIN_SENT/FIN_CONFIRMED once it is in order, TCP_CLOSING while it waits in the
@@ -35,10 +41,13 @@ typedef struct early_seg {
 
 enum { EARLY_SEGS = 4 };
 
-/* One followed session. libnids owns the stream; this only links it to the caller's handle
- * and keeps it in two lists, so no search is ever needed. */
+/* One session libnids holds a stream for. libnids owns the stream; this only links it to
+ * the caller's handle and keeps it in two lists, so no search is ever needed. A session the
+ * caller refused (or stopped following) stays, with a NULL handle and no data collected, so
+ * that its later packets are known as its own and not taken for a connection without a
+ * handshake; libnids keeps it because it listens for urgent data. */
 typedef struct session {
-    void *handle;
+    void *handle; /* NULL: not followed */
     struct tcp_stream *tcp;
     struct {
         struct session *prev, *next;
@@ -53,12 +62,17 @@ typedef struct list {
     session *head, *tail;
 } list;
 
-/* The TCP header fields of the packet libnids is processing, as its IP layer saw it (after
- * link layer, VLAN and defragmentation): enough to find the packet's stream and sender. */
+/* The TCP packet libnids is processing, as its IP layer saw it (after defragmentation), and
+ * the stream it belonged to before libnids processed it. */
 typedef struct current_tcp {
     int valid;
     uint32_t saddr, daddr; /* network order, as in struct tuple4 */
     uint16_t sport, dport; /* host order, as in struct tuple4 */
+    uint8_t flags;
+    uint32_t len;                        /* payload bytes */
+    struct tcp_stream *stream;           /* with a session; NULL once that session ends */
+    int unfollowed;                      /* no session held a stream for it */
+    uint8_t sample[REASM_UNSEEN_SAMPLE]; /* its first payload bytes, when unfollowed */
 } current_tcp;
 
 /* libnids is one global instance, so this is too. */
@@ -72,9 +86,14 @@ static struct {
     struct timeval ts;
     current_tcp pkt;
     list order[N_ORDERS];
+    pcap_t *raw;  /* the DLT_RAW handle libnids reads the link type from */
+    int dlt;      /* the link type of the frames */
+    int unfollow; /* set by reasm_unfollow during a data callback */
 } R;
 
-/* Kept static: libnids stores the pointer, not a copy. Matches every source address. */
+/* Kept static: libnids stores the pointer, not a copy. Matches every source address. The
+ * synthetic IPv6 packets need no exception under --verify-checksums: their checksums are
+ * carried over (ip6.c), and their IP header checksums are computed. */
 static struct nids_chksum_ctl no_checksum = {0, 0, NIDS_DONT_CHKSUM, 0};
 
 /* ---- packet bytes ---- */
@@ -176,6 +195,31 @@ static struct tcp_stream *find_stream(uint32_t saddr, uint16_t sport, uint32_t d
 
 /* ---- session life ---- */
 
+static void out_of_memory(char *where)
+{
+    fprintf(stderr, "smtpscope: out of memory in %s\n", where);
+    exit(2);
+}
+
+/* libnids' view of an endpoint turned into the real one: an IPv6 address stands behind a
+ * synthetic one (ip6.h). A pair given away since (never while a session holds it) reads as
+ * the unspecified address. */
+static reasm_endpoint endpoint(uint32_t addr, uint16_t port)
+{
+    reasm_endpoint e;
+
+    memset(&e, 0, sizeof e);
+    e.port = port;
+    if (ip6_is_synthetic(addr)) {
+        e.family = 6;
+        ip6_real_address(addr, e.addr);
+        return e;
+    }
+    e.family = 4;
+    memcpy(e.addr, &addr, 4); /* already network order */
+    return e;
+}
+
 static void end_session(session *s, reasm_end_reason reason, uint64_t frame, struct timeval ts,
                         int closed_by)
 {
@@ -184,7 +228,10 @@ static void end_session(session *s, reasm_end_reason reason, uint64_t frame, str
     list_remove(BY_ACTIVITY, s);
     list_remove(BY_OPENING, s);
     s->tcp->user = NULL; /* the stream may outlive the session until libnids frees it */
-    if (R.cb.end != NULL)
+    if (R.pkt.stream == s->tcp)
+        R.pkt.stream = NULL;
+    ip6_release(s->tcp->addr.saddr);
+    if (s->handle != NULL && R.cb.end != NULL)
         R.cb.end(R.cb.ctx, s->handle, &e);
     free(s);
 }
@@ -199,33 +246,30 @@ static void end_fin_or(session *s, reasm_end_reason otherwise, uint64_t frame, s
         end_session(s, otherwise, frame, ts, -1);
 }
 
-static void out_of_memory(char *where)
+/* Keeps the stream in libnids without collecting its bytes: a listener that wants only
+ * urgent data is enough for libnids to keep it and tell how it ends. */
+static void stop_collecting(struct tcp_stream *a, int collecting)
 {
-    fprintf(stderr, "smtpscope: out of memory in %s\n", where);
-    exit(2);
-}
-
-static reasm_endpoint endpoint(uint32_t addr, uint16_t port)
-{
-    reasm_endpoint e;
-
-    memset(&e, 0, sizeof e);
-    e.family = 4;
-    memcpy(e.addr, &addr, 4); /* already network order */
-    e.port = port;
-    return e;
+    if (collecting) {
+        a->client.collect--;
+        a->server.collect--;
+    }
+    a->client.collect_urg++;
+    a->server.collect_urg++;
 }
 
 static void open_session(struct tcp_stream *a)
 {
     reasm_endpoint client = endpoint(a->addr.saddr, a->addr.source);
     reasm_endpoint server = endpoint(a->addr.daddr, a->addr.dest);
-    void *handle = R.cb.open(R.cb.ctx, &client, &server, R.ts, R.frame);
+    void *handle;
     session *s;
 
-    if (handle == NULL)
-        return; /* without collect++ libnids drops the stream after this callback */
+    /* An earlier connection on these addresses and ports is told first. */
+    midflow_opened(a->addr.saddr, a->addr.source, a->addr.daddr, a->addr.dest);
+    handle = R.cb.open(R.cb.ctx, &client, &server, R.ts, R.frame);
     s = calloc(1, sizeof *s);
+
     if (s == NULL)
         out_of_memory("reasm_open");
     s->handle = handle;
@@ -235,6 +279,11 @@ static void open_session(struct tcp_stream *a)
     list_append(BY_ACTIVITY, s);
     list_append(BY_OPENING, s);
     a->user = s;
+    ip6_hold(a->addr.saddr);
+    if (handle == NULL) {
+        stop_collecting(a, 0);
+        return;
+    }
     a->client.collect++;
     a->server.collect++;
     R.stats.sessions++;
@@ -266,37 +315,31 @@ static void claim_early(session *s, uint32_t seq, reasm_dir dir, reasm_segment *
     }
 }
 
-/* Called before libnids processes a TCP packet with payload: one that lies beyond the next
- * expected byte will be queued, so its origin is remembered. */
-static void note_if_early(const uint8_t *ip, unsigned hl, unsigned iplen)
+/* Called before libnids processes a TCP packet with payload of a followed session: one that
+ * lies beyond the next expected byte will be queued, so its origin is remembered. */
+static void note_if_early(struct tcp_stream *a, int dir, const uint8_t *th)
 {
-    const uint8_t *th = ip + hl;
-    unsigned thl = (th[12] >> 4) * 4u;
-    struct tcp_stream *a;
-    int dir;
-
-    if (iplen <= hl + thl)
-        return;
-    a = find_stream(R.pkt.saddr, R.pkt.sport, R.pkt.daddr, R.pkt.dport);
-    dir = REASM_FROM_CLIENT;
-    if (a == NULL) {
-        a = find_stream(R.pkt.daddr, R.pkt.dport, R.pkt.saddr, R.pkt.sport);
-        dir = REASM_FROM_SERVER;
-    }
-    if (a == NULL || a->user == NULL)
-        return;
     session *s = a->user;
     uint32_t seq = (uint32_t)get16(th + 4) << 16 | get16(th + 6);
     uint32_t next = dir == REASM_FROM_CLIENT ? expected_seq(&a->server, &a->client)
                                              : expected_seq(&a->client, &a->server);
-    if (!seq_before(next, seq))
+
+    if (R.pkt.len == 0 || s->handle == NULL || !seq_before(next, seq))
         return;
     early_seg *e = &s->early[s->early_next++ % EARLY_SEGS];
     e->seq = seq;
-    e->len = iplen - hl - thl;
+    e->len = R.pkt.len;
     e->frame = R.frame;
     e->ts = R.ts;
     e->dir = dir;
+}
+
+/* The caller stopped following the session from its data callback. */
+static void unfollow(session *s)
+{
+    s->handle = NULL;
+    R.stats.sessions--;
+    stop_collecting(s->tcp, 1);
 }
 
 /* New bytes sit at the end of the half's buffer; since nids_discard is never called, the
@@ -306,7 +349,7 @@ static void deliver(session *s, const struct half_stream *h, const struct half_s
 {
     reasm_segment seg;
 
-    if (h->count_new <= 0 || R.cb.data == NULL)
+    if (h->count_new <= 0 || R.cb.data == NULL || s->handle == NULL)
         return;
     seg.data = (const uint8_t *)h->data + (h->count - h->offset - h->count_new);
     seg.len = (size_t)h->count_new;
@@ -314,7 +357,16 @@ static void deliver(session *s, const struct half_stream *h, const struct half_s
     seg.frame = R.frame;
     seg.dir = dir;
     claim_early(s, expected_seq(h, sender) - (uint32_t)h->count_new, dir, &seg);
+    R.unfollow = 0;
     R.cb.data(R.cb.ctx, s->handle, &seg);
+    if (R.unfollow)
+        unfollow(s);
+    R.unfollow = 0;
+}
+
+void reasm_unfollow(void)
+{
+    R.unfollow = 1;
 }
 
 /* libnids' closing timeout (10 s after FINs, tcp_workarounds) runs through the head of
@@ -350,7 +402,7 @@ static void on_tcp(struct tcp_stream *a, void **unused)
         break;
     case NIDS_TIMED_OUT:
         /* Neither is a packet of this stream, hence frame 0. */
-        if (!is_closing_timeout(a))
+        if (!is_closing_timeout(a) && s->handle != NULL)
             R.stats.evicted++;
         end_fin_or(s, REASM_END_TIMEOUT, 0, R.ts);
         break;
@@ -405,41 +457,88 @@ static void check_port_reuse(const uint8_t *ip, unsigned hl, unsigned iplen)
     nids_free_tcp_stream(a); /* safe: not inside a tcp callback of a */
 }
 
+/* A packet of no session's stream: kept for midflow, unless it is a SYN (a new stream) or,
+ * under --verify-checksums, a packet libnids will drop. Its payload pointer may not outlive
+ * libnids' processing (a reassembled IPv4 datagram is freed), so the first bytes are copied. */
+static void mark_unfollowed(const uint8_t *ip, unsigned hl, unsigned iplen, unsigned thl)
+{
+    if ((R.pkt.flags & (TH_SYN | TH_ACK)) == TH_SYN)
+        return;
+    if (R.cfg.verify_checksums && !tcp_checksum_ok(ip, hl, iplen))
+        return;
+    R.pkt.unfollowed = 1;
+    if (R.pkt.len > 0)
+        memcpy(R.pkt.sample, ip + hl + thl,
+               R.pkt.len < REASM_UNSEEN_SAMPLE ? R.pkt.len : REASM_UNSEEN_SAMPLE);
+}
+
+/* The stream of the current packet and the side that sent it; NULL when there is none. */
+static struct tcp_stream *current_stream(int *dir)
+{
+    struct tcp_stream *a = find_stream(R.pkt.saddr, R.pkt.sport, R.pkt.daddr, R.pkt.dport);
+
+    *dir = REASM_FROM_CLIENT;
+    if (a == NULL) {
+        a = find_stream(R.pkt.daddr, R.pkt.dport, R.pkt.saddr, R.pkt.sport);
+        *dir = REASM_FROM_SERVER;
+    }
+    return a;
+}
+
 /* Registered as a libnids IP callback, so it runs for every IP datagram libnids accepted
  * (defragmented, headers checked) just before libnids' own TCP processing of it. */
 static void on_ip(struct ip *iph, int skblen)
 {
-    const uint8_t *ip = (const uint8_t *)iph;
-    unsigned hl = (ip[0] & 0x0fu) * 4u, iplen = get16(ip + 2);
+    const uint8_t *ip = (const uint8_t *)iph, *th;
+    unsigned hl = (ip[0] & 0x0fu) * 4u, iplen = get16(ip + 2), thl;
+    struct tcp_stream *a;
+    int dir;
 
     (void)skblen;
     if (ip[9] != IPPROTO_TCP || iplen < hl + 20)
         return;
+    th = ip + hl;
+    thl = (th[12] >> 4) * 4u;
     R.pkt.valid = 1;
     R.pkt.saddr = get_addr(ip + 12);
     R.pkt.daddr = get_addr(ip + 16);
-    R.pkt.sport = get16(ip + hl);
-    R.pkt.dport = get16(ip + hl + 2);
+    R.pkt.sport = get16(th);
+    R.pkt.dport = get16(th + 2);
+    R.pkt.flags = th[13];
+    R.pkt.len = iplen > hl + thl ? iplen - hl - thl : 0;
     check_port_reuse(ip, hl, iplen);
-    note_if_early(ip, hl, iplen);
+    a = current_stream(&dir);
+    if (a != NULL && a->user != NULL) {
+        R.pkt.stream = a;
+        note_if_early(a, dir, th);
+    } else {
+        mark_unfollowed(ip, hl, iplen, thl);
+    }
 }
 
-/* Marks the session of the packet just processed as active (O(1): a hash lookup and a move
- * to the tail) and records a FIN it may have carried. */
-static void touch_current(void)
+/* After libnids processed the packet: a session's stream is marked active (O(1): a move to
+ * the tail) with the FIN it may have carried; a packet of no session goes to midflow, unless
+ * it completed a handshake. */
+static void after_packet(void)
 {
     const current_tcp *p = &R.pkt;
-    struct tcp_stream *a;
-    session *s;
+    struct tcp_stream *a = p->stream;
+    int dir;
 
-    if (!p->valid)
-        return;
-    a = find_stream(p->saddr, p->sport, p->daddr, p->dport);
-    if (a == NULL)
-        a = find_stream(p->daddr, p->dport, p->saddr, p->sport);
+    if (a == NULL && p->unfollowed) {
+        a = current_stream(&dir);
+        if (a != NULL && a->user == NULL && p->len == 0)
+            return; /* a handshake under way */
+        if (a == NULL || a->user == NULL) {
+            midflow_pkt m = {p->saddr,  p->daddr, p->sport, p->dport, p->flags,
+                             p->sample, p->len,   R.frame,  R.ts,     a != NULL};
+            midflow_note(&m);
+            return;
+        }
+    }
     if (a == NULL || a->user == NULL)
         return;
-    s = a->user;
+    session *s = a->user;
     s->last = R.ts;
     list_remove(BY_ACTIVITY, s);
     list_append(BY_ACTIVITY, s);
@@ -477,7 +576,8 @@ static void expire_idle(void)
 
         if (!timercmp(&R.ts, &deadline, >))
             return;
-        R.stats.idle_expired++;
+        if (s->handle != NULL)
+            R.stats.idle_expired++;
         note_fin(s);
         /* Both FINs seen and only the last ACK missing: that session closed normally. */
         if (both_fin)
@@ -488,18 +588,75 @@ static void expire_idle(void)
     }
 }
 
-void reasm_packet(uint64_t frame, const struct pcap_pkthdr *hdr, const uint8_t *bytes)
+/* One IPv4 packet (real or rewritten) through libnids. */
+static void feed(const uint8_t *ip, size_t len)
 {
-    if (!R.active)
+    struct pcap_pkthdr hdr;
+
+    memset(&hdr, 0, sizeof hdr);
+    hdr.ts = R.ts;
+    hdr.caplen = hdr.len = (bpf_u_int32)len;
+    memset(&R.pkt, 0, sizeof R.pkt);
+    /* libnids takes non-const pointers but does not write through them. */
+    nids_pcap_handler(NULL, &hdr, (u_char *)ip);
+    after_packet();
+}
+
+/* Real IPv4 packets from or to the synthetic range could join a rewritten IPv6 stream. */
+static int synthetic_ip4(const net_packet *p)
+{
+    uint32_t s, d;
+
+    if (p->caplen < 20)
+        return 0;
+    memcpy(&s, p->ip + 12, 4);
+    memcpy(&d, p->ip + 16, 4);
+    return ip6_is_synthetic(s) || ip6_is_synthetic(d);
+}
+
+static void packet6(const net_packet *p)
+{
+    const uint8_t *ip4;
+    size_t len;
+
+    switch (ip6_translate(p, R.ts, &ip4, &len)) {
+    case IP6_PACKET:
+        R.stats.ip6_packets++;
+        feed(ip4, len);
+        break;
+    case IP6_MALFORMED:
+    case IP6_NO_ROOM:
+        R.stats.warn_ip++;
+        break;
+    case IP6_NOTHING:
+        break;
+    }
+}
+
+void reasm_packet_decoded(uint64_t frame, const struct pcap_pkthdr *hdr, const net_packet *p)
+{
+    if (!R.active || p->family == NET_NONE)
         return;
     R.frame = frame;
     R.ts = hdr->ts;
     R.stats.packets++;
     expire_idle();
-    memset(&R.pkt, 0, sizeof R.pkt);
-    /* libnids takes non-const pointers but does not write through them. */
-    nids_pcap_handler(NULL, (struct pcap_pkthdr *)hdr, (u_char *)bytes);
-    touch_current();
+    if (p->family == NET_IP6)
+        packet6(p);
+    else if (synthetic_ip4(p))
+        R.stats.warn_ip++;
+    else
+        feed(p->ip, p->caplen);
+}
+
+void reasm_packet(uint64_t frame, const struct pcap_pkthdr *hdr, const uint8_t *bytes)
+{
+    net_packet p;
+
+    if (!R.active)
+        return;
+    net_decode(R.dlt, bytes, hdr->caplen, &p);
+    reasm_packet_decoded(frame, hdr, &p);
 }
 
 /* ---- setup and teardown ---- */
@@ -515,41 +672,11 @@ static void count_warning(int type, int errnum, struct ip *iph, void *data)
         R.stats.warn_tcp++; /* includes NIDS_WARN_TCP_TOOMUCH: table full */
 }
 
-/* The link types nids_init accepts (libnids.c). Checked before calling it because a failed
- * nids_init leaves libnids half set up: its next nids_init starts with nids_exit, which then
- * frees its IP callback list a second time (double free). */
-static int link_supported(int dlt)
+static void report_unseen(const reasm_unseen *u)
 {
-    switch (dlt) {
-    case DLT_NULL:
-    case DLT_EN10MB:
-    case DLT_PPP:
-    case DLT_IEEE802:
-    case DLT_RAW:
-    case DLT_SLIP:
-    case DLT_LINUX_SLL:
-    case DLT_FDDI:
-    case DLT_PPP_SERIAL:
-    case DLT_IEEE802_11:
-    case DLT_PRISM_HEADER:
-    case DLT_IEEE802_11_RADIO:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-static void link_name(int dlt, char *out, size_t outlen)
-{
-    const char *name = pcap_datalink_val_to_name(dlt);
-    const char *desc = pcap_datalink_val_to_description(dlt);
-
-    if (name == NULL)
-        snprintf(out, outlen, "DLT %d", dlt);
-    else if (desc == NULL)
-        snprintf(out, outlen, "%s", name);
-    else
-        snprintf(out, outlen, "%s (%s)", name, desc);
+    R.stats.unseen++;
+    if (R.cb.unseen != NULL)
+        R.cb.unseen(R.cb.ctx, u);
 }
 
 /* libnids keeps at most 3/4 of n_tcp_streams streams. */
@@ -562,9 +689,9 @@ static int table_size(int max_streams)
     return n > INT_MAX / 4 ? INT_MAX / 4 : (int)n; /* libnids computes 3 * n in an int */
 }
 
-static void configure_libnids(pcap_t *link_handle)
+static void configure_libnids(void)
 {
-    nids_params.pcap_desc = link_handle;
+    nids_params.pcap_desc = R.raw;
     nids_params.filename = NULL;
     nids_params.device = NULL;
     nids_params.pcap_filter = NULL;
@@ -608,6 +735,22 @@ static void set_config(const reasm_config *cfg)
         R.idle.tv_usec = 1; /* a tiny positive timeout must not read as "disabled" */
 }
 
+static void link_name(int dlt, char *out, size_t outlen)
+{
+    const char *name = pcap_datalink_val_to_name(dlt);
+    const char *desc = pcap_datalink_val_to_description(dlt);
+
+    if (name == NULL)
+        snprintf(out, outlen, "DLT %d", dlt);
+    else if (desc == NULL)
+        snprintf(out, outlen, "%s", name);
+    else
+        snprintf(out, outlen, "%s (%s)", name, desc);
+}
+
+/* Every packet reaches libnids as bare IP through a raw-IP handle: the link layers are
+ * decode.c's work, which lets IPv6, QinQ and cooked v2 captures in, and keeps libnids' own
+ * link code (one VLAN tag, no SLL2) out of the way. */
 int reasm_init(const reasm_config *cfg, const reasm_callbacks *cb, pcap_t *link_handle, char *err,
                size_t errlen)
 {
@@ -623,23 +766,32 @@ int reasm_init(const reasm_config *cfg, const reasm_callbacks *cb, pcap_t *link_
         return -1;
     }
     dlt = pcap_datalink(link_handle);
-    link_name(dlt, name, sizeof name);
-    if (!link_supported(dlt)) {
+    if (!net_link_supported(dlt)) {
+        link_name(dlt, name, sizeof name);
         snprintf(err, errlen, "link type %s is not supported for TCP reassembly", name);
         return -1;
     }
     memset(&R, 0, sizeof R);
+    R.dlt = dlt;
     set_config(cfg);
     R.cb = *cb;
-    configure_libnids(link_handle);
-    if (!nids_init()) {
-        snprintf(err, errlen, "cannot start TCP reassembly on link type %s: %s", name, nids_errbuf);
+    R.raw = pcap_open_dead(DLT_RAW, 65535);
+    if (R.raw == NULL) {
+        snprintf(err, errlen, "cannot start TCP reassembly: no raw-IP pcap handle");
+        return -1;
+    }
+    configure_libnids();
+    if (!nids_init()) { /* DLT_RAW is among the link types it accepts: cannot fail on it */
+        snprintf(err, errlen, "cannot start TCP reassembly: %s", nids_errbuf);
+        pcap_close(R.raw);
         return -1;
     }
     nids_register_tcp(on_tcp);
     nids_register_ip(on_ip); /* put first in the list, so it runs before libnids' TCP code */
     nids_register_chksum_ctl(R.cfg.verify_checksums ? NULL : &no_checksum,
                              R.cfg.verify_checksums ? 0 : 1);
+    ip6_init(R.cfg.max_streams);
+    midflow_init(endpoint, report_unseen);
     R.active = 1;
     return 0;
 }
@@ -652,6 +804,7 @@ void reasm_finish(void)
         return;
     while ((s = R.order[BY_OPENING].head) != NULL)
         end_fin_or(s, REASM_END_CAPTURE_END, 0, R.ts);
+    midflow_finish(); /* needs the IPv6 table for the addresses */
     /* nids_init resets libnids' callback lists without freeing them, and nids_exit frees
      * only the first node of the IP list, which must be libnids' own: unregistering ours
      * first frees exactly what was allocated. */
@@ -659,6 +812,8 @@ void reasm_finish(void)
     nids_unregister_tcp(on_tcp);
     nids_exit(); /* its NIDS_EXITING callbacks find no session and do nothing */
     nids_register_chksum_ctl(NULL, 0);
+    pcap_close(R.raw); /* after nids_exit, which reads its error buffer */
+    ip6_exit();
     R.active = 0;
 }
 

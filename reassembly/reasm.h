@@ -1,9 +1,10 @@
-/* reassembly: TCP stream reassembly over libnids.
+/* reassembly: TCP stream reassembly over libnids, for IPv4 and IPv6.
  *
- * Fed one captured packet at a time (with its 1-based frame number), it delivers three
- * events through callbacks: a session opened (three-way handshake seen), one TCP segment's
- * new in-order bytes for one direction, and a session ended with a reason. The interface is
- * address-family neutral so IPv6 can join later. */
+ * Fed one captured frame at a time (with its 1-based frame number; the link layers
+ * sniff/decode.h knows), it delivers events through callbacks: a session opened (three-way
+ * handshake seen), one TCP segment's new in-order bytes for one direction, a session ended with a
+ * reason, and a connection seen without its handshake, which cannot be followed. Addresses are
+ * family-neutral: IPv6 goes through libnids too (ip6.h says how). */
 #ifndef SMTPSCOPE_REASM_H
 #define SMTPSCOPE_REASM_H
 
@@ -11,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/time.h>
+
+#include "sniff/decode.h"
 
 typedef struct reasm_endpoint {
     uint8_t family; /* 4 or 6 */
@@ -42,14 +45,35 @@ typedef struct reasm_end {
     int closed_by;     /* -1 unknown, else the reasm_dir of the side that sent the FIN/RST */
 } reasm_end;
 
+/* A TCP connection whose packets were seen but not its three-way handshake (the capture
+ * started mid-session, or the SYN was lost or filtered out): libnids cannot follow it, so its
+ * bytes are not analysed. Which side is the server is a guess: the sender of a SYN/ACK, else
+ * the side whose first bytes look like an SMTP reply, else the lower port. */
+typedef struct reasm_unseen {
+    reasm_endpoint client, server;
+    struct timeval first, last;
+    uint64_t first_frame, last_frame;
+    uint64_t packets, bytes;                  /* TCP packets, and payload bytes, seen of it */
+    int syn_seen;                             /* a SYN was seen but the handshake never completed */
+    const uint8_t *client_data, *server_data; /* the first payload bytes each way */
+    size_t client_len, server_len;            /* (at most REASM_UNSEEN_SAMPLE) */
+} reasm_unseen;
+
+#define REASM_UNSEEN_SAMPLE 16
+
 typedef struct reasm_callbacks {
     /* Return a non-NULL handle to follow the session, NULL to ignore it. */
     void *(*open)(void *ctx, const reasm_endpoint *client, const reasm_endpoint *server,
                   struct timeval ts, uint64_t frame);
+    /* May call reasm_unfollow. */
     void (*data)(void *ctx, void *session, const reasm_segment *seg);
     /* Called once per followed session; the handle is not used by reasm afterwards. */
     void (*end)(void *ctx, void *session, const reasm_end *end);
     void *ctx;
+    /* May be NULL. Called once per connection seen without its handshake, when reasm stops
+     * tracking it (at reasm_finish, in the order of their first packets, or earlier when
+     * more of them are open than it keeps). */
+    void (*unseen)(void *ctx, const reasm_unseen *u);
 } reasm_callbacks;
 
 typedef struct reasm_config {
@@ -59,24 +83,33 @@ typedef struct reasm_config {
 } reasm_config;
 
 typedef struct reasm_stats {
-    uint64_t packets;      /* handed to libnids */
+    uint64_t packets;      /* IP packets given to reasm */
+    uint64_t ip6_packets;  /* IPv6 TCP packets handed to libnids (rewritten as IPv4) */
     uint64_t sessions;     /* opened and followed */
     uint64_t evicted;      /* ended because the stream table was full */
     uint64_t idle_expired; /* ended by the idle timeout */
-    uint64_t warn_ip;      /* libnids warnings about IP headers / fragments */
+    uint64_t unseen;       /* connections reported through the unseen callback */
+    uint64_t warn_ip;      /* warnings about IP headers / fragments (libnids' and IPv6) */
     uint64_t warn_tcp;     /* libnids warnings about TCP (bad header, big queue, too many) */
 } reasm_stats;
 
 #define REASM_DEFAULT_MAX_STREAMS 262144
 #define REASM_DEFAULT_IDLE_TIMEOUT 900.0
 
-/* link_handle: the pcap handle whose link type the packets have. Returns 0, or -1 with a
+/* link_handle: the pcap handle whose link type the frames have. Returns 0, or -1 with a
  * message in err. Only one reassembler per process (libnids is global). */
 int reasm_init(const reasm_config *cfg, const reasm_callbacks *cb, pcap_t *link_handle, char *err,
                size_t errlen);
+/* One captured frame; frames that hold no IPv4 or IPv6 packet are ignored. */
 void reasm_packet(uint64_t frame, const struct pcap_pkthdr *hdr, const uint8_t *bytes);
+/* The same for a frame already decoded (sniff_decoded), which saves decoding it twice. */
+void reasm_packet_decoded(uint64_t frame, const struct pcap_pkthdr *hdr, const net_packet *ip);
+/* Called from the data callback: stop following that session. No more data and no end call
+ * for it; the handle is not used by reasm afterwards. */
+void reasm_unfollow(void);
 /* End every session still open (in the order they opened) with REASM_END_CAPTURE_END,
- * or REASM_END_FIN where a FIN was already seen; then release libnids. */
+ * or REASM_END_FIN where a FIN was already seen; report the connections seen without their
+ * handshake; then release libnids. */
 void reasm_finish(void);
 const reasm_stats *reasm_get_stats(void);
 

@@ -610,6 +610,7 @@ static void json_summary(report *r, const report_capture *c)
     json_end_object(j);
     json_field_uint(j, "tls_sessions", t->tls);
     json_field_uint(j, "non_smtp_sessions", t->non_smtp);
+    json_field_uint(j, "not_analysed", c->not_analysed);
     json_field_uint(j, "messages", t->messages);
     json_key(j, "eod");
     json_begin_object(j);
@@ -649,6 +650,10 @@ static void text_summary(report *r, const report_capture *c)
             "  sessions  %" PRIu64 " SMTP, %" PRIu64 " flagged, %" PRIu64
             " encrypted after STARTTLS, %" PRIu64 " not SMTP\n",
             t->sessions, t->flagged, t->tls, t->non_smtp);
+    if (c->not_analysed)
+        fprintf(r->out,
+                "  not analysed  %" PRIu64 " connection%s without a handshake (listed above)\n",
+                c->not_analysed, c->not_analysed == 1 ? "" : "s");
     fprintf(r->out,
             "  messages  %" PRIu64 ": end of data seen %" PRIu64 ", split %" PRIu64 " (%" PRIu64
             " acknowledged), not acknowledged %" PRIu64 "\n",

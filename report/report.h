@@ -15,6 +15,7 @@ typedef struct report_capture {
     uint64_t frames, matched, bytes;
     int64_t first, last; /* packet times, microseconds */
     uint64_t streams_evicted, idle_expired, warn_ip, warn_tcp;
+    uint64_t not_analysed;  /* SMTP connections seen without their handshake (cli lists them) */
     const char *read_error; /* NULL, or what went wrong reading the file */
 } report_capture;
 

@@ -12,6 +12,11 @@ struct sniff {
      * neither the frame numbers nor the frame count would match what Wireshark shows. */
     struct bpf_program prog;
     int have_prog;
+    int dlt;
+    const uint8_t *ports;
+    int any_tcp;
+    net_packet net; /* the current frame, decoded by the port filter */
+    int decoded;
     uint64_t count;
     sniff_stats stats;
     char error[PCAP_ERRBUF_SIZE];
@@ -69,6 +74,23 @@ static int compile_filter(sniff *s, const char *filter, char *err, size_t errlen
     return 0;
 }
 
+/* Refuses, naming it, a link type whose frames cannot be decoded: better than reading the
+ * whole file and reporting no session. */
+static int check_link(const char *file, int dlt, char *err, size_t errlen)
+{
+    char name[PCAP_ERRBUF_SIZE];
+    const char *dname = pcap_datalink_val_to_name(dlt);
+    const char *desc = pcap_datalink_val_to_description(dlt);
+
+    if (net_link_supported(dlt))
+        return 0;
+    describe_file(file, name, sizeof name);
+    snprintf(err, errlen,
+             "%s has link type %s%s%s (DLT %d), which smtpscope cannot decode; it reads %s", name,
+             dname ? dname : "unknown", desc ? ", " : "", desc ? desc : "", dlt, net_link_names());
+    return -1;
+}
+
 sniff *sniff_open(const sniff_config *cfg, char *err, size_t errlen)
 {
     char pcap_err[PCAP_ERRBUF_SIZE] = "";
@@ -84,11 +106,15 @@ sniff *sniff_open(const sniff_config *cfg, char *err, size_t errlen)
         free(s);
         return NULL;
     }
-    if (compile_filter(s, cfg->filter, err, errlen) != 0) {
+    s->dlt = pcap_datalink(s->pcap);
+    if (check_link(cfg->file, s->dlt, err, errlen) != 0 ||
+        compile_filter(s, cfg->filter, err, errlen) != 0) {
         sniff_close(s);
         return NULL;
     }
     s->count = cfg->count;
+    s->ports = cfg->ports;
+    s->any_tcp = cfg->any_tcp;
     return s;
 }
 
@@ -106,6 +132,54 @@ static void account(sniff_stats *st, const struct pcap_pkthdr *hdr)
     st->bytes += hdr->len;
 }
 
+static int port_set(const uint8_t *ports, uint16_t port)
+{
+    return (ports[port / 8] >> (port % 8)) & 1;
+}
+
+/* The filter used without a BPF expression: see sniff_config. */
+static int default_match(sniff *s, const struct pcap_pkthdr *hdr, const u_char *bytes)
+{
+    const net_packet *n = &s->net;
+
+    net_decode(s->dlt, bytes, hdr->caplen, &s->net);
+    s->decoded = 1;
+    if (n->family == NET_NONE)
+        return 0;
+    if (n->fragment)
+        return 1;
+    if (n->proto != IP6_TCP || !n->has_ports)
+        return 0;
+    return s->ports == NULL || port_set(s->ports, n->sport) || port_set(s->ports, n->dport);
+}
+
+static int matches(sniff *s, const struct pcap_pkthdr *hdr, const u_char *bytes)
+{
+    s->decoded = 0;
+    if (s->have_prog)
+        return pcap_offline_filter(&s->prog, hdr, bytes) != 0;
+    if (s->ports == NULL && !s->any_tcp)
+        return 1;
+    return default_match(s, hdr, bytes);
+}
+
+/* libpcap 1.10 reads a pcapng file only while all its interfaces share the first one's link
+ * type and snapshot length; a merged or multi-adapter capture that mixes them stops at the
+ * first other interface, with a message that does not say why. */
+static void read_error(sniff *s)
+{
+    const char *msg = pcap_geterr(s->pcap);
+
+    if (strstr(msg, "different from the") != NULL && strstr(msg, "first interface") != NULL)
+        snprintf(s->error, sizeof s->error,
+                 "%s: libpcap reads a pcapng file only while all its interfaces have the same "
+                 "link type and snapshot length; write each interface to its own file "
+                 "(tshark -r FILE -Y 'frame.interface_id == N' -w PART)",
+                 msg);
+    else
+        snprintf(s->error, sizeof s->error, "%s", msg);
+}
+
 int sniff_loop(sniff *s, sniff_packet_fn fn, void *ctx)
 {
     struct pcap_pkthdr *hdr;
@@ -118,18 +192,23 @@ int sniff_loop(sniff *s, sniff_packet_fn fn, void *ctx)
         if (rc == PCAP_ERROR_BREAK) /* end of file */
             return 0;
         if (rc == PCAP_ERROR) {
-            snprintf(s->error, sizeof s->error, "%s", pcap_geterr(s->pcap));
+            read_error(s);
             return -1;
         }
         if (rc != 1) /* 0 is a live-capture timeout; a file never gives it */
             continue;
         s->stats.frames++;
-        if (s->have_prog && pcap_offline_filter(&s->prog, hdr, bytes) == 0)
+        if (!matches(s, hdr, bytes))
             continue;
         account(&s->stats, hdr);
         fn(ctx, s->stats.frames, hdr, bytes);
     }
     return 0;
+}
+
+const net_packet *sniff_decoded(const sniff *s)
+{
+    return s->decoded ? &s->net : NULL;
 }
 
 const char *sniff_error(const sniff *s)

@@ -135,8 +135,10 @@ def main(d):
 
     n = "arkime_smtp-data-521"
     s, _ = load(d, n)
-    expect(n, "message rejected 521 then reset", eod_reply(s[0]["transactions"][0]) == 521
-           and s[0]["end_reason"] == "rst" and s[0]["flags"] == ["missing_quit"])
+    expect(n, "message rejected 521 then reset at once by the server",
+           eod_reply(s[0]["transactions"][0]) == 521 and s[0]["end_reason"] == "rst"
+           and s[0]["closed_by"] == "server"
+           and s[0]["flags"] == ["missing_quit", "rst_after_eod"])
 
     n = "arkime_smtp-rcpt-553"
     s, _ = load(d, n)

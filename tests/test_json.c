@@ -40,6 +40,8 @@ static void test_utf8_kept_invalid_escaped(void)
     CU_ASSERT_STRING_EQUAL(render_bytes("\xc0\xaf", 2), "\"\\u00c0\\u00af\",\"\"");
     CU_ASSERT_STRING_EQUAL(render_bytes("\xed\xa0\x80", 3), "\"\\u00ed\\u00a0\\u0080\",\"\"");
     CU_ASSERT_STRING_EQUAL(render_bytes("\xf0\x9f\x93\xa7", 4), "\"\xf0\x9f\x93\xa7\",\"\"");
+    /* lead bytes 0xf5..0xff start no sequence (found by fuzz_pipeline) */
+    CU_ASSERT_STRING_EQUAL(render_bytes("\xf6\xb2\xad", 3), "\"\\u00f6\\u00b2\\u00ad\",\"\"");
 }
 
 static void test_structure(void)

@@ -12,6 +12,7 @@ int main(void)
     add_banner_suite();
     add_json_suite();
     add_reasm_suite();
+    add_link_suite();
     add_diagnose_suite();
     add_correlate_suite();
     CU_basic_set_mode(CU_BRM_NORMAL);

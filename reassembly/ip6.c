@@ -1,0 +1,305 @@
+/* ip6: IPv6 address pairs onto synthetic IPv4 addresses, and the packet rewrite. See ip6.h. */
+#include "reassembly/ip6.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <xxhash.h>
+
+#define MIN_PAIRS 1024u
+#define MAX_PAIRS (1u << 20)
+#define SYNTH_PAIRS (1u << 27)   /* 240.0.0.0/4 holds 2^28 addresses, two per pair */
+#define MAX_SEGMENT (65535 - 20) /* the largest TCP segment an IPv4 packet can carry */
+
+/* One IPv6 address pair. Slot s with generation g stands for synthetic pair g * cap + s:
+ * when a slot is given to another pair its generation moves on, so a stale synthetic
+ * address no longer matches, and libnids sees the new pair as new hosts. */
+typedef struct pair {
+    uint8_t lo[16], hi[16]; /* the two addresses, lower first (memcmp order) */
+    uint32_t gen;
+    uint32_t live; /* sessions that hold it */
+    uint32_t next; /* next slot + 1 in the hash chain, 0 ends it */
+    uint8_t ref;   /* used since the clock hand last passed */
+} pair;
+
+static struct {
+    pair *slot;
+    uint32_t *bucket; /* first slot + 1 of each chain, 0 empty */
+    uint32_t cap, shift, used, hand;
+    uint64_t seed;
+    uint8_t out[20 + 65535]; /* the rewritten packet */
+} M;
+
+static void out_of_memory(void)
+{
+    fprintf(stderr, "smtpscope: out of memory for the IPv6 address table\n");
+    exit(2);
+}
+
+void ip6_init(int max_streams)
+{
+    uint32_t cap = MIN_PAIRS;
+
+    ip6_exit();
+    while (cap < MAX_PAIRS && cap < (uint32_t)max_streams)
+        cap <<= 1;
+    M.cap = cap;
+    for (M.shift = 0; (1u << M.shift) < cap; M.shift++)
+        ;
+    /* Only the hash depends on the seed, never the output: a random one keeps a crafted
+     * capture from piling every pair into one chain. */
+    if (getrandom(&M.seed, sizeof M.seed, GRND_NONBLOCK) != (ssize_t)sizeof M.seed)
+        M.seed = 0x5eed5eed5eed5eedULL;
+}
+
+void ip6_exit(void)
+{
+    free(M.slot);
+    free(M.bucket);
+    M.slot = NULL;
+    M.bucket = NULL;
+    M.used = M.hand = 0;
+    ip6_frag_exit();
+}
+
+/* calloc: pages of the table that no pair touches are never really allocated. */
+static void allocate(void)
+{
+    M.slot = calloc(M.cap, sizeof *M.slot);
+    M.bucket = calloc(M.cap, sizeof *M.bucket);
+    if (M.slot == NULL || M.bucket == NULL)
+        out_of_memory();
+}
+
+static uint32_t bucket_of(const uint8_t *lo, const uint8_t *hi)
+{
+    uint8_t key[32];
+
+    memcpy(key, lo, 16);
+    memcpy(key + 16, hi, 16);
+    return (uint32_t)XXH3_64bits_withSeed(key, sizeof key, M.seed) & (M.cap - 1);
+}
+
+static uint32_t find(uint32_t b, const uint8_t *lo, const uint8_t *hi)
+{
+    for (uint32_t i = M.bucket[b]; i != 0; i = M.slot[i - 1].next) {
+        const pair *p = &M.slot[i - 1];
+        if (memcmp(p->lo, lo, 16) == 0 && memcmp(p->hi, hi, 16) == 0)
+            return i;
+    }
+    return 0;
+}
+
+static void unlink_slot(uint32_t s)
+{
+    pair *p = &M.slot[s];
+    uint32_t *link = &M.bucket[bucket_of(p->lo, p->hi)];
+
+    while (*link != 0 && *link != s + 1)
+        link = &M.slot[*link - 1].next;
+    if (*link != 0)
+        *link = p->next;
+}
+
+/* A slot for a new pair: a fresh one while there are, else the clock algorithm's choice among
+ * the pairs no session holds. Returns slot + 1, 0 when every pair is held. */
+static uint32_t take_slot(void)
+{
+    if (M.used < M.cap)
+        return ++M.used;
+    for (uint32_t n = 0; n < 2 * M.cap; n++) {
+        uint32_t s = M.hand;
+        pair *p = &M.slot[s];
+        M.hand = (M.hand + 1) & (M.cap - 1);
+        if (p->live != 0)
+            continue;
+        if (p->ref) {
+            p->ref = 0;
+            continue;
+        }
+        unlink_slot(s);
+        p->gen = (p->gen + 1) % (SYNTH_PAIRS / M.cap);
+        return s + 1;
+    }
+    return 0;
+}
+
+/* The synthetic IPv4 addresses (network order) of src and dst. */
+static int map_pair(const uint8_t *src, const uint8_t *dst, uint32_t *s4, uint32_t *d4)
+{
+    int cmp = memcmp(src, dst, 16);
+    const uint8_t *lo = cmp > 0 ? dst : src, *hi = cmp > 0 ? src : dst;
+    uint32_t b, i, base;
+
+    if (M.slot == NULL)
+        allocate();
+    b = bucket_of(lo, hi);
+    i = find(b, lo, hi);
+    if (i == 0) {
+        if ((i = take_slot()) == 0)
+            return -1;
+        pair *p = &M.slot[i - 1];
+        memcpy(p->lo, lo, 16);
+        memcpy(p->hi, hi, 16);
+        p->next = M.bucket[b];
+        M.bucket[b] = i;
+    }
+    M.slot[i - 1].ref = 1;
+    base = IP6_SYNTH_NET | (M.slot[i - 1].gen << M.shift | (i - 1)) << 1;
+    /* A host talking to itself (::1 to ::1) keeps one address, as 127.0.0.1 does in IPv4:
+     * libnids matches the two directions of a stream by swapping the addresses. */
+    *s4 = htonl(cmp == 0 ? base : cmp < 0 ? base : base | 1);
+    *d4 = htonl(cmp == 0 ? base : cmp < 0 ? base | 1 : base);
+    return 0;
+}
+
+int ip6_is_synthetic(uint32_t addr)
+{
+    return (ntohl(addr) & 0xf0000000u) == IP6_SYNTH_NET;
+}
+
+/* The slot of a synthetic address whose generation is current, else NULL. */
+static pair *pair_of(uint32_t addr)
+{
+    uint32_t a = ntohl(addr), idx = (a & 0x0fffffffu) >> 1;
+    uint32_t s = idx & (M.cap - 1);
+
+    if (!ip6_is_synthetic(addr) || M.slot == NULL || s >= M.used || M.slot[s].gen != idx >> M.shift)
+        return NULL;
+    return &M.slot[s];
+}
+
+int ip6_real_address(uint32_t addr, uint8_t out[16])
+{
+    const pair *p = pair_of(addr);
+
+    if (p == NULL)
+        return -1;
+    memcpy(out, (ntohl(addr) & 1) ? p->hi : p->lo, 16);
+    return 0;
+}
+
+void ip6_hold(uint32_t addr)
+{
+    pair *p = pair_of(addr);
+
+    if (p != NULL)
+        p->live++;
+}
+
+void ip6_release(uint32_t addr)
+{
+    pair *p = pair_of(addr);
+
+    if (p != NULL && p->live > 0)
+        p->live--;
+}
+
+/* ---- the rewrite ---- */
+
+static uint16_t get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void put16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static uint32_t fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return sum;
+}
+
+/* One's complement sum of n 16-bit words (big-endian) at p. */
+static uint32_t sum_words(const uint8_t *p, int n, uint32_t sum)
+{
+    for (int i = 0; i < n; i++)
+        sum += get16(p + 2 * i);
+    return sum;
+}
+
+/* RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'), with m the IPv6 addresses and m' the IPv4 ones:
+ * the length and protocol parts of the two pseudo-headers sum to the same value. */
+static void adjust_checksum(uint8_t *tcp, const uint8_t *src6, const uint8_t *dst6,
+                            const uint8_t *ip4)
+{
+    uint32_t old = fold(sum_words(dst6, 8, sum_words(src6, 8, 0)));
+    uint32_t sum = (uint16_t)~get16(tcp + 16);
+
+    sum += (uint16_t)~old;
+    sum = sum_words(ip4 + 12, 4, sum);
+    put16(tcp + 16, (uint16_t)~fold(sum));
+}
+
+static void ip4_header(uint8_t *h, const uint8_t *ip6, size_t seglen, uint32_t s4, uint32_t d4)
+{
+    memset(h, 0, 20);
+    h[0] = 0x45;
+    h[1] = (uint8_t)((ip6[0] & 0x0f) << 4 | ip6[1] >> 4); /* traffic class */
+    put16(h + 2, (uint32_t)(20 + seglen));
+    h[6] = 0x40; /* don't fragment: it was whole or is reassembled */
+    h[8] = ip6[7];
+    h[9] = IP6_TCP;
+    memcpy(h + 12, &s4, 4);
+    memcpy(h + 16, &d4, 4);
+    put16(h + 10, (uint16_t)~fold(sum_words(h, 10, 0)));
+}
+
+static ip6_result rewrite(const uint8_t *ip6, const uint8_t *src, const uint8_t *dst,
+                          const uint8_t *seg, size_t seglen, const uint8_t **out, size_t *len)
+{
+    uint32_t s4, d4;
+
+    if (seglen < 20 || seglen > MAX_SEGMENT)
+        return IP6_MALFORMED;
+    if (map_pair(src, dst, &s4, &d4) != 0)
+        return IP6_NO_ROOM;
+    ip4_header(M.out, ip6, seglen, s4, d4);
+    memcpy(M.out + 20, seg, seglen);
+    adjust_checksum(M.out + 20, src, dst, M.out);
+    *out = M.out;
+    *len = 20 + seglen;
+    return IP6_PACKET;
+}
+
+static ip6_result reassembled(const net_packet *p, const ip6_datagram *d, const uint8_t **out,
+                              size_t *len)
+{
+    uint8_t nh = d->nh;
+    size_t off = 0;
+
+    if (ip6_skip_ext(d->data, d->len, &nh, &off) != 0 || nh == IP6_FRAGMENT)
+        return IP6_MALFORMED;
+    if (nh != IP6_TCP)
+        return IP6_NOTHING;
+    return rewrite(p->ip, d->src, d->dst, d->data + off, d->len - off, out, len);
+}
+
+ip6_result ip6_translate(const net_packet *p, struct timeval ts, const uint8_t **out, size_t *len)
+{
+    size_t total = 40 + (size_t)get16(p->ip + 4);
+
+    if (total == 40 || total > p->caplen)
+        return IP6_MALFORMED; /* truncated by the snap length, or a jumbogram */
+    if (p->fragment) {
+        ip6_datagram d;
+        switch (ip6_frag_add(p, ts, &d)) {
+        case FRAG_HELD:
+            return IP6_NOTHING;
+        case FRAG_BAD:
+            return IP6_MALFORMED;
+        case FRAG_DONE:
+            return reassembled(p, &d, out, len);
+        }
+    }
+    if (p->proto != IP6_TCP || p->l4_off == 0)
+        return IP6_NOTHING; /* another protocol, or a chain it could not follow (ESP) */
+    return rewrite(p->ip, p->ip + 8, p->ip + 24, p->ip + p->l4_off, total - p->l4_off, out, len);
+}

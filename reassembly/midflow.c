@@ -1,0 +1,224 @@
+/* midflow: connections seen without their handshake. See midflow.h.
+ *
+ * Records are allocated one per connection (never per packet), at most MAX_FLOWS at a time;
+ * past that the one idle longest is reported and freed. Lookups hash the tuple in a way that
+ * does not depend on the direction, so both directions find the same record. */
+#include "reassembly/midflow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_FLOWS 16384
+#define BUCKETS 16384 /* a power of two */
+
+enum { BY_USE, BY_START, N_LISTS };
+
+typedef struct flow {
+    uint32_t addr[2]; /* side 0 sent the first packet seen */
+    uint16_t port[2];
+    reasm_endpoint ep[2];
+    struct timeval first, last;
+    uint64_t first_frame, last_frame, packets, bytes;
+    uint8_t sample[2][REASM_UNSEEN_SAMPLE];
+    uint8_t sample_len[2];
+    int synack_from; /* side that sent a SYN/ACK, -1 none */
+    int syn_seen;
+    struct flow *hnext;
+    struct flow *prev[N_LISTS], *next[N_LISTS];
+} flow;
+
+static struct {
+    flow *bucket[BUCKETS];
+    flow *head[N_LISTS], *tail[N_LISTS];
+    unsigned count;
+    midflow_endpoint_fn endpoint;
+    midflow_report_fn report;
+} T;
+
+static void list_append(int l, flow *f)
+{
+    f->prev[l] = T.tail[l];
+    f->next[l] = NULL;
+    if (T.tail[l] != NULL)
+        T.tail[l]->next[l] = f;
+    else
+        T.head[l] = f;
+    T.tail[l] = f;
+}
+
+static void list_remove(int l, flow *f)
+{
+    if (f->prev[l] != NULL)
+        f->prev[l]->next[l] = f->next[l];
+    else
+        T.head[l] = f->next[l];
+    if (f->next[l] != NULL)
+        f->next[l]->prev[l] = f->prev[l];
+    else
+        T.tail[l] = f->prev[l];
+}
+
+void midflow_init(midflow_endpoint_fn endpoint, midflow_report_fn report)
+{
+    memset(&T, 0, sizeof T);
+    T.endpoint = endpoint;
+    T.report = report;
+}
+
+/* Symmetric in the two endpoints, so either direction gives the same bucket. */
+static unsigned bucket_of(uint32_t a, uint16_t pa, uint32_t b, uint16_t pb)
+{
+    uint64_t x = ((uint64_t)a << 16 | pa) ^ ((uint64_t)b << 16 | pb);
+    uint64_t y = ((uint64_t)a << 16 | pa) + ((uint64_t)b << 16 | pb);
+
+    x = (x ^ (y << 23) ^ (y >> 41)) * 0x9e3779b97f4a7c15ULL;
+    return (unsigned)(x >> 40) & (BUCKETS - 1);
+}
+
+/* The record of the tuple, and through *side which side the source (saddr) is. */
+static flow *lookup(uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport, int *side)
+{
+    for (flow *f = T.bucket[bucket_of(saddr, sport, daddr, dport)]; f != NULL; f = f->hnext) {
+        for (int s = 0; s < 2; s++) {
+            if (f->addr[s] == saddr && f->port[s] == sport && f->addr[!s] == daddr &&
+                f->port[!s] == dport) {
+                *side = s;
+                return f;
+            }
+        }
+    }
+    return NULL;
+}
+
+static int looks_like_reply(const uint8_t *p, unsigned len)
+{
+    return len >= 4 && p[0] >= '1' && p[0] <= '5' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
+           p[2] <= '9' && (p[3] == ' ' || p[3] == '-' || p[3] == '\r');
+}
+
+/* Which side is the server: see reasm_unseen. */
+static int server_side(const flow *f)
+{
+    if (f->synack_from >= 0)
+        return f->synack_from;
+    for (int s = 0; s < 2; s++)
+        if (looks_like_reply(f->sample[s], f->sample_len[s]))
+            return s;
+    return f->port[1] <= f->port[0];
+}
+
+static void report(const flow *f)
+{
+    reasm_unseen u;
+    int srv = server_side(f);
+
+    memset(&u, 0, sizeof u);
+    u.client = f->ep[!srv];
+    u.server = f->ep[srv];
+    u.first = f->first;
+    u.last = f->last;
+    u.first_frame = f->first_frame;
+    u.last_frame = f->last_frame;
+    u.packets = f->packets;
+    u.bytes = f->bytes;
+    u.syn_seen = f->syn_seen;
+    u.client_data = f->sample[!srv];
+    u.client_len = f->sample_len[!srv];
+    u.server_data = f->sample[srv];
+    u.server_len = f->sample_len[srv];
+    if (T.report != NULL)
+        T.report(&u);
+}
+
+static void drop(flow *f)
+{
+    flow **link = &T.bucket[bucket_of(f->addr[0], f->port[0], f->addr[1], f->port[1])];
+
+    while (*link != f)
+        link = &(*link)->hnext;
+    *link = f->hnext;
+    list_remove(BY_USE, f);
+    list_remove(BY_START, f);
+    T.count--;
+    free(f);
+}
+
+static flow *create(const midflow_pkt *p)
+{
+    flow *f;
+
+    if (T.count >= MAX_FLOWS) {
+        report(T.head[BY_USE]);
+        drop(T.head[BY_USE]);
+    }
+    f = calloc(1, sizeof *f);
+    if (f == NULL) {
+        fprintf(stderr, "smtpscope: out of memory for connections without a handshake\n");
+        exit(2);
+    }
+    f->addr[0] = p->saddr;
+    f->addr[1] = p->daddr;
+    f->port[0] = p->sport;
+    f->port[1] = p->dport;
+    f->ep[0] = T.endpoint(p->saddr, p->sport);
+    f->ep[1] = T.endpoint(p->daddr, p->dport);
+    f->first = p->ts;
+    f->first_frame = p->frame;
+    f->synack_from = -1;
+    unsigned b = bucket_of(p->saddr, p->sport, p->daddr, p->dport);
+    f->hnext = T.bucket[b];
+    T.bucket[b] = f;
+    list_append(BY_USE, f);
+    list_append(BY_START, f);
+    T.count++;
+    return f;
+}
+
+void midflow_note(const midflow_pkt *p)
+{
+    int side = 0;
+    flow *f = lookup(p->saddr, p->sport, p->daddr, p->dport, &side);
+    int synack = (p->flags & 0x12) == 0x12;
+
+    if (f == NULL) {
+        if (p->len == 0 && !synack)
+            return;
+        f = create(p);
+    } else {
+        list_remove(BY_USE, f);
+        list_append(BY_USE, f);
+    }
+    f->last = p->ts;
+    f->last_frame = p->frame;
+    f->packets++;
+    f->bytes += p->len;
+    f->syn_seen |= p->syn_seen;
+    if (synack && f->synack_from < 0)
+        f->synack_from = side;
+    if (p->len > 0 && f->sample_len[side] == 0) {
+        unsigned n = p->len < REASM_UNSEEN_SAMPLE ? p->len : REASM_UNSEEN_SAMPLE;
+        memcpy(f->sample[side], p->payload, n);
+        f->sample_len[side] = (uint8_t)n;
+    }
+}
+
+void midflow_opened(uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport)
+{
+    int side;
+    flow *f = lookup(saddr, sport, daddr, dport, &side);
+
+    if (f == NULL)
+        return;
+    if (!f->syn_seen)
+        report(f);
+    drop(f);
+}
+
+void midflow_finish(void)
+{
+    while (T.head[BY_START] != NULL) {
+        report(T.head[BY_START]);
+        drop(T.head[BY_START]);
+    }
+}
