@@ -31,7 +31,8 @@ typedef struct options {
     int detect; /* also follow sessions on other ports whose server greets with 220 */
     double idle_timeout;
     int max_streams;
-    char *filter; /* user's BPF expression, or NULL */
+    smtp_options smtp; /* thresholds of the diagnostics */
+    char *filter;      /* user's BPF expression, or NULL */
 } options;
 
 /* How many connections without a handshake the text report lists (all are counted, and
@@ -100,6 +101,7 @@ static const char usage_text[] =
     "                       as captures taken on the sending host carry offloaded ones)\n"
     "      --idle-timeout SECS  end a silent session after SECS (default 900)\n"
     "      --max-streams N  concurrent TCP streams followed (default 262144)\n"
+    "      --slow-reply SECS  flag replies to end of data slower than SECS (default 60)\n"
     "  -h, --help           this help\n"
     "      --version        version\n"
     "\n"
@@ -165,7 +167,16 @@ static int parse_number(const char *arg, double min, double max, double *out)
     return 0;
 }
 
-enum { OPT_PORTS = 256, OPT_JSON, OPT_VERIFY, OPT_IDLE, OPT_STREAMS, OPT_VERSION, OPT_DETECT };
+enum {
+    OPT_PORTS = 256,
+    OPT_JSON,
+    OPT_VERIFY,
+    OPT_IDLE,
+    OPT_STREAMS,
+    OPT_VERSION,
+    OPT_DETECT,
+    OPT_SLOW
+};
 
 /* Returns -1 to exit with EXIT_ERROR, 1 to exit with EXIT_OK (help, version), 0 to run. */
 static int parse_options(options *o, int argc, char **argv)
@@ -178,6 +189,7 @@ static int parse_options(options *o, int argc, char **argv)
         {"verify-checksums", no_argument, 0, OPT_VERIFY},
         {"idle-timeout", required_argument, 0, OPT_IDLE},
         {"max-streams", required_argument, 0, OPT_STREAMS},
+        {"slow-reply", required_argument, 0, OPT_SLOW},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, OPT_VERSION},
         {0, 0, 0, 0},
@@ -186,6 +198,7 @@ static int parse_options(options *o, int argc, char **argv)
     int c;
     parse_ports(o, "25,587,2525");
     o->idle_timeout = REASM_DEFAULT_IDLE_TIMEOUT;
+    o->smtp.slow_reply = SMTP_DEFAULT_SLOW_REPLY;
     o->max_streams = REASM_DEFAULT_MAX_STREAMS;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":r:c:vh", longopts, NULL)) != -1) {
@@ -227,6 +240,11 @@ static int parse_options(options *o, int argc, char **argv)
         case 'h':
             fputs(usage_text, stdout);
             return 1;
+        case OPT_SLOW:
+            if (parse_number(optarg, 0.001, 1e9, &v) < 0)
+                return fail("bad reply threshold '%s' (seconds)", optarg), -1;
+            o->smtp.slow_reply = v;
+            break;
         case OPT_VERSION:
             printf("smtpscope %s (%s)\n", SMTPSCOPE_VERSION, pcap_lib_version());
             return 1;
@@ -263,6 +281,7 @@ static int start_smtp(app *a, session *s)
     s->smtp = smtp_session_new(usec_of(s->start), s->start_frame);
     if (!s->smtp)
         return -1;
+    smtp_session_configure(s->smtp, &a->opt.smtp);
     s->id = ++a->next_id;
     return 0;
 }
@@ -428,6 +447,26 @@ static void on_data(void *ctx, void *handle, const reasm_segment *seg)
             return;
     }
     feed(s, seg->dir, seg->data, seg->len, seg->ts, seg->frame);
+}
+
+static void on_tcp_event(void *ctx, void *handle, const reasm_tcp_event *ev)
+{
+    session *s = handle;
+    smtp_dir from = ev->from == REASM_FROM_CLIENT ? SMTP_CLIENT : SMTP_SERVER;
+    (void)ctx;
+    if (!s->smtp)
+        return; /* still on probation (--detect): no SMTP state to inform yet */
+    switch (ev->kind) {
+    case REASM_EV_FIN:
+        smtp_tcp_fin(s->smtp, from, usec_of(ev->ts), ev->frame);
+        break;
+    case REASM_EV_RETRANSMISSION:
+        smtp_tcp_retransmission(s->smtp, from, ev->offset, ev->len, usec_of(ev->ts), ev->frame);
+        break;
+    case REASM_EV_ZERO_WINDOW:
+        smtp_tcp_zero_window(s->smtp, from, usec_of(ev->ts), ev->frame);
+        break;
+    }
 }
 
 static void on_end(void *ctx, void *handle, const reasm_end *end)
@@ -612,7 +651,7 @@ static int run(app *a)
     if (!sn)
         return fail("%s", err), EXIT_ERROR;
     reasm_config rc = {a->opt.verify_checksums, a->opt.max_streams, a->opt.idle_timeout};
-    reasm_callbacks cb = {on_open, on_data, on_end, a, on_unseen};
+    reasm_callbacks cb = {on_open, on_data, on_end, a, on_unseen, on_tcp_event};
     if (reasm_init(&rc, &cb, sniff_handle(sn), err, sizeof err) < 0) {
         sniff_close(sn);
         return fail("%s", err), EXIT_ERROR;

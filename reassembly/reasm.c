@@ -334,6 +334,44 @@ static void note_if_early(struct tcp_stream *a, int dir, const uint8_t *th)
     e->dir = dir;
 }
 
+static void emit(session *s, reasm_tcp_event *ev, reasm_event_kind kind, int dir)
+{
+    ev->kind = kind;
+    ev->from = (reasm_dir)dir;
+    ev->ts = R.ts;
+    ev->frame = R.frame;
+    R.cb.tcp_event(R.cb.ctx, s->handle, ev);
+}
+
+/* Evidence for the diagnostics, taken before libnids digests the packet: a FIN, a zero
+ * window, or payload that starts before the next byte libnids expects (sent before, so a
+ * retransmission; a keep-alive probe of one old byte is not). */
+static void note_tcp_events(struct tcp_stream *a, int dir, const uint8_t *th)
+{
+    session *s = a->user;
+    reasm_tcp_event ev = {0};
+    uint8_t flags = th[13];
+
+    if (s->handle == NULL || R.cb.tcp_event == NULL)
+        return;
+    if (flags & TH_FIN)
+        emit(s, &ev, REASM_EV_FIN, dir);
+    if (!(flags & (TH_RST | TH_SYN)) && get16(th + 14) == 0)
+        emit(s, &ev, REASM_EV_ZERO_WINDOW, dir);
+    if (R.pkt.len == 0)
+        return;
+    const struct half_stream *snd = dir == REASM_FROM_CLIENT ? &a->client : &a->server;
+    const struct half_stream *rcv = dir == REASM_FROM_CLIENT ? &a->server : &a->client;
+    uint32_t seq = (uint32_t)get16(th + 4) << 16 | get16(th + 6);
+    uint32_t next = expected_seq(rcv, snd);
+    if (!seq_before(seq, next) || (R.pkt.len == 1 && seq + 1 == next))
+        return;
+    uint32_t end = seq + R.pkt.len;
+    ev.offset = seq - snd->first_data_seq;
+    ev.len = (seq_before(end, next) ? end : next) - seq;
+    emit(s, &ev, REASM_EV_RETRANSMISSION, dir);
+}
+
 /* The caller stopped following the session from its data callback. */
 static void unfollow(session *s)
 {
@@ -511,6 +549,7 @@ static void on_ip(struct ip *iph, int skblen)
     if (a != NULL && a->user != NULL) {
         R.pkt.stream = a;
         note_if_early(a, dir, th);
+        note_tcp_events(a, dir, th);
     } else {
         mark_unfollowed(ip, hl, iplen, thl);
     }

@@ -61,6 +61,21 @@ typedef struct reasm_unseen {
 
 #define REASM_UNSEEN_SAMPLE 16
 
+/* TCP-level evidence about a followed session, seen before libnids digests the packet. */
+typedef enum {
+    REASM_EV_FIN,            /* the side sent a FIN (repeats possible) */
+    REASM_EV_RETRANSMISSION, /* the side sent again bytes already delivered */
+    REASM_EV_ZERO_WINDOW     /* the side advertised a zero receive window */
+} reasm_event_kind;
+
+typedef struct reasm_tcp_event {
+    reasm_event_kind kind;
+    reasm_dir from;
+    uint64_t offset, len; /* retransmission: stream offsets of the old bytes, from 0 */
+    struct timeval ts;
+    uint64_t frame;
+} reasm_tcp_event;
+
 typedef struct reasm_callbacks {
     /* Return a non-NULL handle to follow the session, NULL to ignore it. */
     void *(*open)(void *ctx, const reasm_endpoint *client, const reasm_endpoint *server,
@@ -74,6 +89,8 @@ typedef struct reasm_callbacks {
      * tracking it (at reasm_finish, in the order of their first packets, or earlier when
      * more of them are open than it keeps). */
     void (*unseen)(void *ctx, const reasm_unseen *u);
+    /* May be NULL. FINs, retransmissions and zero windows of followed sessions. */
+    void (*tcp_event)(void *ctx, void *session, const reasm_tcp_event *ev);
 } reasm_callbacks;
 
 typedef struct reasm_config {

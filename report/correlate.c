@@ -78,7 +78,9 @@ static void session_scores(const smtp_report *s, double score[CAUSE_COUNT])
     int accepted = 0;
     for (unsigned i = 0; i < s->ntxn; i++)
         accepted |= s->txns[i].eod.replied && s->txns[i].eod.reply / 100 == 2;
-    add_sign(&score[CAUSE_MISSING_QUIT], accepted && HAS(f, SMTP_FLAG_MISSING_QUIT), 0.3);
+    /* a client that gave up did not forget QUIT: that is the slow server's doing */
+    add_sign(&score[CAUSE_MISSING_QUIT],
+             accepted && HAS(f, SMTP_FLAG_MISSING_QUIT) && !HAS(f, SMTP_FLAG_CLIENT_GAVE_UP), 0.3);
 }
 
 unsigned rank_session_causes(const smtp_report *s, cause out[CAUSE_COUNT])

@@ -115,6 +115,7 @@ enum { GOOD_SUM = 0, BAD_SUM = 1 };
 #define F_ACK 0x10
 
 static pcap_t *raw_link;
+static uint16_t next_window = 65535; /* advertised by the packets the tests build */
 static uint64_t frame_no;
 static time_t now_sec;
 static int link_offset; /* bytes of link header before IP (0 raw, 14 Ethernet, 18 VLAN) */
@@ -172,7 +173,7 @@ static size_t build_ip(uint8_t *ip, const conn *c, int from, uint8_t flags, uint
     put32(tcp + 8, ack);
     tcp[12] = 5 << 4;
     tcp[13] = flags;
-    put16(tcp + 14, 65535);
+    put16(tcp + 14, next_window);
     memcpy(tcp + 20, payload, len);
     pseudo = sum16(ip + 12, 8, 6 + (uint32_t)(20 + len));
     put16(tcp + 16, fold(sum16(tcp, 20 + len, pseudo)) ^ (bad_sum ? 0x5a5a : 0));
@@ -845,6 +846,56 @@ static void test_sniff_open_errors(void)
     unlink(capture_path);
 }
 
+/* ---- TCP evidence for the diagnostics ---- */
+
+static reasm_tcp_event tcp_events[8];
+static int n_tcp_events;
+
+static void rec_tcp_event(void *ctx, void *session, const reasm_tcp_event *ev)
+{
+    (void)ctx;
+    (void)session;
+    if (n_tcp_events < 8)
+        tcp_events[n_tcp_events++] = *ev;
+}
+
+static void test_tcp_events(void)
+{
+    reasm_callbacks cb = recorder;
+    reasm_config cfg = {0, 64, 900.0};
+    char err[256];
+    conn c = make_conn(40000, 1000);
+
+    cb.tcp_event = rec_tcp_event;
+    n_tcp_events = 0;
+    reasm_finish();
+    reset_recorder();
+    CU_ASSERT_FATAL(reasm_init(&cfg, &cb, raw_link, err, sizeof err) == 0);
+    handshake(&c);
+    uint32_t seq = c.cli_seq;
+    send_seg(&c, FROM_CLIENT, F_PSH, "DATA\r\n", GOOD_SUM);                  /* offsets 0..5 */
+    send_raw(&c, FROM_CLIENT, F_ACK, seq + 4, c.srv_seq, "\r\nX", GOOD_SUM); /* 2 old, 1 new */
+    CU_ASSERT_EQUAL_FATAL(n_tcp_events, 1);
+    CU_ASSERT_EQUAL(tcp_events[0].kind, REASM_EV_RETRANSMISSION);
+    CU_ASSERT_EQUAL(tcp_events[0].from, REASM_FROM_CLIENT);
+    CU_ASSERT_EQUAL(tcp_events[0].offset, 4);
+    CU_ASSERT_EQUAL(tcp_events[0].len, 2);
+    CU_ASSERT_EQUAL(tcp_events[0].frame, frame_no);
+    send_raw(&c, FROM_CLIENT, F_ACK, seq + 6, c.srv_seq, "Y", GOOD_SUM); /* a keep-alive */
+    CU_ASSERT_EQUAL(n_tcp_events, 1);
+    next_window = 0;
+    send_seg(&c, FROM_SERVER, 0, "", GOOD_SUM);
+    next_window = 65535;
+    CU_ASSERT_EQUAL_FATAL(n_tcp_events, 2);
+    CU_ASSERT_EQUAL(tcp_events[1].kind, REASM_EV_ZERO_WINDOW);
+    CU_ASSERT_EQUAL(tcp_events[1].from, REASM_FROM_SERVER);
+    send_seg(&c, FROM_CLIENT, F_FIN, "", GOOD_SUM);
+    CU_ASSERT_EQUAL_FATAL(n_tcp_events, 3);
+    CU_ASSERT_EQUAL(tcp_events[2].kind, REASM_EV_FIN);
+    CU_ASSERT_EQUAL(tcp_events[2].from, REASM_FROM_CLIENT);
+    reasm_finish();
+}
+
 void add_reasm_suite(void)
 {
     CU_pSuite s = CU_add_suite("reassembly", suite_init, suite_clean);
@@ -852,6 +903,7 @@ void add_reasm_suite(void)
     CU_add_test(s, "session opens on handshake", test_open_on_handshake);
     CU_add_test(s, "data in both directions", test_data_both_directions);
     CU_add_test(s, "out of order delivered in order", test_out_of_order_delivered_in_order);
+    CU_add_test(s, "TCP events for the diagnostics", test_tcp_events);
     CU_add_test(s, "retransmissions deliver only new bytes",
                 test_retransmissions_deliver_only_new_bytes);
     CU_add_test(s, "FIN from both sides", test_fin_from_both_sides);
