@@ -86,6 +86,7 @@ expect_error "not a capture" "not.pcap" -r "$tmp/not.pcap"
 expect_error "bad filter" "filter" -r "$here/pcaps/sample.pcap" 'tcp port'
 expect_error "bad port list" "port list" --ports 25,x -r "$here/pcaps/sample.pcap"
 expect_error "-c needs a number" "packet count" -c zero -r "$here/pcaps/sample.pcap"
+expect_error "--slow-reply needs seconds" "reply threshold" --slow-reply soon -r "$here/pcaps/sample.pcap"
 
 # 5. Options change what is analysed.
 "$bin" --json -r "$here/pcaps/sample.pcap" 'host 192.0.2.1' | tail -1 >"$tmp/s"
