@@ -258,10 +258,12 @@ static void file_under(correlate *c, uint64_t key, const smtp_txn *t, int by_dig
 
 static uint64_t digest_key(const smtp_txn *t)
 {
-    /* the same body from another sender is another message */
+    /* the same body from another sender, or to other recipients, is another message */
     XXH64_hash_t h = XXH3_64bits_withSeed(t->digest, sizeof t->digest, 2);
     const char *from = t->mail_from ? t->mail_from : "";
-    return XXH3_64bits_withSeed(from, strlen(from), h);
+    const char *to = t->nrcpt ? t->rcpt[0] : "";
+    h = XXH3_64bits_withSeed(from, strlen(from), h);
+    return XXH3_64bits_withSeed(to, strlen(to), h);
 }
 
 static int was_sent(const smtp_txn *t)

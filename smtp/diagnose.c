@@ -101,7 +101,9 @@ static unsigned reply_flags(const smtp_session *s)
     }
     const smtp_txn *t = last_eod(s);
     int64_t closed = client_close_time(r);
-    if (t && closed && closed >= eod_time(t)) {
+    /* a client that pipelined QUIT before its FIN closed on purpose: the replies it still
+     * reads are not late (Exim sends BDAT LAST, QUIT and FIN together) */
+    if (t && closed && closed >= eod_time(t) && !r->quit) {
         if (!t->eod.replied || t->eod.reply_at.ts > closed)
             flags |= SMTP_FLAG_CLIENT_GAVE_UP;
         if (t->eod.replied && t->eod.reply_at.ts > closed)

@@ -95,6 +95,20 @@ static void test_client_gave_up_and_late_reply(void)
     stop();
 }
 
+static void test_pipelined_quit_then_fin_is_not_giving_up(void)
+{
+    start();
+    envelope(0);
+    at(1, C, "x\r\n.\r\nQUIT\r\n");
+    smtp_tcp_fin(sess, C, T0 + 1 * SEC, 40); /* FIN right behind the QUIT */
+    at(1.2, S, "250 queued\r\n221 bye\r\n");
+    const smtp_report *r = finish(1.3, SMTP_END_FIN, C);
+    CU_ASSERT_FALSE(HAS(r, SMTP_FLAG_CLIENT_GAVE_UP));
+    CU_ASSERT_FALSE(HAS(r, SMTP_FLAG_REPLY_AFTER_CLOSE));
+    CU_ASSERT_EQUAL(r->flags, 0);
+    stop();
+}
+
 static void test_silent_server(void)
 {
     start();
@@ -344,6 +358,7 @@ void add_diagnose_suite(void)
     CU_add_test(s, "slow reply", test_slow_reply);
     CU_add_test(s, "client gave up, late reply", test_client_gave_up_and_late_reply);
     CU_add_test(s, "silent server", test_silent_server);
+    CU_add_test(s, "QUIT pipelined before FIN", test_pipelined_quit_then_fin_is_not_giving_up);
     CU_add_test(s, "reset after end of data", test_rst_after_eod);
     CU_add_test(s, "retransmissions", test_retransmitted_terminator_and_reply);
     CU_add_test(s, "zero window during DATA", test_zero_window_only_during_data);

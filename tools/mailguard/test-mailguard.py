@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Tests of build/mailguard against a scripted SMTP server, on 127.0.0.1 only, no root.
+
+Usage: tools/mailguard/test-mailguard.py [BINARY]   (default build/mailguard; `make mailguard-test`)
+
+Each case starts the relay with some switches in front of a one-connection fake server that
+answers from a script, sends the client's writes with pauses between them (so each is one read
+for the relay), and compares what the server received and what the client received.
+"""
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+BIN = sys.argv[1] if len(sys.argv) > 1 else "build/mailguard"
+REFUSAL = b'500 5.5.1 Command unrecognized: "XXXX"\r\n'
+
+
+class FakeServer(threading.Thread):
+    """Accepts one connection, sends the banner, answers each complete client line or chunk
+    as told by answer(received_so_far), and records every byte it received."""
+
+    def __init__(self, banner, answer):
+        super().__init__(daemon=True)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.port = self.sock.getsockname()[1]
+        self.banner, self.answer, self.received = banner, answer, b""
+
+    def run(self):
+        conn, _ = self.sock.accept()
+        conn.settimeout(5)
+        conn.sendall(self.banner)
+        answered = 0
+        try:
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    break
+                self.received += data
+                replies, answered = self.answer(self.received, answered)
+                if replies:
+                    conn.sendall(replies)
+        except socket.timeout:
+            pass
+        conn.close()
+
+
+def line_answers(received, answered):
+    """250 to every complete line not yet answered, 354 to DATA; nothing inside DATA."""
+    lines = received.split(b"\r\n")[:-1]
+    out = b""
+    for line in lines[answered:]:
+        out += b"354 go ahead\r\n" if line.upper() == b"DATA" else b"250 ok\r\n"
+    return out, len(lines)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def run_case(switches, banner, writes, answer=line_answers, wait=0.3):
+    server = FakeServer(banner, answer)
+    server.start()
+    port = free_port()
+    relay = subprocess.Popen([BIN, "--listen", "127.0.0.1:%d" % port, "--connect",
+                              "127.0.0.1:%d" % server.port, "--idle-timeout", "5"] + switches,
+                             stderr=subprocess.PIPE)
+    try:
+        for _ in range(50):
+            try:
+                client = socket.create_connection(("127.0.0.1", port), timeout=5)
+                break
+            except ConnectionRefusedError:
+                time.sleep(0.05)
+        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        time.sleep(wait)
+        for w in writes:
+            client.sendall(w)
+            time.sleep(wait)
+        client.shutdown(socket.SHUT_WR)
+        got = b""
+        client.settimeout(5)
+        while True:
+            data = client.recv(65536)
+            if not data:
+                break
+            got += data
+        client.close()
+        server.join(6)
+    finally:
+        relay.terminate()
+        log = relay.communicate(timeout=5)[1].decode()
+    return server.received, got, log
+
+
+FAILED = []
+
+
+def check(name, cond, detail):
+    print("%s %s" % ("ok  " if cond else "FAIL", name))
+    if not cond:
+        print("     " + detail)
+        FAILED.append(name)
+
+
+def main():
+    # Greeting masked byte for byte, a multi-line one too ("220-" parsed before masking).
+    banner = b"220-mx.example.test 2020 ESMTP\r\n220 ready\r\n"
+    _, got, _ = run_case(["--mask-banner"], banner, [b"QUIT\r\n"])
+    want = b"220*" + b"*" * len(b"mx.example.test") + b" 2020 *****\r\n220 *****\r\n250 ok\r\n"
+    check("mask-banner: multi-line greeting masked, length kept", got == want, repr(got))
+
+    # Pipelined: NOOP, EHLO, NOOP in one write: the relay's 500 comes between the server's 250s.
+    srv, got, _ = run_case(["--refuse-esmtp"], b"220 mx\r\n", [b"NOOP\r\nEHLO c\r\nNOOP\r\n"])
+    check("refuse-esmtp: EHLO never reaches the server", srv == b"NOOP\r\nNOOP\r\n", repr(srv))
+    check("refuse-esmtp: replies stay in command order",
+          got == b"220 mx\r\n250 ok\r\n" + REFUSAL + b"250 ok\r\n", repr(got))
+
+    body = b"Subject: t\r\n\r\nbody line\r\n"
+    # The terminator cut CRLF|.CRLF: the 3 later bytes are dropped, the server stays silent.
+    for cut in range(1, 5):
+        term = b"\r\n.\r\n"
+        writes = [b"HELO c\r\n", b"DATA\r\n", body[:-2] + term[:cut], term[cut:]]
+        srv, got, log = run_case(["--drop-split-eod"], b"220 mx\r\n", writes)
+        check("drop-split-eod: cut %d dropped" % cut,
+              srv == b"HELO c\r\nDATA\r\n" + body[:-2] + term[:cut] and "dropped" in log,
+              repr(srv[-12:]) + " " + log)
+    # Whole terminator: passed.
+    writes = [b"HELO c\r\n", b"DATA\r\n", body + b".\r\n"]
+    srv, got, log = run_case(["--drop-split-eod"], b"220 mx\r\n", writes)
+    check("drop-split-eod: whole terminator passed", srv.endswith(body + b".\r\n"), repr(srv))
+    # Without the switch a split terminator passes too.
+    writes = [b"HELO c\r\n", b"DATA\r\n", body, b".\r\n"]
+    srv, got, log = run_case([], b"220 mx\r\n", writes)
+    check("no switches: split terminator passed", srv.endswith(body + b".\r\n"), repr(srv))
+    # A dot-stuffed line cut after CRLF. is not a terminator.
+    writes = [b"HELO c\r\n", b"DATA\r\n", b"a\r\n.", b".b\r\n.\r\n"]
+    srv, got, log = run_case(["--drop-split-eod"], b"220 mx\r\n", writes)
+    check("drop-split-eod: dot-stuffed line passed", srv.endswith(b"a\r\n..b\r\n.\r\n"), repr(srv))
+
+    # BDAT: CR LF . CR LF inside a chunk is data, and split over reads it is still not dropped.
+    chunk = b"x\r\n.\r\ny"
+    writes = [b"EHLO c\r\n", b"BDAT %d LAST\r\nx\r\n" % len(chunk), b".\r\ny", b"QUIT\r\n"]
+    srv, got, log = run_case(["--drop-split-eod"], b"220 mx\r\n", writes,
+                             answer=lambda r, a: (b"250 ok\r\n" * (r.count(b"\r\n") - a),
+                                                  r.count(b"\r\n")))
+    check("BDAT: chunk passed unscanned", srv == b"".join(writes), repr(srv))
+
+    # STARTTLS accepted: everything after it passes as is (here: bytes that look like commands).
+    writes = [b"EHLO c\r\n", b"STARTTLS\r\n", b"\x16\x03\x01EHLO x\r\n"]
+    srv, got, log = run_case(["--drop-split-eod", "--mask-banner"], b"220 mx\r\n", writes,
+                             answer=lambda r, a: (b"220 go\r\n" if a == 1 else b"250 ok\r\n"
+                                                  if a == 0 else b"", a + 1))
+    check("STARTTLS: opaque afterwards", srv == b"".join(writes) and "uninspected" in log,
+          repr(srv) + log)
+
+    print("mailguard: %d failed" % len(FAILED))
+    return 1 if FAILED else 0
+
+
+if __name__ == "__main__":
+    os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+    sys.exit(main())
