@@ -173,6 +173,12 @@ splitsend_run() {
         --ehlo "$HELO" --message-id "$name@client.example.test" "$@"
 }
 
+# The same message (same Message-ID) delivered twice, 2 s apart, both accepted: the sender,
+# not the network, made the duplicate.
+resend_twice() {
+    splitsend_run resend-after-ack "$FROM" && sleep 2 && splitsend_run resend-after-ack "$FROM"
+}
+
 make_captures() {
     mkdir -p "$OUT"
     rm -f "$OUT"/*.pcap
@@ -189,6 +195,7 @@ make_captures() {
     # Postfix refuses this sender at end-of-data (tools/postfix-lab/main.cf): the client
     # gets 554, says QUIT and exits 1 as it should.
     capture split-cut2-rejected 1 splitsend_run split-cut2-rejected reject-eod@example.test --cut 2
+    capture resend-after-ack 0 resend_twice
 }
 
 # ---------------------------------------------------------------- verification
@@ -298,6 +305,7 @@ verify_all() {
     verify no-quit 25 "$s=client end=fin quit=0 starttls=0 cut=0 eod=250"
     verify rst-close 25 "$s=client end=rst quit=0 starttls=0 cut=0 eod=250"
     verify port2525 2525 "$s=* end=fin quit=1 starttls=0 cut=0 eod=250"
+    verify resend-after-ack 25 "streams=2 *"
     verify split-cut2-rejected 25 "$s=* end=fin quit=1 starttls=0 cut=2 eod=554"
     log "checksums (tshark with tcp.check_checksum / ip.check_checksum on):"
     local f
