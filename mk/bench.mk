@@ -1,0 +1,24 @@
+# The benchmark (issue 6): tools/bench.sh, see docs/performance.md. Never part of `make test`:
+# it writes about 3 GB of captures under build/bench/ and runs for about 6 minutes on 2 cores.
+#   make bench                  every capture, 5 runs of each tool on the large one, 3 on the
+#                               others, medians
+#   make bench BENCH_QUICK=1    smaller captures, one run each: a check in about a minute
+.PHONY: bench
+
+BENCH_TOOLS := build/benchgen build/floor_nids build/floor_pcap
+
+# Built with everything else, so they keep compiling cleanly.
+all: $(BENCH_TOOLS)
+
+build/benchgen: build/obj/tools/benchgen.o
+	$(CC) $(CFLAGS) -o $@ $^
+
+build/floor_nids: build/obj/tools/floor_nids.o
+	$(CC) $(CFLAGS) -o $@ $^ -lnids -lpcap
+
+build/floor_pcap: build/obj/tools/floor_pcap.o
+	$(CC) $(CFLAGS) -o $@ $^ -lpcap
+
+# test-deps brings python3 (the timing helper) and GNU time; tshark is used when installed.
+bench: test-deps build/smtpscope $(BENCH_TOOLS)
+	BENCH_QUICK=$(BENCH_QUICK) tools/bench.sh build

@@ -1,0 +1,758 @@
+/* benchgen: writes the large synthetic SMTP captures the benchmark (`make bench`) reads.
+ *
+ * A fixed number of slots each play one SMTP session after another, so --open connections are
+ * open at once however many --sessions the capture holds. Frames are made one at a time, in
+ * time order (a heap of slots keyed by the time of each slot's next frame), and written at once
+ * with fwrite in the pcap format: memory is set by --open, not by the capture's size, and no
+ * frame is ever allocated. Addresses, ports, sequence numbers, message numbers and which
+ * sessions fail all follow from the session number, so the same arguments give the same bytes.
+ *
+ * Every tenth session (--fail-every) fails the way a PIX with Mailguard makes sessions fail,
+ * taking in turn one of three forms: the whole Mailguard picture (masked greeting, EHLO refused
+ * with 500 "XXXX", the end of data cut after CR LF and never answered, the client giving up
+ * without QUIT), only the cut and unanswered end of data, or a delivery whose client closes
+ * without QUIT. A slot whose message was not accepted sends the same message again in its
+ * next session, as a sending MTA does, so the capture also holds duplicate messages.
+ *
+ * Usage: benchgen [options] OUT.pcap
+ *   --sessions N    sessions in all (default 12000)
+ *   --open K        sessions open at once (default 200)
+ *   --body BYTES    size of each message body (default 16384)
+ *   --short         the envelope pipelined in one segment each way (short sessions)
+ *   --fail-every N  every Nth session fails (default 10; 0: none)
+ *   --pace N        multiplies every pause of the dialogue by N (default 1) */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EPOCH_S 1772442000LL /* 2026-03-02 09:00:00 UTC: time 0 of the capture */
+#define SNAPLEN 65535
+#define MSS 1460
+#define ETH_LEN 14
+#define IP_LEN 20
+#define TCP_LEN 20
+#define MSS_OPT 4 /* the only TCP option, on SYN and SYN/ACK */
+#define HDRS (ETH_LEN + IP_LEN + TCP_LEN)
+#define FRAME_MAX (HDRS + MSS)
+#define HDR_MAX 512
+#define WINDOW 65535 /* never scaled: the sender stays far below it, see body_frame */
+
+#define F_FIN 0x01
+#define F_SYN 0x02
+#define F_PSH 0x08
+#define F_ACK 0x10
+
+/* Pauses, in microseconds, before pace scales them. */
+#define RTT 400          /* client to server and back, for the handshake */
+#define REPLY 2000       /* the server's answer to a command */
+#define THINK 10000      /* the client's pause before its next command */
+#define QUEUE 80000      /* the server's time to queue a message before its 250 */
+#define DELACK 40000     /* a receiver's delayed ACK */
+#define CUT_GAP 200000   /* between the two parts of a cut end of data */
+#define GIVE_UP 60000000 /* how long a client waits for the reply to its end of data */
+#define CLOSE 100        /* between one FIN and the next packet */
+#define NEXT 1000        /* between the end of a slot's session and the start of its next */
+/* Not scaled: the wire's own timing. */
+#define WIRE 12    /* one full-sized segment at 1 Gbit/s */
+#define ACK_GAP 50 /* a receiver's ACK of every second segment */
+
+enum { CLI = 0, SRV = 1 };
+
+enum op {
+    OP_SYN,      /* the client's SYN */
+    OP_SYNACK,   /* the server's SYN/ACK */
+    OP_ACK,      /* a pure ACK */
+    OP_SEND,     /* one segment of text: a command or a reply */
+    OP_BODY,     /* the whole message, CR LF . CR LF in its last segment */
+    OP_BODY_CUT, /* the message without its last ". CR LF" */
+    OP_TAIL,     /* that ". CR LF" alone */
+    OP_FIN,      /* FIN with ACK */
+    OP_END
+};
+
+enum text {
+    T_BANNER,
+    T_MASKED,
+    T_EHLO,
+    T_EHLO_OK,
+    T_EHLO_500,
+    T_HELO,
+    T_HELO_OK,
+    T_MAIL,
+    T_MAIL_OK,
+    T_RCPT,
+    T_RCPT_OK,
+    T_DATA,
+    T_DATA_OK,
+    T_PIPELINED,    /* MAIL, RCPT and DATA in one segment */
+    T_PIPELINED_OK, /* their three replies in one segment */
+    T_QUEUED,
+    T_QUIT,
+    T_BYE
+};
+
+typedef struct step {
+    uint8_t op, from, text;
+    uint32_t pause; /* microseconds before the step's first frame, scaled by --pace */
+} step;
+
+/* One step of a dialogue; the fragments below, built of steps, read as its phrases. */
+#define STEP(op, from, text, pause)                                                                \
+    {                                                                                              \
+        op, from, text, pause                                                                      \
+    }
+#define HANDSHAKE                                                                                  \
+    STEP(OP_SYN, CLI, 0, 0), STEP(OP_SYNACK, SRV, 0, RTT / 2), STEP(OP_ACK, CLI, 0, RTT / 2)
+#define SAY(from, text, pause) STEP(OP_SEND, from, text, pause)
+#define GREETING SAY(SRV, T_BANNER, REPLY), SAY(CLI, T_EHLO, THINK), SAY(SRV, T_EHLO_OK, REPLY)
+#define ENVELOPE                                                                                   \
+    SAY(CLI, T_MAIL, THINK), SAY(SRV, T_MAIL_OK, REPLY), SAY(CLI, T_RCPT, THINK),                  \
+        SAY(SRV, T_RCPT_OK, REPLY), SAY(CLI, T_DATA, THINK), SAY(SRV, T_DATA_OK, REPLY)
+#define PIPELINED SAY(CLI, T_PIPELINED, THINK), SAY(SRV, T_PIPELINED_OK, REPLY)
+#define DELIVERY STEP(OP_BODY, CLI, 0, THINK), SAY(SRV, T_QUEUED, QUEUE)
+/* Postfix closes first after its 221, then the client. */
+#define QUIT                                                                                       \
+    SAY(CLI, T_QUIT, THINK), SAY(SRV, T_BYE, REPLY), STEP(OP_FIN, SRV, 0, CLOSE),                  \
+        STEP(OP_FIN, CLI, 0, CLOSE), STEP(OP_ACK, SRV, 0, RTT / 2), STEP(OP_END, 0, 0, 0)
+/* The client closes without QUIT; the server sees EOF and closes at once. */
+#define HANG_UP(pause)                                                                             \
+    STEP(OP_FIN, CLI, 0, pause), STEP(OP_FIN, SRV, 0, CLOSE), STEP(OP_ACK, CLI, 0, RTT / 2),       \
+        STEP(OP_END, 0, 0, 0)
+/* The end of data cut after CR LF; the server ACKs the first part and never answers. */
+#define CUT_UNANSWERED                                                                             \
+    STEP(OP_BODY_CUT, CLI, 0, THINK), STEP(OP_ACK, SRV, 0, DELACK),                                \
+        STEP(OP_TAIL, CLI, 0, CUT_GAP - DELACK), HANG_UP(GIVE_UP)
+
+static const step CLEAN[] = {HANDSHAKE, GREETING, ENVELOPE, DELIVERY, QUIT};
+static const step SHORT_CLEAN[] = {HANDSHAKE, GREETING, PIPELINED, DELIVERY, QUIT};
+static const step NO_QUIT[] = {HANDSHAKE, GREETING, ENVELOPE, DELIVERY, HANG_UP(THINK)};
+static const step SHORT_NO_QUIT[] = {HANDSHAKE, GREETING, PIPELINED, DELIVERY, HANG_UP(THINK)};
+static const step SPLIT[] = {HANDSHAKE, GREETING, ENVELOPE, CUT_UNANSWERED};
+static const step MAILGUARD[] = {HANDSHAKE,
+                                 SAY(SRV, T_MASKED, REPLY),
+                                 SAY(CLI, T_EHLO, THINK),
+                                 SAY(SRV, T_EHLO_500, REPLY),
+                                 SAY(CLI, T_HELO, THINK),
+                                 SAY(SRV, T_HELO_OK, REPLY),
+                                 ENVELOPE,
+                                 CUT_UNANSWERED};
+
+typedef struct config {
+    uint64_t sessions, open, body, fail_every;
+    double pace;
+    int pipelined;
+    const char *path;
+} config;
+
+typedef struct side {
+    uint32_t ip; /* host order */
+    uint16_t port, ip_id;
+    uint32_t nxt; /* the next sequence number it sends */
+} side;
+
+typedef struct session {
+    int64_t t;       /* time of its next frame, microseconds from EPOCH_S */
+    uint64_t serial; /* 0-based session number: everything else follows from it */
+    uint64_t msg;    /* message number: a retry sends the failed session's message again */
+    const step *prog;
+    unsigned pc;
+    uint64_t off;     /* message bytes the current body step has sent */
+    unsigned unacked; /* data segments since the server's last ACK */
+    int failing;      /* this session's message will not be accepted */
+    side end[2];
+    size_t hdr_len;
+    char hdr[HDR_MAX]; /* the message's header section and its first body line */
+} session;
+
+typedef struct gen {
+    config cfg;
+    FILE *out;
+    session *slots;
+    uint32_t *heap; /* slot numbers, earliest next frame first */
+    size_t heap_n;
+    uint64_t next_serial;
+    uint64_t filler_len; /* body bytes after the first line, whole lines */
+    uint64_t frames, bytes, failed, open_now, open_max;
+    int64_t last_t;
+    uint8_t frame[FRAME_MAX];
+} gen;
+
+static void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void fatal(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    fputs("benchgen: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(1);
+}
+
+/* ---- the message: header section, a first body line that makes the body unique, then lines
+ * of filler repeated to the body size ---- */
+
+enum { FILL_LINES = 64, FILL_MAX = FILL_LINES * 80 };
+
+static char filler[FILL_MAX];
+static size_t filler_block;             /* bytes in one pass of the filler */
+static size_t line_end[FILL_LINES + 1]; /* offsets just past each filler line's LF */
+
+static const char *const WORDS[] = {
+    "the",    "message", "queue",   "relay",   "delivery", "server", "client",  "mailbox",
+    "report", "invoice", "budget",  "meeting", "attached", "please", "review",  "before",
+    "monday", "thanks",  "regards", "status",  "update",   "team",   "project", "minutes"};
+
+static uint64_t mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/* Lines of 50 to 76 characters of words, the same on every run; no line starts with a dot. */
+static void make_filler(void)
+{
+    size_t n = 0, nwords = sizeof WORDS / sizeof WORDS[0];
+    uint64_t r = 1;
+
+    for (int i = 0; i < FILL_LINES; i++) {
+        size_t start = n, want = 50 + (size_t)(mix64((uint64_t)i) % 27);
+        while (n - start < want) {
+            const char *w = WORDS[(r = mix64(r)) % nwords];
+            n += (size_t)sprintf(filler + n, n > start ? " %s" : "%s", w);
+        }
+        filler[n++] = '\r';
+        filler[n++] = '\n';
+        line_end[i + 1] = n;
+    }
+    filler_block = n;
+}
+
+/* Filler bytes for a body of about `body` bytes: whole lines, at least one. */
+static uint64_t filler_for(uint64_t body)
+{
+    uint64_t passes = body / filler_block, rest = body % filler_block, end = 0;
+
+    for (int i = 1; i <= FILL_LINES && line_end[i] <= rest; i++)
+        end = line_end[i];
+    if (passes == 0 && end == 0)
+        end = line_end[1];
+    return passes * filler_block + end;
+}
+
+static void make_header(session *s)
+{
+    int n = snprintf(s->hdr, sizeof s->hdr,
+                     "Message-ID: <%012" PRIu64 ".bench@client.bench.example>\r\n"
+                     "Date: Mon, 2 Mar 2026 09:00:00 +0000\r\n"
+                     "From: <sender%" PRIu64 "@client.bench.example>\r\n"
+                     "To: <user%" PRIu64 "@bench.example>\r\n"
+                     "Subject: benchmark message %" PRIu64 "\r\n"
+                     "MIME-Version: 1.0\r\n"
+                     "Content-Type: text/plain; charset=us-ascii\r\n"
+                     "\r\n"
+                     "Reference %012" PRIu64 " of the smtpscope benchmark.\r\n",
+                     s->msg, s->msg % 5000, s->msg % 20000, s->msg, s->msg);
+
+    if (n < 0 || (size_t)n >= sizeof s->hdr)
+        fatal("message header too long");
+    s->hdr_len = (size_t)n;
+}
+
+/* The message as sent after 354: header, body, then ". CR LF" (the body ends with CR LF). */
+static const char TERMINATOR[] = ".\r\n";
+
+static uint64_t message_len(const gen *g, const session *s)
+{
+    return s->hdr_len + g->filler_len + 3;
+}
+
+static void copy_message(const gen *g, const session *s, uint64_t off, size_t len, uint8_t *dst)
+{
+    uint64_t body_end = s->hdr_len + g->filler_len;
+
+    while (len > 0) {
+        size_t n;
+        const char *src;
+        if (off < s->hdr_len) {
+            src = s->hdr + off;
+            n = (size_t)(s->hdr_len - off);
+        } else if (off < body_end) {
+            size_t at = (size_t)((off - s->hdr_len) % filler_block);
+            src = filler + at;
+            n = filler_block - at;
+            if (n > body_end - off)
+                n = (size_t)(body_end - off);
+        } else {
+            src = TERMINATOR + (off - body_end);
+            n = (size_t)(message_len(g, s) - off);
+        }
+        if (n > len)
+            n = len;
+        memcpy(dst, src, n);
+        dst += n;
+        off += n;
+        len -= n;
+    }
+}
+
+/* ---- commands and replies ---- */
+
+static int text(const session *s, int id, char *out, size_t cap)
+{
+    uint64_t c = s->serial, m = s->msg;
+
+    switch (id) {
+    case T_BANNER:
+        return snprintf(out, cap, "220 mx.bench.example ESMTP Postfix\r\n");
+    case T_MASKED:
+        return snprintf(out, cap, "220 *********0****************2*****\r\n");
+    case T_EHLO:
+        return snprintf(out, cap, "EHLO client%" PRIu64 ".bench.example\r\n", c % 65000);
+    case T_EHLO_OK:
+        return snprintf(out, cap,
+                        "250-mx.bench.example\r\n250-PIPELINING\r\n250-SIZE 104857600\r\n"
+                        "250-8BITMIME\r\n250 SMTPUTF8\r\n");
+    case T_EHLO_500:
+        return snprintf(out, cap, "500 5.5.1 Command unrecognized: \"XXXX\"\r\n");
+    case T_HELO:
+        return snprintf(out, cap, "HELO client%" PRIu64 ".bench.example\r\n", c % 65000);
+    case T_HELO_OK:
+        return snprintf(out, cap, "250 mx.bench.example Hello, pleased to meet you\r\n");
+    case T_MAIL:
+        return snprintf(out, cap, "MAIL FROM:<sender%" PRIu64 "@client.bench.example>\r\n",
+                        m % 5000);
+    case T_MAIL_OK:
+        return snprintf(out, cap, "250 2.1.0 Ok\r\n");
+    case T_RCPT:
+        return snprintf(out, cap, "RCPT TO:<user%" PRIu64 "@bench.example>\r\n", m % 20000);
+    case T_RCPT_OK:
+        return snprintf(out, cap, "250 2.1.5 Ok\r\n");
+    case T_DATA:
+        return snprintf(out, cap, "DATA\r\n");
+    case T_DATA_OK:
+        return snprintf(out, cap, "354 End data with <CR><LF>.<CR><LF>\r\n");
+    case T_PIPELINED:
+        return snprintf(out, cap,
+                        "MAIL FROM:<sender%" PRIu64 "@client.bench.example>\r\n"
+                        "RCPT TO:<user%" PRIu64 "@bench.example>\r\nDATA\r\n",
+                        m % 5000, m % 20000);
+    case T_PIPELINED_OK:
+        return snprintf(out, cap,
+                        "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
+    case T_QUEUED:
+        return snprintf(out, cap, "250 2.0.0 Ok: queued as %010" PRIX64 "\r\n",
+                        mix64(c) & UINT64_C(0xffffffffff));
+    case T_QUIT:
+        return snprintf(out, cap, "QUIT\r\n");
+    default:
+        return snprintf(out, cap, "221 2.0.0 Bye\r\n");
+    }
+}
+
+/* ---- frames ---- */
+
+static void put16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, v >> 16);
+    put16(p + 2, v & 0xffff);
+}
+
+/* RFC 1071: the one's complement sum of big-endian 16-bit words, folded. */
+static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
+{
+    size_t i;
+
+    for (i = 0; i + 1 < len; i += 2)
+        sum += (uint32_t)p[i] << 8 | p[i + 1];
+    if (len & 1)
+        sum += (uint32_t)p[len - 1] << 8;
+    return sum;
+}
+
+static uint16_t fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+static void write_frame(gen *g, int64_t t, size_t len)
+{
+    int64_t us = EPOCH_S * 1000000 + t;
+    uint32_t rec[4] = {(uint32_t)(us / 1000000), (uint32_t)(us % 1000000), (uint32_t)len,
+                       (uint32_t)len};
+
+    if (fwrite(rec, sizeof rec, 1, g->out) != 1 || fwrite(g->frame, len, 1, g->out) != 1)
+        fatal("%s: %s", g->cfg.path, strerror(errno));
+    g->frames++;
+    g->bytes += sizeof rec + len;
+    g->last_t = t;
+}
+
+/* Ethernet, IPv4 and TCP headers in front of the `extra` bytes (options, then payload) already
+ * at frame + HDRS; both checksums computed. The sender's sequence number moves on. */
+static void emit(gen *g, session *s, int from, uint8_t flags, size_t opt, size_t extra)
+{
+    static const uint8_t mac[2][6] = {{2, 0, 0, 0, 0, 1}, {2, 0, 0, 0, 0, 2}};
+    side *snd = &s->end[from], *rcv = &s->end[!from];
+    uint8_t *e = g->frame, *ip = e + ETH_LEN, *th = ip + IP_LEN;
+    size_t tcp_len = TCP_LEN + extra;
+
+    memcpy(e, mac[!from], 6);
+    memcpy(e + 6, mac[from], 6);
+    put16(e + 12, 0x0800);
+    ip[0] = 0x45;
+    ip[1] = 0;
+    put16(ip + 2, (uint32_t)(IP_LEN + tcp_len));
+    put16(ip + 4, snd->ip_id++);
+    put16(ip + 6, 0x4000); /* don't fragment */
+    ip[8] = 64;
+    ip[9] = 6;
+    put16(ip + 10, 0);
+    put32(ip + 12, snd->ip);
+    put32(ip + 16, rcv->ip);
+    put16(ip + 10, fold(sum16(ip, IP_LEN, 0)));
+    put16(th, snd->port);
+    put16(th + 2, rcv->port);
+    put32(th + 4, snd->nxt);
+    put32(th + 8, flags & F_ACK ? rcv->nxt : 0);
+    th[12] = (uint8_t)((TCP_LEN + opt) / 4 << 4);
+    th[13] = flags;
+    put16(th + 14, WINDOW);
+    put32(th + 16, 0); /* checksum, urgent pointer */
+    put16(th + 16, fold(sum16(th, tcp_len, sum16(ip + 12, 8, 6 + (uint32_t)tcp_len))));
+    snd->nxt += (uint32_t)(extra - opt) + ((flags & (F_SYN | F_FIN)) != 0);
+    write_frame(g, s->t, HDRS + extra);
+}
+
+static void emit_syn(gen *g, session *s, int from, uint8_t flags)
+{
+    uint8_t *opt = g->frame + HDRS;
+
+    opt[0] = 2; /* maximum segment size */
+    opt[1] = 4;
+    put16(opt + 2, MSS);
+    emit(g, s, from, flags, MSS_OPT, MSS_OPT);
+}
+
+static void emit_text(gen *g, session *s, int from, int id)
+{
+    int n = text(s, id, (char *)g->frame + HDRS, MSS + 1);
+
+    if (n < 0 || n > MSS)
+        fatal("text %d too long", id);
+    emit(g, s, from, F_ACK | F_PSH, 0, (size_t)n);
+}
+
+/* The bytes of a message segment starting at off: at most MSS, and never leaving fewer than 5
+ * for the last segment, so CR LF . CR LF stays whole unless a step cuts it on purpose. */
+static size_t segment_len(uint64_t off, uint64_t end)
+{
+    uint64_t rest = end - off;
+
+    if (rest > MSS && rest < MSS + 5)
+        return (size_t)(rest - 5);
+    return rest > MSS ? MSS : (size_t)rest;
+}
+
+/* One frame of a message sent up to `end`: a data segment, or the server's ACK of every second
+ * one. With at most two segments unacknowledged the sender stays inside the 64 KB window that
+ * libnids checks. Returns 1 once the segment holding `end` has gone. */
+static int body_frame(gen *g, session *s, uint64_t end)
+{
+    size_t len;
+
+    if (s->unacked == 2) {
+        emit(g, s, SRV, F_ACK, 0, 0);
+        s->unacked = 0;
+        s->t += WIRE;
+        return 0;
+    }
+    len = segment_len(s->off, end);
+    copy_message(g, s, s->off, len, g->frame + HDRS);
+    emit(g, s, CLI, F_ACK | F_PSH, 0, len);
+    s->off += len;
+    if (s->off == end)
+        return 1;
+    s->t += ++s->unacked == 2 ? ACK_GAP : WIRE;
+    return 0;
+}
+
+/* ---- sessions ---- */
+
+static int64_t scaled(const gen *g, uint32_t pause)
+{
+    return (int64_t)((double)pause * g->cfg.pace + 0.5);
+}
+
+static void count_open(gen *g, int delta)
+{
+    g->open_now += (uint64_t)(int64_t)delta;
+    if (g->open_now > g->open_max)
+        g->open_max = g->open_now;
+}
+
+/* The step at pc is done: on to the next, whose first frame comes after its pause. */
+static void next_step(gen *g, session *s)
+{
+    s->pc++;
+    s->off = 0;
+    s->unacked = 0;
+    s->t += scaled(g, s->prog[s->pc].pause);
+}
+
+/* Makes the frame (or one of the frames) of the current step. Returns 0 when the session has
+ * ended. */
+static int advance(gen *g, session *s)
+{
+    const step *st = &s->prog[s->pc];
+    uint64_t len = message_len(g, s);
+
+    switch (st->op) {
+    case OP_SYN:
+        emit_syn(g, s, CLI, F_SYN);
+        count_open(g, 1);
+        break;
+    case OP_SYNACK:
+        emit_syn(g, s, SRV, F_SYN | F_ACK);
+        break;
+    case OP_ACK:
+        emit(g, s, st->from, F_ACK, 0, 0);
+        break;
+    case OP_SEND:
+        emit_text(g, s, st->from, st->text);
+        break;
+    case OP_BODY:
+    case OP_BODY_CUT:
+        if (!body_frame(g, s, st->op == OP_BODY ? len : len - 3))
+            return 1;
+        break;
+    case OP_TAIL:
+        copy_message(g, s, len - 3, 3, g->frame + HDRS);
+        emit(g, s, CLI, F_ACK | F_PSH, 0, 3);
+        break;
+    case OP_FIN:
+        emit(g, s, st->from, F_FIN | F_ACK, 0, 0);
+        break;
+    default:
+        count_open(g, -1);
+        return 0;
+    }
+    next_step(g, s);
+    return 1;
+}
+
+/* Which program session n plays: every fail_every-th fails, in one of three ways in turn. */
+static const step *program(const gen *g, uint64_t n, int *failing)
+{
+    uint64_t every = g->cfg.fail_every;
+
+    *failing = 0;
+    if (every == 0 || n % every != every - 1)
+        return g->cfg.pipelined ? SHORT_CLEAN : CLEAN;
+    switch (n / every % 3) {
+    case 0:
+        *failing = 1;
+        return MAILGUARD;
+    case 1:
+        *failing = 1;
+        return SPLIT;
+    default:
+        return g->cfg.pipelined ? SHORT_NO_QUIT : NO_QUIT;
+    }
+}
+
+/* Clients in 198.18.0.0/16 and the server in 198.19.0.0/16: the range RFC 2544 sets aside for
+ * benchmarks. Each session number has its own address and port pair. */
+static void start_session(gen *g, session *s, int64_t t)
+{
+    uint64_t n = g->next_serial++, isn = mix64(n);
+    int retry = s->prog != NULL && s->failing;
+
+    s->t = t;
+    s->serial = n;
+    s->msg = retry ? s->msg : n;
+    s->prog = program(g, n, &s->failing);
+    s->pc = 0;
+    s->off = 0;
+    s->unacked = 0;
+    s->end[CLI] = (side){0xc6120000u + (uint32_t)(1 + n % 65000), (uint16_t)(1024 + n / 65000),
+                         (uint16_t)isn, (uint32_t)isn};
+    s->end[SRV] = (side){0xc6130019u, 25, (uint16_t)(isn >> 16), (uint32_t)(isn >> 32)};
+    g->failed += (uint64_t)s->failing;
+    make_header(s);
+}
+
+/* ---- the heap of slots, earliest next frame first (ties: the lower slot) ---- */
+
+static int earlier(const gen *g, uint32_t a, uint32_t b)
+{
+    int64_t ta = g->slots[a].t, tb = g->slots[b].t;
+
+    return ta < tb || (ta == tb && a < b);
+}
+
+static void sift_down(gen *g, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < g->heap_n && earlier(g, g->heap[l], g->heap[m]))
+            m = l;
+        if (r < g->heap_n && earlier(g, g->heap[r], g->heap[m]))
+            m = r;
+        if (m == i)
+            return;
+        uint32_t tmp = g->heap[i];
+        g->heap[i] = g->heap[m];
+        g->heap[m] = tmp;
+        i = m;
+    }
+}
+
+/* The time a session of the clean program lasts, body aside: starting the slots that far
+ * apart over that time brings --open sessions open at once from the first close on. */
+static int64_t clean_duration(const gen *g)
+{
+    const step *p = g->cfg.pipelined ? SHORT_CLEAN : CLEAN;
+    int64_t d = 0;
+
+    for (; p->op != OP_END; p++)
+        d += scaled(g, p->pause);
+    return d;
+}
+
+static void start_slots(gen *g)
+{
+    uint64_t k = g->cfg.open < g->cfg.sessions ? g->cfg.open : g->cfg.sessions;
+    int64_t stagger = clean_duration(g) / (int64_t)(k ? k : 1);
+
+    g->slots = calloc(k, sizeof *g->slots);
+    g->heap = malloc(k * sizeof *g->heap);
+    if (g->slots == NULL || g->heap == NULL)
+        fatal("out of memory for %" PRIu64 " slots", k);
+    for (uint64_t i = 0; i < k; i++) {
+        start_session(g, &g->slots[i], (int64_t)i * stagger);
+        g->heap[i] = (uint32_t)i; /* in time order already: a valid heap */
+    }
+    g->heap_n = (size_t)k;
+}
+
+/* Writes frames in time order until every slot has played its last session. */
+static void run(gen *g)
+{
+    while (g->heap_n > 0) {
+        session *s = &g->slots[g->heap[0]];
+        if (!advance(g, s)) {
+            if (g->next_serial < g->cfg.sessions)
+                start_session(g, s, s->t + scaled(g, NEXT));
+            else
+                g->heap[0] = g->heap[--g->heap_n];
+        }
+        sift_down(g, 0);
+    }
+}
+
+/* ---- the command line ---- */
+
+static void usage(void)
+{
+    fputs("usage: benchgen [--sessions N] [--open K] [--body BYTES] [--short]\n"
+          "                [--fail-every N] [--pace N] OUT.pcap\n",
+          stderr);
+    exit(2);
+}
+
+static uint64_t number(const char *s, uint64_t min, uint64_t max)
+{
+    char *end;
+    unsigned long long v;
+
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || *s == '-' || v < min || v > max)
+        fatal("bad number '%s' (%" PRIu64 "..%" PRIu64 ")", s, min, max);
+    return v;
+}
+
+static void parse(int argc, char **argv, config *c)
+{
+    static const struct option opts[] = {{"sessions", required_argument, 0, 's'},
+                                         {"open", required_argument, 0, 'o'},
+                                         {"body", required_argument, 0, 'b'},
+                                         {"short", no_argument, 0, 'S'},
+                                         {"fail-every", required_argument, 0, 'f'},
+                                         {"pace", required_argument, 0, 'p'},
+                                         {0, 0, 0, 0}};
+    int ch;
+
+    *c = (config){12000, 200, 16384, 10, 1.0, 0, NULL};
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (ch == 's')
+            c->sessions = number(optarg, 1, UINT64_C(65000) * 60000);
+        else if (ch == 'o')
+            c->open = number(optarg, 1, 1000000);
+        else if (ch == 'b')
+            c->body = number(optarg, 1, UINT64_C(1) << 32);
+        else if (ch == 'S')
+            c->pipelined = 1;
+        else if (ch == 'f')
+            c->fail_every = number(optarg, 0, 1000000);
+        else if (ch == 'p')
+            c->pace = (double)number(optarg, 1, 1000);
+        else
+            usage();
+    }
+    if (optind != argc - 1)
+        usage();
+    c->path = argv[optind];
+}
+
+static void write_file_header(gen *g)
+{
+    uint32_t h[6] = {0xa1b2c3d4u, 2 | 4u << 16, 0, 0, SNAPLEN, 1 /* Ethernet */};
+
+    if (fwrite(h, sizeof h, 1, g->out) != 1)
+        fatal("%s: %s", g->cfg.path, strerror(errno));
+    g->bytes = sizeof h;
+}
+
+int main(int argc, char **argv)
+{
+    static gen g;
+
+    parse(argc, argv, &g.cfg);
+    make_filler();
+    g.filler_len = filler_for(g.cfg.body);
+    g.out = fopen(g.cfg.path, "wb");
+    if (g.out == NULL)
+        fatal("%s: %s", g.cfg.path, strerror(errno));
+    setvbuf(g.out, NULL, _IOFBF, 1 << 22);
+    write_file_header(&g);
+    start_slots(&g);
+    run(&g);
+    if (fclose(g.out) != 0)
+        fatal("%s: %s", g.cfg.path, strerror(errno));
+    printf("%s: %" PRIu64 " sessions (%" PRIu64 " not delivered), %" PRIu64 " frames, %" PRIu64
+           " bytes, %" PRIu64 " open at most, %.1f s of traffic\n",
+           g.cfg.path, g.next_serial, g.failed, g.frames, g.bytes, g.open_max,
+           (double)g.last_t / 1e6);
+    free(g.slots);
+    free(g.heap);
+    return 0;
+}
