@@ -54,6 +54,7 @@ typedef struct app {
     uint64_t not_analysed;
     unseen_line *unseen; /* text report: the first UNSEEN_LISTED of them */
     int write_error;
+    int warned_evicted;
 } app;
 
 /* --detect: a session on a port not in --ports is held on probation, its first bytes kept,
@@ -474,10 +475,17 @@ static void on_end(void *ctx, void *handle, const reasm_end *end)
     app *a = ctx;
     session *s = handle;
     static const smtp_end_reason reasons[] = {SMTP_END_FIN, SMTP_END_RST, SMTP_END_TIMEOUT,
-                                              SMTP_END_CAPTURE_END};
+                                              SMTP_END_CAPTURE_END, SMTP_END_EVICTED};
     int closed_by = end->closed_by == REASM_FROM_CLIENT   ? SMTP_CLIENT
                     : end->closed_by == REASM_FROM_SERVER ? SMTP_SERVER
                                                           : -1;
+    if (end->reason == REASM_END_EVICTED && !a->warned_evicted) {
+        a->warned_evicted = 1; /* said once here; the summary counts them all */
+        fprintf(stderr,
+                "smtpscope: more than %d connections open at once: the oldest are dropped "
+                "unfinished (raise --max-streams)\n",
+                a->opt.max_streams);
+    }
     if (s->probe && (final_verdict(s->probe) != SMTP || promote(a, s) < 0)) {
         free_session(s);
         return;

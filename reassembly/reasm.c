@@ -440,9 +440,13 @@ static void on_tcp(struct tcp_stream *a, void **unused)
         break;
     case NIDS_TIMED_OUT:
         /* Neither is a packet of this stream, hence frame 0. */
-        if (!is_closing_timeout(a) && s->handle != NULL)
+        if (is_closing_timeout(a)) {
+            end_fin_or(s, REASM_END_TIMEOUT, 0, R.ts);
+            break;
+        }
+        if (s->handle != NULL)
             R.stats.evicted++;
-        end_fin_or(s, REASM_END_TIMEOUT, 0, R.ts);
+        end_fin_or(s, REASM_END_EVICTED, 0, R.ts);
         break;
     default:
         break;

@@ -22,10 +22,11 @@ typedef struct reasm_endpoint {
 } reasm_endpoint;
 
 typedef enum {
-    REASM_END_FIN,        /* FIN seen (both sides, or one side before capture end) */
-    REASM_END_RST,        /* a RST was accepted by the stream */
-    REASM_END_TIMEOUT,    /* idle longer than the idle timeout, or evicted from a full table */
-    REASM_END_CAPTURE_END /* still open when the packets ran out */
+    REASM_END_FIN,         /* FIN seen (both sides, or one side before capture end) */
+    REASM_END_RST,         /* a RST was accepted by the stream */
+    REASM_END_TIMEOUT,     /* idle longer than the idle timeout */
+    REASM_END_CAPTURE_END, /* still open when the packets ran out */
+    REASM_END_EVICTED      /* dropped to make room in a full stream table: its end is unknown */
 } reasm_end_reason;
 
 typedef enum { REASM_FROM_CLIENT = 0, REASM_FROM_SERVER = 1 } reasm_dir;

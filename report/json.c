@@ -1,7 +1,5 @@
 #include "report/json.h"
 
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,45 +165,67 @@ void json_str(json *j, const char *s)
         json_bytes(j, s, strlen(s));
 }
 
-static void put_fmt(json *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put_fmt(json *j, const char *fmt, ...)
+/* Numbers are written by hand: printf's format parsing was a quarter of the run time on
+ * captures of many small sessions (docs/performance.md). */
+static size_t digits(char *end, uint64_t v, int min_width)
 {
-    char tmp[64];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
+    char *p = end;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v || end - p < min_width);
+    return (size_t)(end - p);
+}
+
+static void put_number(json *j, int negative, uint64_t v, int frac_usec)
+{
+    char buf[48], *end = buf + sizeof buf;
+    size_t n = 0;
+    if (frac_usec) {
+        n += digits(end, v % 1000000, 6);
+        buf[sizeof buf - n - 1] = '.';
+        n++;
+        v /= 1000000;
+    }
+    n += digits(end - n, v, 1);
+    if (negative)
+        buf[sizeof buf - ++n] = '-';
     separate(j);
-    if (n > 0)
-        put(j, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+    put(j, end - n, n);
 }
 
 void json_int(json *j, int64_t v)
 {
-    put_fmt(j, "%" PRId64, v);
+    put_number(j, v < 0, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, 0);
 }
 
 void json_uint(json *j, uint64_t v)
 {
-    put_fmt(j, "%" PRIu64, v);
+    put_number(j, 0, v, 0);
+}
+
+static void put_word(json *j, const char *w, size_t n)
+{
+    separate(j);
+    put(j, w, n);
 }
 
 void json_bool(json *j, int v)
 {
-    put_fmt(j, "%s", v ? "true" : "false");
+    if (v)
+        put_word(j, "true", 4);
+    else
+        put_word(j, "false", 5);
 }
 
 void json_null(json *j)
 {
-    put_fmt(j, "null");
+    put_word(j, "null", 4);
 }
 
 void json_seconds(json *j, int64_t usec)
 {
-    const char *sign = usec < 0 ? "-" : "";
-    uint64_t u = usec < 0 ? (uint64_t)0 - (uint64_t)usec : (uint64_t)usec;
-    put_fmt(j, "%s%" PRIu64 ".%06" PRIu64, sign, u / 1000000, u % 1000000);
+    put_number(j, usec < 0, usec < 0 ? (uint64_t)0 - (uint64_t)usec : (uint64_t)usec, 1);
 }
 
 void json_time(json *j, int64_t usec)

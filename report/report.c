@@ -61,7 +61,7 @@ void report_sanitize(char *out, size_t cap, const char *in, size_t len)
 
 static const char *end_reason_name(smtp_end_reason why)
 {
-    static const char *const names[] = {"fin", "rst", "timeout", "capture_end"};
+    static const char *const names[] = {"fin", "rst", "timeout", "capture_end", "evicted"};
     return names[why];
 }
 

@@ -66,6 +66,13 @@ void smtp_tcp_zero_window(smtp_session *s, smtp_dir advertiser, int64_t ts, uint
 
 /* ---- at the end ---- */
 
+/* Still open at the end of the capture, or dropped from a full table: how the session
+ * would have ended is not known, so nothing is concluded from its ending. */
+static int end_known(const smtp_report *r)
+{
+    return r->end_reason != SMTP_END_CAPTURE_END && r->end_reason != SMTP_END_EVICTED;
+}
+
 /* The latest transaction whose end of data was seen, or NULL. */
 static const smtp_txn *last_eod(const smtp_session *s)
 {
@@ -80,7 +87,7 @@ static int64_t client_close_time(const smtp_report *r)
 {
     if (r->tcp.fin_ts[SMTP_CLIENT])
         return r->tcp.fin_ts[SMTP_CLIENT];
-    if (r->closed_by == SMTP_CLIENT && r->end_reason != SMTP_END_CAPTURE_END)
+    if (r->closed_by == SMTP_CLIENT && end_known(r))
         return r->end;
     return 0;
 }
@@ -89,7 +96,7 @@ static unsigned reply_flags(const smtp_session *s)
 {
     const smtp_report *r = &s->rep;
     unsigned flags = 0;
-    int ended = r->end_reason != SMTP_END_CAPTURE_END;
+    int ended = end_known(r);
     for (unsigned i = 0; i < r->ntxn; i++) {
         const smtp_eod *e = &s->txns[i].eod;
         if (!e->seen)
@@ -171,7 +178,7 @@ unsigned diagnose(smtp_session *s)
 {
     smtp_report *r = &s->rep;
     unsigned flags = split_flag(s);
-    if (r->end_reason != SMTP_END_CAPTURE_END && !r->quit && !r->tls && !r->non_smtp)
+    if (end_known(r) && !r->quit && !r->tls && !r->non_smtp)
         flags |= SMTP_FLAG_MISSING_QUIT;
     r->banner.unterminated = r->banner.masked && !r->banner.done;
     if (r->banner.masked)

@@ -997,7 +997,8 @@ void smtp_feed(smtp_session *s, smtp_dir dir, const uint8_t *data, size_t len, i
 
 static const char *end_name(smtp_end_reason why)
 {
-    static const char *const names[] = {"FIN", "RST", "idle timeout", "capture end"};
+    static const char *const names[] = {"FIN", "RST", "idle timeout", "capture end",
+                                        "eviction from a full table"};
     return names[why];
 }
 

@@ -11,7 +11,13 @@
 
 typedef enum { SMTP_CLIENT = 0, SMTP_SERVER = 1 } smtp_dir;
 
-typedef enum { SMTP_END_FIN, SMTP_END_RST, SMTP_END_TIMEOUT, SMTP_END_CAPTURE_END } smtp_end_reason;
+typedef enum {
+    SMTP_END_FIN,
+    SMTP_END_RST,
+    SMTP_END_TIMEOUT,
+    SMTP_END_CAPTURE_END,
+    SMTP_END_EVICTED /* the reassembly table was full: how it really ended is unknown */
+} smtp_end_reason;
 
 enum {
     SMTP_FLAG_SPLIT_EOD_UNACKED = 1u << 0,       /* terminator split, no 2xx before the end */

@@ -630,7 +630,7 @@ static void test_full_table_evicts_oldest(void)
     CU_ASSERT_EQUAL_FATAL(count_type(EV_END), 1);
     CU_ASSERT_EQUAL(events[4].type, EV_END);
     CU_ASSERT_EQUAL(events[4].session, 0);
-    CU_ASSERT_EQUAL(events[4].reason, REASM_END_TIMEOUT);
+    CU_ASSERT_EQUAL(events[4].reason, REASM_END_EVICTED);
     CU_ASSERT_EQUAL(events[4].frame, 0);
     CU_ASSERT_EQUAL(reasm_get_stats()->evicted, 1);
     CU_ASSERT_EQUAL(reasm_get_stats()->warn_tcp, 1); /* NIDS_WARN_TCP_TOOMUCH */

@@ -432,11 +432,12 @@ static void test_binary_server_is_not_smtp(void)
 static void test_missing_quit_rules(void)
 {
     step st[] = {{S, "220 mx\r\n"}, {C, "HELO c\r\n"}, {S, "250 ok\r\n"}};
-    smtp_end_reason reasons[] = {SMTP_END_FIN, SMTP_END_RST, SMTP_END_TIMEOUT,
-                                 SMTP_END_CAPTURE_END};
-    unsigned expect[] = {SMTP_FLAG_MISSING_QUIT, SMTP_FLAG_MISSING_QUIT, SMTP_FLAG_MISSING_QUIT, 0};
+    smtp_end_reason reasons[] = {SMTP_END_FIN, SMTP_END_RST, SMTP_END_TIMEOUT, SMTP_END_CAPTURE_END,
+                                 SMTP_END_EVICTED};
+    unsigned expect[] = {SMTP_FLAG_MISSING_QUIT, SMTP_FLAG_MISSING_QUIT, SMTP_FLAG_MISSING_QUIT, 0,
+                         0};
     smtp_session *s;
-    for (unsigned i = 0; i < 4; i++) {
+    for (unsigned i = 0; i < 5; i++) {
         s = play(st, N(st));
         CU_ASSERT_EQUAL(end(s, reasons[i])->flags, expect[i]);
         smtp_session_free(s);
