@@ -255,6 +255,7 @@ static int parse_options(options *o, int argc, char **argv)
             return fail("unknown option '%s' (try --help)", argv[optind - 1]), -1;
         }
     }
+    o->smtp.no_transcript = o->json; /* JSON carries no transcript */
     if (!o->file)
         return fail("%s", "no capture given: use -r FILE (try --help)"), -1;
     if (optind < argc && !(o->filter = join_args(argc - optind, argv + optind)))

@@ -103,6 +103,7 @@ typedef struct map {
     size_t cap, used;
 } map;
 
+/* Kept at most 3/4 full: longer probe chains would cost more than the memory saved. */
 static int map_grow(map *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 1024;
@@ -126,7 +127,7 @@ static int map_grow(map *m)
 /* The slot for key, inserted empty-valued when new; NULL when out of memory. */
 static slot *map_get(map *m, uint64_t key, int *created)
 {
-    if ((m->used + 1) * 2 > m->cap && map_grow(m) < 0)
+    if ((m->used + 1) * 4 > m->cap * 3 && map_grow(m) < 0)
         return NULL;
     size_t j = key & (m->cap - 1);
     while (m->slots[j].key && m->slots[j].key != key)
@@ -195,11 +196,11 @@ static char *dup_or_null(const char *s)
     return p;
 }
 
-static int grow(void **p, size_t size, uint32_t *cap, uint32_t need)
+static int grow_from(void **p, size_t size, uint32_t *cap, uint32_t need, uint32_t first)
 {
     if (need <= *cap)
         return 0;
-    uint32_t n = *cap ? *cap * 2 : 256;
+    uint32_t n = *cap ? *cap * 2 : first;
     void *q = realloc(*p, (size_t)n * size);
     if (!q)
         return -1;
@@ -208,9 +209,15 @@ static int grow(void **p, size_t size, uint32_t *cap, uint32_t need)
     return 0;
 }
 
+static int grow(void **p, size_t size, uint32_t *cap, uint32_t need)
+{
+    return grow_from(p, size, cap, need, 256);
+}
+
 static int add_member(corr_group *g, uint32_t attempt)
 {
-    if (grow((void **)&g->members, sizeof *g->members, &g->cap, g->n + 1) < 0)
+    /* groups are many and mostly small */
+    if (grow_from((void **)&g->members, sizeof *g->members, &g->cap, g->n + 1, 4) < 0)
         return -1;
     g->members[g->n++] = attempt;
     return 0;
@@ -286,12 +293,12 @@ static void add_attempt(correlate *c, uint64_t id, unsigned i, const smtp_report
         return;
     c->cap = cap;
     corr_attempt *a = &c->attempts[n];
-    a->session = id;
-    a->txn = i;
+    a->session = id > UINT32_MAX ? UINT32_MAX : (uint32_t)id;
+    a->txn = (uint8_t)i;
     a->time = t->eod.seen ? t->eod.part[t->eod.nparts - 1].ts : t->data_at.ts;
-    a->reply = t->eod.replied ? t->eod.reply : 0;
+    a->reply = t->eod.replied && t->eod.reply > 0 ? (uint16_t)t->eod.reply : 0;
     a->flags = s->flags;
-    a->quit = s->quit;
+    a->quit = (uint8_t)s->quit;
     for (unsigned k = 0; k < CAUSE_COUNT; k++)
         c->scores[n][k] = (uint8_t)(score[k] * 100.0 + 0.5);
     c->in_id_group[n] = 0;

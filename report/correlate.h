@@ -31,13 +31,14 @@ const char *cause_fix(cause_id id);
 unsigned rank_session_causes(const smtp_report *s, cause out[CAUSE_COUNT]);
 
 /* One transmission of a message. */
+/* One transmission of a message: 24 bytes, since a capture may hold millions. */
 typedef struct corr_attempt {
-    uint64_t session;
-    unsigned txn;
-    int64_t time;   /* end of data, or DATA when it never ended */
-    int reply;      /* reply to end of data, 0 none */
-    unsigned flags; /* of its session */
-    int quit;       /* its session sent QUIT */
+    int64_t time;     /* end of data, or DATA when it never ended */
+    uint32_t session; /* saturates at UINT32_MAX */
+    uint32_t flags;   /* of its session */
+    uint16_t reply;   /* reply to end of data, 0 none */
+    uint8_t txn;
+    uint8_t quit; /* its session sent QUIT */
 } corr_attempt;
 
 typedef struct corr_group {

@@ -70,8 +70,8 @@ static void resend_evidence(const correlate *c, const corr_group *g, evidence *e
         const corr_attempt *a = correlate_attempt(c, g->members[i]);
         if (a->time > acked->time) {
             snprintf(e->line[e->n++], EVIDENCE_LEN,
-                     "accepted with %d in session %" PRIu64 ", sent again %.0f s later in "
-                     "session %" PRIu64,
+                     "accepted with %d in session %" PRIu32 ", sent again %.0f s later in "
+                     "session %" PRIu32,
                      acked->reply, acked->session, (double)(a->time - acked->time) / 1e6,
                      a->session);
             return;
@@ -232,7 +232,7 @@ static void text_group_head(report *r, const corr_group *g)
             g->n, g->acknowledged, first, last + 11, g->interval_median);
     fprintf(r->out, "    sessions:");
     for (unsigned i = 0; i < g->n; i++)
-        fprintf(r->out, "%s %" PRIu64, i ? "," : "", correlate_attempt(c, g->members[i])->session);
+        fprintf(r->out, "%s %" PRIu32, i ? "," : "", correlate_attempt(c, g->members[i])->session);
     fputc('\n', r->out);
 }
 

@@ -82,8 +82,8 @@ struct smtp_session {
     smtp_txn spill; /* transactions past SMTP_MAX_TXNS: tracked, not kept */
     unsigned spill_split_unacked;
     int cur;
-    pending q[SMTP_PIPELINE_MAX];
-    unsigned qhead, qlen;
+    pending *q; /* ring of qcap entries, grown up to SMTP_PIPELINE_MAX as pipelining needs */
+    unsigned qhead, qlen, qcap;
     client_mode cm;
     server_mode sm;
     linebuf cl, sl; /* command and reply lines */
@@ -94,7 +94,8 @@ struct smtp_session {
     uint64_t line_end;         /* stream offset just past the line being handled */
     uint64_t reply_line_start; /* server stream offset of the reply line being handled */
     int64_t slow_reply;        /* microseconds */
-    int ehlo_sane;             /* the last EHLO was an ordinary line: its refusal means something */
+    int no_transcript;
+    int ehlo_sane; /* the last EHLO was an ordinary line: its refusal means something */
     /* message body */
     eod_scan eod;
     eod_seg data_line;
@@ -109,7 +110,7 @@ struct smtp_session {
     XXH3_state_t *digest;
     uint64_t bdat_left;
     int bdat_last;
-    hold hold;
+    hold *hold; /* only while DATA awaits its reply */
     /* multi-line reply being read */
     int ml_active, ml_code;
     unsigned ml_lines;

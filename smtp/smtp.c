@@ -73,6 +73,8 @@ static int has_binary(const char *s, size_t len)
 
 static void note_line(smtp_session *s, int dir, smtp_seg_ref at, const char *text, size_t len)
 {
+    if (s->no_transcript)
+        return;
     if (!s->lines) {
         s->lines = calloc(SMTP_TRANSCRIPT, sizeof *s->lines);
         if (!s->lines)
@@ -218,13 +220,33 @@ static smtp_txn *current_txn(smtp_session *s, int create)
 
 /* ---- the pending-command queue ---- */
 
+/* Most sessions have a command or two in flight; a pipelining client may have a hundred. */
+static int queue_grow(smtp_session *s)
+{
+    unsigned cap = s->qcap ? s->qcap * 2 : 8;
+    if (s->qcap == SMTP_PIPELINE_MAX)
+        return -1;
+    if (cap > SMTP_PIPELINE_MAX)
+        cap = SMTP_PIPELINE_MAX;
+    pending *q = malloc(cap * sizeof *q);
+    if (!q)
+        return -1;
+    for (unsigned i = 0; i < s->qlen; i++)
+        q[i] = s->q[(s->qhead + i) % s->qcap];
+    free(s->q);
+    s->q = q;
+    s->qcap = cap;
+    s->qhead = 0;
+    return 0;
+}
+
 static void enqueue(smtp_session *s, verb v, int txn, unsigned rcpt, int last)
 {
-    if (s->qlen == SMTP_PIPELINE_MAX) {
+    if (s->qlen == s->qcap && queue_grow(s) < 0) {
         s->rep.count.pipeline_overflow++;
         return;
     }
-    pending *p = &s->q[(s->qhead + s->qlen++) % SMTP_PIPELINE_MAX];
+    pending *p = &s->q[(s->qhead + s->qlen++) % s->qcap];
     p->verb = (uint8_t)v;
     p->txn = txn;
     p->rcpt = rcpt;
@@ -238,7 +260,7 @@ static pending *queue_head(smtp_session *s)
 
 static void dequeue(smtp_session *s)
 {
-    s->qhead = (s->qhead + 1) % SMTP_PIPELINE_MAX;
+    s->qhead = (s->qhead + 1) % s->qcap;
     s->qlen--;
 }
 
@@ -631,27 +653,32 @@ static size_t feed_bdat(smtp_session *s, const uint8_t *d, size_t len)
 
 static void hold_replay(smtp_session *s)
 {
-    hold h = s->hold;
-    memset(&s->hold, 0, sizeof s->hold);
+    hold *h = s->hold;
+    s->hold = NULL; /* replayed bytes may start a new hold */
+    if (!h)
+        return;
     eod_seg saved = s->now;
     uint64_t saved_off = s->off[SMTP_CLIENT];
     size_t pos = 0;
-    for (unsigned i = 0; i < h.nsegs; i++) {
-        s->now = h.segs[i].seg;
-        s->off[SMTP_CLIENT] = h.segs[i].off;
-        feed_client(s, h.buf + pos, h.segs[i].len);
-        pos += h.segs[i].len;
+    for (unsigned i = 0; i < h->nsegs; i++) {
+        s->now = h->segs[i].seg;
+        s->off[SMTP_CLIENT] = h->segs[i].off;
+        feed_client(s, h->buf + pos, h->segs[i].len);
+        pos += h->segs[i].len;
     }
     s->now = saved;
     s->off[SMTP_CLIENT] = saved_off;
-    free(h.buf);
+    free(h->buf);
+    free(h);
 }
 
 /* DATA is unanswered: what follows is body if the server says 354, commands otherwise.
  * Held up to a bound; a client that sends more without waiting is sending a body. */
 static size_t feed_hold(smtp_session *s, const uint8_t *d, size_t len)
 {
-    hold *h = &s->hold;
+    if (!s->hold && !(s->hold = calloc(1, sizeof *s->hold)))
+        return len;
+    hold *h = s->hold;
     if (!h->buf && !(h->buf = malloc(SMTP_HOLD_MAX)))
         return len;
     if (h->len + len > SMTP_HOLD_MAX || h->nsegs == HOLD_SEGS) {
@@ -974,6 +1001,7 @@ smtp_session *smtp_session_new(int64_t ts, uint64_t frame)
 void smtp_session_configure(smtp_session *s, const smtp_options *o)
 {
     s->slow_reply = (int64_t)(o->slow_reply * 1e6);
+    s->no_transcript = o->no_transcript;
 }
 
 void smtp_feed(smtp_session *s, smtp_dir dir, const uint8_t *data, size_t len, int64_t ts,
@@ -1045,7 +1073,10 @@ void smtp_session_free(smtp_session *s)
     free(s->cl.buf);
     free(s->sl.buf);
     free(s->hl.buf);
-    free(s->hold.buf);
+    if (s->hold)
+        free(s->hold->buf);
+    free(s->hold);
+    free(s->q);
     free(s->lines);
     if (s->digest)
         XXH3_freeState(s->digest);
