@@ -25,7 +25,8 @@ INSPECT, GAVE_UP, LATE = "smtp_inspection", "client_gave_up", "reply_after_close
 # What a clean session must not show; a scenario lists what it must show (want) and may list
 # more it must not (deny). Flags smtpscope adds later and no scenario names are reported only.
 PROBLEMS = {SPLIT, NOQUIT, MASK, INSPECT, GAVE_UP, LATE, "eod_no_reply", "ehlo_refused",
-            "command_masked", "rst_after_eod", "slow_eod_reply"}
+            "command_masked", "rst_after_eod", "slow_eod_reply", "eod_retransmitted",
+            "eod_reply_retransmitted", "zero_window_data"}
 
 
 def is_set(v):
@@ -306,6 +307,23 @@ def check_no_quit(side, ss, js, problems):
         want = "fin" if i == 0 else "rst"
         expect(problems, s.closer == "client" and s.close_kind == want,
                "session %d: closed by %s %s, want client %s" % (i + 1, s.closer, s.close_kind, want))
+
+
+def check_lossy_path(side, ss, js, problems):
+    expect(problems, len(ss) == 1, "want 1 session, got %d" % len(ss))
+    # Only the receiver side (fw-in) carries both copies; the sender side is clean.
+    lossy = ["eod_retransmitted", "eod_reply_retransmitted"] if side == "receiver-side" else []
+    for i, (s, j) in enumerate(zip(ss, js)):
+        # This packet parser pairs replies by position and is thrown by the second copy of
+        # the end of data: the reply code is taken from smtpscope, the copies from tshark.
+        common(problems, s, j, i, False, 0, "any" if lossy else 250, True, lossy)
+        if side == "receiver-side":
+            eod = j["transactions"][0]["eod"]
+            expect(problems, eod and eod["reply"] == 250, "session %d: end of data not "
+                   "answered 250 after the retransmissions" % (i + 1))
+            expect(problems, j["tcp"]["eod_retransmissions"] >= 1
+                   and j["tcp"]["reply_retransmissions"] >= 1,
+                   "session %d: retransmissions not both seen" % (i + 1))
 
 
 def check_log(name, directory, problems):

@@ -48,7 +48,7 @@ in_rx() { ip netns exec "$NS_RX" "$@"; }
 # ---------------------------------------------------------------- setup
 
 install_missing() {
-    local pkgs="postfix swaks libnet-ssleay-perl tcpdump tshark ssl-cert ethtool iproute2
+    local pkgs="postfix swaks libnet-ssleay-perl tcpdump tshark ssl-cert ethtool iproute2 iptables
                 gcc libc6-dev python3 libidn12 libdb5.3 libgnutls-dane0 libnsl2"
     local missing="" p
     for p in $pkgs; do
@@ -427,8 +427,26 @@ scenario_no_quit() {
     finish_scenario no-quit
 }
 
+# Loss between the firewall and the receiver, after the capture point on fw-in, so both
+# copies are on the wire: the receiver drops the first segment holding the end of data, the
+# firewall the first reply "queued as". Deterministic (every 2nd match, first one dropped),
+# unlike a random netem loss.
+scenario_lossy_path() {
+    mark_logs
+    in_rx iptables -A INPUT -p tcp --dport 25 -m string --algo bm --hex-string '|0d0a2e0d0a|' \
+        -m statistic --mode nth --every 2 --packet 0 -j DROP
+    in_fw iptables -A INPUT -p tcp --sport 25 -m string --algo bm --string 'queued as' \
+        -m statistic --mode nth --every 2 --packet 0 -j DROP
+    start_relay lossy-path "$RX"
+    start_captures lossy-path
+    splitsend_direct 0 lab-lossy-path --ehlo splitsend.client.example.test
+    finish_scenario lossy-path
+    in_rx iptables -F INPUT
+    in_fw iptables -F INPUT
+}
+
 SCENARIOS="clean pipelining bdat starttls mailguard-retry mailguard-pix-default mailguard-swaks
-           mailguard-splitsend slow-server no-quit"
+           mailguard-splitsend slow-server no-quit lossy-path"
 
 # ---------------------------------------------------------------- main
 
