@@ -6,6 +6,7 @@ void add_banner_suite(void);
 void add_json_suite(void);
 void add_reasm_suite(void);
 void add_link_suite(void);
+void add_hostile_suite(void);
 void add_diagnose_suite(void);
 void add_correlate_suite(void);
 #endif

@@ -13,6 +13,7 @@ int main(void)
     add_json_suite();
     add_reasm_suite();
     add_link_suite();
+    add_hostile_suite();
     add_diagnose_suite();
     add_correlate_suite();
     CU_basic_set_mode(CU_BRM_NORMAL);

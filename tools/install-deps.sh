@@ -1,15 +1,19 @@
 #!/bin/sh
 # Installs the Debian packages smtpscope needs to build and test, only those missing.
-# Usage: tools/install-deps.sh [build|test|real]
+# Usage: tools/install-deps.sh [build|test|cov|real]
+#   test adds clang with libFuzzer (libclang-rt-14-dev), valgrind and GNU time for the
+#   hostile-input tests; cov adds llvm-14 (llvm-profdata, llvm-cov) for `make fuzz-cov`.
 set -e
 build="gcc make pkg-config libpcap-dev libnids-dev libncurses-dev libcunit1-dev libxxhash-dev"
-test="$build python3"
+test="$build python3 clang libclang-rt-14-dev valgrind time"
+cov="$test llvm-14"
 real="$test postfix swaks ssl-cert libnet-ssleay-perl tshark"
 case "${1:-build}" in
 build) want=$build ;;
 test) want=$test ;;
+cov) want=$cov ;;
 real) want=$real ;;
-*) echo "usage: $0 [build|test|real]" >&2; exit 2 ;;
+*) echo "usage: $0 [build|test|cov|real]" >&2; exit 2 ;;
 esac
 missing=""
 for p in $want; do

@@ -1,0 +1,74 @@
+#!/bin/bash
+# Damaged captures: each kind of damage made by tests/corrupt/make-corrupt.py must give the
+# exit status and the exact message in tests/corrupt/expected.txt, and everything analysed
+# before the damage must still be reported (sessions, then a summary naming the error).
+# Usage: tests/corrupt/run.sh BINARY
+set -u
+bin=${1:?usage: tests/corrupt/run.sh BINARY}
+here=$(cd "$(dirname "$0")/../.." && pwd)
+case "$bin" in /*) ;; *) bin="$here/$bin" ;; esac
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+python3 "$here/tests/corrupt/make-corrupt.py" "$tmp/in" "$here/pcaps/sample.pcap" || exit 2
+
+# run NAME: the binary on the damaged file (a "stdin:" prefix feeds it through a pipe)
+run() {
+    local name=$1 file
+    if [ "${name#stdin:}" != "$name" ]; then
+        file="$tmp/in/${name#stdin:}"
+        cat "$file" | "$bin" "${@:2}" -r - >"$tmp/out" 2>"$tmp/err"
+    else
+        file="$tmp/in/$name"
+        "$bin" "${@:2}" -r "$file" >"$tmp/out" 2>"$tmp/err"
+    fi
+    rc=$?
+    sed -i "s#$file#FILE#g" "$tmp/err"
+}
+
+check_json() { # NAME EXIT PACKETS SESSIONS MESSAGE
+    local name=$1 want_rc=$2 packets=$3 sessions=$4 message=$5
+    run "$name" --json
+    [ "$rc" -eq "$want_rc" ] || { bad "$name: exit $rc, expected $want_rc"; return; }
+    printf '%s' "$message" | cmp -s - <(tr -d '\n' <"$tmp/err") ||
+        { bad "$name: stderr '$(cat "$tmp/err")', expected '$message'"; return; }
+    [ "$(grep -c '"type":"session"' "$tmp/out")" -eq "$sessions" ] ||
+        { bad "$name: $(grep -c '"type":"session"' "$tmp/out") sessions, expected $sessions"; return; }
+    if [ "$packets" = - ]; then
+        [ ! -s "$tmp/out" ] || { bad "$name: refused file, yet output was written"; return; }
+        ok
+        return
+    fi
+    local summary
+    summary=$(tail -1 "$tmp/out")
+    case "$summary" in *'"type":"summary"'*'"packets":'"$packets"','*) ;;
+    *) bad "$name: summary does not say $packets packets: $summary"; return ;;
+    esac
+    if [ "$want_rc" -eq 2 ]; then
+        case "$summary" in *'"read_error":null'*) bad "$name: read_error not set"; return ;; esac
+    fi
+    ok
+}
+
+check_text() { # NAME: the text report of a damaged capture ends with the warning
+    run "$1"
+    if [ "$rc" -eq 2 ] && grep -q '^Summary of ' "$tmp/out" &&
+        grep -q 'WARNING: the capture is damaged' "$tmp/out"; then ok
+    else bad "$1: text report lacks its summary or damage warning (exit $rc)"; fi
+}
+
+while IFS= read -r line; do
+    case "$line" in '' | '#'*) continue ;; esac
+    read -r name want_rc packets sessions _ <<<"${line%%|*}"
+    message=${line#*| }
+    [ "$message" = "$line" ] && message=""
+    check_json "$name" "$want_rc" "$packets" "$sessions" "${message% |}"
+    [ "$want_rc" -eq 2 ] && [ "$packets" != - ] && check_text "$name"
+done <"$here/tests/corrupt/expected.txt"
+
+echo "damaged captures with $(basename "$bin"): $pass passed, $fail failed"
+[ $fail -eq 0 ]
