@@ -136,6 +136,13 @@ static void put_escaped(json *j, const unsigned char *s, size_t n)
             put_escaped_byte(j, c);
         } else if (c >= 0x80) {
             size_t len = utf8_len(s + i, n - i);
+            /* U+0080..U+009F are C1 controls: legal in JSON, but a terminal may obey them
+             * (U+009B is CSI), so they go out escaped, as the same characters */
+            if (len == 2 && c == 0xc2 && s[i + 1] < 0xa0) {
+                put_escaped_byte(j, s[i + 1]);
+                i += 2;
+                continue;
+            }
             if (len) {
                 put(j, (const char *)s + i, len);
                 i += len;

@@ -180,6 +180,26 @@ static void read_error(sniff *s)
         snprintf(s->error, sizeof s->error, "%s", msg);
 }
 
+/* Times in a file are data too: pcapng allows 64-bit microseconds, which would overflow the
+ * microsecond arithmetic downstream. Kept within 0 .. 2^40 s (the year 36812). */
+static void sane_time(struct pcap_pkthdr *hdr)
+{
+    const time_t max = (time_t)1 << 40;
+    struct timeval *t = &hdr->ts;
+    if (t->tv_sec < 0 || t->tv_sec > max)
+        t->tv_sec = t->tv_sec < 0 ? 0 : max;
+    if (t->tv_usec < 0 || t->tv_usec >= 1000000) {
+        t->tv_sec += t->tv_usec / 1000000;
+        t->tv_usec %= 1000000;
+        if (t->tv_usec < 0) {
+            t->tv_usec += 1000000;
+            t->tv_sec--;
+        }
+        if (t->tv_sec < 0 || t->tv_sec > max)
+            t->tv_sec = t->tv_sec < 0 ? 0 : max;
+    }
+}
+
 int sniff_loop(sniff *s, sniff_packet_fn fn, void *ctx)
 {
     struct pcap_pkthdr *hdr;
@@ -198,6 +218,7 @@ int sniff_loop(sniff *s, sniff_packet_fn fn, void *ctx)
         if (rc != 1) /* 0 is a live-capture timeout; a file never gives it */
             continue;
         s->stats.frames++;
+        sane_time(hdr);
         if (!matches(s, hdr, bytes))
             continue;
         account(&s->stats, hdr);
