@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages smtpscope needs to build and test, only those missing.
 # Usage: tools/install-deps.sh [build|test|cov|real]
+#        tools/install-deps.sh --packages "PKG ..."   (the capture and lab scripts' own lists;
+#        POSTFIX_MAILER_TYPE answers postfix's debconf question, e.g. "Local only")
 #   test adds clang with libFuzzer (libclang-rt-14-dev), valgrind and GNU time for the
 #   hostile-input tests; cov adds llvm-14 (llvm-profdata, llvm-cov) for `make fuzz-cov`.
 set -e
@@ -13,7 +15,8 @@ build) want=$build ;;
 test) want=$test ;;
 cov) want=$cov ;;
 real) want=$real ;;
-*) echo "usage: $0 [build|test|cov|real]" >&2; exit 2 ;;
+--packages) want=${2:?--packages needs a list} ;;
+*) echo "usage: $0 [build|test|cov|real] | --packages LIST" >&2; exit 2 ;;
 esac
 missing=""
 for p in $want; do
@@ -24,5 +27,11 @@ echo "installing:$missing" >&2
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
+# Questions postfix and wireshark-common would ask: answered so no install ever prompts.
+{
+    [ -n "${POSTFIX_MAILER_TYPE:-}" ] &&
+        echo "postfix postfix/main_mailer_type select $POSTFIX_MAILER_TYPE"
+    echo "wireshark-common wireshark-common/install-setuid boolean false"
+} | $SUDO debconf-set-selections
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

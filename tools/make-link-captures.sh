@@ -35,22 +35,8 @@ die() {
 
 install_missing() {
     # libio-socket-inet6-perl: what gives swaks IPv6
-    local pkgs="postfix swaks libio-socket-inet6-perl tcpdump tshark wireshark-common"
-    local missing="" p
-    for p in $pkgs; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-            missing="$missing $p"
-    done
-    [ -z "$missing" ] && return 0
-    log "installing:$missing"
-    debconf-set-selections <<'EOF'
-postfix postfix/main_mailer_type select Local only
-wireshark-common wireshark-common/install-setuid boolean false
-EOF
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    # shellcheck disable=SC2086  # word splitting of the package list is intended
-    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    POSTFIX_MAILER_TYPE="Local only" tools/install-deps.sh --packages \
+        "postfix swaks libio-socket-inet6-perl tcpdump tshark wireshark-common"
 }
 
 listening() { # ADDR PORT

@@ -32,24 +32,9 @@ die() {
 # ---------------------------------------------------------------- setup
 
 install_missing() {
-    local pkgs="postfix swaks libnet-ssleay-perl tcpdump tshark ssl-cert gcc libc6-dev"
-    local missing="" p
-    for p in $pkgs; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-            missing="$missing $p"
-    done
-    [ -z "$missing" ] && return 0
-    log "installing:$missing"
-    # Answer the questions postfix and tshark would ask; 'Local only' gives a minimal
-    # system main.cf that our separate instance leaves alone.
-    debconf-set-selections <<'EOF'
-postfix postfix/main_mailer_type select Local only
-wireshark-common wireshark-common/install-setuid boolean false
-EOF
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    # shellcheck disable=SC2086  # word splitting of the package list is intended
-    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    # 'Local only' gives a minimal system main.cf that our separate instance leaves alone.
+    POSTFIX_MAILER_TYPE="Local only" tools/install-deps.sh --packages \
+        "postfix swaks libnet-ssleay-perl tcpdump tshark ssl-cert gcc libc6-dev"
 }
 
 build_client() {

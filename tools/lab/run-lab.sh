@@ -48,25 +48,10 @@ in_rx() { ip netns exec "$NS_RX" "$@"; }
 # ---------------------------------------------------------------- setup
 
 install_missing() {
-    local pkgs="postfix swaks libnet-ssleay-perl tcpdump tshark ssl-cert ethtool iproute2 iptables
-                gcc libc6-dev python3 libidn12 libdb5.3 libgnutls-dane0 libnsl2"
-    local missing="" p
-    for p in $pkgs; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-            missing="$missing $p"
-    done
-    [ -z "$missing" ] && return 0
-    log "installing:$missing"
     # 'No configuration' leaves the system Postfix unconfigured and stopped: the lab runs its
-    # own instances only. tshark must not ask about setuid dumpcap.
-    debconf-set-selections <<'EOF'
-postfix postfix/main_mailer_type select No configuration
-wireshark-common wireshark-common/install-setuid boolean false
-EOF
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    # shellcheck disable=SC2086  # word splitting of the package list is intended
-    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    # own instances only.
+    POSTFIX_MAILER_TYPE="No configuration" tools/install-deps.sh --packages \
+        "postfix swaks libnet-ssleay-perl tcpdump tshark ssl-cert ethtool iproute2 iptables gcc libc6-dev python3 libidn12 libdb5.3 libgnutls-dane0 libnsl2"
 }
 
 # Exim's package conflicts with postfix (both are the system MTA), so its binary is unpacked
