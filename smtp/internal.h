@@ -8,19 +8,20 @@
 #include "smtp/eod.h"
 #include "smtp/smtp.h"
 
+/* The public smtp_verb under short names. */
 typedef enum {
-    V_OTHER,
-    V_HELO,
-    V_EHLO,
-    V_MAIL,
-    V_RCPT,
-    V_DATA,
-    V_BDAT,
-    V_RSET,
-    V_QUIT,
-    V_AUTH,
-    V_STARTTLS,
-    V_EOD /* not a command: the end of a message, which the server answers like one */
+    V_OTHER = SMTP_VERB_OTHER,
+    V_HELO = SMTP_VERB_HELO,
+    V_EHLO = SMTP_VERB_EHLO,
+    V_MAIL = SMTP_VERB_MAIL,
+    V_RCPT = SMTP_VERB_RCPT,
+    V_DATA = SMTP_VERB_DATA,
+    V_BDAT = SMTP_VERB_BDAT,
+    V_RSET = SMTP_VERB_RSET,
+    V_QUIT = SMTP_VERB_QUIT,
+    V_AUTH = SMTP_VERB_AUTH,
+    V_STARTTLS = SMTP_VERB_STARTTLS,
+    V_EOD = SMTP_VERB_EOD
 } verb;
 
 typedef struct pending {
@@ -118,6 +119,8 @@ struct smtp_session {
     smtp_seg_ref ml_at;
     char ml_first[SMTP_TRANSCRIPT_TEXT];
     smtp_tline *lines; /* HEAD_LINES first, then a ring of TAIL_LINES */
+    smtp_event_fn observer;
+    void *observer_ctx;
 };
 
 /* Shared helpers (smtp.c). */
@@ -135,5 +138,8 @@ double inspect_confidence(const smtp_report *r);
 /* Diagnostics at the end of a session (diagnose.c). */
 unsigned diagnose(smtp_session *s);
 int txn_split_unacked(const smtp_txn *t);
+
+/* Tells the observer, if any (ts and frame: the segment being parsed). */
+void notify(smtp_session *s, smtp_event ev);
 
 #endif

@@ -114,6 +114,21 @@ void note_event(smtp_session *s, const char *fmt, ...)
     note_line(s, 2, s->now.ref, buf, strlen(buf));
 }
 
+void smtp_set_observer(smtp_session *s, smtp_event_fn fn, void *ctx)
+{
+    s->observer = fn;
+    s->observer_ctx = ctx;
+}
+
+void notify(smtp_session *s, smtp_event ev)
+{
+    if (!s->observer)
+        return;
+    ev.ts = s->now.ref.ts;
+    ev.frame = s->now.ref.frame;
+    s->observer(s->observer_ctx, &ev);
+}
+
 const smtp_tline *smtp_tail_line(const smtp_report *r, unsigned i)
 {
     return &r->tail[(r->tail_start + i) % TAIL_LINES];
@@ -464,6 +479,7 @@ static void on_command(smtp_session *s, const line_t *l)
     if (len == 0 || !isalpha((unsigned char)line[0]) || has_binary(line, len))
         s->rep.count.bad_lines++;
     verb v = parse_verb(line, len);
+    notify(s, (smtp_event){.kind = SMTP_EV_COMMAND, .verb = (smtp_verb)v});
     switch (v) {
     case V_MAIL:
         on_mail(s, line, len);
@@ -583,6 +599,7 @@ static void on_end_of_data(smtp_session *s, smtp_txn *t)
     s->in_headers = 0;
     if (!t)
         return;
+    notify(s, (smtp_event){.kind = SMTP_EV_EOD, .eod = &t->eod});
     if (t->eod.nparts <= 1) {
         note_event(s, "end of data (%llu bytes), terminator in one segment",
                    (unsigned long long)t->bytes);
@@ -699,6 +716,7 @@ static size_t feed_tls_probe(smtp_session *s, const uint8_t *d)
 {
     if (d[0] == 0x16) { /* TLS handshake record */
         s->rep.tls = 1;
+        notify(s, (smtp_event){.kind = SMTP_EV_TLS});
         s->cm = CM_STOP;
         s->sm = SM_STOP;
         s->qlen = 0;
@@ -783,7 +801,8 @@ static void finish_greeting(smtp_session *s, int code)
 static void greeting_line(smtp_session *s, const char *line, size_t len, int code, int more)
 {
     smtp_banner *b = &s->rep.banner;
-    if (!b->seen) {
+    int first = !b->seen;
+    if (first) {
         b->seen = 1;
         b->at = s->now.ref;
         copy_text(b->text, sizeof b->text, line, len);
@@ -791,12 +810,16 @@ static void greeting_line(smtp_session *s, const char *line, size_t len, int cod
     b->lines++;
     note_line(s, SMTP_SERVER, s->now.ref, line, len);
     if (banner_classify(line, len) != BANNER_NORMAL) {
-        if (!b->masked)
+        if (!b->masked) {
             inspect_record(s, SMTP_PRINT_MASKED_BANNER, line, len);
+            notify(s, (smtp_event){.kind = SMTP_EV_GREETING, .code = code, .masked = 1});
+        }
         b->masked = 1;
         b->masked_lines++;
     } else if (code < 0) {
         s->rep.count.bad_lines++;
+    } else if (first) {
+        notify(s, (smtp_event){.kind = SMTP_EV_GREETING, .code = code});
     }
     if (code >= 0 && !more)
         finish_greeting(s, code);
@@ -856,6 +879,7 @@ static void dispatch_reply(smtp_session *s, int code, const char *text, size_t l
     }
     pending cmd = *p;
     dequeue(s);
+    notify(s, (smtp_event){.kind = SMTP_EV_REPLY, .verb = (smtp_verb)cmd.verb, .code = code});
     inspect_reply(s, (verb)cmd.verb, code, text, len);
     smtp_txn *t = txn_at(s, cmd.txn);
     switch (cmd.verb) {

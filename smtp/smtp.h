@@ -206,7 +206,47 @@ typedef struct smtp_options {
 } smtp_options;
 #define SMTP_DEFAULT_SLOW_REPLY 60.0
 
+/* Commands as the analyser tells them apart (SMTP_VERB_EOD: the end of a message, which the
+ * server answers like a command). */
+typedef enum {
+    SMTP_VERB_OTHER,
+    SMTP_VERB_HELO,
+    SMTP_VERB_EHLO,
+    SMTP_VERB_MAIL,
+    SMTP_VERB_RCPT,
+    SMTP_VERB_DATA,
+    SMTP_VERB_BDAT,
+    SMTP_VERB_RSET,
+    SMTP_VERB_QUIT,
+    SMTP_VERB_AUTH,
+    SMTP_VERB_STARTTLS,
+    SMTP_VERB_EOD
+} smtp_verb;
+
+/* What a live view is told as it happens (smtp_set_observer). */
+typedef enum {
+    SMTP_EV_GREETING, /* the greeting ended: code, masked */
+    SMTP_EV_COMMAND,  /* a command line: verb */
+    SMTP_EV_REPLY,    /* a complete reply: code (0: no valid code), verb it answers */
+    SMTP_EV_EOD,      /* a message ended: part[0 .. nparts-1] are its terminator's segments */
+    SMTP_EV_TLS       /* the rest of the session is encrypted */
+} smtp_event_kind;
+
+typedef struct smtp_event {
+    smtp_event_kind kind;
+    int64_t ts;
+    uint64_t frame;
+    smtp_verb verb;
+    int code;
+    int masked;
+    const smtp_eod *eod; /* SMTP_EV_EOD only */
+} smtp_event;
+
+typedef void (*smtp_event_fn)(void *ctx, const smtp_event *ev);
+
 smtp_session *smtp_session_new(int64_t ts, uint64_t frame);
+/* Tells fn about each event from now on (NULL: stop). */
+void smtp_set_observer(smtp_session *s, smtp_event_fn fn, void *ctx);
 void smtp_session_configure(smtp_session *s, const smtp_options *o);
 /* Feed one TCP segment's new in-order bytes. */
 void smtp_feed(smtp_session *s, smtp_dir dir, const uint8_t *data, size_t len, int64_t ts,
