@@ -1,9 +1,12 @@
 /* sniff: the libpcap side of smtpscope. See sniff.h. */
 #include "sniff/sniff.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "sniff/live.h"
 
 struct sniff {
     pcap_t *pcap;
@@ -19,6 +22,11 @@ struct sniff {
     int decoded;
     uint64_t count;
     sniff_stats stats;
+    pcap_dumper_t *dump;
+    volatile sig_atomic_t stopped;
+    int failed;
+    int nonblock;
+    char source[160];
     char error[PCAP_ERRBUF_SIZE];
 };
 
@@ -91,24 +99,70 @@ static int check_link(const char *file, int dlt, char *err, size_t errlen)
     return -1;
 }
 
-sniff *sniff_open(const sniff_config *cfg, char *err, size_t errlen)
+static int open_file(sniff *s, const sniff_config *cfg, char *err, size_t errlen)
 {
     char pcap_err[PCAP_ERRBUF_SIZE] = "";
+    describe_file(cfg->file, s->source, sizeof s->source);
+    s->pcap = pcap_open_offline(cfg->file, pcap_err);
+    if (s->pcap == NULL) {
+        open_error(cfg->file, pcap_err, err, errlen);
+        return -1;
+    }
+    s->dlt = pcap_datalink(s->pcap);
+    return check_link(cfg->file, s->dlt, err, errlen) != 0 ||
+                   compile_filter(s, cfg->filter, err, errlen) != 0
+               ? -1
+               : 0;
+}
+
+/* Live: the kernel runs the filter (so it drops the rest before copying); a user's
+ * expression then need not run again here, the port filter still does (it decodes). */
+static int open_live(sniff *s, const sniff_config *cfg, char *err, size_t errlen)
+{
+    snprintf(s->source, sizeof s->source, "interface %s", cfg->iface);
+    s->stats.live = 1;
+    s->pcap = live_open(cfg, err, errlen);
+    if (s->pcap == NULL)
+        return -1;
+    s->dlt = pcap_datalink(s->pcap);
+    if (check_link(cfg->iface, s->dlt, err, errlen) != 0 ||
+        compile_filter(s, cfg->filter, err, errlen) != 0 ||
+        live_filter(s->pcap, cfg, s->have_prog ? &s->prog : NULL, err, errlen) != 0)
+        return -1;
+    if (s->have_prog) {
+        pcap_freecode(&s->prog);
+        s->have_prog = 0;
+    }
+    return 0;
+}
+
+static int open_dump(sniff *s, FILE *f, char *err, size_t errlen)
+{
+    if (!f)
+        return 0;
+    s->dump = pcap_dump_fopen(s->pcap, f);
+    if (!s->dump) {
+        snprintf(err, errlen, "cannot write the packet file: %s", pcap_geterr(s->pcap));
+        fclose(f);
+        return -1;
+    }
+    return 0;
+}
+
+sniff *sniff_open(const sniff_config *cfg, char *err, size_t errlen)
+{
     sniff *s = calloc(1, sizeof *s);
 
     if (s == NULL) {
         snprintf(err, errlen, "out of memory");
+        if (cfg->dump)
+            fclose(cfg->dump);
         return NULL;
     }
-    s->pcap = pcap_open_offline(cfg->file, pcap_err);
-    if (s->pcap == NULL) {
-        open_error(cfg->file, pcap_err, err, errlen);
-        free(s);
-        return NULL;
-    }
-    s->dlt = pcap_datalink(s->pcap);
-    if (check_link(cfg->file, s->dlt, err, errlen) != 0 ||
-        compile_filter(s, cfg->filter, err, errlen) != 0) {
+    int rc = cfg->iface ? open_live(s, cfg, err, errlen) : open_file(s, cfg, err, errlen);
+    if (rc != 0 || open_dump(s, cfg->dump, err, errlen) != 0) {
+        if (rc != 0 && cfg->dump)
+            fclose(cfg->dump);
         sniff_close(s);
         return NULL;
     }
@@ -200,30 +254,106 @@ static void sane_time(struct pcap_pkthdr *hdr)
     }
 }
 
-int sniff_loop(sniff *s, sniff_packet_fn fn, void *ctx)
+/* Reads one record: 1 delivered or filtered out, 0 none ready (live), SNIFF_END, -1. */
+static int read_one(sniff *s, sniff_packet_fn fn, void *ctx)
 {
     struct pcap_pkthdr *hdr;
     const u_char *bytes;
 
     /* The count is checked before reading, so a record beyond it is not counted as read. */
-    while (s->count == 0 || s->stats.matched < s->count) {
-        int rc = pcap_next_ex(s->pcap, &hdr, &bytes);
-
-        if (rc == PCAP_ERROR_BREAK) /* end of file */
-            return 0;
-        if (rc == PCAP_ERROR) {
-            read_error(s);
-            return -1;
-        }
-        if (rc != 1) /* 0 is a live-capture timeout; a file never gives it */
-            continue;
-        s->stats.frames++;
-        sane_time(hdr);
-        if (!matches(s, hdr, bytes))
-            continue;
-        account(&s->stats, hdr);
-        fn(ctx, s->stats.frames, hdr, bytes);
+    if (s->failed)
+        return -1;
+    if (s->stopped || (s->count && s->stats.matched >= s->count))
+        return SNIFF_END;
+    int rc = pcap_next_ex(s->pcap, &hdr, &bytes);
+    if (rc == PCAP_ERROR_BREAK) /* end of file, or sniff_stop */
+        return SNIFF_END;
+    if (rc == PCAP_ERROR) {
+        read_error(s);
+        s->failed = 1;
+        return -1;
     }
+    if (rc != 1) /* 0: a live read timed out, or nothing ready in non-blocking mode */
+        return 0;
+    s->stats.frames++;
+    if (s->dump) /* every frame read, so that frame numbers match the written file */
+        pcap_dump((u_char *)s->dump, hdr, bytes);
+    sane_time(hdr);
+    if (!matches(s, hdr, bytes))
+        return 1;
+    account(&s->stats, hdr);
+    fn(ctx, s->stats.frames, hdr, bytes);
+    return 1;
+}
+
+int sniff_loop(sniff *s, sniff_packet_fn fn, void *ctx)
+{
+    for (;;) {
+        int rc = read_one(s, fn, ctx);
+        if (rc == SNIFF_END)
+            return 0;
+        if (rc < 0)
+            return -1;
+    }
+}
+
+int sniff_step(sniff *s, sniff_packet_fn fn, void *ctx, int max)
+{
+    if (s->stats.live && !s->nonblock) {
+        if (pcap_setnonblock(s->pcap, 1, s->error) != 0)
+            return -1;
+        s->nonblock = 1;
+    }
+    int n = 0;
+    while (n < max) {
+        int rc = read_one(s, fn, ctx);
+        if (rc == 0)
+            break;
+        if (rc < 0)
+            return n ? n : rc;
+        n++;
+    }
+    return n;
+}
+
+int sniff_fd(const sniff *s)
+{
+    return s->stats.live ? pcap_get_selectable_fd(s->pcap) : -1;
+}
+
+void sniff_stop(sniff *s)
+{
+    s->stopped = 1;
+    pcap_breakloop(s->pcap);
+}
+
+void sniff_poll_stats(sniff *s)
+{
+    struct pcap_stat ps;
+    if (!s->stats.live || pcap_stats(s->pcap, &ps) != 0)
+        return;
+    s->stats.drops = ps.ps_drop;
+    s->stats.if_drops = ps.ps_ifdrop;
+}
+
+const char *sniff_source(const sniff *s)
+{
+    return s->source;
+}
+
+int sniff_list_interfaces(FILE *out, char *err, size_t errlen)
+{
+    pcap_if_t *all = NULL;
+    char pcap_err[PCAP_ERRBUF_SIZE] = "";
+    if (pcap_findalldevs(&all, pcap_err) != 0) {
+        snprintf(err, errlen, "cannot list interfaces: %s", pcap_err);
+        return -1;
+    }
+    int i = 0;
+    for (pcap_if_t *d = all; d; d = d->next)
+        fprintf(out, "%d.%s%s%s%s\n", ++i, d->name, d->description ? " (" : "",
+                d->description ? d->description : "", d->description ? ")" : "");
+    pcap_freealldevs(all);
     return 0;
 }
 
@@ -248,6 +378,8 @@ void sniff_close(sniff *s)
         return;
     if (s->have_prog)
         pcap_freecode(&s->prog);
+    if (s->dump != NULL)
+        pcap_dump_close(s->dump);
     if (s->pcap != NULL)
         pcap_close(s->pcap);
     free(s);

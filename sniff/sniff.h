@@ -7,11 +7,13 @@
 #include <pcap/pcap.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sniff/decode.h"
 
 typedef struct sniff_config {
-    const char *file;   /* capture file to read ("-" for stdin) */
+    const char *file;   /* capture file to read ("-" for stdin), or NULL with iface */
+    const char *iface;  /* live capture on this interface (file NULL) */
     const char *filter; /* BPF expression, run on the whole frame; NULL: see ports */
     uint64_t count;     /* stop after this many matching packets, 0 for no limit */
     /* Without a BPF expression: when ports is set, TCP packets with a source or destination
@@ -21,14 +23,24 @@ typedef struct sniff_config {
      * and IPv6 extension headers, which a BPF "tcp port 25" does not. */
     const uint8_t *ports;
     int any_tcp;
+    /* Live capture only. */
+    int snaplen;    /* bytes kept of each packet; 0: SNIFF_DEFAULT_SNAPLEN */
+    int buffer_kib; /* kernel capture buffer (tcpdump -B); 0: SNIFF_DEFAULT_BUFFER_KIB */
+    int no_promisc; /* tcpdump -p */
+    FILE *dump;     /* when set (tcpdump -w), every frame read is also written there */
 } sniff_config;
 
+#define SNIFF_DEFAULT_SNAPLEN 262144
+#define SNIFF_DEFAULT_BUFFER_KIB 32768
+
 typedef struct sniff_stats {
-    uint64_t frames;  /* records read from the file */
+    uint64_t frames;  /* records read from the file (live: from the kernel, after its filter) */
     uint64_t matched; /* frames that passed the filter and were handed on */
     uint64_t bytes;   /* original wire length of the matched frames */
     /* first and last: timestamps of the first and last matched frames */
     struct timeval first, last;
+    int live;
+    uint64_t drops, if_drops; /* live: pcap_stats ps_drop and ps_ifdrop (see sniff_poll_stats) */
 } sniff_stats;
 
 typedef void (*sniff_packet_fn)(void *ctx, uint64_t frame, const struct pcap_pkthdr *hdr,
@@ -37,12 +49,26 @@ typedef void (*sniff_packet_fn)(void *ctx, uint64_t frame, const struct pcap_pkt
 typedef struct sniff sniff;
 
 /* Returns NULL with a message in err (file missing, not a capture, a link type it cannot
- * decode, bad filter). */
+ * decode, bad filter; no such interface, no permission to capture). */
 sniff *sniff_open(const sniff_config *cfg, char *err, size_t errlen);
 pcap_t *sniff_handle(sniff *s);
-/* Runs the packet loop. Returns 0 at end of file or count, -1 when the file is damaged
- * (the packets before the damage were delivered; sniff_error tells what happened). */
+/* Runs the packet loop. Returns 0 at end of file, count or sniff_stop, -1 when the file is
+ * damaged or the capture failed (the packets before were delivered; sniff_error tells). */
 int sniff_loop(sniff *s, sniff_packet_fn fn, void *ctx);
+/* Without waiting: delivers up to max packets that are ready. Returns how many were read
+ * (0: none ready yet), SNIFF_END at end of file, count or sniff_stop, -1 as sniff_loop. */
+#define SNIFF_END (-2)
+int sniff_step(sniff *s, sniff_packet_fn fn, void *ctx, int max);
+/* Live: a descriptor that poll() reports readable when packets wait; -1 for a file. */
+int sniff_fd(const sniff *s);
+/* Async-signal-safe: ends sniff_loop (a blocked live read wakes up) and sniff_step. */
+void sniff_stop(sniff *s);
+/* Live: refreshes drops and if_drops in the stats from the kernel's counters. */
+void sniff_poll_stats(sniff *s);
+/* The capture in messages: "interface eth0", "'file.pcap'", "standard input". */
+const char *sniff_source(const sniff *s);
+/* Prints the interfaces libpcap can capture on (tcpdump -D); -1 with a message in err. */
+int sniff_list_interfaces(FILE *out, char *err, size_t errlen);
 /* During the packet callback: the frame as the port filter decoded it, so it need not be
  * decoded again; NULL when a BPF expression or no filter was used. */
 const net_packet *sniff_decoded(const sniff *s);

@@ -1,0 +1,16 @@
+/* Internal to sniff/: opening a network interface. */
+#ifndef SMTPSCOPE_SNIFF_LIVE_H
+#define SMTPSCOPE_SNIFF_LIVE_H
+
+#include "sniff/sniff.h"
+
+/* Opens and activates cfg->iface for capture; NULL with a message in err. */
+pcap_t *live_open(const sniff_config *cfg, char *err, size_t errlen);
+/* Installs the kernel filter: the user's compiled expression, else one that keeps at least
+ * what the port filter (sniff_config) keeps, so the kernel drops the rest before copying. */
+int live_filter(pcap_t *p, const sniff_config *cfg, const struct bpf_program *user, char *err,
+                size_t errlen);
+/* The kernel filter text for the port filter, written to out. */
+void live_port_filter(const uint8_t *ports, int any_tcp, char *out, size_t cap);
+
+#endif
