@@ -19,6 +19,7 @@ struct report {
     FILE *out;
     report_format fmt;
     int verbose;
+    int quiet; /* report_quiet_sessions */
     int write_error;
     json j;
     totals t;

@@ -25,6 +25,11 @@ report *report_new(FILE *out, report_format fmt, int verbose)
     return r;
 }
 
+void report_quiet_sessions(report *r)
+{
+    r->quiet = 1;
+}
+
 void report_free(report *r)
 {
     if (!r)
@@ -536,20 +541,20 @@ void text_advice(FILE *out, const char *flag, const char *text)
     fputc('\n', out);
 }
 
+/* full: the transcript and details even when nothing was flagged (the TUI's detail pane). */
 static void text_session(report *r, uint64_t id, const char *client, const char *server,
-                         const smtp_report *s)
+                         const smtp_report *s, int full)
 {
     char start[40];
     format_time(start, sizeof start, s->start);
     fprintf(r->out, "session %" PRIu64 "  %s -> %s  %s UTC  %.3f s  ended: %s%s%s\n", id, client,
             server, start, secs(s->end - s->start), end_reason_name(s->end_reason),
             s->closed_by >= 0 ? " by " : "", s->closed_by >= 0 ? side_name(s->closed_by) : "");
-    if (!s->flags) {
-        if (s->tls)
-            fprintf(r->out, "  (encrypted after STARTTLS)\n");
+    if (s->tls && (!s->flags || full))
+        fprintf(r->out, "  (encrypted after STARTTLS)\n");
+    if (!s->flags && !full)
         return;
-    }
-    fprintf(r->out, "  flags:");
+    fprintf(r->out, "  flags:%s", s->flags ? "" : " none");
     for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
         if (s->flags & (1u << i))
             fprintf(r->out, " %s", smtp_flag_name(i));
@@ -577,10 +582,19 @@ void report_session(report *r, uint64_t id, const char *client, const char *serv
     count_session(&r->t, s);
     correlate_session(r->corr, id, s);
     correlate_client(r->corr, client, s);
+    if (r->quiet)
+        return;
     if (r->fmt == REPORT_JSON)
         json_session(r, id, client, server, s);
     else if (s->flags || r->verbose)
-        text_session(r, id, client, server, s);
+        text_session(r, id, client, server, s, 0);
+}
+
+void report_session_text(FILE *out, uint64_t id, const char *client, const char *server,
+                         const smtp_report *s)
+{
+    report tmp = {.out = out, .fmt = REPORT_TEXT, .verbose = 1};
+    text_session(&tmp, id, client, server, s, 1);
 }
 
 /* ---- summary ---- */
@@ -626,6 +640,15 @@ static void json_summary(report *r, const report_capture *c)
     json_field_uint(j, "ip_warnings", c->warn_ip);
     json_field_uint(j, "tcp_warnings", c->warn_tcp);
     json_end_object(j);
+    json_key(j, "dropped");
+    if (c->live) {
+        json_begin_object(j);
+        json_field_uint(j, "kernel", c->drops);
+        json_field_uint(j, "interface", c->if_drops);
+        json_end_object(j);
+    } else {
+        json_null(j);
+    }
     json_field_str(j, "read_error", c->read_error);
     json_end_object(j);
     if (json_flush_line(j, r->out) != 0)
@@ -668,6 +691,12 @@ static void text_summary(report *r, const report_capture *c)
                 "  reassembly: %" PRIu64 " sessions evicted (table full), %" PRIu64
                 " idle timeouts\n",
                 c->streams_evicted, c->idle_expired);
+    if (c->live)
+        fprintf(r->out,
+                "  dropped   %" PRIu64 " packets by the kernel, %" PRIu64 " by the interface%s\n",
+                c->drops, c->if_drops,
+                c->drops || c->if_drops ? ": sessions may look broken that were not (raise -B)"
+                                        : "");
     if (c->read_error)
         fprintf(r->out, "  WARNING: the capture is damaged; analysis stopped early: %s\n",
                 c->read_error);
