@@ -9,4 +9,6 @@ void add_link_suite(void);
 void add_hostile_suite(void);
 void add_diagnose_suite(void);
 void add_correlate_suite(void);
+void add_ui_suite(void);
+void add_capture_suite(void);
 #endif

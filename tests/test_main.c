@@ -16,6 +16,8 @@ int main(void)
     add_hostile_suite();
     add_diagnose_suite();
     add_correlate_suite();
+    add_ui_suite();
+    add_capture_suite();
     CU_basic_set_mode(CU_BRM_NORMAL);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();

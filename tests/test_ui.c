@@ -1,0 +1,654 @@
+/* The ui model and timeline (no terminal): axis, strips, event mapping, bounds, rows. */
+#include <CUnit/CUnit.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smtp/smtp.h"
+#include "tests/suites.h"
+#include "ui/model.h"
+
+static const int64_t T0 = 1772442000000000; /* 2026-03-02 09:00:00 UTC */
+#define SEC 1000000
+
+/* ---- helpers: hand-made SMTP events ---- */
+
+static void greet(ui_model *m, ui_session *s, double t, int masked)
+{
+    smtp_event e = {
+        .kind = SMTP_EV_GREETING, .ts = T0 + (int64_t)(t * SEC), .code = 220, .masked = masked};
+    ui_model_smtp_event(m, s, &e);
+}
+
+static void cmd(ui_model *m, ui_session *s, double t, smtp_verb v)
+{
+    smtp_event e = {.kind = SMTP_EV_COMMAND, .ts = T0 + (int64_t)(t * SEC), .verb = v};
+    ui_model_smtp_event(m, s, &e);
+}
+
+static void reply(ui_model *m, ui_session *s, double t, smtp_verb v, int code)
+{
+    smtp_event e = {.kind = SMTP_EV_REPLY, .ts = T0 + (int64_t)(t * SEC), .verb = v, .code = code};
+    ui_model_smtp_event(m, s, &e);
+}
+
+/* End of data whose terminator lay in the segments at times t[0..n-1] (frames 100+i). */
+static void eod(ui_model *m, ui_session *s, const double *t, int n)
+{
+    smtp_eod d = {.seen = 1, .nparts = n};
+    for (int i = 0; i < n; i++)
+        d.part[i] = (smtp_seg_ref){.frame = 100 + (uint64_t)i, .ts = T0 + (int64_t)(t[i] * SEC)};
+    smtp_event e = {.kind = SMTP_EV_EOD, .ts = d.part[n - 1].ts, .eod = &d};
+    ui_model_smtp_event(m, s, &e);
+}
+
+static void end_session(ui_model *m, ui_session *s, double t, unsigned flags)
+{
+    smtp_report r = {.flags = flags, .end_reason = SMTP_END_FIN, .end = T0 + (int64_t)(t * SEC)};
+    ui_model_end(m, s, &r, "report\n", 7);
+}
+
+/* connect 0, banner 1, EHLO 2 (250), MAIL 3, RCPT 4, DATA 5 (354). */
+static ui_session *prelude(ui_model *m, uint64_t id)
+{
+    ui_session *s = ui_model_open(m, id, "198.51.100.20:51234", "192.0.2.40:25", T0, 1, NULL);
+    greet(m, s, 1, 0);
+    cmd(m, s, 2, SMTP_VERB_EHLO);
+    reply(m, s, 2.1, SMTP_VERB_EHLO, 250);
+    cmd(m, s, 3, SMTP_VERB_MAIL);
+    reply(m, s, 3.1, SMTP_VERB_MAIL, 250);
+    cmd(m, s, 4, SMTP_VERB_RCPT);
+    reply(m, s, 4.1, SMTP_VERB_RCPT, 250);
+    cmd(m, s, 5, SMTP_VERB_DATA);
+    reply(m, s, 5.1, SMTP_VERB_DATA, 354);
+    return s;
+}
+
+static unsigned kind_at(const ui_session *s, unsigned i)
+{
+    return ui_session_event(s, i)->kind;
+}
+
+/* ---- axis ---- */
+
+static void test_axis_column(void)
+{
+    ui_axis a = {.start = T0, .span = 100, .width = 10};
+    CU_ASSERT_EQUAL(ui_axis_column(&a, T0), 0);
+    CU_ASSERT_EQUAL(ui_axis_column(&a, T0 + 9), 0);
+    CU_ASSERT_EQUAL(ui_axis_column(&a, T0 + 10), 1);
+    CU_ASSERT_EQUAL(ui_axis_column(&a, T0 + 99), 9);
+    CU_ASSERT_EQUAL(ui_axis_column(&a, T0 + 100), -1);
+    CU_ASSERT_EQUAL(ui_axis_column(&a, T0 - 1), -1);
+    CU_ASSERT_EQUAL(ui_axis_column(&a, INT64_MAX), -1);
+    CU_ASSERT_EQUAL(ui_axis_column(&a, INT64_MIN), -1);
+    a.width = 0;
+    CU_ASSERT_EQUAL(ui_axis_column(&a, T0), -1);
+    /* A huge span must not overflow the multiplication. */
+    ui_axis big = {.start = 0, .span = INT64_MAX, .width = 1000};
+    CU_ASSERT_EQUAL(ui_axis_column(&big, INT64_MAX - 1), 999);
+    CU_ASSERT_EQUAL(ui_axis_column(&big, INT64_MAX / 2), 499);
+}
+
+static void test_axis_fit(void)
+{
+    ui_axis a = ui_axis_fit(T0, T0 + 99 * (int64_t)SEC, 100);
+    CU_ASSERT_EQUAL(a.width, 100);
+    CU_ASSERT_EQUAL(a.start, T0);
+    CU_ASSERT_EQUAL(ui_axis_column(&a, T0), 0);
+    CU_ASSERT_EQUAL(ui_axis_column(&a, T0 + 99 * (int64_t)SEC), 94); /* 5% margin right */
+    /* One instant: at least a millisecond per column, still inside. */
+    a = ui_axis_fit(T0, T0, 50);
+    CU_ASSERT_EQUAL(a.span, 50 * 1000);
+    CU_ASSERT_EQUAL(ui_axis_column(&a, T0), 0);
+    /* "to" is always inside and never in the last column (when there are several). */
+    for (int w = 1; w <= 200; w += 7) {
+        for (int64_t r = 0; r < 5000 * (int64_t)SEC; r = r * 3 + 12345) {
+            ui_axis f = ui_axis_fit(T0, T0 + r, w);
+            int c = ui_axis_column(&f, T0 + r);
+            CU_ASSERT(c >= 0 && c < w);
+            if (w > 1)
+                CU_ASSERT(c < w - 1);
+        }
+    }
+    a = ui_axis_fit(T0 + 10, T0, 0); /* reversed, zero width: sane */
+    CU_ASSERT_EQUAL(a.width, 1);
+    CU_ASSERT(a.span > 0);
+}
+
+static void test_axis_zoom_pan(void)
+{
+    ui_axis a = {.start = 0, .span = 1000, .width = 10};
+    ui_axis_zoom(&a, 0.5);
+    CU_ASSERT_EQUAL(a.span, 500);
+    CU_ASSERT_EQUAL(a.start, 250);
+    CU_ASSERT_EQUAL(ui_axis_column(&a, 249), -1);
+    CU_ASSERT_EQUAL(ui_axis_column(&a, 250), 0);
+    CU_ASSERT_EQUAL(ui_axis_column(&a, 749), 9);
+    CU_ASSERT_EQUAL(ui_axis_column(&a, 750), -1);
+    ui_axis_pan(&a, 0.5);
+    CU_ASSERT_EQUAL(a.start, 500);
+    ui_axis_pan(&a, -1.0);
+    CU_ASSERT_EQUAL(a.start, 0);
+    ui_axis_zoom(&a, 2.0);
+    CU_ASSERT_EQUAL(a.span, 1000);
+    CU_ASSERT_EQUAL(a.start, -250);
+    ui_axis_zoom(&a, 1e-12); /* bounded: a microsecond per column */
+    CU_ASSERT_EQUAL(a.span, 10);
+    ui_axis_zoom(&a, 0); /* ignored */
+    CU_ASSERT_EQUAL(a.span, 10);
+    ui_axis_zoom(&a, 1e30);
+    CU_ASSERT(a.span > 0);
+}
+
+/* ---- timeline strips ---- */
+
+static void strip(const ui_session *s, int64_t start, int64_t span, int w, int64_t now, char *text,
+                  uint8_t *cells)
+{
+    ui_axis a = {.start = start, .span = span, .width = w};
+    ui_timeline(s, &a, now, text, cells);
+}
+
+static void test_timeline_split_no_reply(void)
+{
+    ui_model *m = ui_model_new(8);
+    ui_session *s = prelude(m, 1);
+    double parts[] = {6, 7};
+    eod(m, s, parts, 2);
+    ui_model_tcp_end(m, s, 0, SMTP_CLIENT, T0 + 15 * (int64_t)SEC, 200);
+    end_session(m, s, 15, SMTP_FLAG_SPLIT_EOD_UNACKED | SMTP_FLAG_MISSING_QUIT);
+    char text[64];
+    uint8_t cells[64];
+    strip(s, T0, 20 * (int64_t)SEC, 20, T0 + 19 * (int64_t)SEC, text, cells);
+    CU_ASSERT_STRING_EQUAL(text, "oBHMRD//~~~~~~~F    ");
+    CU_ASSERT_EQUAL(cells[0], UI_CELL_EVENT);
+    CU_ASSERT_EQUAL(cells[6], UI_CELL_BAD); /* split terminator: a symptom */
+    CU_ASSERT_EQUAL(cells[8], UI_CELL_WAIT);
+    CU_ASSERT_EQUAL(cells[15], UI_CELL_EVENT);
+    CU_ASSERT_EQUAL(cells[16], UI_CELL_EMPTY);
+    /* Twice as wide: the life line shows between events. */
+    char wide[64];
+    strip(s, T0, 20 * (int64_t)SEC, 40, T0 + 19 * (int64_t)SEC, wide, cells);
+    CU_ASSERT_STRING_EQUAL(wide, "o-B-H-M-R-D-/-/~~~~~~~~~~~~~~~F         ");
+    CU_ASSERT_EQUAL(cells[1], UI_CELL_LIFE);
+    ui_model_free(m);
+}
+
+static void test_timeline_collisions(void)
+{
+    ui_model *m = ui_model_new(4);
+    ui_session *s = ui_model_open(m, 1, "c", "s", T0, 1, NULL);
+    greet(m, s, 1, 0);
+    cmd(m, s, 2, SMTP_VERB_EHLO);
+    reply(m, s, 3, SMTP_VERB_EHLO, 502); /* symptom */
+    cmd(m, s, 4, SMTP_VERB_HELO);        /* later, but ordinary */
+    cmd(m, s, 11, SMTP_VERB_MAIL);
+    cmd(m, s, 12, SMTP_VERB_RCPT); /* same class: the later wins */
+    cmd(m, s, 21, SMTP_VERB_DATA);
+    double part = 22;
+    eod(m, s, &part, 1);
+    reply(m, s, 23, SMTP_VERB_EOD, 250); /* good beats the QUIT after it */
+    cmd(m, s, 24, SMTP_VERB_QUIT);
+    char text[8];
+    uint8_t cells[8];
+    strip(s, T0, 30 * (int64_t)SEC, 3, T0 + 29 * (int64_t)SEC, text, cells);
+    CU_ASSERT_STRING_EQUAL(text, "XR+");
+    CU_ASSERT_EQUAL(cells[0], UI_CELL_BAD);
+    CU_ASSERT_EQUAL(cells[1], UI_CELL_EVENT);
+    CU_ASSERT_EQUAL(cells[2], UI_CELL_GOOD);
+    reply(m, s, 25, SMTP_VERB_QUIT, 221); /* good too, later: it wins */
+    strip(s, T0, 30 * (int64_t)SEC, 3, T0 + 29 * (int64_t)SEC, text, cells);
+    CU_ASSERT_STRING_EQUAL(text, "XRq");
+    ui_model_free(m);
+}
+
+static void test_timeline_wait_grows(void)
+{
+    ui_model *m = ui_model_new(4);
+    ui_session *s = prelude(m, 1);
+    double part = 6;
+    eod(m, s, &part, 1);
+    CU_ASSERT_EQUAL(s->eod_wait, T0 + 6 * (int64_t)SEC);
+    CU_ASSERT_EQUAL(s->state, UI_ST_WAIT_EOD);
+    char text[32];
+    uint8_t cells[32];
+    strip(s, T0, 20 * (int64_t)SEC, 20, T0 + 8 * (int64_t)SEC, text, cells);
+    CU_ASSERT_STRING_EQUAL(text, "oBHMRDE~~           ");
+    CU_ASSERT_EQUAL(cells[7], UI_CELL_WAIT);
+    strip(s, T0, 20 * (int64_t)SEC, 20, T0 + 12 * (int64_t)SEC, text, cells);
+    CU_ASSERT_STRING_EQUAL(text, "oBHMRDE~~~~~~       ");
+    /* Beyond the axis: the wait runs to the edge, no marker (no event there). */
+    strip(s, T0, 20 * (int64_t)SEC, 20, T0 + 50 * (int64_t)SEC, text, cells);
+    CU_ASSERT_STRING_EQUAL(text, "oBHMRDE~~~~~~~~~~~~~");
+    /* The reply ends the wait; the life line goes on to now. */
+    reply(m, s, 10, SMTP_VERB_EOD, 250);
+    CU_ASSERT_EQUAL(s->eod_wait, 0);
+    CU_ASSERT_EQUAL(s->state, UI_ST_READY);
+    strip(s, T0, 20 * (int64_t)SEC, 20, T0 + 13 * (int64_t)SEC, text, cells);
+    CU_ASSERT_STRING_EQUAL(text, "oBHMRDE~~~+---      ");
+    CU_ASSERT_EQUAL(cells[10], UI_CELL_GOOD);
+    CU_ASSERT_EQUAL(cells[11], UI_CELL_LIFE);
+    ui_model_free(m);
+}
+
+static void test_timeline_off_axis(void)
+{
+    ui_model *m = ui_model_new(4);
+    ui_session *s = prelude(m, 1);
+    cmd(m, s, 15, SMTP_VERB_QUIT);
+    char text[16];
+    uint8_t cells[16];
+    /* Window [3 s, 8 s): events before and after it. */
+    strip(s, T0 + 3 * (int64_t)SEC, 5 * (int64_t)SEC, 10, T0 + 16 * (int64_t)SEC, text, cells);
+    CU_ASSERT_EQUAL(text[0], '<');
+    CU_ASSERT_EQUAL(cells[0], UI_CELL_OFFAXIS);
+    CU_ASSERT_EQUAL(text[9], '>');
+    CU_ASSERT_EQUAL(cells[9], UI_CELL_OFFAXIS);
+    CU_ASSERT_EQUAL(text[2], 'R'); /* 4 s */
+    CU_ASSERT_EQUAL(text[4], 'D'); /* 5 s */
+    CU_ASSERT_EQUAL(text[5], '-');
+    /* Everything inside: no markers. */
+    strip(s, T0, 20 * (int64_t)SEC, 10, T0 + 16 * (int64_t)SEC, text, cells);
+    CU_ASSERT_NOT_EQUAL(text[0], '<');
+    CU_ASSERT_NOT_EQUAL(text[9], '>');
+    /* A session wholly before the axis: only the marker. */
+    strip(s, T0 + 100 * (int64_t)SEC, 5 * (int64_t)SEC, 6, T0 + 16 * (int64_t)SEC, text, cells);
+    CU_ASSERT_STRING_EQUAL(text, "<     ");
+    ui_model_free(m);
+}
+
+/* ---- model: event mapping and states ---- */
+
+static void test_masked_banner_upgrade(void)
+{
+    ui_model *m = ui_model_new(4);
+    ui_session *s = ui_model_open(m, 1, "c", "s", T0, 1, NULL);
+    CU_ASSERT_EQUAL(s->state, UI_ST_GREETING);
+    greet(m, s, 1, 0);
+    CU_ASSERT_EQUAL(s->state, UI_ST_HELO);
+    CU_ASSERT_EQUAL(kind_at(s, 1), UI_EV_BANNER);
+    greet(m, s, 1.5, 1); /* a later greeting line was masked */
+    CU_ASSERT_EQUAL(s->nev, 2);
+    CU_ASSERT_EQUAL(kind_at(s, 1), UI_EV_BANNER_MASKED);
+    ui_session *t = ui_model_open(m, 2, "c", "s", T0, 2, NULL);
+    greet(m, t, 1, 1); /* masked from the first line */
+    CU_ASSERT_EQUAL(t->nev, 2);
+    CU_ASSERT_EQUAL(kind_at(t, 1), UI_EV_BANNER_MASKED);
+    ui_model_free(m);
+}
+
+static void test_event_mapping(void)
+{
+    ui_model *m = ui_model_new(4);
+    ui_session *s = ui_model_open(m, 1, "c", "s", T0, 1, NULL);
+    greet(m, s, 1, 0);
+    cmd(m, s, 2, SMTP_VERB_EHLO);
+    reply(m, s, 2.1, SMTP_VERB_EHLO, 500);
+    CU_ASSERT_EQUAL(s->state, UI_ST_HELO);
+    cmd(m, s, 3, SMTP_VERB_HELO);
+    reply(m, s, 3.1, SMTP_VERB_HELO, 250);
+    CU_ASSERT_EQUAL(s->state, UI_ST_READY);
+    cmd(m, s, 4, SMTP_VERB_MAIL);
+    CU_ASSERT_EQUAL(s->state, UI_ST_MAIL);
+    cmd(m, s, 5, SMTP_VERB_RCPT);
+    cmd(m, s, 5.1, SMTP_VERB_RCPT); /* coalesced */
+    cmd(m, s, 5.2, SMTP_VERB_RCPT);
+    cmd(m, s, 6, SMTP_VERB_DATA);
+    reply(m, s, 6.1, SMTP_VERB_DATA, 354);
+    CU_ASSERT_EQUAL(s->state, UI_ST_DATA);
+    double p1[] = {7};
+    eod(m, s, p1, 1);
+    reply(m, s, 7.5, SMTP_VERB_EOD, 250);
+    cmd(m, s, 8, SMTP_VERB_MAIL);
+    cmd(m, s, 8.1, SMTP_VERB_BDAT);
+    reply(m, s, 8.2, SMTP_VERB_BDAT, 552);
+    cmd(m, s, 9, SMTP_VERB_RSET);          /* no event */
+    reply(m, s, 9.1, SMTP_VERB_RSET, 250); /* no event */
+    cmd(m, s, 10, SMTP_VERB_STARTTLS);
+    reply(m, s, 10.1, SMTP_VERB_STARTTLS, 220);
+    CU_ASSERT_EQUAL(s->state, UI_ST_TLS);
+    cmd(m, s, 11, SMTP_VERB_QUIT);
+    CU_ASSERT_EQUAL(s->state, UI_ST_QUIT);
+    reply(m, s, 11.1, SMTP_VERB_QUIT, 221);
+    ui_model_tcp_end(m, s, 1, SMTP_SERVER, T0 + 12 * (int64_t)SEC, 300);
+    static const unsigned want[] = {UI_EV_CONNECT,        UI_EV_BANNER,   UI_EV_HELO,
+                                    UI_EV_HELO_REFUSED,   UI_EV_HELO,     UI_EV_MAIL,
+                                    UI_EV_RCPT,           UI_EV_DATA,     UI_EV_EOD_PART,
+                                    UI_EV_EOD_REPLY_OK,   UI_EV_MAIL,     UI_EV_DATA,
+                                    UI_EV_EOD_REPLY_FAIL, UI_EV_STARTTLS, UI_EV_QUIT,
+                                    UI_EV_QUIT_REPLY,     UI_EV_RST};
+    CU_ASSERT_EQUAL_FATAL(s->nev, sizeof want / sizeof want[0]);
+    for (unsigned i = 0; i < s->nev; i++)
+        CU_ASSERT_EQUAL(kind_at(s, i), want[i]);
+    CU_ASSERT_EQUAL(ui_session_event(s, 6)->ts, T0 + 5 * (int64_t)SEC); /* the first RCPT */
+    CU_ASSERT_EQUAL(ui_session_event(s, 16)->from, SMTP_SERVER);
+    CU_ASSERT_EQUAL(ui_session_event(s, 16)->frame, 300);
+    CU_ASSERT_EQUAL(s->messages, 1);
+    CU_ASSERT_EQUAL(s->last, T0 + 12 * (int64_t)SEC);
+    CU_ASSERT_EQUAL(ui_model_open_count(m), 1);
+    end_session(m, s, 12, 0);
+    CU_ASSERT_EQUAL(s->state, UI_ST_CLOSED);
+    CU_ASSERT(s->ended);
+    CU_ASSERT_EQUAL(ui_model_open_count(m), 0);
+    CU_ASSERT_EQUAL(ui_model_ended_count(m), 1);
+    /* Nothing changes an ended session. */
+    cmd(m, s, 13, SMTP_VERB_MAIL);
+    CU_ASSERT_EQUAL(s->nev, sizeof want / sizeof want[0]);
+    ui_model_free(m);
+}
+
+static void test_eod_reply_fail_and_parts(void)
+{
+    ui_model *m = ui_model_new(4);
+    ui_session *s = prelude(m, 1);
+    double parts[] = {6, 6.5, 7};
+    eod(m, s, parts, 3);
+    CU_ASSERT_EQUAL(s->eod_wait, T0 + 7 * (int64_t)SEC);
+    unsigned n = s->nev;
+    CU_ASSERT_EQUAL(kind_at(s, n - 3), UI_EV_EOD_PART);
+    CU_ASSERT_EQUAL(ui_session_event(s, n - 3)->frame, 100);
+    CU_ASSERT_EQUAL(ui_session_event(s, n - 1)->frame, 102);
+    CU_ASSERT_EQUAL(ui_session_event(s, n - 1)->nparts, 3);
+    reply(m, s, 8, SMTP_VERB_EOD, 0); /* no valid code: a failure */
+    CU_ASSERT_EQUAL(kind_at(s, s->nev - 1), UI_EV_EOD_REPLY_FAIL);
+    CU_ASSERT_EQUAL(s->eod_wait, 0);
+    reply(m, s, 9, SMTP_VERB_EOD, 451);
+    CU_ASSERT_EQUAL(kind_at(s, s->nev - 1), UI_EV_EOD_REPLY_FAIL);
+    reply(m, s, 10, SMTP_VERB_EOD, 250);
+    CU_ASSERT_EQUAL(kind_at(s, s->nev - 1), UI_EV_EOD_REPLY_OK);
+    reply(m, s, 11, SMTP_VERB_QUIT, 250); /* not 221: no event */
+    CU_ASSERT_EQUAL(kind_at(s, s->nev - 1), UI_EV_EOD_REPLY_OK);
+    /* NULL session (untracked): ignored. */
+    ui_model_smtp_event(m, NULL, &(smtp_event){.kind = SMTP_EV_TLS});
+    ui_model_tcp_end(m, NULL, 0, SMTP_CLIENT, T0, 1);
+    ui_model_end(m, NULL, NULL, NULL, 0);
+    ui_model_free(m);
+}
+
+static void test_event_ring(void)
+{
+    ui_model *m = ui_model_new(2);
+    ui_session *s = ui_model_open(m, 1, "c", "s", T0, 1, NULL);
+    for (int i = 1; i <= 100; i++) /* MAIL: never coalesced */
+        cmd(m, s, i, SMTP_VERB_MAIL);
+    CU_ASSERT_EQUAL(s->nev, UI_MAX_EVENTS);
+    CU_ASSERT_EQUAL(s->ev_dropped, 101 - UI_MAX_EVENTS);
+    CU_ASSERT_EQUAL(kind_at(s, 0), UI_EV_CONNECT);
+    for (unsigned i = 1; i < UI_MAX_EVENTS / 2; i++) /* the first half: events 1..23 */
+        CU_ASSERT_EQUAL(ui_session_event(s, i)->ts, T0 + (int64_t)i * SEC);
+    for (unsigned i = UI_MAX_EVENTS / 2; i < UI_MAX_EVENTS; i++) /* the latest 24: 77..100 */
+        CU_ASSERT_EQUAL(ui_session_event(s, i)->ts,
+                        T0 + (int64_t)(100 - (UI_MAX_EVENTS - 1 - i)) * SEC);
+    for (unsigned i = 1; i < s->nev; i++)
+        CU_ASSERT(ui_session_event(s, i)->ts > ui_session_event(s, i - 1)->ts);
+    ui_model_free(m);
+}
+
+/* ---- model: bounds ---- */
+
+static void test_capacity_eviction(void)
+{
+    ui_model *m = ui_model_new(3);
+    ui_session *a = ui_model_open(m, 1, "a", "s", T0, 1, NULL);
+    ui_session *b = ui_model_open(m, 2, "b", "s", T0 + 1, 2, NULL);
+    ui_model_open(m, 3, "c", "s", T0 + 2, 3, NULL);
+    end_session(m, a, 1, SMTP_FLAG_MASKED_BANNER);
+    end_session(m, b, 1, 0);
+    CU_ASSERT_PTR_NOT_NULL(ui_model_open(m, 4, "d", "s", T0 + 3, 4, NULL)); /* drops b */
+    CU_ASSERT_EQUAL(ui_model_count(m), 3);
+    CU_ASSERT_EQUAL(ui_model_session(m, 0)->id, 1);
+    CU_ASSERT_EQUAL(ui_model_session(m, 1)->id, 3);
+    CU_ASSERT_EQUAL(ui_model_session(m, 2)->id, 4);
+    CU_ASSERT_PTR_NOT_NULL(ui_model_open(m, 5, "e", "s", T0 + 4, 5, NULL)); /* drops a */
+    CU_ASSERT_EQUAL(ui_model_session(m, 0)->id, 3);
+    CU_ASSERT_EQUAL(ui_model_session(m, 2)->id, 5);
+    CU_ASSERT_PTR_NULL(ui_model_open(m, 6, "f", "s", T0 + 5, 6, NULL)); /* all open */
+    CU_ASSERT_PTR_NULL(ui_model_open(m, 7, "g", "s", T0 + 6, 7, NULL));
+    CU_ASSERT_EQUAL(ui_model_untracked(m), 2);
+    CU_ASSERT_EQUAL(ui_model_count(m), 3);
+    CU_ASSERT_EQUAL(ui_model_open_count(m), 3);
+    CU_ASSERT_EQUAL(ui_model_ended_count(m), 2);
+    CU_ASSERT_EQUAL(ui_model_flag_count(m, 2), 1); /* masked_banner, though a was dropped */
+    CU_ASSERT_EQUAL(ui_model_flag_count(m, 0), 0);
+    CU_ASSERT_PTR_NULL(ui_model_session(m, 3));
+    ui_model_free(m);
+}
+
+static void test_detail_bounded_and_clean(void)
+{
+    ui_model *m = ui_model_new(2);
+    ui_session *s = ui_model_open(m, 1, "c\x1b[2J", "s", T0, 1, NULL);
+    CU_ASSERT_STRING_EQUAL(s->client, "c\\x1b[2J");
+    size_t big = UI_DETAIL_MAX * 2;
+    char *d = malloc(big);
+    memset(d, 'a', big);
+    smtp_txn txn = {.mail_from = "<a\x07@example.org>"};
+    smtp_report r = {.flags = SMTP_FLAG_MISSING_QUIT, .txns = &txn, .ntxn = 1};
+    ui_model_end(m, s, &r, d, big);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s->detail);
+    CU_ASSERT(s->detail_len < UI_DETAIL_MAX);
+    CU_ASSERT_EQUAL(strlen(s->detail), s->detail_len);
+    CU_ASSERT_PTR_NOT_NULL(strstr(s->detail, "truncated]\n"));
+    CU_ASSERT_STRING_EQUAL(s->mail_from, "<a\\x07@example.org>");
+    CU_ASSERT_EQUAL(s->flags, SMTP_FLAG_MISSING_QUIT);
+    CU_ASSERT_PTR_NULL(s->owner);
+    ui_session *t = ui_model_open(m, 2, "c", "s", T0, 1, (void *)d);
+    CU_ASSERT_PTR_EQUAL(t->owner, d);
+    const char *raw = "line 1\x1b]0;pwned\x07\nline 2\xff\n";
+    ui_model_end(m, t, NULL, raw, strlen(raw));
+    CU_ASSERT_STRING_EQUAL(t->detail, "line 1\\x1b]0;pwned\\x07\nline 2\\xff\n");
+    CU_ASSERT_EQUAL(t->detail_len, strlen(t->detail));
+    CU_ASSERT_PTR_NULL(t->owner);
+    /* Exactly at the bound (less the NUL): kept whole, no cut marker. */
+    ui_session *u = ui_model_open(m, 3, "c", "s", T0, 1, NULL);
+    CU_ASSERT_PTR_NOT_NULL(u); /* the oldest ended unflagged made room */
+    memset(d, 'b', 100);
+    ui_model_end(m, u, NULL, d, 100);
+    CU_ASSERT_EQUAL(u->detail_len, 100);
+    CU_ASSERT_PTR_NULL(strstr(u->detail, "truncated"));
+    free(d);
+    ui_model_free(m);
+}
+
+static void test_sanitize(void)
+{
+    char out[64];
+    CU_ASSERT_EQUAL(ui_sanitize(out, sizeof out, "\x1b]0;x\x07", 6), 12);
+    CU_ASSERT_STRING_EQUAL(out, "\\x1b]0;x\\x07");
+    ui_sanitize(out, sizeof out, "a\x7f\x80\xff\n\tz", 7);
+    CU_ASSERT_STRING_EQUAL(out, "a\\x7f\\x80\\xff\\x0a\\x09z");
+    ui_sanitize(out, sizeof out, "nul\0x", 5);
+    CU_ASSERT_STRING_EQUAL(out, "nul\\x00x");
+    /* Never half an escape: "ab" + 4 bytes needs 7 with the NUL. */
+    CU_ASSERT_EQUAL(ui_sanitize(out, 6, "ab\x01", 3), 2);
+    CU_ASSERT_STRING_EQUAL(out, "ab");
+    CU_ASSERT_EQUAL(ui_sanitize(out, 7, "ab\x01", 3), 6);
+    CU_ASSERT_STRING_EQUAL(out, "ab\\x01");
+    CU_ASSERT_EQUAL(ui_sanitize(out, 1, "abc", 3), 0);
+    CU_ASSERT_STRING_EQUAL(out, "");
+    /* Every byte value: the output is printable ASCII only. */
+    char all[256], wide[1100];
+    for (int i = 0; i < 256; i++)
+        all[i] = (char)i;
+    size_t n = ui_sanitize(wide, sizeof wide, all, sizeof all);
+    CU_ASSERT_EQUAL(n, 95 + 161 * 4);
+    for (size_t i = 0; i < n; i++)
+        CU_ASSERT(wide[i] >= 0x20 && wide[i] < 0x7f);
+}
+
+/* ---- rows ---- */
+
+static size_t ids(const ui_model *m, const ui_filter *f, ui_sort sort, uint64_t *out)
+{
+    size_t rows[16];
+    size_t n = ui_rows(m, f, sort, rows, 16);
+    for (size_t i = 0; i < n; i++)
+        out[i] = ui_model_session(m, rows[i])->id;
+    return n;
+}
+
+static void test_rows_filter_sort(void)
+{
+    ui_model *m = ui_model_new(8);
+    ui_session *s1 = ui_model_open(m, 1, "198.51.100.20:1000", "192.0.2.40:25", T0, 1, NULL);
+    ui_session *s2 = ui_model_open(m, 2, "203.0.113.5:2000", "MX.Example.NET:25", T0, 2, NULL);
+    ui_session *s3 = prelude(m, 3); /* client 198.51.100.20:51234 */
+    ui_session *s4 = ui_model_open(m, 4, "[2001:db8::1]:3000", "192.0.2.41:25", T0, 4, NULL);
+    end_session(m, s1, 1, SMTP_FLAG_MISSING_QUIT); /* minor */
+    end_session(m, s2, 1,
+                SMTP_FLAG_MISSING_QUIT | SMTP_FLAG_ZERO_WINDOW_DATA |
+                    SMTP_FLAG_EOD_RETRANSMITTED); /* three minor */
+    double part = 6;
+    eod(m, s3, &part, 1); /* open, awaiting the reply: serious */
+    (void)s4;
+    uint64_t got[16];
+    ui_filter all = {0};
+    CU_ASSERT_EQUAL(ids(m, &all, UI_SORT_NEWEST, got), 4);
+    CU_ASSERT(got[0] == 4 && got[1] == 3 && got[2] == 2 && got[3] == 1);
+    CU_ASSERT_EQUAL(ids(m, NULL, UI_SORT_OLDEST, got), 4);
+    CU_ASSERT(got[0] == 1 && got[1] == 2 && got[2] == 3 && got[3] == 4);
+    CU_ASSERT_EQUAL(ids(m, &all, UI_SORT_WORST, got), 4);
+    CU_ASSERT(got[0] == 3 && got[1] == 2 && got[2] == 1 && got[3] == 4);
+    ui_filter flagged = {.flagged_only = 1};
+    CU_ASSERT_EQUAL(ids(m, &flagged, UI_SORT_NEWEST, got), 3);
+    CU_ASSERT(got[0] == 3 && got[1] == 2 && got[2] == 1);
+    ui_filter text = {.text = "mx.EXAMPLE"};
+    CU_ASSERT_EQUAL(ids(m, &text, UI_SORT_NEWEST, got), 1);
+    CU_ASSERT_EQUAL(got[0], 2);
+    ui_filter addr = {.text = "198.51.100.20"};
+    CU_ASSERT_EQUAL(ids(m, &addr, UI_SORT_OLDEST, got), 2);
+    CU_ASSERT(got[0] == 1 && got[1] == 3);
+    ui_filter both = {.flagged_only = 1, .text = "2001:DB8"};
+    CU_ASSERT_EQUAL(ids(m, &both, UI_SORT_NEWEST, got), 0);
+    ui_filter none = {.text = "nowhere"};
+    CU_ASSERT_EQUAL(ids(m, &none, UI_SORT_NEWEST, got), 0);
+    /* One serious flag outweighs any number of minor ones; once replied, s3 is no longer. */
+    ui_session *s5 = ui_model_open(m, 5, "x", "y", T0, 5, NULL);
+    end_session(m, s5, 2, SMTP_FLAG_SPLIT_EOD_UNACKED);
+    reply(m, s3, 7, SMTP_VERB_EOD, 250);
+    CU_ASSERT_EQUAL(ids(m, &all, UI_SORT_WORST, got), 5);
+    CU_ASSERT(got[0] == 5 && got[1] == 2 && got[2] == 1 && got[3] == 4 && got[4] == 3);
+    /* cap bounds the output. */
+    size_t rows[2];
+    CU_ASSERT_EQUAL(ui_rows(m, &all, UI_SORT_NEWEST, rows, 2), 2);
+    CU_ASSERT_EQUAL(ui_model_session(m, rows[0])->id, 5);
+    ui_model_free(m);
+}
+
+static void test_names_and_glyphs(void)
+{
+    /* Glyphs are distinct printable ASCII, and none is a line glyph of the strip. */
+    char seen[128] = {0};
+    seen[(unsigned char)UI_GLYPH_SPLIT] = 1;
+    for (int k = 0; k < UI_EV_COUNT; k++) {
+        char g = ui_event_glyph((ui_event_kind)k);
+        CU_ASSERT(g > 0x20 && g < 0x7f);
+        CU_ASSERT(!strchr("-~<> ", g));
+        CU_ASSERT_EQUAL(seen[(unsigned char)g], 0);
+        seen[(unsigned char)g] = 1;
+        CU_ASSERT(strlen(ui_event_name((ui_event_kind)k)) > 0);
+    }
+    for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++) {
+        size_t n = strlen(ui_flag_badge(i));
+        CU_ASSERT(n >= 3 && n <= 6);
+        for (unsigned j = 0; j < i; j++)
+            CU_ASSERT(strcmp(ui_flag_badge(i), ui_flag_badge(j)) != 0);
+    }
+    CU_ASSERT_STRING_EQUAL(ui_flag_badge(0), "SPLIT");
+    CU_ASSERT(ui_flag_serious(0));
+    CU_ASSERT_FALSE(ui_flag_serious(1)); /* missing_quit */
+    CU_ASSERT_STRING_EQUAL(ui_state_name(UI_ST_WAIT_EOD), "wait-eod");
+    CU_ASSERT_STRING_EQUAL(ui_sort_name(UI_SORT_WORST), "worst");
+}
+
+/* ---- a real analyser feeding the model ---- */
+
+typedef struct feed_ctx {
+    ui_model *m;
+    ui_session *s;
+} feed_ctx;
+
+static void observe(void *ctx, const smtp_event *ev)
+{
+    feed_ctx *c = ctx;
+    ui_model_smtp_event(c->m, c->s, ev);
+}
+
+static void test_real_session(void)
+{
+    static const struct {
+        smtp_dir dir;
+        const char *bytes;
+    } st[] = {
+        {SMTP_SERVER, "220 *********0****************2*****\r\n"},
+        {SMTP_CLIENT, "EHLO c.example\r\n"},
+        {SMTP_SERVER, "500 5.5.1 Command unrecognized: \"XXXX\"\r\n"},
+        {SMTP_CLIENT, "HELO c.example\r\n"},
+        {SMTP_SERVER, "250 ok\r\n"},
+        {SMTP_CLIENT, "MAIL FROM:<a@example.org>\r\n"},
+        {SMTP_SERVER, "250 ok\r\n"},
+        {SMTP_CLIENT, "RCPT TO:<b@example.net>\r\n"},
+        {SMTP_SERVER, "250 ok\r\n"},
+        {SMTP_CLIENT, "RCPT TO:<c@example.net>\r\n"},
+        {SMTP_SERVER, "250 ok\r\n"},
+        {SMTP_CLIENT, "DATA\r\n"},
+        {SMTP_SERVER, "354 go ahead\r\n"},
+        {SMTP_CLIENT, "Subject: x\r\n\r\nbody\r\n"},
+        {SMTP_CLIENT, ".\r\n"}, /* terminator split CRLF|.CRLF */
+    };
+    ui_model *m = ui_model_new(4);
+    smtp_session *ss = smtp_session_new(T0, 1);
+    feed_ctx c = {m, ui_model_open(m, 7, "198.51.100.20:51234", "192.0.2.40:25", T0, 1, ss)};
+    smtp_set_observer(ss, observe, &c);
+    size_t n = sizeof st / sizeof st[0];
+    for (size_t i = 0; i < n; i++)
+        smtp_feed(ss, st[i].dir, (const uint8_t *)st[i].bytes, strlen(st[i].bytes),
+                  T0 + (int64_t)(i + 1) * 100000, 10 + i);
+    CU_ASSERT_EQUAL(c.s->state, UI_ST_WAIT_EOD);
+    CU_ASSERT_EQUAL(c.s->eod_wait, T0 + (int64_t)n * 100000);
+    int64_t fin = T0 + 60 * (int64_t)SEC;
+    smtp_tcp_fin(ss, SMTP_CLIENT, fin, 100);
+    ui_model_tcp_end(m, c.s, 0, SMTP_CLIENT, fin, 100);
+    smtp_end(ss, SMTP_END_FIN, SMTP_CLIENT, fin, 100);
+    ui_model_end(m, c.s, smtp_get_report(ss), "text\n", 5);
+    static const unsigned want[] = {
+        UI_EV_CONNECT,  UI_EV_BANNER_MASKED, UI_EV_HELO, UI_EV_HELO_REFUSED,
+        UI_EV_HELO,     UI_EV_MAIL,          UI_EV_RCPT, UI_EV_DATA,
+        UI_EV_EOD_PART, UI_EV_EOD_PART,      UI_EV_FIN};
+    CU_ASSERT_EQUAL_FATAL(c.s->nev, sizeof want / sizeof want[0]);
+    for (unsigned i = 0; i < c.s->nev; i++)
+        CU_ASSERT_EQUAL(kind_at(c.s, i), want[i]);
+    CU_ASSERT_EQUAL(ui_session_event(c.s, 1)->frame, 10);
+    CU_ASSERT_EQUAL(ui_session_event(c.s, 8)->frame, 10 + 13); /* the body segment: CRLF */
+    CU_ASSERT_EQUAL(ui_session_event(c.s, 9)->frame, 10 + 14);
+    CU_ASSERT_EQUAL(ui_session_event(c.s, 9)->nparts, 2);
+    CU_ASSERT(c.s->flags & SMTP_FLAG_SPLIT_EOD_UNACKED);
+    CU_ASSERT(c.s->flags & SMTP_FLAG_MASKED_BANNER);
+    CU_ASSERT_STRING_EQUAL(c.s->mail_from, "<a@example.org>");
+    CU_ASSERT_EQUAL(c.s->messages, 1);
+    CU_ASSERT_EQUAL(ui_model_flag_count(m, 0), 1);
+    smtp_session_free(ss);
+    ui_model_free(m);
+}
+
+void add_ui_suite(void)
+{
+    CU_pSuite s = CU_add_suite("ui", NULL, NULL);
+    CU_add_test(s, "axis column", test_axis_column);
+    CU_add_test(s, "axis fit", test_axis_fit);
+    CU_add_test(s, "axis zoom and pan", test_axis_zoom_pan);
+    CU_add_test(s, "timeline split, no reply", test_timeline_split_no_reply);
+    CU_add_test(s, "timeline collisions", test_timeline_collisions);
+    CU_add_test(s, "timeline wait grows", test_timeline_wait_grows);
+    CU_add_test(s, "timeline off axis", test_timeline_off_axis);
+    CU_add_test(s, "masked banner upgrade", test_masked_banner_upgrade);
+    CU_add_test(s, "event mapping and states", test_event_mapping);
+    CU_add_test(s, "eod parts and replies", test_eod_reply_fail_and_parts);
+    CU_add_test(s, "event ring", test_event_ring);
+    CU_add_test(s, "capacity eviction", test_capacity_eviction);
+    CU_add_test(s, "detail bounded and clean", test_detail_bounded_and_clean);
+    CU_add_test(s, "sanitize", test_sanitize);
+    CU_add_test(s, "rows filter and sort", test_rows_filter_sort);
+    CU_add_test(s, "names and glyphs", test_names_and_glyphs);
+    CU_add_test(s, "real smtp session", test_real_session);
+}

@@ -1,0 +1,553 @@
+/* ui model: the session table behind the live screen (see model.h). Everything is allocated
+ * in ui_model_new except each ended session's detail text, so packets and SMTP events never
+ * allocate. */
+#include "ui/model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct ui_model {
+    ui_session *slot; /* cap entries, never moved: open sessions are held by pointer */
+    size_t cap;
+    size_t *kept; /* slot indexes of kept sessions, oldest first */
+    size_t nkept;
+    size_t *free_slot; /* slots not in use */
+    size_t nfree;
+    ui_capture capture;
+    uint64_t untracked, opened, ended, next_order;
+    uint64_t flag_count[SMTP_FLAG_COUNT];
+};
+
+/* ---- flags ---- */
+
+static const char *const badge[SMTP_FLAG_COUNT] = {
+    "SPLIT", "NOQUIT", "MASK",  "NOREP", "SLOW", "GIVUP", "LATE", "EODRT", "REPRT",
+    "RST",   "ZWIN",   "EHLOX", "XEXT",  "XCMD", "NOTLS", "INSP", "ASA",
+};
+
+/* The findings that mean mail was (or may be) lost or an inspection device is in the way. */
+static const unsigned serious_mask =
+    SMTP_FLAG_SPLIT_EOD_UNACKED | SMTP_FLAG_EOD_NO_REPLY | SMTP_FLAG_CLIENT_GAVE_UP |
+    SMTP_FLAG_MASKED_BANNER | SMTP_FLAG_SMTP_INSPECTION | SMTP_FLAG_SLOW_EOD_REPLY |
+    SMTP_FLAG_RST_AFTER_EOD | SMTP_FLAG_EHLO_REFUSED | SMTP_FLAG_REPLY_AFTER_CLOSE;
+
+const char *ui_flag_badge(unsigned index)
+{
+    return index < SMTP_FLAG_COUNT ? badge[index] : "?";
+}
+
+int ui_flag_serious(unsigned index)
+{
+    return index < SMTP_FLAG_COUNT && (serious_mask & (1u << index)) != 0;
+}
+
+/* ---- sanitiser ---- */
+
+static size_t sanitize(char *out, size_t cap, const char *in, size_t len, int keep_nl)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    if (cap == 0)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        int plain = (c >= 0x20 && c < 0x7f) || (keep_nl && c == '\n');
+        size_t need = plain ? 1 : 4;
+        if (n + need >= cap)
+            break; /* stop before an escape would be cut */
+        if (plain) {
+            out[n++] = (char)c;
+            continue;
+        }
+        out[n++] = '\\';
+        out[n++] = 'x';
+        out[n++] = hex[c >> 4];
+        out[n++] = hex[c & 15];
+    }
+    out[n] = '\0';
+    return n;
+}
+
+size_t ui_sanitize(char *out, size_t cap, const char *in, size_t len)
+{
+    return sanitize(out, cap, in, len, 0);
+}
+
+static void copy_clean(char *out, size_t cap, const char *in)
+{
+    ui_sanitize(out, cap, in ? in : "", in ? strlen(in) : 0);
+}
+
+/* ---- table ---- */
+
+ui_model *ui_model_new(size_t capacity)
+{
+    if (capacity == 0)
+        capacity = 1;
+    ui_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->cap = capacity;
+    m->slot = calloc(capacity, sizeof *m->slot);
+    m->kept = calloc(capacity, sizeof *m->kept);
+    m->free_slot = calloc(capacity, sizeof *m->free_slot);
+    if (!m->slot || !m->kept || !m->free_slot) {
+        ui_model_free(m);
+        return NULL;
+    }
+    for (size_t i = 0; i < capacity; i++)
+        m->free_slot[i] = capacity - 1 - i; /* slot 0 first: cache friendly, deterministic */
+    m->nfree = capacity;
+    return m;
+}
+
+void ui_model_free(ui_model *m)
+{
+    if (!m)
+        return;
+    if (m->slot)
+        for (size_t i = 0; i < m->nkept; i++)
+            free(m->slot[m->kept[i]].detail);
+    free(m->slot);
+    free(m->kept);
+    free(m->free_slot);
+    free(m);
+}
+
+/* Position in kept of the session to drop: the oldest ended one without flags, else the
+ * oldest ended one; -1 when every kept session is open. */
+static long victim(const ui_model *m)
+{
+    long flagged = -1;
+    for (size_t i = 0; i < m->nkept; i++) {
+        const ui_session *s = &m->slot[m->kept[i]];
+        if (!s->ended)
+            continue;
+        if (!s->flags)
+            return (long)i;
+        if (flagged < 0)
+            flagged = (long)i;
+    }
+    return flagged;
+}
+
+static void drop(ui_model *m, size_t pos)
+{
+    size_t slot = m->kept[pos];
+    free(m->slot[slot].detail);
+    m->slot[slot].detail = NULL;
+    memmove(m->kept + pos, m->kept + pos + 1, (m->nkept - pos - 1) * sizeof *m->kept);
+    m->nkept--;
+    m->free_slot[m->nfree++] = slot;
+}
+
+static void add_event(ui_session *s, int64_t ts, uint64_t frame, ui_event_kind k, int from,
+                      int nparts);
+
+ui_session *ui_model_open(ui_model *m, uint64_t id, const char *client, const char *server,
+                          int64_t ts, uint64_t frame, void *owner)
+{
+    if (m->nfree == 0) {
+        long v = victim(m);
+        if (v < 0) {
+            m->untracked++;
+            return NULL;
+        }
+        drop(m, (size_t)v);
+    }
+    size_t slot = m->free_slot[--m->nfree];
+    m->kept[m->nkept++] = slot;
+    ui_session *s = &m->slot[slot];
+    memset(s, 0, sizeof *s);
+    s->id = id;
+    copy_clean(s->client, sizeof s->client, client);
+    copy_clean(s->server, sizeof s->server, server);
+    s->start = s->last = ts;
+    s->state = UI_ST_GREETING;
+    s->owner = owner;
+    s->order = ++m->next_order;
+    m->opened++;
+    add_event(s, ts, frame, UI_EV_CONNECT, SMTP_CLIENT, 0);
+    return s;
+}
+
+/* ---- events ---- */
+
+#define HALF (UI_MAX_EVENTS / 2)
+
+const ui_event *ui_session_event(const ui_session *s, unsigned i)
+{
+    if (i < HALF)
+        return &s->ev[i];
+    return &s->ev[HALF + (s->ring_start + (i - HALF)) % HALF];
+}
+
+static ui_event *event_at(ui_session *s, unsigned i)
+{
+    return (ui_event *)ui_session_event(s, i);
+}
+
+/* The first half fills once; after that the second half is a ring of the latest. */
+static void add_event(ui_session *s, int64_t ts, uint64_t frame, ui_event_kind k, int from,
+                      int nparts)
+{
+    ui_event e = {.ts = ts,
+                  .frame = frame,
+                  .kind = (uint8_t)k,
+                  .from = (uint8_t)from,
+                  .nparts = (uint8_t)nparts};
+    if (s->nev < UI_MAX_EVENTS) {
+        s->ev[s->nev++] = e;
+    } else {
+        s->ev[HALF + s->ring_start] = e;
+        s->ring_start = (s->ring_start + 1) % HALF;
+        s->ev_dropped++;
+    }
+    if (ts > s->last)
+        s->last = ts;
+}
+
+static const ui_event *last_event(const ui_session *s)
+{
+    return s->nev ? ui_session_event(s, s->nev - 1) : NULL;
+}
+
+/* A masked line after a normal first greeting line: the banner was masked after all. */
+static void on_greeting(ui_session *s, const smtp_event *ev)
+{
+    if (ev->masked) {
+        for (unsigned i = s->nev; i-- > 0;) {
+            ui_event *e = event_at(s, i);
+            if (e->kind == UI_EV_BANNER) {
+                e->kind = UI_EV_BANNER_MASKED;
+                return;
+            }
+        }
+    }
+    add_event(s, ev->ts, ev->frame, ev->masked ? UI_EV_BANNER_MASKED : UI_EV_BANNER, SMTP_SERVER,
+              0);
+    if (s->state == UI_ST_GREETING)
+        s->state = UI_ST_HELO;
+}
+
+static void on_command(ui_session *s, const smtp_event *ev)
+{
+    ui_event_kind k;
+    ui_state st = s->state;
+    switch (ev->verb) {
+    case SMTP_VERB_HELO:
+    case SMTP_VERB_EHLO:
+        k = UI_EV_HELO;
+        st = UI_ST_HELO;
+        break;
+    case SMTP_VERB_MAIL:
+        k = UI_EV_MAIL;
+        st = UI_ST_MAIL;
+        break;
+    case SMTP_VERB_RCPT:
+        k = UI_EV_RCPT;
+        st = UI_ST_MAIL;
+        break;
+    case SMTP_VERB_DATA:
+    case SMTP_VERB_BDAT:
+        k = UI_EV_DATA;
+        st = UI_ST_DATA;
+        break;
+    case SMTP_VERB_STARTTLS:
+        k = UI_EV_STARTTLS;
+        break;
+    case SMTP_VERB_QUIT:
+        k = UI_EV_QUIT;
+        st = UI_ST_QUIT;
+        break;
+    default:
+        return;
+    }
+    s->state = st;
+    const ui_event *prev = last_event(s);
+    if (k == UI_EV_RCPT && prev && prev->kind == UI_EV_RCPT)
+        return; /* a run of RCPTs is one event (the first): 100 recipients stay readable */
+    add_event(s, ev->ts, ev->frame, k, SMTP_CLIENT, 0);
+}
+
+static void on_reply(ui_session *s, const smtp_event *ev)
+{
+    int ok = ev->code >= 200 && ev->code < 300;
+    switch (ev->verb) {
+    case SMTP_VERB_HELO:
+    case SMTP_VERB_EHLO:
+        if (ev->verb == SMTP_VERB_EHLO && ev->code >= 500 && ev->code < 600)
+            add_event(s, ev->ts, ev->frame, UI_EV_HELO_REFUSED, SMTP_SERVER, 0);
+        if (ok && s->state == UI_ST_HELO)
+            s->state = UI_ST_READY;
+        break;
+    case SMTP_VERB_EOD:
+    case SMTP_VERB_BDAT:
+        add_event(s, ev->ts, ev->frame, ok ? UI_EV_EOD_REPLY_OK : UI_EV_EOD_REPLY_FAIL, SMTP_SERVER,
+                  0);
+        s->eod_wait = 0;
+        if (s->state == UI_ST_WAIT_EOD || !ok)
+            s->state = UI_ST_READY;
+        break;
+    case SMTP_VERB_DATA:
+        if (ev->code != 354 && s->state == UI_ST_DATA)
+            s->state = UI_ST_READY;
+        break;
+    case SMTP_VERB_RSET:
+        if (ok)
+            s->state = UI_ST_READY;
+        break;
+    case SMTP_VERB_STARTTLS:
+        if (ev->code == 220)
+            s->state = UI_ST_TLS;
+        break;
+    case SMTP_VERB_QUIT:
+        if (ev->code == 221)
+            add_event(s, ev->ts, ev->frame, UI_EV_QUIT_REPLY, SMTP_SERVER, 0);
+        break;
+    default:
+        break;
+    }
+}
+
+static void on_eod(ui_session *s, const smtp_event *ev)
+{
+    const smtp_eod *e = ev->eod;
+    int n = e ? e->nparts : 0;
+    if (n > 5)
+        n = 5;
+    if (n <= 0) {
+        add_event(s, ev->ts, ev->frame, UI_EV_EOD_PART, SMTP_CLIENT, 1);
+        s->eod_wait = ev->ts;
+    } else {
+        for (int i = 0; i < n; i++)
+            add_event(s, e->part[i].ts, e->part[i].frame, UI_EV_EOD_PART, SMTP_CLIENT, n);
+        s->eod_wait = e->part[n - 1].ts;
+    }
+    s->messages++;
+    s->state = UI_ST_WAIT_EOD;
+}
+
+void ui_model_smtp_event(ui_model *m, ui_session *s, const smtp_event *ev)
+{
+    (void)m;
+    if (!s || !ev || s->ended)
+        return;
+    switch (ev->kind) {
+    case SMTP_EV_GREETING:
+        on_greeting(s, ev);
+        break;
+    case SMTP_EV_COMMAND:
+        on_command(s, ev);
+        break;
+    case SMTP_EV_REPLY:
+        on_reply(s, ev);
+        break;
+    case SMTP_EV_EOD:
+        on_eod(s, ev);
+        break;
+    case SMTP_EV_TLS:
+        s->state = UI_ST_TLS;
+        break;
+    }
+}
+
+void ui_model_tcp_end(ui_model *m, ui_session *s, int rst, smtp_dir from, int64_t ts,
+                      uint64_t frame)
+{
+    (void)m;
+    if (!s || s->ended)
+        return;
+    add_event(s, ts, frame, rst ? UI_EV_RST : UI_EV_FIN, from, 0);
+}
+
+/* Sanitised (newlines kept: the pane shows it line by line) and bounded; a cut says so. */
+static void copy_detail(ui_session *s, const char *detail, size_t len)
+{
+    static const char cut[] = "\n[... detail truncated]\n";
+    if (!detail || len == 0)
+        return;
+    s->detail = malloc(UI_DETAIL_MAX);
+    if (!s->detail)
+        return;
+    size_t room = UI_DETAIL_MAX - sizeof cut; /* sizeof counts the NUL */
+    size_t n = sanitize(s->detail, room + 1, detail, len, 1);
+    /* Did the whole input fit? Re-measure what it would take. */
+    size_t need = 0;
+    for (size_t i = 0; i < len && need <= room; i++) {
+        unsigned char c = (unsigned char)detail[i];
+        need += (c >= 0x20 && c < 0x7f) || c == '\n' ? 1 : 4;
+    }
+    if (need > room) {
+        memcpy(s->detail + n, cut, sizeof cut);
+        n += sizeof cut - 1;
+    }
+    s->detail_len = n;
+}
+
+void ui_model_end(ui_model *m, ui_session *s, const smtp_report *r, const char *detail, size_t len)
+{
+    if (!s || s->ended)
+        return;
+    s->ended = 1;
+    s->state = UI_ST_CLOSED;
+    s->owner = NULL;
+    if (r) {
+        s->flags = r->flags;
+        s->end_reason = r->end_reason;
+        if (r->end > s->last)
+            s->last = r->end;
+        if (r->ntxn > 0 && r->txns && r->txns[0].mail_from)
+            copy_clean(s->mail_from, sizeof s->mail_from, r->txns[0].mail_from);
+    }
+    copy_detail(s, detail, len);
+    m->ended++;
+    for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
+        if (s->flags & (1u << i))
+            m->flag_count[i]++;
+}
+
+/* ---- accessors ---- */
+
+const char *ui_state_name(ui_state st)
+{
+    static const char *const name[UI_ST_COUNT] = {"greeting", "helo", "ready", "mail",  "data",
+                                                  "wait-eod", "tls",  "quit",  "closed"};
+    return (unsigned)st < UI_ST_COUNT ? name[st] : "?";
+}
+
+ui_capture *ui_model_capture(ui_model *m)
+{
+    return &m->capture;
+}
+
+size_t ui_model_count(const ui_model *m)
+{
+    return m->nkept;
+}
+
+const ui_session *ui_model_session(const ui_model *m, size_t i)
+{
+    return i < m->nkept ? &m->slot[m->kept[i]] : NULL;
+}
+
+uint64_t ui_model_untracked(const ui_model *m)
+{
+    return m->untracked;
+}
+
+uint64_t ui_model_open_count(const ui_model *m)
+{
+    return m->opened - m->ended;
+}
+
+uint64_t ui_model_ended_count(const ui_model *m)
+{
+    return m->ended;
+}
+
+uint64_t ui_model_flag_count(const ui_model *m, unsigned flag_index)
+{
+    return flag_index < SMTP_FLAG_COUNT ? m->flag_count[flag_index] : 0;
+}
+
+/* ---- rows ---- */
+
+const char *ui_sort_name(ui_sort s)
+{
+    static const char *const name[UI_SORT_COUNT] = {"newest", "worst", "oldest"};
+    return (unsigned)s < UI_SORT_COUNT ? name[s] : "?";
+}
+
+/* Serious findings weigh more than all the others together. */
+static unsigned severity(const ui_session *s)
+{
+    unsigned serious = (unsigned)__builtin_popcount(s->flags & serious_mask);
+    unsigned other = (unsigned)__builtin_popcount(s->flags & ~serious_mask);
+    if (!s->ended && s->eod_wait)
+        serious++;
+    return serious * 64 + other;
+}
+
+static int flagged(const ui_session *s)
+{
+    return s->flags != 0 || (!s->ended && s->eod_wait);
+}
+
+static char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+static int has_text(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] && lower(hay[i]) == lower(needle[i]))
+            i++;
+        if (i == n)
+            return 1;
+    }
+    return n == 0;
+}
+
+static int passes(const ui_session *s, const ui_filter *f)
+{
+    if (!f)
+        return 1;
+    if (f->flagged_only && !flagged(s))
+        return 0;
+    if (!f->text[0])
+        return 1;
+    return has_text(s->client, f->text) || has_text(s->server, f->text) ||
+           has_text(s->mail_from, f->text);
+}
+
+typedef struct row_key {
+    size_t idx;
+    unsigned sev;
+    uint64_t order;
+} row_key;
+
+static int by_newest(const void *a, const void *b)
+{
+    const row_key *x = a, *y = b;
+    return x->order < y->order ? 1 : x->order > y->order ? -1 : 0;
+}
+
+static int by_oldest(const void *a, const void *b)
+{
+    return by_newest(b, a);
+}
+
+static int by_worst(const void *a, const void *b)
+{
+    const row_key *x = a, *y = b;
+    if (x->sev != y->sev)
+        return x->sev < y->sev ? 1 : -1;
+    return by_newest(a, b);
+}
+
+size_t ui_rows(const ui_model *m, const ui_filter *f, ui_sort sort, size_t *rows, size_t cap)
+{
+    row_key *k = malloc((m->nkept ? m->nkept : 1) * sizeof *k); /* per draw, not per packet */
+    size_t n = 0;
+    if (!k)
+        return 0;
+    for (size_t i = 0; i < m->nkept; i++) {
+        const ui_session *s = &m->slot[m->kept[i]];
+        if (passes(s, f))
+            k[n++] = (row_key){.idx = i, .sev = severity(s), .order = s->order};
+    }
+    int (*cmp)(const void *, const void *) = sort == UI_SORT_WORST    ? by_worst
+                                             : sort == UI_SORT_OLDEST ? by_oldest
+                                                                      : by_newest;
+    qsort(k, n, sizeof *k, cmp);
+    if (n > cap)
+        n = cap;
+    for (size_t i = 0; i < n; i++)
+        rows[i] = k[i].idx;
+    free(k);
+    return n;
+}
