@@ -4,14 +4,15 @@ CSTD    := -std=c11 -D_DEFAULT_SOURCE
 WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
 CPPFLAGS += -I.
-LDLIBS  := -lnids -lpcap -lxxhash
+LDLIBS  := -lnids -lpcap -lxxhash -lncursesw
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
-MODULES := sniff reassembly smtp report
+MODULES := sniff reassembly smtp report ui
 LIB_SRC := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o)
 ASAN_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
+CLI_SRC  := $(wildcard cli/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_EXTRA :=
 
@@ -30,16 +31,16 @@ test-deps:
 
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) $(CFLAGS) $(CPPFLAGS) -DSMTPSCOPE_VERSION='"$(VERSION)"' -MMD -c $< -o $@
+	$(CC) $(CSTD) $(WARN) $(CFLAGS) $(CPPFLAGS) -DSMTPSCOPE_VERSION='"$(VERSION)"' -MMD -MP -c $< -o $@
 
 build/asan/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(CPPFLAGS) -DSMTPSCOPE_VERSION='"$(VERSION)"' -MMD -c $< -o $@
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(CPPFLAGS) -DSMTPSCOPE_VERSION='"$(VERSION)"' -MMD -MP -c $< -o $@
 
-build/smtpscope: build/obj/cli/main.o $(LIB_OBJ)
+build/smtpscope: $(CLI_SRC:%.c=build/obj/%.o) $(LIB_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-build/smtpscope-asan: build/asan/cli/main.o $(ASAN_OBJ)
+build/smtpscope-asan: $(CLI_SRC:%.c=build/asan/%.o) $(ASAN_OBJ)
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
 build/pcapgen: build/obj/tools/pcapgen.o

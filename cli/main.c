@@ -3,37 +3,23 @@
  * sniff -> reassembly -> smtp -> report. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "cli/options.h"
+#include "sniff/privs.h"
+#include "cli/tui.h"
 #include "reassembly/reasm.h"
 #include "report/json.h"
 #include "report/report.h"
 #include "smtp/smtp.h"
 #include "sniff/sniff.h"
-
-#ifndef SMTPSCOPE_VERSION
-#define SMTPSCOPE_VERSION "0.0.0"
-#endif
-
-enum { EXIT_OK = 0, EXIT_ERROR = 2 };
-
-typedef struct options {
-    const char *file;
-    uint64_t count;
-    uint8_t ports[65536 / 8]; /* server ports that carry SMTP */
-    char port_list[256];
-    int json, verbose, verify_checksums;
-    int detect; /* also follow sessions on other ports whose server greets with 220 */
-    double idle_timeout;
-    int max_streams;
-    smtp_options smtp; /* thresholds of the diagnostics */
-    char *filter;      /* user's BPF expression, or NULL */
-} options;
+#include "ui/model.h"
 
 /* How many connections without a handshake the text report lists (all are counted, and
  * --json lists all). */
@@ -55,6 +41,7 @@ typedef struct app {
     unseen_line *unseen; /* text report: the first UNSEEN_LISTED of them */
     int write_error;
     int warned_evicted;
+    ui_model *model; /* the live screen's, or NULL */
 } app;
 
 /* --detect: a session on a port not in --ports is held on probation, its first bytes kept,
@@ -85,183 +72,9 @@ typedef struct session {
     probe *probe;       /* non-NULL while on probation */
     struct timeval start;
     uint64_t start_frame;
+    ui_model *model;
+    ui_session *ui; /* its entry on the live screen, or NULL */
 } session;
-
-static const char usage_text[] =
-    "Usage: smtpscope -r FILE [options] [BPF expression]\n"
-    "Finds why SMTP mail is lost, stalled or delivered twice, from a packet capture.\n"
-    "\n"
-    "  -r FILE              read packets from FILE (pcap or pcapng; - for stdin)\n"
-    "  -c COUNT             stop after COUNT packets that match the filter\n"
-    "      --ports LIST     SMTP server ports, comma-separated (default 25,587,2525)\n"
-    "      --detect         also find SMTP on any other port, by content (a 220 greeting,\n"
-    "                       then EHLO, HELO or QUIT)\n"
-    "      --json           JSON Lines: one object per session, then a summary object\n"
-    "  -v, --verbose        text report: also one line per session without findings\n"
-    "      --verify-checksums  drop packets with wrong TCP checksums (default: accept them,\n"
-    "                       as captures taken on the sending host carry offloaded ones)\n"
-    "      --idle-timeout SECS  end a silent session after SECS (default 900)\n"
-    "      --max-streams N  concurrent TCP streams followed (default 262144)\n"
-    "      --slow-reply SECS  flag replies to end of data slower than SECS (default 60)\n"
-    "  -h, --help           this help\n"
-    "      --version        version\n"
-    "\n"
-    "The BPF expression (as in tcpdump) replaces the default filter, which keeps TCP on\n"
-    "the SMTP ports (any port with --detect) and IP fragments, over IPv4 and IPv6, with\n"
-    "or without VLAN tags. Exit status: 0 analysed, 2 usage or input error\n"
-    "(a damaged capture is analysed up to the damage, then exits 2).\n"
-    "Flags: split_eod_unacked, missing_quit, masked_banner (see smtpscope(1)).\n";
-
-static void fail(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "smtpscope: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n");
-}
-
-static int parse_ports(options *o, const char *list)
-{
-    memset(o->ports, 0, sizeof o->ports);
-    snprintf(o->port_list, sizeof o->port_list, "%s", list);
-    const char *p = list;
-    while (*p) {
-        char *end;
-        errno = 0;
-        long v = strtol(p, &end, 10);
-        if (end == p || errno || v < 1 || v > 65535 || (*end && *end != ','))
-            return -1;
-        o->ports[v / 8] |= (uint8_t)(1u << (v % 8));
-        p = *end ? end + 1 : end;
-    }
-    return p == list ? -1 : 0;
-}
-
-static int port_is_smtp(const options *o, uint16_t port)
-{
-    return (o->ports[port / 8] >> (port % 8)) & 1;
-}
-
-static char *join_args(int argc, char **argv)
-{
-    size_t len = 1;
-    for (int i = 0; i < argc; i++)
-        len += strlen(argv[i]) + 1;
-    char *s = calloc(1, len);
-    if (!s)
-        return NULL;
-    for (int i = 0; i < argc; i++) {
-        if (i)
-            strcat(s, " ");
-        strcat(s, argv[i]);
-    }
-    return s;
-}
-
-static int parse_number(const char *arg, double min, double max, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(arg, &end);
-    if (end == arg || *end || errno || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-enum {
-    OPT_PORTS = 256,
-    OPT_JSON,
-    OPT_VERIFY,
-    OPT_IDLE,
-    OPT_STREAMS,
-    OPT_VERSION,
-    OPT_DETECT,
-    OPT_SLOW
-};
-
-/* Returns -1 to exit with EXIT_ERROR, 1 to exit with EXIT_OK (help, version), 0 to run. */
-static int parse_options(options *o, int argc, char **argv)
-{
-    static const struct option longopts[] = {
-        {"ports", required_argument, 0, OPT_PORTS},
-        {"detect", no_argument, 0, OPT_DETECT},
-        {"json", no_argument, 0, OPT_JSON},
-        {"verbose", no_argument, 0, 'v'},
-        {"verify-checksums", no_argument, 0, OPT_VERIFY},
-        {"idle-timeout", required_argument, 0, OPT_IDLE},
-        {"max-streams", required_argument, 0, OPT_STREAMS},
-        {"slow-reply", required_argument, 0, OPT_SLOW},
-        {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, OPT_VERSION},
-        {0, 0, 0, 0},
-    };
-    double v;
-    int c;
-    parse_ports(o, "25,587,2525");
-    o->idle_timeout = REASM_DEFAULT_IDLE_TIMEOUT;
-    o->smtp.slow_reply = SMTP_DEFAULT_SLOW_REPLY;
-    o->max_streams = REASM_DEFAULT_MAX_STREAMS;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":r:c:vh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'r':
-            o->file = optarg;
-            break;
-        case 'c':
-            if (parse_number(optarg, 1, 1e18, &v) < 0)
-                return fail("bad packet count '%s' (a positive number)", optarg), -1;
-            o->count = (uint64_t)v;
-            break;
-        case 'v':
-            o->verbose = 1;
-            break;
-        case OPT_PORTS:
-            if (parse_ports(o, optarg) < 0)
-                return fail("bad port list '%s' (e.g. 25,587,2525)", optarg), -1;
-            break;
-        case OPT_JSON:
-            o->json = 1;
-            break;
-        case OPT_DETECT:
-            o->detect = 1;
-            break;
-        case OPT_VERIFY:
-            o->verify_checksums = 1;
-            break;
-        case OPT_IDLE:
-            if (parse_number(optarg, 1, 1e9, &v) < 0)
-                return fail("bad idle timeout '%s' (seconds, at least 1)", optarg), -1;
-            o->idle_timeout = v;
-            break;
-        case OPT_STREAMS:
-            if (parse_number(optarg, 16, 1 << 24, &v) < 0)
-                return fail("bad stream count '%s' (16 to 16777216)", optarg), -1;
-            o->max_streams = (int)v;
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return 1;
-        case OPT_SLOW:
-            if (parse_number(optarg, 0.001, 1e9, &v) < 0)
-                return fail("bad reply threshold '%s' (seconds)", optarg), -1;
-            o->smtp.slow_reply = v;
-            break;
-        case OPT_VERSION:
-            printf("smtpscope %s (%s)\n", SMTPSCOPE_VERSION, pcap_lib_version());
-            return 1;
-        case ':':
-            return fail("option '%s' needs a value (try --help)", argv[optind - 1]), -1;
-        default:
-            return fail("unknown option '%s' (try --help)", argv[optind - 1]), -1;
-        }
-    }
-    o->smtp.no_transcript = o->json; /* JSON carries no transcript */
-    if (!o->file)
-        return fail("%s", "no capture given: use -r FILE (try --help)"), -1;
-    if (optind < argc && !(o->filter = join_args(argc - optind, argv + optind)))
-        return fail("%s", "out of memory"), -1;
-    return 0;
-}
 
 /* ---- the pipeline's callbacks ---- */
 
@@ -277,6 +90,12 @@ static void format_endpoint(char *out, size_t cap, const reasm_endpoint *e)
     snprintf(out, cap, e->family == 6 ? "[%s]:%u" : "%s:%u", addr, e->port);
 }
 
+static void on_smtp_event(void *ctx, const smtp_event *ev)
+{
+    session *s = ctx;
+    ui_model_smtp_event(s->model, s->ui, ev);
+}
+
 /* A session becomes SMTP: it gets its number and its analyser. */
 static int start_smtp(app *a, session *s)
 {
@@ -285,6 +104,13 @@ static int start_smtp(app *a, session *s)
         return -1;
     smtp_session_configure(s->smtp, &a->opt.smtp);
     s->id = ++a->next_id;
+    if (a->model) {
+        s->model = a->model;
+        s->ui = ui_model_open(a->model, s->id, s->client, s->server, usec_of(s->start),
+                              s->start_frame, s);
+        if (s->ui)
+            smtp_set_observer(s->smtp, on_smtp_event, s);
+    }
     return 0;
 }
 
@@ -461,6 +287,8 @@ static void on_tcp_event(void *ctx, void *handle, const reasm_tcp_event *ev)
     switch (ev->kind) {
     case REASM_EV_FIN:
         smtp_tcp_fin(s->smtp, from, usec_of(ev->ts), ev->frame);
+        if (s->ui)
+            ui_model_tcp_end(s->model, s->ui, 0, from, usec_of(ev->ts), ev->frame);
         break;
     case REASM_EV_RETRANSMISSION:
         smtp_tcp_retransmission(s->smtp, from, ev->offset, ev->len, usec_of(ev->ts), ev->frame);
@@ -469,6 +297,30 @@ static void on_tcp_event(void *ctx, void *handle, const reasm_tcp_event *ev)
         smtp_tcp_zero_window(s->smtp, from, usec_of(ev->ts), ev->frame);
         break;
     }
+}
+
+/* The live screen keeps the session's report text for its detail pane. */
+static void write_detail(void *ctx, void *owner, FILE *out)
+{
+    (void)ctx;
+    const session *s = owner;
+    report_session_text(out, s->id, s->client, s->server, smtp_get_report(s->smtp));
+}
+
+static void screen_end(session *s, const reasm_end *end, int closed_by)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (end->reason == REASM_END_RST)
+        ui_model_tcp_end(s->model, s->ui, 1, closed_by < 0 ? SMTP_CLIENT : (smtp_dir)closed_by,
+                         usec_of(end->ts), end->frame);
+    if (f) {
+        write_detail(NULL, s, f);
+        fclose(f);
+    }
+    ui_model_end(s->model, s->ui, smtp_get_report(s->smtp), text ? text : "", text ? len : 0);
+    free(text);
 }
 
 static void on_end(void *ctx, void *handle, const reasm_end *end)
@@ -493,6 +345,8 @@ static void on_end(void *ctx, void *handle, const reasm_end *end)
     }
     smtp_end(s->smtp, reasons[end->reason], closed_by, usec_of(end->ts), end->frame);
     report_session(a->rep, s->id, s->client, s->server, smtp_get_report(s->smtp));
+    if (s->ui)
+        screen_end(s, end, closed_by);
     free_session(s);
 }
 
@@ -623,12 +477,13 @@ static void on_packet(void *ctx, uint64_t frame, const struct pcap_pkthdr *hdr,
 
 /* ---- main ---- */
 
-static void fill_capture(report_capture *c, const app *a, const sniff *sn, int read_failed)
+static void fill_capture(report_capture *c, const app *a, sniff *sn, int read_failed)
 {
+    sniff_poll_stats(sn);
     const sniff_stats *st = sniff_get_stats(sn);
     const reasm_stats *rs = reasm_get_stats();
     memset(c, 0, sizeof *c);
-    c->source = a->opt.file;
+    c->source = a->opt.file ? a->opt.file : sniff_source(sn);
     c->frames = st->frames;
     c->matched = st->matched;
     c->bytes = st->bytes;
@@ -640,23 +495,128 @@ static void fill_capture(report_capture *c, const app *a, const sniff *sn, int r
     c->warn_tcp = rs->warn_tcp;
     c->not_analysed = a->not_analysed;
     c->read_error = read_failed ? sniff_error(sn) : NULL;
+    c->live = st->live;
+    c->drops = st->drops;
+    c->if_drops = st->if_drops;
 }
 
-static sniff *open_capture(const app *a, char *err, size_t errlen)
+static sniff *open_capture(const app *a, FILE *dump, char *err, size_t errlen)
 {
     /* Without a BPF expression: TCP on the SMTP ports (any port with --detect) and IP
      * fragments, whatever the link layer (sniff.h). */
-    sniff_config sc = {a->opt.file, a->opt.filter, a->opt.count, NULL, 0};
+    sniff_config sc = {.file = a->opt.file,
+                       .iface = a->opt.iface,
+                       .filter = a->opt.filter,
+                       .count = a->opt.count,
+                       .snaplen = a->opt.snaplen,
+                       .buffer_kib = a->opt.buffer_kib,
+                       .no_promisc = a->opt.no_promisc,
+                       .dump = dump};
     if (!a->opt.filter && !a->opt.detect)
         sc.ports = a->opt.ports;
     sc.any_tcp = !a->opt.filter && a->opt.detect;
     return sniff_open(&sc, err, errlen);
 }
 
+/* ---- the packet loop ---- */
+
+static sniff *volatile stop_target;
+static volatile sig_atomic_t stop_requested;
+
+/* Ctrl-C (or a kill) ends the capture cleanly: open sessions end as capture_end and the
+ * summary is printed. A second one while finishing is not caught again. */
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    if (stop_target)
+        sniff_stop(stop_target);
+}
+
+static void catch_stop_signals(sniff *sn)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    stop_target = sn;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+static int finished;
+
+static void finish(void *ctx)
+{
+    (void)ctx;
+    if (!finished)
+        reasm_finish();
+    finished = 1;
+}
+
+/* The live screen: on a live capture when the output is a terminal, or asked for. */
+static int wants_tui(const options *o)
+{
+    if (o->tui >= 0)
+        return o->tui;
+    return o->iface && !o->json && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+}
+
+static int run_tui(app *a, sniff *sn, char *err, size_t errlen)
+{
+    a->model = ui_model_new(UI_DEFAULT_CAPACITY);
+    if (!a->model)
+        return snprintf(err, errlen, "out of memory"), -2;
+    report_quiet_sessions(a->rep);
+    tui_hooks h = {on_packet, finish, write_detail, a};
+    int rc = tui_run(a->model, sn, &h, a->opt.speed, &stop_requested, err, errlen);
+    return rc;
+}
+
+/* Opens the capture (and -w) while privileged, then gives root up. */
+static sniff *open_source(app *a, char *err, size_t errlen)
+{
+    FILE *dump = NULL;
+    if (a->opt.write_file && !(dump = privs_create_output(a->opt.write_file, err, errlen)))
+        return NULL;
+    sniff *sn = open_capture(a, dump, err, errlen);
+    if (sn && privs_drop(a->opt.user, err, errlen) < 0) {
+        sniff_close(sn);
+        return NULL;
+    }
+    return sn;
+}
+
+static int report_end(app *a, sniff *sn, int read_failed)
+{
+    if (!a->opt.json)
+        print_unseen_text(a);
+    report_capture cap;
+    fill_capture(&cap, a, sn, read_failed);
+    report_summary(a->rep, &cap);
+    int status = read_failed ? EXIT_ERROR : EXIT_OK;
+    if (read_failed && a->opt.file)
+        fprintf(stderr, "smtpscope: %s: damaged capture, analysed up to frame %" PRIu64 ": %s\n",
+                a->opt.file, sniff_get_stats(sn)->frames, sniff_error(sn));
+    else if (read_failed)
+        fprintf(stderr, "smtpscope: %s: capture failed after %" PRIu64 " packets: %s\n",
+                sniff_source(sn), sniff_get_stats(sn)->frames, sniff_error(sn));
+    if (report_error(a->rep) < 0 || a->write_error) {
+        fail("writing the report failed: %s", strerror(errno));
+        status = EXIT_ERROR;
+    }
+    return status;
+}
+
 static int run(app *a)
 {
     char err[PCAP_ERRBUF_SIZE + 512];
-    sniff *sn = open_capture(a, err, sizeof err);
+    if (a->opt.list_interfaces)
+        return sniff_list_interfaces(stdout, err, sizeof err) < 0 ? (fail("%s", err), EXIT_ERROR)
+                                                                  : EXIT_OK;
+    sniff *sn = open_source(a, err, sizeof err);
     if (!sn)
         return fail("%s", err), EXIT_ERROR;
     reasm_config rc = {a->opt.verify_checksums, a->opt.max_streams, a->opt.idle_timeout};
@@ -670,22 +630,15 @@ static int run(app *a)
     if (!a->rep || (!a->opt.json && !a->unseen))
         return fail("%s", "out of memory"), EXIT_ERROR;
     a->sn = sn;
-    int read_failed = sniff_loop(sn, on_packet, a) < 0;
-    reasm_finish();
-    if (!a->opt.json)
-        print_unseen_text(a);
-    report_capture cap;
-    fill_capture(&cap, a, sn, read_failed);
-    report_summary(a->rep, &cap);
-    int status = read_failed ? EXIT_ERROR : EXIT_OK;
-    if (read_failed)
-        fprintf(stderr, "smtpscope: %s: damaged capture, analysed up to frame %" PRIu64 ": %s\n",
-                a->opt.file, sniff_get_stats(sn)->frames, sniff_error(sn));
-    if (report_error(a->rep) < 0 || a->write_error) {
-        fail("writing the report failed: %s", strerror(errno));
-        status = EXIT_ERROR;
-    }
+    if (a->opt.iface) /* each session's report as it ends, not when a buffer fills */
+        setvbuf(stdout, NULL, _IOLBF, 0);
+    catch_stop_signals(sn);
+    int loop_rc =
+        wants_tui(&a->opt) ? run_tui(a, sn, err, sizeof err) : sniff_loop(sn, on_packet, a);
+    finish(a);
+    int status = loop_rc == -2 ? (fail("%s", err), EXIT_ERROR) : report_end(a, sn, loop_rc < 0);
     report_free(a->rep);
+    ui_model_free(a->model);
     free(a->unseen);
     sniff_close(sn);
     return status;

@@ -87,6 +87,14 @@ expect_error "bad filter" "filter" -r "$here/pcaps/sample.pcap" 'tcp port'
 expect_error "bad port list" "port list" --ports 25,x -r "$here/pcaps/sample.pcap"
 expect_error "-c needs a number" "packet count" -c zero -r "$here/pcaps/sample.pcap"
 expect_error "--slow-reply needs seconds" "reply threshold" --slow-reply soon -r "$here/pcaps/sample.pcap"
+expect_error "-r and -i together" "exclude each other" -r "$here/pcaps/sample.pcap" -i lo
+expect_error "-w needs a live capture" "writes a live capture" -w "$tmp/w.pcap" -r "$here/pcaps/sample.pcap"
+expect_error "--speed needs --tui" "paces a file replay" --speed 2 -r "$here/pcaps/sample.pcap"
+expect_error "--tui with --json" "exclude each other" --tui --json -r "$here/pcaps/sample.pcap"
+expect_error "-B needs KiB" "buffer size" -B lots -i lo
+expect_error "-Z unknown user" "no user 'no-such-user-x'" -Z no-such-user-x -r "$here/pcaps/sample.pcap"
+expect_error "no such interface" "no interface 'nosuch0'" -i nosuch0
+expect_error "--tui needs a terminal" "terminal" --tui -r "$here/pcaps/sample.pcap"
 
 # 5. Options change what is analysed.
 "$bin" --json -r "$here/pcaps/sample.pcap" 'host 192.0.2.1' | tail -1 >"$tmp/s"

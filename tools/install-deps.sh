@@ -7,7 +7,7 @@
 #   hostile-input tests; cov adds llvm-14 (llvm-profdata, llvm-cov) for `make fuzz-cov`.
 set -e
 build="gcc make pkg-config libpcap-dev libnids-dev libncurses-dev libcunit1-dev libxxhash-dev"
-test="$build python3 clang libclang-rt-14-dev valgrind time"
+test="$build python3 clang libclang-rt-14-dev valgrind time tmux iproute2"
 cov="$test llvm-14"
 real="$test postfix swaks ssl-cert libnet-ssleay-perl tshark"
 case "${1:-build}" in

@@ -1385,6 +1385,20 @@ static void sc_never_quit_client(gen *g)
     }
 }
 
+/* Packets that try things on a terminal: set the title (OSC 0), clear the screen, blink,
+ * and a C1 CSI in UTF-8. The text report, the JSON and the live screen must show them
+ * escaped. The client never says QUIT, so the session is flagged and always shown. */
+static void sc_terminal_escapes(gen *g)
+{
+    conn *c = conn_open(g, CLIENT, 40190, SERVER, 25, 0);
+    double t = greet(c, 0,
+                     "220 mx.example.net \x1b]0;pwned\x07 ESMTP \x1b[2J\xc2\x9b"
+                     "31m\r\n");
+    t = cmd(c, t + THINK, "EHLO \x1b[5mclient\x1b[0m.example.org\r\n", "250 mx.example.net\r\n");
+    t = deliver(c, t, &POSTFIX, &M_REPORT, QUEUED("1E5C0DE5AB"));
+    hang_up(c, t + 0.05);
+}
+
 static const scenario SCENARIOS[] = {
     {"clean", sc_clean},
     {"split-cut1", sc_split_cut1},
@@ -1421,6 +1435,7 @@ static const scenario SCENARIOS[] = {
     {"zero-window", sc_zero_window},
     {"retrans-eod-rst", sc_retrans_eod_rst},
     {"never-quit-client", sc_never_quit_client},
+    {"terminal-escapes", sc_terminal_escapes},
     {"sample", sc_sample},
 };
 

@@ -1,0 +1,265 @@
+/* options: see options.h. */
+#include "cli/options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reassembly/reasm.h"
+
+#ifndef SMTPSCOPE_VERSION
+#define SMTPSCOPE_VERSION "0.0.0"
+#endif
+
+static const char usage_text[] =
+    "Usage: smtpscope -r FILE [options] [BPF expression]\n"
+    "       smtpscope -i IFACE [options] [BPF expression]\n"
+    "Finds why SMTP mail is lost, stalled or delivered twice, from a packet capture.\n"
+    "\n"
+    "  -r FILE              read packets from FILE (pcap or pcapng; - for stdin)\n"
+    "  -i IFACE             capture live on IFACE (needs root or cap_net_raw); on a\n"
+    "                       terminal this opens the live screen, else the report streams\n"
+    "                       as sessions end; Ctrl-C ends with the summary\n"
+    "  -D                   list the interfaces to capture on\n"
+    "  -w FILE              also write the packets read to FILE (pcap); the report's frame\n"
+    "                       numbers are this file's (a symbolic link is refused)\n"
+    "  -Z USER              after opening the capture, run as USER (default as root: user\n"
+    "                       smtpscope, else nobody; -Z root keeps root)\n"
+    "  -B KIB               kernel capture buffer in KiB (default 32768)\n"
+    "  -s SNAPLEN           bytes kept of each packet (default 262144)\n"
+    "  -p                   do not put the interface in promiscuous mode\n"
+    "      --tui            the live screen (also over a file with -r)\n"
+    "      --no-tui         no live screen: the report, as sessions end\n"
+    "      --speed X        with --tui -r: replay at X times capture speed (default: at once)\n"
+    "  -c COUNT             stop after COUNT packets that match the filter\n"
+    "      --ports LIST     SMTP server ports, comma-separated (default 25,587,2525)\n"
+    "      --detect         also find SMTP on any other port, by content (a 220 greeting,\n"
+    "                       then EHLO, HELO or QUIT)\n"
+    "      --json           JSON Lines: one object per session, then a summary object\n"
+    "  -v, --verbose        text report: also one line per session without findings\n"
+    "      --verify-checksums  drop packets with wrong TCP checksums (default: accept them,\n"
+    "                       as captures taken on the sending host carry offloaded ones)\n"
+    "      --idle-timeout SECS  end a silent session after SECS (default 900)\n"
+    "      --max-streams N  concurrent TCP streams followed (default 262144)\n"
+    "      --slow-reply SECS  flag replies to end of data slower than SECS (default 60)\n"
+    "  -h, --help           this help\n"
+    "      --version        version\n"
+    "\n"
+    "The BPF expression (as in tcpdump) replaces the default filter, which keeps TCP on\n"
+    "the SMTP ports (any port with --detect) and IP fragments, over IPv4 and IPv6, with\n"
+    "or without VLAN tags. Exit status: 0 analysed (or stopped by Ctrl-C), 2 usage or input error\n"
+    "(a damaged capture is analysed up to the damage, then exits 2).\n"
+    "Flags: split_eod_unacked, missing_quit, masked_banner (see smtpscope(1)).\n";
+
+void fail(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "smtpscope: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n");
+}
+
+static int parse_ports(options *o, const char *list)
+{
+    memset(o->ports, 0, sizeof o->ports);
+    snprintf(o->port_list, sizeof o->port_list, "%s", list);
+    const char *p = list;
+    while (*p) {
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (end == p || errno || v < 1 || v > 65535 || (*end && *end != ','))
+            return -1;
+        o->ports[v / 8] |= (uint8_t)(1u << (v % 8));
+        p = *end ? end + 1 : end;
+    }
+    return p == list ? -1 : 0;
+}
+
+int port_is_smtp(const options *o, uint16_t port)
+{
+    return (o->ports[port / 8] >> (port % 8)) & 1;
+}
+
+static char *join_args(int argc, char **argv)
+{
+    size_t len = 1;
+    for (int i = 0; i < argc; i++)
+        len += strlen(argv[i]) + 1;
+    char *s = calloc(1, len);
+    if (!s)
+        return NULL;
+    for (int i = 0; i < argc; i++) {
+        if (i)
+            strcat(s, " ");
+        strcat(s, argv[i]);
+    }
+    return s;
+}
+
+static int parse_number(const char *arg, double min, double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (end == arg || *end || errno || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+enum {
+    OPT_PORTS = 256,
+    OPT_JSON,
+    OPT_VERIFY,
+    OPT_IDLE,
+    OPT_STREAMS,
+    OPT_VERSION,
+    OPT_DETECT,
+    OPT_SLOW,
+    OPT_TUI,
+    OPT_NO_TUI,
+    OPT_SPEED
+};
+
+/* The combinations that cannot work, said before anything is opened. */
+static int check_sources(const options *o)
+{
+    if (o->list_interfaces)
+        return 0;
+    if (!o->file && !o->iface)
+        return fail("%s", "no capture given: use -r FILE or -i IFACE (try --help)"), -1;
+    if (o->file && o->iface)
+        return fail("%s", "-r and -i exclude each other: read a file or capture live"), -1;
+    if (o->file && o->write_file)
+        return fail("%s", "-w writes a live capture (-i); to cut a file use tcpdump -r -w"), -1;
+    if (o->speed > 0 && (o->iface || o->tui != 1))
+        return fail("%s", "--speed paces a file replay on the live screen: use it with --tui -r"),
+               -1;
+    if (o->tui == 1 && o->json)
+        return fail("%s", "--tui and --json exclude each other"), -1;
+    return 0;
+}
+
+int parse_options(options *o, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"ports", required_argument, 0, OPT_PORTS},
+        {"detect", no_argument, 0, OPT_DETECT},
+        {"json", no_argument, 0, OPT_JSON},
+        {"verbose", no_argument, 0, 'v'},
+        {"verify-checksums", no_argument, 0, OPT_VERIFY},
+        {"idle-timeout", required_argument, 0, OPT_IDLE},
+        {"max-streams", required_argument, 0, OPT_STREAMS},
+        {"slow-reply", required_argument, 0, OPT_SLOW},
+        {"tui", no_argument, 0, OPT_TUI},
+        {"no-tui", no_argument, 0, OPT_NO_TUI},
+        {"speed", required_argument, 0, OPT_SPEED},
+        {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, OPT_VERSION},
+        {0, 0, 0, 0},
+    };
+    double v;
+    int c;
+    parse_ports(o, "25,587,2525");
+    o->idle_timeout = REASM_DEFAULT_IDLE_TIMEOUT;
+    o->smtp.slow_reply = SMTP_DEFAULT_SLOW_REPLY;
+    o->max_streams = REASM_DEFAULT_MAX_STREAMS;
+    o->tui = -1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":r:c:vhi:w:Z:B:s:pD", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            o->file = optarg;
+            break;
+        case 'c':
+            if (parse_number(optarg, 1, 1e18, &v) < 0)
+                return fail("bad packet count '%s' (a positive number)", optarg), -1;
+            o->count = (uint64_t)v;
+            break;
+        case 'v':
+            o->verbose = 1;
+            break;
+        case OPT_PORTS:
+            if (parse_ports(o, optarg) < 0)
+                return fail("bad port list '%s' (e.g. 25,587,2525)", optarg), -1;
+            break;
+        case OPT_JSON:
+            o->json = 1;
+            break;
+        case OPT_DETECT:
+            o->detect = 1;
+            break;
+        case OPT_VERIFY:
+            o->verify_checksums = 1;
+            break;
+        case OPT_IDLE:
+            if (parse_number(optarg, 1, 1e9, &v) < 0)
+                return fail("bad idle timeout '%s' (seconds, at least 1)", optarg), -1;
+            o->idle_timeout = v;
+            break;
+        case OPT_STREAMS:
+            if (parse_number(optarg, 16, 1 << 24, &v) < 0)
+                return fail("bad stream count '%s' (16 to 16777216)", optarg), -1;
+            o->max_streams = (int)v;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 1;
+        case OPT_SLOW:
+            if (parse_number(optarg, 0.001, 1e9, &v) < 0)
+                return fail("bad reply threshold '%s' (seconds)", optarg), -1;
+            o->smtp.slow_reply = v;
+            break;
+        case 'i':
+            o->iface = optarg;
+            break;
+        case 'w':
+            o->write_file = optarg;
+            break;
+        case 'Z':
+            o->user = optarg;
+            break;
+        case 'B':
+            if (parse_number(optarg, 1, 2097151, &v) < 0)
+                return fail("bad buffer size '%s' (KiB, 1 to 2097151)", optarg), -1;
+            o->buffer_kib = (int)v;
+            break;
+        case 's':
+            if (parse_number(optarg, 0, 262144, &v) < 0)
+                return fail("bad snapshot length '%s' (0 to 262144)", optarg), -1;
+            o->snaplen = (int)v;
+            break;
+        case 'p':
+            o->no_promisc = 1;
+            break;
+        case 'D':
+            o->list_interfaces = 1;
+            break;
+        case OPT_TUI:
+        case OPT_NO_TUI:
+            o->tui = c == OPT_TUI;
+            break;
+        case OPT_SPEED:
+            if (parse_number(optarg, 0.001, 1e6, &v) < 0)
+                return fail("bad speed '%s' (a factor, e.g. 1 or 10)", optarg), -1;
+            o->speed = v;
+            break;
+        case OPT_VERSION:
+            printf("smtpscope %s (%s)\n", SMTPSCOPE_VERSION, pcap_lib_version());
+            return 1;
+        case ':':
+            return fail("option '%s' needs a value (try --help)", argv[optind - 1]), -1;
+        default:
+            return fail("unknown option '%s' (try --help)", argv[optind - 1]), -1;
+        }
+    }
+    o->smtp.no_transcript = o->json; /* JSON carries no transcript */
+    if (check_sources(o) < 0)
+        return -1;
+    if (optind < argc && !(o->filter = join_args(argc - optind, argv + optind)))
+        return fail("%s", "out of memory"), -1;
+    return 0;
+}

@@ -1,0 +1,40 @@
+/* options: smtpscope's command line. */
+#ifndef SMTPSCOPE_OPTIONS_H
+#define SMTPSCOPE_OPTIONS_H
+
+#include <stdint.h>
+
+#include "smtp/smtp.h"
+
+enum { EXIT_OK = 0, EXIT_ERROR = 2 };
+
+typedef struct options {
+    const char *file;
+    uint64_t count;
+    uint8_t ports[65536 / 8]; /* server ports that carry SMTP */
+    char port_list[256];
+    int json, verbose, verify_checksums;
+    int detect; /* also follow sessions on other ports whose server greets with 220 */
+    double idle_timeout;
+    int max_streams;
+    smtp_options smtp; /* thresholds of the diagnostics */
+    char *filter;      /* user's BPF expression, or NULL */
+    /* live capture */
+    const char *iface;      /* -i */
+    const char *write_file; /* -w */
+    const char *user;       /* -Z (NULL: smtpscope, else nobody, when root) */
+    int buffer_kib;         /* -B */
+    int snaplen;            /* -s */
+    int no_promisc;         /* -p */
+    int list_interfaces;    /* -D */
+    int tui;                /* 1 --tui, 0 --no-tui, -1 by default (live on a terminal) */
+    double speed;           /* --speed: file replay at capture speed times this; 0 at once */
+} options;
+
+/* Returns -1 to exit with EXIT_ERROR, 1 to exit with EXIT_OK (help, version), 0 to run. */
+int parse_options(options *o, int argc, char **argv);
+int port_is_smtp(const options *o, uint16_t port);
+/* "smtpscope: " + the message on stderr. */
+void fail(const char *fmt, const char *arg);
+
+#endif
