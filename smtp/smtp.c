@@ -663,6 +663,7 @@ static size_t feed_bdat(smtp_session *s, const uint8_t *d, size_t len)
             t->eod.nparts = 1;
             t->eod.part[0] = s->now.ref;
             note_event(s, "end of data by BDAT LAST (%llu bytes)", (unsigned long long)t->bytes);
+            notify(s, (smtp_event){.kind = SMTP_EV_EOD, .eod = &t->eod});
         }
     }
     return n;
@@ -879,7 +880,9 @@ static void dispatch_reply(smtp_session *s, int code, const char *text, size_t l
     }
     pending cmd = *p;
     dequeue(s);
-    notify(s, (smtp_event){.kind = SMTP_EV_REPLY, .verb = (smtp_verb)cmd.verb, .code = code});
+    /* The reply to BDAT ... LAST answers the whole message, as the one to a terminator. */
+    smtp_verb answered = cmd.verb == V_BDAT && cmd.last ? SMTP_VERB_EOD : (smtp_verb)cmd.verb;
+    notify(s, (smtp_event){.kind = SMTP_EV_REPLY, .verb = answered, .code = code});
     inspect_reply(s, (verb)cmd.verb, code, text, len);
     smtp_txn *t = txn_at(s, cmd.txn);
     switch (cmd.verb) {

@@ -227,8 +227,10 @@ typedef enum {
 typedef enum {
     SMTP_EV_GREETING, /* the greeting ended: code, masked */
     SMTP_EV_COMMAND,  /* a command line: verb */
-    SMTP_EV_REPLY,    /* a complete reply: code (0: no valid code), verb it answers */
-    SMTP_EV_EOD,      /* a message ended: part[0 .. nparts-1] are its terminator's segments */
+    SMTP_EV_REPLY,    /* a complete reply: code (0: no valid code), verb it answers
+                       * (SMTP_VERB_EOD for the end of data and for BDAT ... LAST) */
+    SMTP_EV_EOD,      /* a message ended: part[0 .. nparts-1] are its terminator's segments
+                       * (one part, eod->bdat set, for BDAT ... LAST) */
     SMTP_EV_TLS       /* the rest of the session is encrypted */
 } smtp_event_kind;
 

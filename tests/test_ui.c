@@ -631,10 +631,49 @@ static void test_real_session(void)
     ui_model_free(m);
 }
 
+/* BDAT: only the LAST chunk ends the message; its reply is the reply to end of data, the
+ * replies to earlier chunks are not. */
+static void test_real_bdat(void)
+{
+    static const struct {
+        smtp_dir dir;
+        const char *bytes;
+    } st[] = {
+        {SMTP_SERVER, "220 mx ESMTP\r\n"},    {SMTP_CLIENT, "EHLO c\r\n"},
+        {SMTP_SERVER, "250 CHUNKING\r\n"},    {SMTP_CLIENT, "MAIL FROM:<a@x>\r\n"},
+        {SMTP_SERVER, "250 ok\r\n"},          {SMTP_CLIENT, "RCPT TO:<b@y>\r\n"},
+        {SMTP_SERVER, "250 ok\r\n"},          {SMTP_CLIENT, "BDAT 4\r\nab\r\n"},
+        {SMTP_SERVER, "250 4 octets\r\n"},    {SMTP_CLIENT, "BDAT 3 LAST\r\ncd\n"},
+        {SMTP_SERVER, "250 queued as X\r\n"},
+    };
+    ui_model *m = ui_model_new(4);
+    smtp_session *ss = smtp_session_new(T0, 1);
+    feed_ctx c = {m, ui_model_open(m, 1, "198.51.100.1:4000", "192.0.2.1:25", T0, 1, ss)};
+    smtp_set_observer(ss, observe, &c);
+    for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
+        smtp_feed(ss, st[i].dir, (const uint8_t *)st[i].bytes, strlen(st[i].bytes),
+                  T0 + (int64_t)(i + 1) * 100000, 10 + i);
+    static const unsigned want[] = {UI_EV_CONNECT,     UI_EV_BANNER, UI_EV_HELO, UI_EV_MAIL,
+                                    UI_EV_RCPT,        UI_EV_DATA,   UI_EV_DATA, UI_EV_EOD_PART,
+                                    UI_EV_EOD_REPLY_OK}; /* a D per chunk */
+    CU_ASSERT_EQUAL_FATAL(c.s->nev, sizeof want / sizeof want[0]);
+    for (unsigned i = 0; i < c.s->nev; i++)
+        CU_ASSERT_EQUAL(kind_at(c.s, i), want[i]);
+    CU_ASSERT_EQUAL(ui_session_event(c.s, 7)->frame, 19); /* the LAST chunk */
+    CU_ASSERT_EQUAL(c.s->state, UI_ST_READY);
+    CU_ASSERT_EQUAL(c.s->eod_wait, 0);
+    CU_ASSERT_EQUAL(c.s->messages, 1);
+    smtp_end(ss, SMTP_END_FIN, SMTP_CLIENT, T0 + SEC, 30);
+    ui_model_end(m, c.s, smtp_get_report(ss), "", 0);
+    smtp_session_free(ss);
+    ui_model_free(m);
+}
+
 void add_ui_suite(void)
 {
     CU_pSuite s = CU_add_suite("ui", NULL, NULL);
     CU_add_test(s, "axis column", test_axis_column);
+    CU_add_test(s, "real BDAT session", test_real_bdat);
     CU_add_test(s, "axis fit", test_axis_fit);
     CU_add_test(s, "axis zoom and pan", test_axis_zoom_pan);
     CU_add_test(s, "timeline split, no reply", test_timeline_split_no_reply);

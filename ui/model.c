@@ -3,8 +3,11 @@
  * allocate. */
 #include "ui/model.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define NO_SLOT SIZE_MAX
 
 struct ui_model {
     ui_session *slot; /* cap entries, never moved: open sessions are held by pointer */
@@ -13,6 +16,10 @@ struct ui_model {
     size_t nkept;
     size_t *free_slot; /* slots not in use */
     size_t nfree;
+    /* Ended sessions in the order they ended, without flags (0) and with (1): the heads are
+     * the next to make room, found without a scan. Links by slot index. */
+    size_t *next, *prev;
+    size_t head[2], tail[2];
     ui_capture capture;
     uint64_t untracked, opened, ended, next_order;
     uint64_t flag_count[SMTP_FLAG_COUNT];
@@ -91,7 +98,10 @@ ui_model *ui_model_new(size_t capacity)
     m->slot = calloc(capacity, sizeof *m->slot);
     m->kept = calloc(capacity, sizeof *m->kept);
     m->free_slot = calloc(capacity, sizeof *m->free_slot);
-    if (!m->slot || !m->kept || !m->free_slot) {
+    m->next = calloc(capacity, sizeof *m->next);
+    m->prev = calloc(capacity, sizeof *m->prev);
+    m->head[0] = m->head[1] = m->tail[0] = m->tail[1] = NO_SLOT;
+    if (!m->slot || !m->kept || !m->free_slot || !m->next || !m->prev) {
         ui_model_free(m);
         return NULL;
     }
@@ -110,30 +120,63 @@ void ui_model_free(ui_model *m)
             free(m->slot[m->kept[i]].detail);
     free(m->slot);
     free(m->kept);
+    free(m->next);
+    free(m->prev);
     free(m->free_slot);
     free(m);
 }
 
 /* Position in kept of the session to drop: the oldest ended one without flags, else the
  * oldest ended one; -1 when every kept session is open. */
-static long victim(const ui_model *m)
+static void enqueue(ui_model *m, size_t slot, int q)
 {
-    long flagged = -1;
-    for (size_t i = 0; i < m->nkept; i++) {
-        const ui_session *s = &m->slot[m->kept[i]];
-        if (!s->ended)
-            continue;
-        if (!s->flags)
-            return (long)i;
-        if (flagged < 0)
-            flagged = (long)i;
-    }
-    return flagged;
+    m->next[slot] = NO_SLOT;
+    m->prev[slot] = m->tail[q];
+    if (m->tail[q] == NO_SLOT)
+        m->head[q] = slot;
+    else
+        m->next[m->tail[q]] = slot;
+    m->tail[q] = slot;
 }
 
-static void drop(ui_model *m, size_t pos)
+static void unlink_slot(ui_model *m, size_t slot, int q)
 {
-    size_t slot = m->kept[pos];
+    size_t p = m->prev[slot], n = m->next[slot];
+    if (p == NO_SLOT)
+        m->head[q] = n;
+    else
+        m->next[p] = n;
+    if (n == NO_SLOT)
+        m->tail[q] = p;
+    else
+        m->prev[n] = p;
+}
+
+/* Position in kept of a slot: kept is in insertion order, so binary search on order. */
+static size_t kept_pos(const ui_model *m, size_t slot)
+{
+    size_t lo = 0, hi = m->nkept;
+    uint64_t order = m->slot[slot].order;
+    while (lo + 1 < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->slot[m->kept[mid]].order <= order)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The oldest ended session without flags, else the oldest ended flagged one, or NO_SLOT. */
+static size_t victim(const ui_model *m)
+{
+    return m->head[0] != NO_SLOT ? m->head[0] : m->head[1];
+}
+
+static void drop(ui_model *m, size_t slot)
+{
+    size_t pos = kept_pos(m, slot);
+    unlink_slot(m, slot, m->slot[slot].flags != 0);
     free(m->slot[slot].detail);
     m->slot[slot].detail = NULL;
     memmove(m->kept + pos, m->kept + pos + 1, (m->nkept - pos - 1) * sizeof *m->kept);
@@ -148,12 +191,12 @@ ui_session *ui_model_open(ui_model *m, uint64_t id, const char *client, const ch
                           int64_t ts, uint64_t frame, void *owner)
 {
     if (m->nfree == 0) {
-        long v = victim(m);
-        if (v < 0) {
+        size_t v = victim(m);
+        if (v == NO_SLOT) {
             m->untracked++;
             return NULL;
         }
-        drop(m, (size_t)v);
+        drop(m, v);
     }
     size_t slot = m->free_slot[--m->nfree];
     m->kept[m->nkept++] = slot;
@@ -281,8 +324,11 @@ static void on_reply(ui_session *s, const smtp_event *ev)
         if (ok && s->state == UI_ST_HELO)
             s->state = UI_ST_READY;
         break;
-    case SMTP_VERB_EOD:
-    case SMTP_VERB_BDAT:
+    case SMTP_VERB_BDAT: /* a chunk before the last: only a refusal ends the message */
+        if (ok)
+            break;
+        /* fall through */
+    case SMTP_VERB_EOD: /* the terminator, or the BDAT LAST chunk */
         add_event(s, ev->ts, ev->frame, ok ? UI_EV_EOD_REPLY_OK : UI_EV_EOD_REPLY_FAIL, SMTP_SERVER,
                   0);
         s->eod_wait = 0;
@@ -383,6 +429,10 @@ static void copy_detail(ui_session *s, const char *detail, size_t len)
         n += sizeof cut - 1;
     }
     s->detail_len = n;
+    /* Kept for as long as the session is on screen: give back what the text did not use. */
+    char *fit = realloc(s->detail, n + 1);
+    if (fit)
+        s->detail = fit;
 }
 
 void ui_model_end(ui_model *m, ui_session *s, const smtp_report *r, const char *detail, size_t len)
@@ -401,6 +451,7 @@ void ui_model_end(ui_model *m, ui_session *s, const smtp_report *r, const char *
             copy_clean(s->mail_from, sizeof s->mail_from, r->txns[0].mail_from);
     }
     copy_detail(s, detail, len);
+    enqueue(m, (size_t)(s - m->slot), s->flags != 0);
     m->ended++;
     for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
         if (s->flags & (1u << i))
