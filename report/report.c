@@ -691,6 +691,11 @@ static void text_summary(report *r, const report_capture *c)
                 "  reassembly: %" PRIu64 " sessions evicted (table full), %" PRIu64
                 " idle timeouts\n",
                 c->streams_evicted, c->idle_expired);
+    if (c->warn_ip || c->warn_tcp)
+        fprintf(r->out,
+                "  warnings  %" PRIu64 " about IP headers or fragments, %" PRIu64
+                " about TCP: packets the reassembly refused as damaged or crafted\n",
+                c->warn_ip, c->warn_tcp);
     if (c->live)
         fprintf(r->out,
                 "  dropped   %" PRIu64 " packets by the kernel, %" PRIu64 " by the interface%s\n",

@@ -70,5 +70,10 @@ while IFS= read -r line; do
     [ "$want_rc" -eq 2 ] && [ "$packets" != - ] && check_text "$name"
 done <"$here/tests/corrupt/expected.txt"
 
+# Packets the reassembly refused are said in the text summary too, not only in the JSON.
+run ip-header-bitflips.pcap
+if grep -q '^  warnings  10 about IP headers or fragments, 0 about TCP' "$tmp/out"; then ok
+else bad "ip-header-bitflips.pcap: the text summary does not count the refused IP packets"; fi
+
 echo "damaged captures with $(basename "$bin"): $pass passed, $fail failed"
 [ $fail -eq 0 ]
