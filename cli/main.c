@@ -1,7 +1,6 @@
 /* smtpscope: reads a capture, reassembles TCP, follows SMTP sessions and reports why mail
  * is lost, stalled or delivered twice. This file only wires the modules together:
  * sniff -> reassembly -> smtp -> report. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <inttypes.h>
@@ -78,18 +77,6 @@ typedef struct session {
 
 /* ---- the pipeline's callbacks ---- */
 
-static int64_t usec_of(struct timeval tv)
-{
-    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-}
-
-static void format_endpoint(char *out, size_t cap, const reasm_endpoint *e)
-{
-    char addr[INET6_ADDRSTRLEN] = "?";
-    inet_ntop(e->family == 6 ? AF_INET6 : AF_INET, e->addr, addr, sizeof addr);
-    snprintf(out, cap, e->family == 6 ? "[%s]:%u" : "%s:%u", addr, e->port);
-}
-
 static void on_smtp_event(void *ctx, const smtp_event *ev)
 {
     session *s = ctx;
@@ -99,14 +86,14 @@ static void on_smtp_event(void *ctx, const smtp_event *ev)
 /* A session becomes SMTP: it gets its number and its analyser. */
 static int start_smtp(app *a, session *s)
 {
-    s->smtp = smtp_session_new(usec_of(s->start), s->start_frame);
+    s->smtp = smtp_session_new(sniff_usec(s->start), s->start_frame);
     if (!s->smtp)
         return -1;
     smtp_session_configure(s->smtp, &a->opt.smtp);
     s->id = ++a->next_id;
     if (a->model) {
         s->model = a->model;
-        s->ui = ui_model_open(a->model, s->id, s->client, s->server, usec_of(s->start),
+        s->ui = ui_model_open(a->model, s->id, s->client, s->server, sniff_usec(s->start),
                               s->start_frame, s);
         if (s->ui)
             smtp_set_observer(s->smtp, on_smtp_event, s);
@@ -126,8 +113,8 @@ static void *on_open(void *ctx, const reasm_endpoint *client, const reasm_endpoi
         return NULL;
     s->start = ts;
     s->start_frame = frame;
-    format_endpoint(s->client, sizeof s->client, client);
-    format_endpoint(s->server, sizeof s->server, server);
+    reasm_format_endpoint(s->client, sizeof s->client, client);
+    reasm_format_endpoint(s->server, sizeof s->server, server);
     if (smtp_port ? start_smtp(a, s) : !(s->probe = calloc(1, sizeof *s->probe))) {
         free(s);
         return NULL;
@@ -229,8 +216,8 @@ static int hold(probe *p, const reasm_segment *seg)
 static void feed(session *s, reasm_dir dir, const uint8_t *data, size_t len, struct timeval ts,
                  uint64_t frame)
 {
-    smtp_feed(s->smtp, dir == REASM_FROM_CLIENT ? SMTP_CLIENT : SMTP_SERVER, data, len, usec_of(ts),
-              frame);
+    smtp_feed(s->smtp, dir == REASM_FROM_CLIENT ? SMTP_CLIENT : SMTP_SERVER, data, len,
+              sniff_usec(ts), frame);
 }
 
 /* Proven SMTP: the held segments go to the analyser in the order they came. */
@@ -286,15 +273,15 @@ static void on_tcp_event(void *ctx, void *handle, const reasm_tcp_event *ev)
         return; /* still on probation (--detect): no SMTP state to inform yet */
     switch (ev->kind) {
     case REASM_EV_FIN:
-        smtp_tcp_fin(s->smtp, from, usec_of(ev->ts), ev->frame);
+        smtp_tcp_fin(s->smtp, from, sniff_usec(ev->ts), ev->frame);
         if (s->ui)
-            ui_model_tcp_end(s->model, s->ui, 0, from, usec_of(ev->ts), ev->frame);
+            ui_model_tcp_end(s->model, s->ui, 0, from, sniff_usec(ev->ts), ev->frame);
         break;
     case REASM_EV_RETRANSMISSION:
-        smtp_tcp_retransmission(s->smtp, from, ev->offset, ev->len, usec_of(ev->ts), ev->frame);
+        smtp_tcp_retransmission(s->smtp, from, ev->offset, ev->len, sniff_usec(ev->ts), ev->frame);
         break;
     case REASM_EV_ZERO_WINDOW:
-        smtp_tcp_zero_window(s->smtp, from, usec_of(ev->ts), ev->frame);
+        smtp_tcp_zero_window(s->smtp, from, sniff_usec(ev->ts), ev->frame);
         break;
     }
 }
@@ -314,7 +301,7 @@ static void screen_end(session *s, const reasm_end *end, int closed_by)
     FILE *f = open_memstream(&text, &len);
     if (end->reason == REASM_END_RST)
         ui_model_tcp_end(s->model, s->ui, 1, closed_by < 0 ? SMTP_CLIENT : (smtp_dir)closed_by,
-                         usec_of(end->ts), end->frame);
+                         sniff_usec(end->ts), end->frame);
     if (f) {
         write_detail(NULL, s, f);
         fclose(f);
@@ -343,7 +330,7 @@ static void on_end(void *ctx, void *handle, const reasm_end *end)
         free_session(s);
         return;
     }
-    smtp_end(s->smtp, reasons[end->reason], closed_by, usec_of(end->ts), end->frame);
+    smtp_end(s->smtp, reasons[end->reason], closed_by, sniff_usec(end->ts), end->frame);
     report_session(a->rep, s->id, s->client, s->server, smtp_get_report(s->smtp));
     if (s->ui)
         screen_end(s, end, closed_by);
@@ -423,16 +410,16 @@ static void on_unseen(void *ctx, const reasm_unseen *seen)
     if (!unseen_is_smtp(a, &u))
         return;
     unseen_line l;
-    format_endpoint(l.client, sizeof l.client, &u.client);
-    format_endpoint(l.server, sizeof l.server, &u.server);
-    l.first = usec_of(u.first);
+    reasm_format_endpoint(l.client, sizeof l.client, &u.client);
+    reasm_format_endpoint(l.server, sizeof l.server, &u.server);
+    l.first = sniff_usec(u.first);
     l.first_frame = u.first_frame;
     l.last_frame = u.last_frame;
     l.packets = u.packets;
     l.bytes = u.bytes;
     l.syn_seen = u.syn_seen;
     if (a->opt.json)
-        unseen_json(a, &l, usec_of(u.last));
+        unseen_json(a, &l, sniff_usec(u.last));
     else if (a->not_analysed < UNSEEN_LISTED && a->unseen)
         a->unseen[a->not_analysed] = l;
     a->not_analysed++;
@@ -487,8 +474,8 @@ static void fill_capture(report_capture *c, const app *a, sniff *sn, int read_fa
     c->frames = st->frames;
     c->matched = st->matched;
     c->bytes = st->bytes;
-    c->first = usec_of(st->first);
-    c->last = usec_of(st->last);
+    c->first = sniff_usec(st->first);
+    c->last = sniff_usec(st->last);
     c->streams_evicted = rs->evicted;
     c->idle_expired = rs->idle_expired;
     c->warn_ip = rs->warn_ip;

@@ -21,11 +21,6 @@ static int64_t mono_us(void)
     return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
 }
 
-static int64_t usec_of(struct timeval tv)
-{
-    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-}
-
 /* --speed: the packet read but not yet due. libpcap keeps its bytes valid until the next
  * read, and nothing is read before it is delivered, so no copy is needed. */
 typedef struct pacer {
@@ -52,7 +47,7 @@ static void hold_packet(void *ctx, uint64_t frame, const struct pcap_pkthdr *hdr
 /* Clock time at which the held packet is due. */
 static int64_t due(pacer *p, double speed)
 {
-    int64_t ts = usec_of(p->hdr.ts);
+    int64_t ts = sniff_usec(p->hdr.ts);
     if (!p->started) {
         p->started = 1;
         p->cap0 = ts;
@@ -89,7 +84,7 @@ static int64_t replay_clock(const pacer *p, double speed)
 {
     int64_t wall = p->paused_at ? p->paused_at : mono_us();
     int64_t t = p->cap0 + (int64_t)((double)(wall - p->wall0) * speed);
-    int64_t held = usec_of(p->hdr.ts);
+    int64_t held = sniff_usec(p->hdr.ts);
     return t > held ? held : t;
 }
 
@@ -129,15 +124,15 @@ static void update_capture(ui_capture *cap, sniff *sn, int64_t *stats_at)
     cap->drops = st->drops;
     cap->if_drops = st->if_drops;
     if (st->matched && !cap->first)
-        cap->first = usec_of(st->first);
+        cap->first = sniff_usec(st->first);
     if (st->live) { /* a live session's wait grows with the clock, packets or not */
         struct timeval tv;
         gettimeofday(&tv, NULL);
-        cap->now = usec_of(tv);
+        cap->now = sniff_usec(tv);
         if (!cap->first)
             cap->first = cap->now;
     } else if (st->matched) {
-        cap->now = usec_of(st->last);
+        cap->now = sniff_usec(st->last);
     }
 }
 

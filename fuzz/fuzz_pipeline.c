@@ -8,7 +8,6 @@
  * (fuzz/render.h). libnids is a global singleton: reasm_init and reasm_finish run once per
  * input, which also proves they can be called again and again. */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,18 +31,6 @@ typedef struct pipeline {
     const sniff *sn;
 } pipeline;
 
-static int64_t usec_of(struct timeval tv)
-{
-    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-}
-
-static void format_endpoint(char *out, size_t cap, const reasm_endpoint *e)
-{
-    char addr[INET6_ADDRSTRLEN] = "?";
-    inet_ntop(e->family == 6 ? AF_INET6 : AF_INET, e->addr, addr, sizeof addr);
-    snprintf(out, cap, e->family == 6 ? "[%s]:%u" : "%s:%u", addr, e->port);
-}
-
 typedef struct session {
     uint64_t id;
     char client[64], server[64];
@@ -55,11 +42,11 @@ static void *on_open(void *ctx, const reasm_endpoint *client, const reasm_endpoi
 {
     pipeline *p = ctx;
     session *s = calloc(1, sizeof *s);
-    if (!s || !(s->smtp = smtp_session_new(usec_of(ts), frame)))
+    if (!s || !(s->smtp = smtp_session_new(sniff_usec(ts), frame)))
         abort();
     s->id = ++p->next_id;
-    format_endpoint(s->client, sizeof s->client, client);
-    format_endpoint(s->server, sizeof s->server, server);
+    reasm_format_endpoint(s->client, sizeof s->client, client);
+    reasm_format_endpoint(s->server, sizeof s->server, server);
     return s;
 }
 
@@ -68,7 +55,7 @@ static void on_data(void *ctx, void *handle, const reasm_segment *seg)
     (void)ctx;
     session *s = handle;
     smtp_feed(s->smtp, seg->dir == REASM_FROM_CLIENT ? SMTP_CLIENT : SMTP_SERVER, seg->data,
-              seg->len, usec_of(seg->ts), seg->frame);
+              seg->len, sniff_usec(seg->ts), seg->frame);
 }
 
 static void on_tcp_event(void *ctx, void *handle, const reasm_tcp_event *ev)
@@ -77,11 +64,11 @@ static void on_tcp_event(void *ctx, void *handle, const reasm_tcp_event *ev)
     smtp_dir from = ev->from == REASM_FROM_CLIENT ? SMTP_CLIENT : SMTP_SERVER;
     (void)ctx;
     if (ev->kind == REASM_EV_FIN)
-        smtp_tcp_fin(s->smtp, from, usec_of(ev->ts), ev->frame);
+        smtp_tcp_fin(s->smtp, from, sniff_usec(ev->ts), ev->frame);
     else if (ev->kind == REASM_EV_RETRANSMISSION)
-        smtp_tcp_retransmission(s->smtp, from, ev->offset, ev->len, usec_of(ev->ts), ev->frame);
+        smtp_tcp_retransmission(s->smtp, from, ev->offset, ev->len, sniff_usec(ev->ts), ev->frame);
     else if (ev->kind == REASM_EV_ZERO_WINDOW)
-        smtp_tcp_zero_window(s->smtp, from, usec_of(ev->ts), ev->frame);
+        smtp_tcp_zero_window(s->smtp, from, sniff_usec(ev->ts), ev->frame);
 }
 
 /* A connection without its handshake: what the CLI prints of it, checked like the rest. */
@@ -89,8 +76,8 @@ static void on_unseen(void *ctx, const reasm_unseen *u)
 {
     char client[64], server[64];
     (void)ctx;
-    format_endpoint(client, sizeof client, &u->client);
-    format_endpoint(server, sizeof server, &u->server);
+    reasm_format_endpoint(client, sizeof client, &u->client);
+    reasm_format_endpoint(server, sizeof server, &u->server);
     if (!oracle_text_ok(client, strlen(client)) || !oracle_text_ok(server, strlen(server)) ||
         u->client_len > REASM_UNSEEN_SAMPLE || u->server_len > REASM_UNSEEN_SAMPLE)
         abort();
@@ -107,7 +94,7 @@ static void on_end(void *ctx, void *handle, const reasm_end *end)
                                                           : -1;
     if ((size_t)end->reason >= sizeof reasons / sizeof reasons[0])
         abort(); /* a new end reason this target does not know yet */
-    smtp_end(s->smtp, reasons[end->reason], closed_by, usec_of(end->ts), end->frame);
+    smtp_end(s->smtp, reasons[end->reason], closed_by, sniff_usec(end->ts), end->frame);
     const smtp_report *r = smtp_get_report(s->smtp);
     report_session(p->text.rep, s->id, s->client, s->server, r);
     report_session(p->json.rep, s->id, s->client, s->server, r);
@@ -134,8 +121,8 @@ static void fill_capture(report_capture *c, const sniff *sn, int read_failed)
                           .frames = st->frames,
                           .matched = st->matched,
                           .bytes = st->bytes,
-                          .first = usec_of(st->first),
-                          .last = usec_of(st->last),
+                          .first = sniff_usec(st->first),
+                          .last = sniff_usec(st->last),
                           .streams_evicted = rs->evicted,
                           .idle_expired = rs->idle_expired,
                           .warn_ip = rs->warn_ip,

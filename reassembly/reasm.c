@@ -8,6 +8,7 @@
  * connections it could not follow (midflow.c). */
 #include "reassembly/reasm.h"
 
+#include <arpa/inet.h>
 #include <limits.h>
 #include <nids.h>
 #include <pcap/pcap.h>
@@ -863,4 +864,11 @@ void reasm_finish(void)
 const reasm_stats *reasm_get_stats(void)
 {
     return &R.stats;
+}
+
+void reasm_format_endpoint(char *out, size_t cap, const reasm_endpoint *e)
+{
+    char addr[INET6_ADDRSTRLEN] = "?";
+    inet_ntop(e->family == 6 ? AF_INET6 : AF_INET, e->addr, addr, sizeof addr);
+    snprintf(out, cap, e->family == 6 ? "[%s]:%u" : "%s:%u", addr, e->port);
 }

@@ -43,6 +43,12 @@ typedef struct sniff_stats {
     uint64_t drops, if_drops; /* live: pcap_stats ps_drop and ps_ifdrop (see sniff_poll_stats) */
 } sniff_stats;
 
+/* A packet time as microseconds since the epoch, the unit everything downstream uses. */
+static inline int64_t sniff_usec(struct timeval tv)
+{
+    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
 typedef void (*sniff_packet_fn)(void *ctx, uint64_t frame, const struct pcap_pkthdr *hdr,
                                 const uint8_t *bytes);
 
