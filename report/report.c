@@ -44,22 +44,34 @@ int report_error(const report *r)
     return r->write_error || ferror(r->out) ? -1 : 0;
 }
 
-void report_sanitize(char *out, size_t cap, const char *in, size_t len)
+size_t report_escape(char *out, size_t cap, const char *in, size_t len, int keep_newlines)
 {
     static const char hex[] = "0123456789abcdef";
     size_t n = 0;
-    for (size_t i = 0; i < len && n + 5 < cap; i++) {
+    if (cap == 0)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)in[i];
-        if (c >= 0x20 && c < 0x7f) {
+        int plain = (c >= 0x20 && c < 0x7f) || (keep_newlines && c == '\n');
+        size_t need = plain ? 1 : 4;
+        if (n + need >= cap)
+            break; /* stop before an escape would be cut */
+        if (plain) {
             out[n++] = (char)c;
-        } else {
-            out[n++] = '\\';
-            out[n++] = 'x';
-            out[n++] = hex[c >> 4];
-            out[n++] = hex[c & 15];
+            continue;
         }
+        out[n++] = '\\';
+        out[n++] = 'x';
+        out[n++] = hex[c >> 4];
+        out[n++] = hex[c & 15];
     }
     out[n] = '\0';
+    return n;
+}
+
+void report_sanitize(char *out, size_t cap, const char *in, size_t len)
+{
+    report_escape(out, cap, in, len, 0);
 }
 
 /* ---- shared helpers ---- */

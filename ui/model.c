@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/report.h"
+
 #define NO_SLOT SIZE_MAX
 
 struct ui_model {
@@ -50,34 +52,9 @@ int ui_flag_serious(unsigned index)
 
 /* ---- sanitiser ---- */
 
-static size_t sanitize(char *out, size_t cap, const char *in, size_t len, int keep_nl)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t n = 0;
-    if (cap == 0)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)in[i];
-        int plain = (c >= 0x20 && c < 0x7f) || (keep_nl && c == '\n');
-        size_t need = plain ? 1 : 4;
-        if (n + need >= cap)
-            break; /* stop before an escape would be cut */
-        if (plain) {
-            out[n++] = (char)c;
-            continue;
-        }
-        out[n++] = '\\';
-        out[n++] = 'x';
-        out[n++] = hex[c >> 4];
-        out[n++] = hex[c & 15];
-    }
-    out[n] = '\0';
-    return n;
-}
-
 size_t ui_sanitize(char *out, size_t cap, const char *in, size_t len)
 {
-    return sanitize(out, cap, in, len, 0);
+    return report_escape(out, cap, in, len, 0);
 }
 
 static void copy_clean(char *out, size_t cap, const char *in)
@@ -417,7 +394,7 @@ static void copy_detail(ui_session *s, const char *detail, size_t len)
     if (!s->detail)
         return;
     size_t room = UI_DETAIL_MAX - sizeof cut; /* sizeof counts the NUL */
-    size_t n = sanitize(s->detail, room + 1, detail, len, 1);
+    size_t n = report_escape(s->detail, room + 1, detail, len, 1);
     /* Did the whole input fit? Re-measure what it would take. */
     size_t need = 0;
     for (size_t i = 0; i < len && need <= room; i++) {
