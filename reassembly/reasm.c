@@ -53,8 +53,9 @@ typedef struct session {
     struct {
         struct session *prev, *next;
     } link[N_ORDERS];
-    struct timeval last; /* time of the latest packet of the stream */
-    int fin_first;       /* reasm_dir of the side seen sending the first FIN, -1 none yet */
+    struct timeval last;             /* time of the latest packet of the stream */
+    uint64_t last_frame, open_frame; /* its latest packet's frame, and the one that opened it */
+    int fin_first; /* reasm_dir of the side seen sending the first FIN, -1 none yet */
     early_seg early[EARLY_SEGS];
     unsigned early_next;
 } session;
@@ -87,9 +88,10 @@ static struct {
     struct timeval ts;
     current_tcp pkt;
     list order[N_ORDERS];
-    pcap_t *raw;  /* the DLT_RAW handle libnids reads the link type from */
-    int dlt;      /* the link type of the frames */
-    int unfollow; /* set by reasm_unfollow during a data callback */
+    pcap_t *raw;       /* the DLT_RAW handle libnids reads the link type from */
+    int dlt;           /* the link type of the frames */
+    int unfollow;      /* set by reasm_unfollow during a data callback */
+    reasm_position at; /* where the callbacks being made happen (reasm_now) */
 } R;
 
 /* Kept static: libnids stores the pointer, not a copy. Matches every source address. The
@@ -276,6 +278,7 @@ static void open_session(struct tcp_stream *a)
     s->handle = handle;
     s->tcp = a;
     s->last = R.ts;
+    s->last_frame = s->open_frame = R.frame;
     s->fin_first = -1;
     list_append(BY_ACTIVITY, s);
     list_append(BY_OPENING, s);
@@ -584,6 +587,7 @@ static void after_packet(void)
         return;
     session *s = a->user;
     s->last = R.ts;
+    s->last_frame = R.frame;
     list_remove(BY_ACTIVITY, s);
     list_append(BY_ACTIVITY, s);
     note_fin(s);
@@ -622,6 +626,7 @@ static void expire_idle(void)
             return;
         if (s->handle != NULL)
             R.stats.idle_expired++;
+        R.at = (reasm_position){R.frame, REASM_AT_IDLE_EXPIRY, s->last_frame};
         note_fin(s);
         /* Both FINs seen and only the last ACK missing: that session closed normally. */
         if (both_fin)
@@ -677,14 +682,32 @@ static void packet6(const net_packet *p)
     }
 }
 
+/* Time moves on to this frame: sessions idle too long end first. */
+static void advance(uint64_t frame, const struct pcap_pkthdr *hdr)
+{
+    R.frame = frame;
+    R.ts = hdr->ts;
+    expire_idle();
+}
+
+void reasm_tick(uint64_t frame, const struct pcap_pkthdr *hdr, const net_packet *p)
+{
+    if (R.active && p->family != NET_NONE)
+        advance(frame, hdr);
+}
+
+void reasm_now(reasm_position *at)
+{
+    *at = R.at;
+}
+
 void reasm_packet_decoded(uint64_t frame, const struct pcap_pkthdr *hdr, const net_packet *p)
 {
     if (!R.active || p->family == NET_NONE)
         return;
-    R.frame = frame;
-    R.ts = hdr->ts;
+    advance(frame, hdr);
     R.stats.packets++;
-    expire_idle();
+    R.at = (reasm_position){frame, REASM_AT_PACKET, 0};
     if (p->family == NET_IP6)
         packet6(p);
     else if (synthetic_ip4(p))
@@ -718,6 +741,8 @@ static void count_warning(int type, int errnum, struct ip *iph, void *data)
 
 static void report_unseen(const reasm_unseen *u)
 {
+    if (R.at.phase == REASM_AT_FINISH_UNSEEN)
+        R.at.sub = u->first_frame;
     R.stats.unseen++;
     if (R.cb.unseen != NULL)
         R.cb.unseen(R.cb.ctx, u);
@@ -846,8 +871,11 @@ void reasm_finish(void)
 
     if (!R.active)
         return;
-    while ((s = R.order[BY_OPENING].head) != NULL)
+    while ((s = R.order[BY_OPENING].head) != NULL) {
+        R.at = (reasm_position){UINT64_MAX, REASM_AT_FINISH_SESSIONS, s->open_frame};
         end_fin_or(s, REASM_END_CAPTURE_END, 0, R.ts);
+    }
+    R.at = (reasm_position){UINT64_MAX, REASM_AT_FINISH_UNSEEN, 0};
     midflow_finish(); /* needs the IPv6 table for the addresses */
     /* nids_init resets libnids' callback lists without freeing them, and nids_exit frees
      * only the first node of the IP list, which must be libnids' own: unregistering ours

@@ -122,6 +122,30 @@ int reasm_init(const reasm_config *cfg, const reasm_callbacks *cb, pcap_t *link_
 void reasm_packet(uint64_t frame, const struct pcap_pkthdr *hdr, const uint8_t *bytes);
 /* The same for a frame already decoded (sniff_decoded), which saves decoding it twice. */
 void reasm_packet_decoded(uint64_t frame, const struct pcap_pkthdr *hdr, const net_packet *ip);
+/* A frame another process handles (--workers): only the clock moves, so that sessions idle
+ * too long end at the same frame as when one process sees every packet. */
+void reasm_tick(uint64_t frame, const struct pcap_pkthdr *hdr, const net_packet *p);
+
+/* Where in the capture the callback being made happens. Processes that each see some of the
+ * flows (but tick through every frame) compute it the same way, and their events sorted by
+ * it come out in the order one process seeing everything makes them: ascending frame, then
+ * phase, then sub (the frame of the session's latest packet for idle expiry, its opening
+ * frame at capture end, the connection's first frame for unseen ones at capture end). */
+typedef enum {
+    REASM_AT_IDLE_EXPIRY,     /* before the frame's packet: idle sessions end */
+    REASM_AT_PACKET,          /* the frame's packet */
+    REASM_AT_FINISH_SESSIONS, /* reasm_finish (frame UINT64_MAX): sessions still open */
+    REASM_AT_FINISH_UNSEEN    /* reasm_finish: connections seen without their handshake */
+} reasm_phase;
+
+typedef struct reasm_position {
+    uint64_t frame;
+    uint32_t phase; /* reasm_phase */
+    uint64_t sub;
+} reasm_position;
+
+void reasm_now(reasm_position *at);
+
 /* Called from the data callback: stop following that session. No more data and no end call
  * for it; the handle is not used by reasm afterwards. */
 void reasm_unfollow(void);

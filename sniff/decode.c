@@ -3,6 +3,7 @@
 
 #include <pcap/pcap.h>
 #include <string.h>
+#include <xxhash.h>
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2 276
@@ -313,4 +314,24 @@ void net_decode(int dlt, const uint8_t *frame, uint32_t caplen, net_packet *out)
     default:
         break;
     }
+}
+
+/* Symmetric: both directions of a flow, and every fragment of its datagrams (which carry no
+ * ports), hash alike. */
+uint64_t net_pair_hash(const net_packet *p)
+{
+    size_t alen = p->family == NET_IP4 ? 4 : 16;
+    size_t src = p->family == NET_IP4 ? 12 : 8;
+    uint8_t pair[32];
+    if (p->family == NET_NONE || p->caplen < src + 2 * alen)
+        return 0;
+    const uint8_t *a = p->ip + src, *b = a + alen;
+    if (memcmp(a, b, alen) > 0) {
+        const uint8_t *t = a;
+        a = b;
+        b = t;
+    }
+    memcpy(pair, a, alen);
+    memcpy(pair + alen, b, alen);
+    return XXH3_64bits(pair, 2 * alen);
 }

@@ -44,6 +44,10 @@ const char *net_link_names(void);
  * is not an IP packet or too short to be one. */
 void net_decode(int dlt, const uint8_t *frame, uint32_t caplen, net_packet *out);
 
+/* A hash of the packet's address pair, the same for both directions (0 for no IP packet):
+ * what splits flows between processes (--workers). */
+uint64_t net_pair_hash(const net_packet *p);
+
 /* Skips IPv6 extension headers from next-header *nh at p + *off, within end bytes of p. Stops
  * at the first header that is not an extension header (TCP, UDP, ...) or at a fragment header
  * that is not atomic, leaving *nh and *off there. Returns -1 for a chain that is truncated,

@@ -1,8 +1,11 @@
 /* sniff/live: capture from a network interface. See live.h. */
 #include "sniff/live.h"
 
+#include <errno.h>
+#include <linux/if_packet.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 /* A failed pcap_activate, in words an operator can act on. */
 static void activate_error(pcap_t *p, int rc, const char *iface, char *err, size_t errlen)
@@ -125,6 +128,20 @@ int live_filter(pcap_t *p, const sniff_config *cfg, const struct bpf_program *us
         pcap_freecode(&prog);
     if (rc != 0) {
         snprintf(err, errlen, "cannot install the filter on '%s': %s", cfg->iface, pcap_geterr(p));
+        return -1;
+    }
+    return 0;
+}
+
+int live_fanout(pcap_t *p, const sniff_config *cfg, char *err, size_t errlen)
+{
+    /* The kernel's flow hash is symmetric; DEFRAG hashes an IPv4 datagram once whole, so its
+     * fragments (which have no ports) go where the rest of the flow goes. */
+    int arg = (int)((cfg->fanout_group & 0xffff) |
+                    (unsigned)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+    if (setsockopt(pcap_fileno(p), SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0) {
+        snprintf(err, errlen, "cannot share '%s' between workers (AF_PACKET fanout): %s",
+                 cfg->iface, strerror(errno));
         return -1;
     }
     return 0;

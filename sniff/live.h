@@ -10,6 +10,8 @@ pcap_t *live_open(const sniff_config *cfg, char *err, size_t errlen);
  * what the port filter (sniff_config) keeps, so the kernel drops the rest before copying. */
 int live_filter(pcap_t *p, const sniff_config *cfg, const struct bpf_program *user, char *err,
                 size_t errlen);
+/* Joins cfg->fanout_group (the socket must be bound: after live_open). */
+int live_fanout(pcap_t *p, const sniff_config *cfg, char *err, size_t errlen);
 /* The kernel filter text for the port filter, written to out. */
 void live_port_filter(const uint8_t *ports, int any_tcp, char *out, size_t cap);
 

@@ -127,7 +127,8 @@ static int open_live(sniff *s, const sniff_config *cfg, char *err, size_t errlen
     s->dlt = pcap_datalink(s->pcap);
     if (check_link(cfg->iface, s->dlt, err, errlen) != 0 ||
         compile_filter(s, cfg->filter, err, errlen) != 0 ||
-        live_filter(s->pcap, cfg, s->have_prog ? &s->prog : NULL, err, errlen) != 0)
+        live_filter(s->pcap, cfg, s->have_prog ? &s->prog : NULL, err, errlen) != 0 ||
+        (cfg->fanout_group && live_fanout(s->pcap, cfg, err, errlen) != 0))
         return -1;
     if (s->have_prog) {
         pcap_freecode(&s->prog);

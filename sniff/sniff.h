@@ -28,6 +28,10 @@ typedef struct sniff_config {
     int buffer_kib; /* kernel capture buffer (tcpdump -B); 0: SNIFF_DEFAULT_BUFFER_KIB */
     int no_promisc; /* tcpdump -p */
     FILE *dump;     /* when set (tcpdump -w), every frame read is also written there */
+    /* When non-zero, join this AF_PACKET fanout group: the kernel spreads flows over the
+     * processes in the group by a hash of each flow, both directions alike, IPv4 fragments
+     * put back together first (--workers). */
+    unsigned fanout_group;
 } sniff_config;
 
 #define SNIFF_DEFAULT_SNAPLEN 262144
