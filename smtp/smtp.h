@@ -269,4 +269,13 @@ void smtp_format_cut(const smtp_eod *eod, char *out, size_t cap);
 const smtp_tline *smtp_tail_line(const smtp_report *r, unsigned i);
 void smtp_session_free(smtp_session *s);
 
+/* A finished session's report as flat bytes, to hand it to another process of the same
+ * program (--workers). Returns the size needed; writes buf only when that is <= cap. */
+size_t smtp_report_pack(const smtp_report *r, uint8_t *buf, size_t cap);
+/* Turns packed bytes back into a report in place: buf (8-byte aligned, len bytes) is
+ * rewritten so that *out and everything it points to lie inside buf. Every length, count
+ * and offset is checked: returns -1 (and leaves *out unset) for bytes that are not a
+ * packed report, whatever they are. */
+int smtp_report_unpack(uint8_t *buf, size_t len, const smtp_report **out);
+
 #endif

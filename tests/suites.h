@@ -11,4 +11,5 @@ void add_diagnose_suite(void);
 void add_correlate_suite(void);
 void add_ui_suite(void);
 void add_capture_suite(void);
+void add_pack_suite(void);
 #endif
