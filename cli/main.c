@@ -13,6 +13,7 @@
 #include "cli/options.h"
 #include "sniff/privs.h"
 #include "cli/tui.h"
+#include "cli/workers.h"
 #include "reassembly/reasm.h"
 #include "report/json.h"
 #include "report/report.h"
@@ -26,10 +27,18 @@
 
 typedef struct unseen_line {
     char client[64], server[64];
-    int64_t first;
+    int64_t first, last;
     uint64_t first_frame, last_frame, packets, bytes;
     int syn_seen;
 } unseen_line;
+
+/* What a worker tells at its end: the capture's counters and its reassembly's. */
+typedef struct wk_totals {
+    sniff_stats sniff;
+    reasm_stats reasm;
+    int read_failed;
+    char error[PCAP_ERRBUF_SIZE + 64];
+} wk_totals;
 
 typedef struct app {
     options opt;
@@ -41,6 +50,16 @@ typedef struct app {
     int write_error;
     int warned_evicted;
     ui_model *model; /* the live screen's, or NULL */
+    /* --workers: in a worker, where its records go and which flows are its own */
+    wk_writer *writer;
+    unsigned part, nparts; /* nparts 0: every packet is this process's */
+    /* in the parent: what the workers said at their end */
+    wk_totals totals;
+    unsigned ntotals;
+    char worker_error[PCAP_ERRBUF_SIZE + 512];
+    unsigned fanout_group; /* live workers share the interface through it */
+    char source[300];      /* the capture, as the summary names it */
+    int dlt;
 } app;
 
 /* --detect: a session on a port not in --ports is held on probation, its first bytes kept,
@@ -90,7 +109,13 @@ static int start_smtp(app *a, session *s)
     if (!s->smtp)
         return -1;
     smtp_session_configure(s->smtp, &a->opt.smtp);
-    s->id = ++a->next_id;
+    if (a->writer) {
+        reasm_position at;
+        reasm_now(&at);
+        s->id = wk_start(a->writer, &at);
+    } else {
+        s->id = ++a->next_id;
+    }
     if (a->model) {
         s->model = a->model;
         s->ui = ui_model_open(a->model, s->id, s->client, s->server, sniff_usec(s->start),
@@ -310,6 +335,20 @@ static void screen_end(session *s, const reasm_end *end, int closed_by)
     free(text);
 }
 
+/* A finished session into the report (in the parent, as the workers' merge delivers it). */
+static void report_ended(app *a, uint64_t id, const char *client, const char *server,
+                         const smtp_report *r)
+{
+    if (r->end_reason == SMTP_END_EVICTED && !a->warned_evicted) {
+        a->warned_evicted = 1; /* said once here; the summary counts them all */
+        fprintf(stderr,
+                "smtpscope: more than %d connections open at once: the oldest are dropped "
+                "unfinished (raise --max-streams)\n",
+                a->opt.max_streams);
+    }
+    report_session(a->rep, id, client, server, r);
+}
+
 static void on_end(void *ctx, void *handle, const reasm_end *end)
 {
     app *a = ctx;
@@ -319,19 +358,18 @@ static void on_end(void *ctx, void *handle, const reasm_end *end)
     int closed_by = end->closed_by == REASM_FROM_CLIENT   ? SMTP_CLIENT
                     : end->closed_by == REASM_FROM_SERVER ? SMTP_SERVER
                                                           : -1;
-    if (end->reason == REASM_END_EVICTED && !a->warned_evicted) {
-        a->warned_evicted = 1; /* said once here; the summary counts them all */
-        fprintf(stderr,
-                "smtpscope: more than %d connections open at once: the oldest are dropped "
-                "unfinished (raise --max-streams)\n",
-                a->opt.max_streams);
-    }
     if (s->probe && (final_verdict(s->probe) != SMTP || promote(a, s) < 0)) {
         free_session(s);
         return;
     }
     smtp_end(s->smtp, reasons[end->reason], closed_by, sniff_usec(end->ts), end->frame);
-    report_session(a->rep, s->id, s->client, s->server, smtp_get_report(s->smtp));
+    if (a->writer) {
+        reasm_position at;
+        reasm_now(&at);
+        wk_session(a->writer, &at, s->id, s->client, s->server, smtp_get_report(s->smtp));
+    } else {
+        report_ended(a, s->id, s->client, s->server, smtp_get_report(s->smtp));
+    }
     if (s->ui)
         screen_end(s, end, closed_by);
     free_session(s);
@@ -382,7 +420,7 @@ static int unseen_is_smtp(const app *a, reasm_unseen *u)
                              looks_like_command(u->client_data, u->client_len));
 }
 
-static void unseen_json(app *a, const unseen_line *l, int64_t last)
+static void unseen_json(app *a, const unseen_line *l)
 {
     json j;
     json_init(&j);
@@ -392,7 +430,7 @@ static void unseen_json(app *a, const unseen_line *l, int64_t last)
     json_field_str(&j, "client", l->client);
     json_field_str(&j, "server", l->server);
     json_field_time(&j, "start", l->first);
-    json_field_time(&j, "end", last);
+    json_field_time(&j, "end", l->last);
     json_field_uint(&j, "first_frame", l->first_frame);
     json_field_uint(&j, "last_frame", l->last_frame);
     json_field_uint(&j, "packets", l->packets);
@@ -403,6 +441,15 @@ static void unseen_json(app *a, const unseen_line *l, int64_t last)
     json_free(&j);
 }
 
+static void record_unseen(app *a, const unseen_line *l)
+{
+    if (a->opt.json)
+        unseen_json(a, l);
+    else if (a->not_analysed < UNSEEN_LISTED && a->unseen)
+        a->unseen[a->not_analysed] = *l;
+    a->not_analysed++;
+}
+
 static void on_unseen(void *ctx, const reasm_unseen *seen)
 {
     app *a = ctx;
@@ -410,19 +457,23 @@ static void on_unseen(void *ctx, const reasm_unseen *seen)
     if (!unseen_is_smtp(a, &u))
         return;
     unseen_line l;
+    memset(&l, 0, sizeof l); /* sent whole to the parent with --workers */
     reasm_format_endpoint(l.client, sizeof l.client, &u.client);
     reasm_format_endpoint(l.server, sizeof l.server, &u.server);
     l.first = sniff_usec(u.first);
+    l.last = sniff_usec(u.last);
     l.first_frame = u.first_frame;
     l.last_frame = u.last_frame;
     l.packets = u.packets;
     l.bytes = u.bytes;
     l.syn_seen = u.syn_seen;
-    if (a->opt.json)
-        unseen_json(a, &l, sniff_usec(u.last));
-    else if (a->not_analysed < UNSEEN_LISTED && a->unseen)
-        a->unseen[a->not_analysed] = l;
-    a->not_analysed++;
+    if (a->writer) {
+        reasm_position at;
+        reasm_now(&at);
+        wk_blob(a->writer, &at, WK_UNSEEN, &l, sizeof l);
+    } else {
+        record_unseen(a, &l);
+    }
 }
 
 static void print_unseen_text(const app *a)
@@ -456,21 +507,34 @@ static void on_packet(void *ctx, uint64_t frame, const struct pcap_pkthdr *hdr,
 {
     const app *a = ctx;
     const net_packet *decoded = sniff_decoded(a->sn);
-    if (decoded)
+    if (a->nparts == 0) {
+        if (decoded)
+            reasm_packet_decoded(frame, hdr, decoded);
+        else
+            reasm_packet(frame, hdr, bytes);
+        return;
+    }
+    net_packet p;
+    if (!decoded) {
+        net_decode(a->dlt, bytes, hdr->caplen, &p);
+        decoded = &p;
+    }
+    /* Every worker reads every frame; the clock moves on in all, the packet goes to one. */
+    if (net_pair_hash(decoded) % a->nparts == a->part)
         reasm_packet_decoded(frame, hdr, decoded);
     else
-        reasm_packet(frame, hdr, bytes);
+        reasm_tick(frame, hdr, decoded);
+    wk_progress(a->writer, frame);
 }
 
 /* ---- main ---- */
 
-static void fill_capture(report_capture *c, const app *a, sniff *sn, int read_failed)
+/* The summary's view of the capture, from the counters of sniff and reasm. */
+static void capture_summary(report_capture *c, const app *a, const char *source,
+                            const sniff_stats *st, const reasm_stats *rs, const char *read_error)
 {
-    sniff_poll_stats(sn);
-    const sniff_stats *st = sniff_get_stats(sn);
-    const reasm_stats *rs = reasm_get_stats();
     memset(c, 0, sizeof *c);
-    c->source = a->opt.file ? a->opt.file : sniff_source(sn);
+    c->source = source;
     c->frames = st->frames;
     c->matched = st->matched;
     c->bytes = st->bytes;
@@ -481,10 +545,17 @@ static void fill_capture(report_capture *c, const app *a, sniff *sn, int read_fa
     c->warn_ip = rs->warn_ip;
     c->warn_tcp = rs->warn_tcp;
     c->not_analysed = a->not_analysed;
-    c->read_error = read_failed ? sniff_error(sn) : NULL;
+    c->read_error = read_error;
     c->live = st->live;
     c->drops = st->drops;
     c->if_drops = st->if_drops;
+}
+
+static void fill_capture(report_capture *c, const app *a, sniff *sn, int read_failed)
+{
+    sniff_poll_stats(sn);
+    capture_summary(c, a, a->opt.file ? a->opt.file : sniff_source(sn), sniff_get_stats(sn),
+                    reasm_get_stats(), read_failed ? sniff_error(sn) : NULL);
 }
 
 static sniff *open_capture(const app *a, FILE *dump, char *err, size_t errlen)
@@ -498,7 +569,8 @@ static sniff *open_capture(const app *a, FILE *dump, char *err, size_t errlen)
                        .snaplen = a->opt.snaplen,
                        .buffer_kib = a->opt.buffer_kib,
                        .no_promisc = a->opt.no_promisc,
-                       .dump = dump};
+                       .dump = dump,
+                       .fanout_group = a->fanout_group};
     if (!a->opt.filter && !a->opt.detect)
         sc.ports = a->opt.ports;
     sc.any_tcp = !a->opt.filter && a->opt.detect;
@@ -520,12 +592,13 @@ static void on_stop_signal(int sig)
         sniff_stop(stop_target);
 }
 
-static void catch_stop_signals(sniff *sn)
+/* A worker keeps its handler: Ctrl-C reaches it from the terminal and from the parent. */
+static void catch_stop_signals(sniff *sn, void (*handler)(int), int once)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sa.sa_flags = SA_RESETHAND;
+    sa.sa_handler = handler;
+    sa.sa_flags = once ? SA_RESETHAND : 0;
     sigemptyset(&sa.sa_mask);
     stop_target = sn;
     sigaction(SIGINT, &sa, NULL);
@@ -548,6 +621,8 @@ static int wants_tui(const options *o)
 {
     if (o->tui >= 0)
         return o->tui;
+    if (o->workers > 1)
+        return 0;
     return o->iface && !o->json && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 }
 
@@ -576,24 +651,201 @@ static sniff *open_source(app *a, char *err, size_t errlen)
     return sn;
 }
 
-static int report_end(app *a, sniff *sn, int read_failed)
+static int report_end(app *a, const report_capture *cap)
 {
     if (!a->opt.json)
         print_unseen_text(a);
-    report_capture cap;
-    fill_capture(&cap, a, sn, read_failed);
-    report_summary(a->rep, &cap);
-    int status = read_failed ? EXIT_ERROR : EXIT_OK;
-    if (read_failed && a->opt.file)
+    report_summary(a->rep, cap);
+    int status = cap->read_error ? EXIT_ERROR : EXIT_OK;
+    if (cap->read_error && a->opt.file)
         fprintf(stderr, "smtpscope: %s: damaged capture, analysed up to frame %" PRIu64 ": %s\n",
-                a->opt.file, sniff_get_stats(sn)->frames, sniff_error(sn));
-    else if (read_failed)
+                a->opt.file, cap->frames, cap->read_error);
+    else if (cap->read_error)
         fprintf(stderr, "smtpscope: %s: capture failed after %" PRIu64 " packets: %s\n",
-                sniff_source(sn), sniff_get_stats(sn)->frames, sniff_error(sn));
+                cap->source, cap->frames, cap->read_error);
     if (report_error(a->rep) < 0 || a->write_error) {
         fail("writing the report failed: %s", strerror(errno));
         status = EXIT_ERROR;
     }
+    return status;
+}
+
+/* ---- --workers: the processes and their merge ---- */
+
+static unsigned worker_count(const options *o)
+{
+    if (o->workers)
+        return (unsigned)o->workers;
+    if (wants_tui(o) || one_process(o))
+        return 1;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > WORKERS_MAX ? WORKERS_MAX : (unsigned)n;
+}
+
+static void worker_failed(wk_writer *w, const char *err)
+{
+    wk_blob(w, NULL, WK_ERROR, err, strlen(err) + 1);
+}
+
+/* One worker: the whole pipeline on its share of the flows; what would be reported goes to
+ * the parent instead. */
+static int worker_main(void *ctx, unsigned index, wk_writer *w)
+{
+    app *a = ctx;
+    char err[PCAP_ERRBUF_SIZE + 512];
+    unsigned n = a->nparts;
+    a->writer = w;
+    a->part = index;
+    if (a->opt.iface)
+        a->nparts = 0; /* the kernel's fanout splits the flows */
+    sniff *sn = open_source(a, err, sizeof err);
+    if (!sn)
+        return worker_failed(w, err), EXIT_ERROR;
+    /* The table is shared out: the same memory in all as in one process. */
+    int share = (a->opt.max_streams + (int)n - 1) / (int)n;
+    reasm_config rc = {a->opt.verify_checksums, share < 16 ? 16 : share, a->opt.idle_timeout};
+    reasm_callbacks cb = {on_open, on_data, on_end, a, on_unseen, on_tcp_event};
+    if (reasm_init(&rc, &cb, sniff_handle(sn), err, sizeof err) < 0) {
+        sniff_close(sn);
+        return worker_failed(w, err), EXIT_ERROR;
+    }
+    a->sn = sn;
+    a->dlt = pcap_datalink(sniff_handle(sn));
+    catch_stop_signals(sn, on_stop_signal, 0);
+    int loop_rc = sniff_loop(sn, on_packet, a);
+    finish(a);
+    wk_totals t;
+    memset(&t, 0, sizeof t);
+    sniff_poll_stats(sn);
+    t.sniff = *sniff_get_stats(sn);
+    t.reasm = *reasm_get_stats();
+    t.read_failed = loop_rc < 0;
+    if (t.read_failed)
+        snprintf(t.error, sizeof t.error, "%s", sniff_error(sn));
+    wk_blob(w, NULL, WK_TOTALS, &t, sizeof t);
+    sniff_close(sn);
+    return EXIT_OK;
+}
+
+static void merged_session(void *ctx, uint64_t id, const char *client, const char *server,
+                           const smtp_report *r)
+{
+    report_ended(ctx, id, client, server, r);
+}
+
+/* A file: every worker read the same frames, so its counters are anyone's (the largest, if
+ * a signal stopped them apart); live: each saw its own packets, so they add up. */
+static void add_totals(app *a, const wk_totals *t)
+{
+    sniff_stats *m = &a->totals.sniff;
+    const sniff_stats *s = &t->sniff;
+    if (a->ntotals++ == 0) {
+        a->totals = *t;
+        return;
+    }
+    if (a->opt.file) {
+        if (s->frames > m->frames)
+            *m = *s;
+    } else {
+        m->frames += s->frames;
+        m->matched += s->matched;
+        m->bytes += s->bytes;
+        m->drops += s->drops;
+        m->if_drops += s->if_drops;
+        if (s->matched && (!m->first.tv_sec || timercmp(&s->first, &m->first, <)))
+            m->first = s->first;
+        if (timercmp(&s->last, &m->last, >))
+            m->last = s->last;
+    }
+    reasm_stats *r = &a->totals.reasm;
+    r->packets += t->reasm.packets;
+    r->ip6_packets += t->reasm.ip6_packets;
+    r->sessions += t->reasm.sessions;
+    r->evicted += t->reasm.evicted;
+    r->idle_expired += t->reasm.idle_expired;
+    r->unseen += t->reasm.unseen;
+    r->warn_ip += t->reasm.warn_ip;
+    r->warn_tcp += t->reasm.warn_tcp;
+    if (t->read_failed && !a->totals.read_failed) {
+        a->totals.read_failed = 1;
+        memcpy(a->totals.error, t->error, sizeof t->error);
+    }
+}
+
+static void merged_blob(void *ctx, unsigned worker, int type, const void *data, size_t len)
+{
+    app *a = ctx;
+    (void)worker;
+    if (type == WK_UNSEEN && len == sizeof(unseen_line)) {
+        unseen_line l;
+        memcpy(&l, data, sizeof l);
+        l.client[sizeof l.client - 1] = l.server[sizeof l.server - 1] = '\0';
+        record_unseen(a, &l);
+    } else if (type == WK_TOTALS && len == sizeof(wk_totals)) {
+        wk_totals t;
+        memcpy(&t, data, sizeof t);
+        t.error[sizeof t.error - 1] = '\0';
+        add_totals(a, &t);
+    } else if (type == WK_ERROR && len > 0 && !a->worker_error[0]) {
+        snprintf(a->worker_error, sizeof a->worker_error, "%.*s", (int)len, (const char *)data);
+    }
+}
+
+/* The parent reads no packets, but gives root up all the same. */
+static void parent_started(void *ctx)
+{
+    app *a = ctx;
+    char err[512];
+    if (privs_drop(a->opt.user, err, sizeof err) < 0 && !a->worker_error[0]) {
+        snprintf(a->worker_error, sizeof a->worker_error, "%s", err);
+        workers_stop();
+    }
+}
+
+static void on_parent_signal(int sig)
+{
+    (void)sig;
+    workers_stop();
+}
+
+static void merged_capture(report_capture *c, app *a)
+{
+    if (a->opt.file)
+        snprintf(a->source, sizeof a->source, "%s", a->opt.file);
+    else
+        snprintf(a->source, sizeof a->source, "interface %s", a->opt.iface);
+    capture_summary(c, a, a->source, &a->totals.sniff, &a->totals.reasm,
+                    a->totals.read_failed ? a->totals.error : NULL);
+}
+
+static int run_workers(app *a, unsigned n)
+{
+    char err[PCAP_ERRBUF_SIZE + 512];
+    a->rep = report_new(stdout, a->opt.json ? REPORT_JSON : REPORT_TEXT, a->opt.verbose);
+    a->unseen = a->opt.json ? NULL : calloc(UNSEEN_LISTED, sizeof *a->unseen);
+    if (!a->rep || (!a->opt.json && !a->unseen))
+        return fail("%s", "out of memory"), EXIT_ERROR;
+    if (a->opt.iface)
+        setvbuf(stdout, NULL, _IOLBF, 0);
+    a->nparts = n;
+    a->fanout_group = ((unsigned)getpid() & 0xffff) | 1u << 16; /* bit 16: "set" */
+    catch_stop_signals(NULL, on_parent_signal, 1);
+    wk_handlers h = {merged_session, merged_blob, parent_started, a};
+    int rc = workers_run(n, a->opt.file != NULL, worker_main, a, &h, err, sizeof err);
+    int status;
+    if (a->worker_error[0])
+        status = (fail("%s", a->worker_error), EXIT_ERROR);
+    else if (rc < 0)
+        status = (fail("%s", err), EXIT_ERROR);
+    else if (a->ntotals != n)
+        status = (fail("%s", "a worker ended without its counters"), EXIT_ERROR);
+    else {
+        report_capture cap;
+        merged_capture(&cap, a);
+        status = report_end(a, &cap);
+    }
+    report_free(a->rep);
+    free(a->unseen);
     return status;
 }
 
@@ -603,6 +855,9 @@ static int run(app *a)
     if (a->opt.list_interfaces)
         return sniff_list_interfaces(stdout, err, sizeof err) < 0 ? (fail("%s", err), EXIT_ERROR)
                                                                   : EXIT_OK;
+    unsigned workers = worker_count(&a->opt);
+    if (workers > 1)
+        return run_workers(a, workers);
     sniff *sn = open_source(a, err, sizeof err);
     if (!sn)
         return fail("%s", err), EXIT_ERROR;
@@ -619,11 +874,13 @@ static int run(app *a)
     a->sn = sn;
     if (a->opt.iface) /* each session's report as it ends, not when a buffer fills */
         setvbuf(stdout, NULL, _IOLBF, 0);
-    catch_stop_signals(sn);
+    catch_stop_signals(sn, on_stop_signal, 1);
     int loop_rc =
         wants_tui(&a->opt) ? run_tui(a, sn, err, sizeof err) : sniff_loop(sn, on_packet, a);
     finish(a);
-    int status = loop_rc == -2 ? (fail("%s", err), EXIT_ERROR) : report_end(a, sn, loop_rc < 0);
+    report_capture cap;
+    fill_capture(&cap, a, sn, loop_rc < 0);
+    int status = loop_rc == -2 ? (fail("%s", err), EXIT_ERROR) : report_end(a, &cap);
     report_free(a->rep);
     ui_model_free(a->model);
     free(a->unseen);

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "cli/workers.h"
 #include "reassembly/reasm.h"
 
 #ifndef SMTPSCOPE_VERSION
@@ -44,6 +46,9 @@ static const char usage_text[] =
     "                       as captures taken on the sending host carry offloaded ones)\n"
     "      --idle-timeout SECS  end a silent session after SECS (default 900)\n"
     "      --max-streams N  concurrent TCP streams followed (default 262144)\n"
+    "      --workers N      analyse with N processes, flows split by address pair (default:\n"
+    "                       one per core; one with the live screen, -w, a pipe, -c live);\n"
+    "                       the report is the same as with one\n"
     "      --slow-reply SECS  flag replies to end of data slower than SECS (default 60)\n"
     "  -h, --help           this help\n"
     "      --version        version\n"
@@ -121,8 +126,23 @@ enum {
     OPT_SLOW,
     OPT_TUI,
     OPT_NO_TUI,
-    OPT_SPEED
+    OPT_SPEED,
+    OPT_WORKERS
 };
+
+/* Standard input, a pipe or a FIFO can be read once: by one process. */
+static int read_once(const char *file)
+{
+    struct stat st;
+    return !strcmp(file, "-") || (stat(file, &st) == 0 && !S_ISREG(st.st_mode));
+}
+
+int one_process(const options *o)
+{
+    /* live, each worker would count its own packets */
+    return o->tui == 1 || o->write_file || (o->file && read_once(o->file)) ||
+           (o->iface && o->count);
+}
 
 /* The combinations that cannot work, said before anything is opened. */
 static int check_sources(const options *o)
@@ -140,6 +160,10 @@ static int check_sources(const options *o)
                -1;
     if (o->tui == 1 && o->json)
         return fail("%s", "--tui and --json exclude each other"), -1;
+    if (o->workers > 1 && one_process(o))
+        return fail("%s", "--workers: the live screen, -w, reading a pipe and -c on a live capture "
+                          "need one process (--workers 1)"),
+               -1;
     return 0;
 }
 
@@ -157,6 +181,7 @@ int parse_options(options *o, int argc, char **argv)
         {"tui", no_argument, 0, OPT_TUI},
         {"no-tui", no_argument, 0, OPT_NO_TUI},
         {"speed", required_argument, 0, OPT_SPEED},
+        {"workers", required_argument, 0, OPT_WORKERS},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, OPT_VERSION},
         {0, 0, 0, 0},
@@ -246,6 +271,11 @@ int parse_options(options *o, int argc, char **argv)
             if (parse_number(optarg, 0.001, 1e6, &v) < 0)
                 return fail("bad speed '%s' (a factor, e.g. 1 or 10)", optarg), -1;
             o->speed = v;
+            break;
+        case OPT_WORKERS:
+            if (parse_number(optarg, 1, WORKERS_MAX, &v) < 0 || v != (int)v)
+                return fail("bad worker count '%s' (1 to " WORKERS_MAX_TEXT ")", optarg), -1;
+            o->workers = (int)v;
             break;
         case OPT_VERSION:
             printf("smtpscope %s (%s)\n", SMTPSCOPE_VERSION, pcap_lib_version());

@@ -29,10 +29,13 @@ typedef struct options {
     int list_interfaces;    /* -D */
     int tui;                /* 1 --tui, 0 --no-tui, -1 by default (live on a terminal) */
     double speed;           /* --speed: file replay at capture speed times this; 0 at once */
+    int workers;            /* --workers; 0: by default (see main.c) */
 } options;
 
 /* Returns -1 to exit with EXIT_ERROR, 1 to exit with EXIT_OK (help, version), 0 to run. */
 int parse_options(options *o, int argc, char **argv);
+/* What only one process can do (--workers 1): the screen, -w, stdin, a live packet count. */
+int one_process(const options *o);
 int port_is_smtp(const options *o, uint16_t port);
 /* "smtpscope: " + the message on stderr. */
 void fail(const char *fmt, const char *arg);

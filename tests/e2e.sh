@@ -33,6 +33,71 @@ while read -r pcap expected opts; do
     fi
 done <"$here/tests/expected.list"
 
+# 1b. --workers: the flows split over processes, the report the same as from one. The
+#     expected files come from the default (a worker per core); here 1, 3 and 7 workers,
+#     JSON and the text report with -v, must give the same bytes.
+while read -r pcap expected opts; do
+    case "$pcap" in ''|'#'*) continue ;; esac
+    for w in 1 3 7; do
+        # shellcheck disable=SC2086
+        "$bin" --json --workers $w $opts -r "$pcap" >"$tmp/w.jsonl" 2>/dev/null
+        check "$pcap: --workers $w gives the expected JSON" cmp -s "$here/$expected" "$tmp/w.jsonl"
+    done
+    # shellcheck disable=SC2086
+    "$bin" -v --workers 1 $opts -r "$pcap" >"$tmp/w1.txt" 2>&1
+    # shellcheck disable=SC2086
+    "$bin" -v --workers 4 $opts -r "$pcap" >"$tmp/w4.txt" 2>&1
+    check "$pcap: the text report from 4 workers is the one from 1" cmp -s "$tmp/w1.txt" "$tmp/w4.txt"
+done <"$here/tests/expected.list"
+
+# 1c. --workers on a busier capture (tools/benchgen: 4,000 sessions, 400 open at once, a tenth
+#     failing): idle timeouts end sessions mid-capture in every worker at the same frames,
+#     duplicates correlate across workers. Then a pipe (one process by default, refused with
+#     --workers 2) and a worker killed mid-run (the parent says so and exits 2).
+if [ -x "$here/build/benchgen" ]; then
+    "$here/build/benchgen" --sessions 4000 --open 400 --body 3000 "$tmp/mix.pcap" >/dev/null
+    for t in 900 5; do
+        "$bin" --json --workers 1 --idle-timeout $t -r "$tmp/mix.pcap" >"$tmp/mix1.jsonl" 2>&1
+        for w in 2 5; do
+            "$bin" --json --workers $w --idle-timeout $t -r "$tmp/mix.pcap" >"$tmp/mixw.jsonl" 2>&1
+            check "benchgen capture, --idle-timeout $t: --workers $w gives the JSON of 1" \
+                cmp -s "$tmp/mix1.jsonl" "$tmp/mixw.jsonl"
+        done
+        "$bin" -v --workers 1 --idle-timeout $t -r "$tmp/mix.pcap" >"$tmp/mix1.txt" 2>&1
+        "$bin" -v --workers 3 --idle-timeout $t -r "$tmp/mix.pcap" >"$tmp/mix3.txt" 2>&1
+        check "benchgen capture, --idle-timeout $t: the text report of 3 workers is the one of 1" \
+            cmp -s "$tmp/mix1.txt" "$tmp/mix3.txt"
+    done
+    check "benchgen capture, --idle-timeout 5: sessions did end idle (the case above is real)" \
+        grep -q '"idle_expired":[1-9]' "$tmp/mix1.jsonl"
+    cat "$tmp/mix.pcap" | "$bin" --json -r /dev/stdin >"$tmp/pipe.jsonl" 2>&1
+    check "a capture through a pipe: analysed by one process" \
+        test "$(grep -c '"type":"session"' "$tmp/pipe.jsonl")" -eq 4000
+    rc=0
+    cat "$tmp/mix.pcap" | "$bin" --workers 2 -r /dev/stdin >/dev/null 2>"$tmp/pipe.err" || rc=$?
+    check "a pipe with --workers 2: exit 2 ($rc)" test $rc -eq 2
+    check "a pipe with --workers 2: says one process" grep -q 'need one process' "$tmp/pipe.err"
+    # The report goes into a pipe nobody reads yet, so the parent and then the workers block:
+    # a worker is killed while surely running.
+    rm -f "$tmp/kill.rc"
+    { "$bin" --json --workers 2 -r "$tmp/mix.pcap" 2>"$tmp/kill.err"; echo $? >"$tmp/kill.rc"; } |
+        { sleep 1.5; cat >/dev/null; } &
+    killer=$!
+    victim=""
+    for _ in $(seq 50); do
+        for p in $(pgrep -f -- "--workers 2 -r $tmp/mix.pcap"); do
+            victim=$(pgrep -P "$p" | head -1) # a worker: the parent's child
+            [ -n "$victim" ] && break 2
+        done
+        sleep 0.02
+    done
+    [ -n "$victim" ] && kill -KILL "$victim"
+    wait "$killer"
+    check "a worker killed: found and killed one" test -n "$victim"
+    check "a worker killed: exit 2 ($(cat "$tmp/kill.rc" 2>/dev/null))" test "$(cat "$tmp/kill.rc" 2>/dev/null)" = 2
+    check "a worker killed: the message says so" grep -q 'worker .* killed by signal 9' "$tmp/kill.err"
+fi
+
 # 2. The generator is deterministic and the committed captures are what it writes.
 if [ -x "$here/build/pcapgen" ]; then
     mkdir -p "$tmp/gen"
