@@ -100,7 +100,14 @@ static uint8_t *begin(wk_writer *w, uint32_t type, const reasm_position *at, siz
     uint8_t *p = reserve(w, total);
     if (!p)
         return NULL;
-    rec_head h = {(uint32_t)total, type, at ? *at : not_an_event};
+    rec_head h;
+    memset(&h, 0, sizeof h); /* the padding inside goes down the pipe too */
+    h.len = (uint32_t)total;
+    h.type = type;
+    const reasm_position *where = at ? at : &not_an_event;
+    h.at.frame = where->frame;
+    h.at.phase = where->phase;
+    h.at.sub = where->sub;
     memcpy(p, &h, sizeof h);
     memset(p + sizeof h, 0, total - sizeof h);
     return p + sizeof h;

@@ -7,6 +7,7 @@ set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 export VG_BIN=${1:-$here/build/smtpscope}
 export VG_LOGDIR=$here/build/valgrind
+export E2E_WORKERS=0 # the runs compared across worker counts: not memory checks
 rm -rf "$VG_LOGDIR"
 mkdir -p "$VG_LOGDIR"
 status=0
