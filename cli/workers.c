@@ -501,11 +501,14 @@ static void merge_arrival(merge *m)
 /* Waits for every worker; a worker that died is an error. */
 static int reap(unsigned n, merge *m)
 {
+    int killed = 0;
     for (unsigned i = 0; i < n; i++) {
         int status;
         while (waitpid(pids[i], &status, 0) < 0 && errno == EINTR)
             ;
-        if (WIFSIGNALED(status) && !m->broken) {
+        /* A worker that died is the cause of any broken record it left: say that. */
+        if (WIFSIGNALED(status) && !killed) {
+            killed = 1;
             snprintf(m->err, m->errlen, "worker %u was killed by signal %d (%s)", i + 1,
                      WTERMSIG(status), strsignal(WTERMSIG(status)));
             m->broken = 1;
