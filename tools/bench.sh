@@ -1,9 +1,12 @@
 #!/bin/bash
 # The benchmark behind `make bench` (docs/performance.md says what it measures and what was
-# found). On the same synthetic captures (tools/benchgen.c) it runs smtpscope --json, the
-# libnids-only floor (tools/floor_nids.c), the bare libpcap loop (tools/floor_pcap.c) and,
-# when installed, tshark -Y smtp; each several times, interleaved, with medians of the wall
-# time and of the CPU time (user + system) and the peak RSS, all from wait4(2).
+# found). On the same synthetic captures (tools/benchgen.c) it runs smtpscope --json
+# --workers 1 (one core: the targets are one-core figures), smtpscope --workers N (N = the
+# number of cores), the libnids-only floor (tools/floor_nids.c), the bare libpcap loop
+# (tools/floor_pcap.c) and, when installed, tshark -Y smtp; each several times, interleaved,
+# with medians of the wall time and of the CPU time (user + system) and the peak RSS, all
+# from wait4(2). For --workers N it also gives the speed-up, the CPU overhead, the summed RSS
+# of the process tree (sampled) and whether the output is byte-identical to --workers 1.
 #
 # Usage: tools/bench.sh [BUILD_DIR]   (default build; the tools are looked for there)
 # Environment:
@@ -15,6 +18,7 @@
 #   BENCH_TSHARK_RUNS=N    tshark runs on the large capture (default 1; 0: none)
 #   BENCH_TSHARK_LIMIT=S   seconds after which a tshark run is stopped (default 900)
 #   BENCH_PROFILE=1        also profile smtpscope on the large capture with perf (linux-perf)
+#   BENCH_WORKERS=N        the --workers of the all-cores runs (default: nproc; below 2: none)
 # Captures are made again only when benchgen or their arguments change.
 set -euo pipefail
 
@@ -28,6 +32,8 @@ smtpscope=${BENCH_SMTPSCOPE:-$build/smtpscope}
 tshark_runs=${BENCH_TSHARK_RUNS:-1}
 tshark_limit=${BENCH_TSHARK_LIMIT:-900}
 profile=${BENCH_PROFILE:-0}
+workers=${BENCH_WORKERS:-$(nproc)}
+wtool=smtpscope@w$workers
 results=$dir/results.tsv
 
 for t in "$smtpscope" "$build/benchgen" "$build/floor_nids" "$build/floor_pcap"; do
@@ -40,11 +46,22 @@ fi
 mkdir -p "$dir"
 
 # Runs a command once: stdout to /dev/null, stderr to a file; prints
-# "wall_s cpu_s user_s sys_s maxrss_kb exit" from wait4. A run past its time limit is killed
-# and its exit is "timeout".
+# "wall_s cpu_s user_s sys_s maxrss_kb exit sum_rss_kb others_cpu_s" from wait4. A run past
+# its time limit is killed and its exit is "timeout". others_cpu_s is the CPU time the rest of
+# the machine used meanwhile (/proc/stat's busy and stolen time less the run's own): on 2
+# cores, a run of 2 workers beside one busy process has one core, not two. wait4's peak RSS
+# of a process tree is that of its largest process (the kernel keeps the maximum over the
+# waited-for descendants), not the sum: with a sampling interval > 0, a thread adds up VmRSS
+# (/proc/PID/status) over the process and its descendants (/proc/PID/task/PID/children) that
+# often, and sum_rss_kb is the largest sum seen (a lower bound of the true peak: a peak between
+# samples is missed); -1 when not sampled.
 RUNNER='
-import os, signal, sys, time
-limit, err, argv = float(sys.argv[1]), sys.argv[2], sys.argv[3:]
+import os, signal, sys, threading, time
+limit, every, err, argv = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4:]
+def busy():
+    f = [int(x) for x in open("/proc/stat").readline().split()[1:9]]
+    return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / os.sysconf("SC_CLK_TCK")
+busy0 = busy()
 t0 = time.monotonic()
 pid = os.fork()
 if pid == 0:
@@ -55,6 +72,35 @@ if pid == 0:
         os.execvp(argv[0], argv)
     finally:
         os._exit(127)
+def tree(root):
+    pids, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        try:
+            with open("/proc/%d/task/%d/children" % (p, p)) as f:
+                todo.extend(int(c) for c in f.read().split())
+        except (OSError, ValueError):
+            pass
+    return pids
+def rss(p):
+    try:
+        with open("/proc/%d/status" % p) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+sum_peak = [-1]
+done = threading.Event()
+def sample():
+    while not done.wait(every):
+        sum_peak[0] = max(sum_peak[0], sum(rss(p) for p in tree(pid)))
+sampler = threading.Thread(target=sample, daemon=True)
+if every > 0:
+    sum_peak[0] = 0
+    sampler.start()
 timed_out = []
 def stop(*_):
     timed_out.append(1)
@@ -64,14 +110,21 @@ if limit > 0:
     signal.setitimer(signal.ITIMER_REAL, limit)
 _, status, ru = os.wait4(pid, 0)
 wall = time.monotonic() - t0
+others = max(0.0, busy() - busy0 - ru.ru_utime - ru.ru_stime)
 signal.setitimer(signal.ITIMER_REAL, 0)
+done.set()
+if every > 0:
+    sampler.join()
 code = "timeout" if timed_out else str(os.waitstatus_to_exitcode(status))
-print("%.4f %.4f %.4f %.4f %d %s" % (wall, ru.ru_utime + ru.ru_stime, ru.ru_utime,
-                                     ru.ru_stime, ru.ru_maxrss, code))
+print("%.4f %.4f %.4f %.4f %d %s %d %.2f" % (wall, ru.ru_utime + ru.ru_stime, ru.ru_utime,
+                                             ru.ru_stime, ru.ru_maxrss, code, sum_peak[0],
+                                             others))
 '
 
 # Medians of the runs of one (capture, tool) in results.tsv: wall cpu user sys, then the
-# largest peak RSS, the number of runs and the smallest CPU time.
+# largest peak RSS, the number of runs, the smallest CPU time, the largest sampled sum of the
+# process tree's RSS (-1: not sampled), the smallest wall time and the median of the cores
+# the rest of the machine kept busy meanwhile (its CPU time over the wall time).
 STATS='
 import statistics, sys
 cap, tool, path = sys.argv[1:4]
@@ -79,23 +132,26 @@ rows = [l.split("\t") for l in open(path) if l.startswith(cap + "\t" + tool + "\
 if not rows:
     sys.exit(1)
 col = lambda i: statistics.median(float(r[i]) for r in rows)
-print("%.4f %.4f %.4f %.4f %d %d %.4f" % (col(2), col(3), col(4), col(5),
-      max(int(r[6]) for r in rows), len(rows), min(float(r[3]) for r in rows)))
+print("%.4f %.4f %.4f %.4f %d %d %.4f %d %.4f %.2f" % (col(2), col(3), col(4), col(5),
+      max(int(r[6]) for r in rows), len(rows), min(float(r[3]) for r in rows),
+      max(int(r[8]) for r in rows), min(float(r[2]) for r in rows),
+      statistics.median(float(r[9]) / max(float(r[2]), 1e-6) for r in rows)))
 '
 
-# measure CAPTURE TOOL LIMIT CMD...: one run, appended to results.tsv.
+# measure CAPTURE TOOL LIMIT CMD...: one run, appended to results.tsv. SAMPLE (seconds) in
+# the environment samples the process tree's summed RSS that often.
 measure() {
     local cap=$1 tool=$2 limit=$3
     shift 3
     local out
-    out=$(python3 -c "$RUNNER" "$limit" "$dir/$tool.$cap.err" "$@")
-    read -r wall cpu user sys rss code <<<"$out"
+    out=$(python3 -c "$RUNNER" "$limit" "${SAMPLE:-0}" "$dir/$tool.$cap.err" "$@")
+    read -r wall cpu user sys rss code sumrss others <<<"$out"
     if [ "$code" != 0 ]; then
         echo "bench: $tool on $cap: exit $code: $(head -c 300 "$dir/$tool.$cap.err")" >&2
         [ "$code" = timeout ] || exit 1
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$cap" "$tool" "$wall" "$cpu" "$user" "$sys" \
-        "$rss" "$code" >>"$results"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$cap" "$tool" "$wall" "$cpu" \
+        "$user" "$sys" "$rss" "$code" "$sumrss" "$others" >>"$results"
 }
 
 stats() { python3 -c "$STATS" "$1" "$2" "$results"; }
@@ -156,7 +212,7 @@ machine() {
 row() {
     local cap=$1 tool=$2 s
     s=$(stats "$cap" "$tool") || return 0
-    read -r wall cpu _ _ rss n cpu_min <<<"$s"
+    read -r wall cpu _ _ rss n cpu_min _ <<<"$s"
     python3 -c '
 import sys
 cap, tool, wall, cpu, cpu_min, rss, n, size, pkts = sys.argv[1:]
@@ -171,12 +227,20 @@ header() {
         "min cpu" "MB/s" "MB/cpu-s" "packets/s" "RSS MB" runs
 }
 
-# field CAPTURE TOOL NAME: one median (wall, cpu or rss in KB) of a tool on a capture.
+# field CAPTURE TOOL NAME: one median (wall, cpu, others: cores), largest (rss, sumrss: KB)
+# or smallest (minwall) of a tool on a capture.
 field() {
     local s
     s=$(stats "$1" "$2") || return 1
-    read -r wall cpu _ _ rss _ <<<"$s"
-    case $3 in wall) echo "$wall" ;; cpu) echo "$cpu" ;; rss) echo "$rss" ;; esac
+    read -r wall cpu _ _ rss _ _ sumrss minwall others <<<"$s"
+    case $3 in
+    wall) echo "$wall" ;;
+    cpu) echo "$cpu" ;;
+    rss) echo "$rss" ;;
+    sumrss) echo "$sumrss" ;;
+    minwall) echo "$minwall" ;;
+    others) echo "$others" ;;
+    esac
 }
 
 # calc EXPRESSION ARGS...: a python expression over a[0], a[1]...
@@ -189,17 +253,20 @@ calc() {
 # ratio CAPTURE TOOL_A TOOL_B wall|cpu: median of A over median of B.
 ratio() { calc "'%.2f' % (a[0] / a[1])" "$(field "$1" "$2" "$4")" "$(field "$1" "$3" "$4")"; }
 
-rss_mb() { calc "'%.1f' % (a[0] / 1024)" "$(field "$1" "$2" rss)"; }
+rss_mb() { calc "'%.1f' % (a[0] / 1024)" "$(field "$1" "$2" "${3:-rss}")"; }
 
 # Packets per CPU-second: on a shared machine the CPU time is the steadier measure.
 pps() { calc "'%.0f' % (a[0] / a[1])" "$(packets_of "$1")" "$(field "$1" "$2" cpu)"; }
 
-# One run that keeps the JSON summary, to check what smtpscope found (not timed).
+# One run with --workers 1 that keeps the JSON (out.TAG.json, whole; summary.TAG.json, its
+# last line), to check what smtpscope found (not timed).
 summary() {
-    local cap=$1 out
+    local cap=$1 tag out
     shift
-    out=$dir/summary.$cap$(echo "$*" | tr -c 'a-z0-9\n' '_').json
-    "$smtpscope" --json "$@" -r "$dir/$cap.pcap" | tail -n 1 >"$out"
+    tag=$cap$(echo "$*" | tr -c 'a-z0-9\n' '_')
+    out=$dir/summary.$tag.json
+    "$smtpscope" --json --workers 1 "$@" -r "$dir/$cap.pcap" >"$dir/out.$tag.json"
+    tail -n 1 "$dir/out.$tag.json" >"$out"
     python3 -c '
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -209,6 +276,21 @@ print("  %s%s: %d sessions, %d flagged, %d messages, %d split EOD unanswered, ev
       s["messages"], s["eod"]["split"] - s["eod"]["split_acknowledged"], r["evicted"],
       r["idle_expired"], r["tcp_warnings"]))
 ' "$out" "$cap" "${*:+ ($*)}"
+}
+
+# same CAPTURE: one run with --workers N, its JSON compared with cmp to that of summary's
+# --workers 1 run; "identical" or "DIFFERENT ..." into same_as[CAPTURE]. Both outputs are
+# removed when identical (up to 2 GB each), kept for a look otherwise.
+declare -A same_as
+same() {
+    local cap=$1 one=$dir/out.$1.json many=$dir/out.$1.w$workers.json diff
+    "$smtpscope" --json --workers "$workers" -r "$dir/$cap.pcap" >"$many"
+    if diff=$(cmp "$one" "$many" 2>&1); then
+        same_as[$cap]=identical
+        rm -f "$one" "$many"
+    else
+        same_as[$cap]="DIFFERENT ($diff)"
+    fi
 }
 
 # ---- the runs ----
@@ -226,6 +308,12 @@ done
 
 echo "== runs ($large_runs of each tool on the large capture, $runs on the others, interleaved;" \
     "page cache warm: each file is read once first)"
+if [ "$workers" -ge 2 ]; then
+    echo "smtpscope: --workers 1; $wtool: --workers $workers (both: the process tree's RSS summed" \
+        "every 50 ms)"
+else
+    echo "smtpscope: --workers 1; no all-cores runs (BENCH_WORKERS or nproc below 2)"
+fi
 for cap in large short open100k; do
     cat "$dir/$cap.pcap" >/dev/null
     "$build/floor_pcap" "$dir/$cap.pcap" >"$dir/floor_pcap.$cap.out"
@@ -234,18 +322,21 @@ for cap in large short open100k; do
     for ((i = 1; i <= n; i++)); do
         measure "$cap" floor_pcap 0 "$build/floor_pcap" "$dir/$cap.pcap"
         measure "$cap" floor_nids 0 "$build/floor_nids" "$dir/$cap.pcap"
-        measure "$cap" smtpscope 0 "$smtpscope" --json -r "$dir/$cap.pcap"
+        SAMPLE=0.05 measure "$cap" smtpscope 0 "$smtpscope" --json --workers 1 -r "$dir/$cap.pcap"
+        [ "$workers" -lt 2 ] || SAMPLE=0.05 measure "$cap" "$wtool" 0 "$smtpscope" --json \
+            --workers "$workers" -r "$dir/$cap.pcap"
     done
 done
 for cap in msg50m msg5k; do
     cat "$dir/$cap.pcap" >/dev/null
     "$build/floor_pcap" "$dir/$cap.pcap" >"$dir/floor_pcap.$cap.out"
     for ((i = 1; i <= runs; i++)); do
-        measure "$cap" smtpscope 0 "$smtpscope" --json -r "$dir/$cap.pcap"
+        measure "$cap" smtpscope 0 "$smtpscope" --json --workers 1 -r "$dir/$cap.pcap"
     done
 done
 # The table at its limit: 100,000 connections open, room for 50,000.
-measure open100k "smtpscope@50k" 0 "$smtpscope" --json --max-streams 50000 -r "$dir/open100k.pcap"
+measure open100k "smtpscope@50k" 0 "$smtpscope" --json --workers 1 --max-streams 50000 \
+    -r "$dir/open100k.pcap"
 have_tshark=0
 if command -v tshark >/dev/null && [ "$tshark_runs" -gt 0 ]; then
     have_tshark=1
@@ -257,17 +348,32 @@ fi
 echo "== medians"
 header
 for cap in large short open100k; do
-    for tool in floor_pcap floor_nids smtpscope; do row "$cap" "$tool"; done
+    for tool in floor_pcap floor_nids smtpscope "$wtool"; do row "$cap" "$tool"; done
 done
 row open100k "smtpscope@50k"
 row large tshark
 for cap in msg50m msg5k; do row "$cap" smtpscope; done
+python3 -c '
+import statistics, sys
+o = [float(r[9]) / max(float(r[2]), 1e-6) for r in (l.split("\t") for l in open(sys.argv[1]))]
+print("the rest of the machine kept %.2f cores busy during the median run (%.2f at most)"
+      % (statistics.median(o), max(o)))
+' "$results"
+echo "(smtpscope: --workers 1; smtpscope@50k: --workers 1 --max-streams 50000;" \
+    "$wtool: --workers $workers, whose RSS MB is wait4's: the largest single process of the" \
+    "tree, not the sum; the sum is under the targets)"
 
 echo "== what smtpscope found (one more run each, output kept)"
 for cap in large short open100k msg50m msg5k; do summary "$cap"; done
 summary open100k --max-streams 50000
-"$smtpscope" --max-streams 50000 -r "$dir/open100k.pcap" >"$dir/text.open100k" 2>&1 || true
-grep -m1 "evicted" "$dir/text.open100k" | sed 's/^ */  text summary (--max-streams 50000): /' ||
+rm -f "$dir"/out.open100k__max_streams_50000.json "$dir"/out.msg*.json
+if [ "$workers" -ge 2 ]; then
+    for cap in large short open100k; do same "$cap"; done
+fi
+"$smtpscope" --workers 1 --max-streams 50000 -r "$dir/open100k.pcap" >"$dir/text.open100k" 2>&1 ||
+    true
+grep -m1 "sessions evicted" "$dir/text.open100k" |
+    sed 's/^ */  text summary (--max-streams 50000): /' ||
     echo "  text summary (--max-streams 50000): no line about evicted sessions"
 
 echo "== targets"
@@ -305,6 +411,34 @@ echo "  the libnids floor on the same two: $(pps open100k floor_nids) and" \
     "$(pps short floor_nids);" \
     "smtpscope / floor: $(ratio open100k smtpscope floor_nids cpu) and" \
     "$(ratio short smtpscope floor_nids cpu) (CPU)"
+if [ "$workers" -ge 2 ]; then
+    echo "-- all cores: --workers $workers against --workers 1 (medians; speed-up = 1-worker" \
+        "wall / $workers-worker wall, CPU overhead = $workers-worker CPU (parent and workers) /" \
+        "1-worker CPU)"
+    printf '%-9s %7s %7s %8s %6s %7s %7s %8s %9s %7s %7s %7s  %s\n' capture "wall 1" \
+        "wall $workers" speed-up best "cpu 1" "cpu $workers" overhead others "RSS 1" "RSS max" \
+        "RSS sum" "output"
+    for cap in large short open100k; do
+        printf '%-9s %7.3f %7.3f %7.2fx %5.2fx %7.3f %7.3f %7.2fx %9s %7s %7s %7s  %s\n' \
+            "$cap" "$(field "$cap" smtpscope wall)" "$(field "$cap" "$wtool" wall)" \
+            "$(ratio "$cap" smtpscope "$wtool" wall)" \
+            "$(ratio "$cap" smtpscope "$wtool" minwall)" \
+            "$(field "$cap" smtpscope cpu)" "$(field "$cap" "$wtool" cpu)" \
+            "$(ratio "$cap" "$wtool" smtpscope cpu)" \
+            "$(field "$cap" smtpscope others)/$(field "$cap" "$wtool" others)" \
+            "$(rss_mb "$cap" smtpscope)" "$(rss_mb "$cap" "$wtool")" \
+            "$(rss_mb "$cap" "$wtool" sumrss)" "${same_as[$cap]:-not compared}"
+    done
+    echo "  (best: the smallest wall times' ratio. others: cores the rest of the machine kept" \
+        "busy during the 1-worker/$workers-worker runs (medians): with $(nproc) cores, what" \
+        "is left for the workers. RSS in MB. RSS 1: --workers 1, from wait4. RSS max:" \
+        "--workers $workers from wait4," \
+        "the largest single process (the kernel reports the maximum over the waited-for" \
+        "descendants), not the sum. RSS sum: VmRSS of the parent and its workers added up," \
+        "sampled every 50 ms, the largest sum seen: a lower bound; pages shared since fork" \
+        "count once per process. output: the JSON of --workers $workers compared with cmp to" \
+        "that of --workers 1)"
+fi
 echo "results: $results"
 
 # Where smtpscope's time goes on the large capture: the functions with the most samples, and
@@ -312,7 +446,7 @@ echo "results: $results"
 if [ "$profile" = 1 ]; then
     echo "== profile of smtpscope on the large capture (perf, cpu-clock)"
     perf record -q -e cpu-clock -F 2000 --call-graph dwarf,16384 -o "$dir/perf.data" \
-        "$smtpscope" --json -r "$dir/large.pcap" >/dev/null 2>"$dir/perf.err"
+        "$smtpscope" --json --workers 1 -r "$dir/large.pcap" >/dev/null 2>"$dir/perf.err"
     echo "-- self"
     perf report -i "$dir/perf.data" --no-children --sort dso,sym --stdio -g none \
         >"$dir/perf.self" 2>/dev/null
