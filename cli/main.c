@@ -52,6 +52,7 @@ typedef struct app {
     ui_model *model; /* the live screen's, or NULL */
     /* --workers: in a worker, where its records go and which flows are its own */
     wk_writer *writer;
+    unsigned nworkers;     /* --workers, as resolved */
     unsigned part, nparts; /* nparts 0: every packet is this process's */
     /* in the parent: what the workers said at their end */
     wk_totals totals;
@@ -693,11 +694,10 @@ static int worker_main(void *ctx, unsigned index, wk_writer *w)
 {
     app *a = ctx;
     char err[PCAP_ERRBUF_SIZE + 512];
-    unsigned n = a->nparts;
+    unsigned n = a->nworkers;
     a->writer = w;
     a->part = index;
-    if (a->opt.iface)
-        a->nparts = 0; /* the kernel's fanout splits the flows */
+    a->nparts = a->opt.file ? n : 0; /* live, the kernel's fanout splits the flows */
     sniff *sn = open_source(a, err, sizeof err);
     if (!sn)
         return worker_failed(w, err), EXIT_ERROR;
@@ -827,7 +827,7 @@ static int run_workers(app *a, unsigned n)
         return fail("%s", "out of memory"), EXIT_ERROR;
     if (a->opt.iface)
         setvbuf(stdout, NULL, _IOLBF, 0);
-    a->nparts = n;
+    a->nworkers = n;
     a->fanout_group = ((unsigned)getpid() & 0xffff) | 1u << 16; /* bit 16: "set" */
     catch_stop_signals(NULL, on_parent_signal, 1);
     wk_handlers h = {merged_session, merged_blob, parent_started, a};
