@@ -7,32 +7,6 @@
 
 /* ---- causes ---- */
 
-static const char *const cause_names[CAUSE_COUNT] = {"smtp_inspection", "slow_server", "network",
-                                                     "sender_resent", "missing_quit"};
-
-static const char *const cause_fixes[CAUSE_COUNT] = {
-    "disable SMTP inspection on the firewall in the path (PIX: no fixup protocol smtp 25; "
-    "ASA: no inspect esmtp in the global policy) or upgrade it past CSCds90792",
-    "the server answers end of data after the client has given up: find why it is slow "
-    "(content scanning, reverse DNS, load), raise its limits, or raise the client's timeout "
-    "(RFC 5321 lets the server take 10 minutes)",
-    "look for loss and resets on the path (duplex mismatch, MTU, overloaded links or "
-    "firewalls) around the frames named",
-    "the server accepted the message (2xx) and the sender sent it again: the duplicate comes "
-    "from the sender's queue or software, not from the network",
-    "the client closes without QUIT after the server accepted: fix the client; some servers "
-    "treat such a transaction as unfinished"};
-
-const char *cause_name(cause_id id)
-{
-    return id < CAUSE_COUNT ? cause_names[id] : "?";
-}
-
-const char *cause_fix(cause_id id)
-{
-    return id < CAUSE_COUNT ? cause_fixes[id] : "";
-}
-
 #define HAS(flags, f) (((flags) & (f)) != 0)
 
 /* Evidence for one cause combines as 1 - prod(1 - w), as independent signs do. */
@@ -60,27 +34,40 @@ static unsigned sort_causes(const double score[CAUSE_COUNT], cause out[CAUSE_COU
     return n;
 }
 
-static void session_scores(const smtp_report *s, double score[CAUSE_COUNT])
+static int accepted_any(const smtp_report *s)
+{
+    for (unsigned i = 0; i < s->ntxn; i++)
+        if (s->txns[i].eod.replied && s->txns[i].eod.reply / 100 == 2)
+            return 1;
+    return 0;
+}
+
+/* Whether a raised flag counts for its cause in this session (cause_rule). */
+static int rule_holds(cause_rule rule, const smtp_report *s)
 {
     unsigned f = s->flags;
+    switch (rule) {
+    case CAUSE_RULE_UNLESS_SPLIT:
+        return !HAS(f, SMTP_FLAG_SPLIT_EOD_UNACKED);
+    case CAUSE_RULE_IF_ACCEPTED:
+        /* a client that gave up did not forget QUIT: that is the slow server's doing */
+        return accepted_any(s) && !HAS(f, SMTP_FLAG_CLIENT_GAVE_UP);
+    default:
+        return 1;
+    }
+}
+
+/* Each raised flag adds its weight (smtp/flags.def) to the cause it points at. */
+static void session_scores(const smtp_report *s, double score[CAUSE_COUNT])
+{
     memset(score, 0, sizeof(double) * CAUSE_COUNT);
-    add_sign(&score[CAUSE_INSPECTION], HAS(f, SMTP_FLAG_SMTP_INSPECTION), s->inspection_confidence);
-    add_sign(&score[CAUSE_INSPECTION], HAS(f, SMTP_FLAG_SPLIT_EOD_UNACKED), 0.6);
-    int split = HAS(f, SMTP_FLAG_SPLIT_EOD_UNACKED);
-    add_sign(&score[CAUSE_SLOW_SERVER], HAS(f, SMTP_FLAG_SLOW_EOD_REPLY), 0.8);
-    add_sign(&score[CAUSE_SLOW_SERVER], HAS(f, SMTP_FLAG_REPLY_AFTER_CLOSE), 0.7);
-    add_sign(&score[CAUSE_SLOW_SERVER], !split && HAS(f, SMTP_FLAG_CLIENT_GAVE_UP), 0.5);
-    add_sign(&score[CAUSE_SLOW_SERVER], !split && HAS(f, SMTP_FLAG_EOD_NO_REPLY), 0.4);
-    add_sign(&score[CAUSE_SLOW_SERVER], HAS(f, SMTP_FLAG_ZERO_WINDOW_DATA), 0.4);
-    add_sign(&score[CAUSE_NETWORK], HAS(f, SMTP_FLAG_EOD_RETRANSMITTED), 0.6);
-    add_sign(&score[CAUSE_NETWORK], HAS(f, SMTP_FLAG_EOD_REPLY_RETRANSMITTED), 0.6);
-    add_sign(&score[CAUSE_NETWORK], HAS(f, SMTP_FLAG_RST_AFTER_EOD), 0.5);
-    int accepted = 0;
-    for (unsigned i = 0; i < s->ntxn; i++)
-        accepted |= s->txns[i].eod.replied && s->txns[i].eod.reply / 100 == 2;
-    /* a client that gave up did not forget QUIT: that is the slow server's doing */
-    add_sign(&score[CAUSE_MISSING_QUIT],
-             accepted && HAS(f, SMTP_FLAG_MISSING_QUIT) && !HAS(f, SMTP_FLAG_CLIENT_GAVE_UP), 0.3);
+    for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++) {
+        const smtp_flag_info *f = smtp_flag(i);
+        if (!HAS(s->flags, 1u << i) || f->cause == CAUSE_NONE)
+            continue;
+        double w = f->rule == CAUSE_RULE_CONFIDENCE ? s->inspection_confidence : f->weight;
+        add_sign(&score[f->cause], rule_holds(f->rule, s), w);
+    }
 }
 
 unsigned rank_session_causes(const smtp_report *s, cause out[CAUSE_COUNT])

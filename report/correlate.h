@@ -10,22 +10,10 @@
 
 #include "smtp/smtp.h"
 
-typedef enum {
-    CAUSE_INSPECTION,    /* SMTP-inspecting firewall */
-    CAUSE_SLOW_SERVER,   /* reply slower than the client waits */
-    CAUSE_NETWORK,       /* loss, retransmissions, resets, zero window */
-    CAUSE_SENDER_RESENT, /* the sender sent again a message already accepted */
-    CAUSE_MISSING_QUIT,  /* accepted, then closed without QUIT */
-    CAUSE_COUNT
-} cause_id;
-
 typedef struct cause {
     cause_id id;
     double score; /* 0..1 */
 } cause;
-
-const char *cause_name(cause_id id);
-const char *cause_fix(cause_id id);
 
 /* Ranks causes for one session from its flags; returns how many (best first). */
 unsigned rank_session_causes(const smtp_report *s, cause out[CAUSE_COUNT]);

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "report/advice.h"
 #include "report/internal.h"
 
 report *report_new(FILE *out, report_format fmt, int verbose)
@@ -583,7 +582,7 @@ static void text_session(report *r, uint64_t id, const char *client, const char 
     text_transcript(r, s);
     for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
         if (s->flags & (1u << i))
-            text_advice(r->out, smtp_flag_name(i), advice_for_flag(i));
+            text_advice(r->out, smtp_flag_name(i), smtp_flag(i)->advice);
     text_causes(r, s);
     fputc('\n', r->out);
 }

@@ -13,19 +13,6 @@
 #include "smtp/banner.h"
 #include "smtp/internal.h"
 
-static const char *const flag_names[SMTP_FLAG_COUNT] = {
-    "split_eod_unacked", "missing_quit",      "masked_banner",
-    "eod_no_reply",      "slow_eod_reply",    "client_gave_up",
-    "reply_after_close", "eod_retransmitted", "eod_reply_retransmitted",
-    "rst_after_eod",     "zero_window_data",  "ehlo_refused",
-    "esmtp_masked",      "command_masked",    "starttls_refused",
-    "smtp_inspection",   "asa_policy_risk"};
-
-const char *smtp_flag_name(unsigned index)
-{
-    return index < SMTP_FLAG_COUNT ? flag_names[index] : "?";
-}
-
 /* ---- small helpers ---- */
 
 void copy_text(char *dst, size_t cap, const char *src, size_t len)

@@ -19,28 +19,50 @@ typedef enum {
     SMTP_END_EVICTED /* the reassembly table was full: how it really ended is unknown */
 } smtp_end_reason;
 
+/* The findings and the causes they point at, declared once in smtp/flags.def. */
 enum {
-    SMTP_FLAG_SPLIT_EOD_UNACKED = 1u << 0,       /* terminator split, no 2xx before the end */
-    SMTP_FLAG_MISSING_QUIT = 1u << 1,            /* ended by FIN/RST/timeout without QUIT */
-    SMTP_FLAG_MASKED_BANNER = 1u << 2,           /* 220 greeting masked with '*' */
-    SMTP_FLAG_EOD_NO_REPLY = 1u << 3,            /* unsplit terminator, server never answered */
-    SMTP_FLAG_SLOW_EOD_REPLY = 1u << 4,          /* reply to end of data later than the threshold */
-    SMTP_FLAG_CLIENT_GAVE_UP = 1u << 5,          /* client closed/reset before the reply came */
-    SMTP_FLAG_REPLY_AFTER_CLOSE = 1u << 6,       /* the reply came after the client's FIN */
-    SMTP_FLAG_EOD_RETRANSMITTED = 1u << 7,       /* terminator bytes sent again by TCP */
-    SMTP_FLAG_EOD_REPLY_RETRANSMITTED = 1u << 8, /* reply to end of data sent again by TCP */
-    SMTP_FLAG_RST_AFTER_EOD = 1u << 9,     /* reset soon after (or while awaiting) the reply */
-    SMTP_FLAG_ZERO_WINDOW_DATA = 1u << 10, /* server advertised a zero window during DATA */
-    SMTP_FLAG_EHLO_REFUSED = 1u << 11,     /* EHLO answered 5xx, HELO accepted */
-    SMTP_FLAG_ESMTP_MASKED = 1u << 12,     /* EHLO keywords masked with X (ASA) */
-    SMTP_FLAG_COMMAND_MASKED = 1u << 13,   /* a command rewritten to XXXX (Mailguard) */
-    SMTP_FLAG_STARTTLS_REFUSED = 1u << 14, /* STARTTLS answered 5xx */
-    SMTP_FLAG_SMTP_INSPECTION = 1u << 15,  /* fingerprints combined: inspection in the path */
-    SMTP_FLAG_ASA_POLICY_RISK = 1u << 16,  /* something ASA's default ESMTP policy drops */
+#define FLAG(id, name, badge, serious, cause, weight, rule, advice) SMTP_FLAG_BIT_##id,
+#include "smtp/flags.def"
+    SMTP_FLAG_COUNT
 };
-#define SMTP_FLAG_COUNT 17
-/* Flag name by bit index (0 .. SMTP_FLAG_COUNT-1), as used in reports. */
+enum {
+#define FLAG(id, name, badge, serious, cause, weight, rule, advice)                                \
+    SMTP_FLAG_##id = 1u << SMTP_FLAG_BIT_##id,
+#include "smtp/flags.def"
+};
+
+typedef enum {
+#define CAUSE(id, name, fix) CAUSE_##id,
+#include "smtp/flags.def"
+    CAUSE_COUNT,
+    CAUSE_NONE = -1 /* a flag that points at no cause */
+} cause_id;
+
+/* When a flag counts as evidence for its cause (smtp/flags.def says more). */
+typedef enum {
+    CAUSE_RULE_ALWAYS,
+    CAUSE_RULE_UNLESS_SPLIT,
+    CAUSE_RULE_IF_ACCEPTED,
+    CAUSE_RULE_CONFIDENCE
+} cause_rule;
+
+typedef struct smtp_flag_info {
+    const char *name;   /* as reports name it */
+    const char *badge;  /* the live screen's label */
+    const char *advice; /* one line: what it means */
+    int serious;
+    cause_id cause;
+    double weight;
+    cause_rule rule;
+} smtp_flag_info;
+
+/* The row of flag index (0 .. SMTP_FLAG_COUNT-1); NULL past the end. */
+const smtp_flag_info *smtp_flag(unsigned index);
+/* Its name, "?" past the end. */
 const char *smtp_flag_name(unsigned index);
+/* A cause's name and fix; "?" and "" for anything else. */
+const char *cause_name(cause_id id);
+const char *cause_fix(cause_id id);
 
 /* Bounds on what one session keeps. */
 #define SMTP_LINE_MAX 1024     /* longest command/reply/header line kept (rest counted) */

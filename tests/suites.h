@@ -12,4 +12,5 @@ void add_correlate_suite(void);
 void add_ui_suite(void);
 void add_capture_suite(void);
 void add_pack_suite(void);
+void add_map_suite(void);
 #endif

@@ -29,25 +29,22 @@ struct ui_model {
 
 /* ---- flags ---- */
 
-static const char *const badge[SMTP_FLAG_COUNT] = {
-    "SPLIT", "NOQUIT", "MASK",  "NOREP", "SLOW", "GIVUP", "LATE", "EODRT", "REPRT",
-    "RST",   "ZWIN",   "EHLOX", "XEXT",  "XCMD", "NOTLS", "INSP", "ASA",
-};
-
-/* The findings that mean mail was (or may be) lost or an inspection device is in the way. */
+/* The serious flags as one mask (the worst-first sort counts them), made from the table at
+ * compile time. */
 static const unsigned serious_mask =
-    SMTP_FLAG_SPLIT_EOD_UNACKED | SMTP_FLAG_EOD_NO_REPLY | SMTP_FLAG_CLIENT_GAVE_UP |
-    SMTP_FLAG_MASKED_BANNER | SMTP_FLAG_SMTP_INSPECTION | SMTP_FLAG_SLOW_EOD_REPLY |
-    SMTP_FLAG_RST_AFTER_EOD | SMTP_FLAG_EHLO_REFUSED | SMTP_FLAG_REPLY_AFTER_CLOSE;
+#define FLAG(id, name, badge, serious, cause, weight, rule, advice)                                \
+    ((serious) ? SMTP_FLAG_##id : 0u) |
+#include "smtp/flags.def"
+    0u;
 
 const char *ui_flag_badge(unsigned index)
 {
-    return index < SMTP_FLAG_COUNT ? badge[index] : "?";
+    return index < SMTP_FLAG_COUNT ? smtp_flag(index)->badge : "?";
 }
 
 int ui_flag_serious(unsigned index)
 {
-    return index < SMTP_FLAG_COUNT && (serious_mask & (1u << index)) != 0;
+    return index < SMTP_FLAG_COUNT && smtp_flag(index)->serious;
 }
 
 /* ---- sanitiser ---- */
