@@ -105,11 +105,6 @@ static int eod_acked(const smtp_eod *e)
     return e->replied && e->reply >= 200 && e->reply < 300;
 }
 
-static int eod_flagged(const smtp_eod *e)
-{
-    return e->seen && !e->bdat && e->nparts > 1 && !eod_acked(e);
-}
-
 static void count_session(totals *t, const smtp_report *s)
 {
     t->sessions++;
@@ -248,7 +243,7 @@ static void json_split_evidence(json *j, const smtp_report *s)
     json_begin_array(j);
     for (unsigned i = 0; i < s->ntxn; i++) {
         const smtp_eod *e = &s->txns[i].eod;
-        if (!eod_flagged(e))
+        if (!smtp_eod_split_unacked(e))
             continue;
         char cut[32];
         smtp_format_cut(e, cut, sizeof cut);

@@ -6,10 +6,9 @@
 
 enum { RST_WINDOW_US = 10 * 1000000 }; /* "right after" end of data */
 
-int txn_split_unacked(const smtp_txn *t)
+int smtp_eod_split_unacked(const smtp_eod *e)
 {
-    return t->eod.seen && !t->eod.bdat && t->eod.nparts > 1 &&
-           !(t->eod.replied && is_2xx(t->eod.reply));
+    return e->seen && !e->bdat && e->nparts > 1 && !(e->replied && is_2xx(e->reply));
 }
 
 static int64_t eod_time(const smtp_txn *t)
@@ -157,9 +156,9 @@ static unsigned split_flag(smtp_session *s)
 {
     const smtp_txn *hit = NULL;
     for (unsigned i = 0; i < s->rep.ntxn && !hit; i++)
-        if (txn_split_unacked(&s->txns[i]))
+        if (smtp_eod_split_unacked(&s->txns[i].eod))
             hit = &s->txns[i];
-    if (!hit && !s->spill_split_unacked && !txn_split_unacked(&s->spill))
+    if (!hit && !s->spill_split_unacked && !smtp_eod_split_unacked(&s->spill.eod))
         return 0;
     if (hit) {
         char cut[32], line[SMTP_TRANSCRIPT_TEXT];

@@ -137,7 +137,6 @@ double inspect_confidence(const smtp_report *r);
 
 /* Diagnostics at the end of a session (diagnose.c). */
 unsigned diagnose(smtp_session *s);
-int txn_split_unacked(const smtp_txn *t);
 
 /* Tells the observer, if any (ts and frame: the segment being parsed). */
 void notify(smtp_session *s, smtp_event ev);

@@ -199,7 +199,7 @@ static void txn_clear(smtp_txn *t)
 static int txn_new(smtp_session *s)
 {
     if (s->rep.ntxn >= SMTP_MAX_TXNS) {
-        s->spill_split_unacked += txn_split_unacked(&s->spill);
+        s->spill_split_unacked += smtp_eod_split_unacked(&s->spill.eod);
         txn_clear(&s->spill);
         s->rep.count.txn_overflow++;
         return SPILL;

@@ -285,6 +285,8 @@ void smtp_tcp_zero_window(smtp_session *s, smtp_dir advertiser, int64_t ts, uint
 /* The connection ended: settle pending state and raise the diagnostics. */
 void smtp_end(smtp_session *s, smtp_end_reason why, int closed_by, int64_t ts, uint64_t frame);
 const smtp_report *smtp_get_report(const smtp_session *s);
+/* The rule of split_eod_unacked: a terminator cut across segments (not BDAT) that got no 2xx. */
+int smtp_eod_split_unacked(const smtp_eod *e);
 /* The terminator as text with '|' at each segment boundary, e.g. "CRLF|.CRLF". */
 void smtp_format_cut(const smtp_eod *eod, char *out, size_t cap);
 /* i-th most recent-window transcript line, oldest first (i < report->ntail). */

@@ -1,0 +1,28 @@
+/* summary: what the pipeline hands the report besides sessions: the capture's counters at
+ * the end, and each connection it could not analyse because its handshake is not in the
+ * capture. Plain data, so that workers can send it to the parent as bytes. */
+#ifndef SMTPSCOPE_PIPELINE_SUMMARY_H
+#define SMTPSCOPE_PIPELINE_SUMMARY_H
+
+#include <stdint.h>
+
+typedef struct capture_summary {
+    const char *source; /* file name, or "interface NAME" */
+    uint64_t frames, matched, bytes;
+    int64_t first, last; /* packet times, microseconds */
+    uint64_t streams_evicted, idle_expired, warn_ip, warn_tcp;
+    const char *read_error;   /* NULL, or what went wrong reading the file */
+    int live;                 /* captured from an interface: the drop counters mean something */
+    uint64_t drops, if_drops; /* packets the kernel's buffer / the interface dropped */
+} capture_summary;
+
+/* A mail connection seen without its three-way handshake (it started before the capture, or
+ * the SYN was lost): counted and listed, its bytes not analysed. */
+typedef struct unseen_conn {
+    char client[64], server[64]; /* "addr:port" */
+    int64_t first, last;         /* microseconds */
+    uint64_t first_frame, last_frame, packets, bytes;
+    int syn_seen; /* a SYN was seen, the handshake never completed */
+} unseen_conn;
+
+#endif
