@@ -37,7 +37,7 @@ static const char usage_text[] =
     "      --no-tui         no live screen: the report, as sessions end\n"
     "      --speed X        with --tui -r: replay at X times capture speed (default: at once)\n"
     "  -c COUNT             stop after COUNT packets that match the filter\n"
-    "      --ports LIST     SMTP server ports, comma-separated (default 25,587,2525)\n"
+    "%s" /* each analyser's ports option */
     "      --detect         also find SMTP on any other port, by content (a 220 greeting,\n"
     "                       then EHLO, HELO or QUIT)\n"
     "      --json           JSON Lines: one object per session, then a summary object\n"
@@ -66,10 +66,11 @@ void fail(const char *fmt, const char *arg)
     fprintf(stderr, "\n");
 }
 
-static int parse_ports(options *o, const char *list)
+/* "25,587,2525" into the bitmap of proto's server ports. */
+static int parse_ports(options *o, proto_id proto, const char *list)
 {
-    memset(o->ports, 0, sizeof o->ports);
-    snprintf(o->port_list, sizeof o->port_list, "%s", list);
+    uint8_t *ports = o->ports[proto];
+    memset(ports, 0, PIPELINE_PORT_BYTES);
     const char *p = list;
     while (*p) {
         char *end;
@@ -77,15 +78,36 @@ static int parse_ports(options *o, const char *list)
         long v = strtol(p, &end, 10);
         if (end == p || errno || v < 1 || v > 65535 || (*end && *end != ','))
             return -1;
-        o->ports[v / 8] |= (uint8_t)(1u << (v % 8));
+        ports[v / 8] |= (uint8_t)(1u << (v % 8));
         p = *end ? end + 1 : end;
     }
     return p == list ? -1 : 0;
 }
 
-int port_is_smtp(const options *o, uint16_t port)
+/* The capture filter keeps what any analyser follows. */
+static void join_ports(options *o)
 {
-    return (o->ports[port / 8] >> (port % 8)) & 1;
+    for (unsigned i = 0; i < PIPELINE_PORT_BYTES; i++) {
+        o->all_ports[i] = 0;
+        for (unsigned p = 0; p < PROTO_COUNT; p++)
+            o->all_ports[i] |= o->ports[p][i];
+    }
+}
+
+/* The help, with a line for each analyser's ports option. */
+static void usage(FILE *out)
+{
+    char lines[PROTO_COUNT * 160] = "", *at = lines;
+    for (unsigned p = 0; p < PROTO_COUNT; p++) {
+        const analyser *an = pipeline_analyser((proto_id)p);
+        char flag[64];
+        snprintf(flag, sizeof flag, "--%s LIST", an->ports_option);
+        at += snprintf(at, sizeof lines - (size_t)(at - lines),
+                       "      %-15s%s%s server ports, comma-separated (default %s)\n", flag,
+                       strlen(flag) < 15 ? "" : "\n                     ", an->title,
+                       an->default_ports);
+    }
+    fprintf(out, usage_text, lines);
 }
 
 static char *join_args(int argc, char **argv)
@@ -116,8 +138,7 @@ static int parse_number(const char *arg, double min, double max, double *out)
 }
 
 enum {
-    OPT_PORTS = 256,
-    OPT_JSON,
+    OPT_JSON = 256,
     OPT_VERIFY,
     OPT_IDLE,
     OPT_STREAMS,
@@ -127,7 +148,8 @@ enum {
     OPT_TUI,
     OPT_NO_TUI,
     OPT_SPEED,
-    OPT_WORKERS
+    OPT_WORKERS,
+    OPT_PORTS /* OPT_PORTS + proto: that analyser's ports option */
 };
 
 /* Standard input, a pipe or a FIFO can be read once: by one process. */
@@ -169,8 +191,7 @@ static int check_sources(const options *o)
 
 int parse_options(options *o, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"ports", required_argument, 0, OPT_PORTS},
+    static const struct option fixed[] = {
         {"detect", no_argument, 0, OPT_DETECT},
         {"json", no_argument, 0, OPT_JSON},
         {"verbose", no_argument, 0, 'v'},
@@ -184,11 +205,19 @@ int parse_options(options *o, int argc, char **argv)
         {"workers", required_argument, 0, OPT_WORKERS},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, OPT_VERSION},
-        {0, 0, 0, 0},
     };
+    enum { NFIXED = sizeof fixed / sizeof fixed[0] };
+    struct option longopts[NFIXED + PROTO_COUNT + 1];
+    memcpy(longopts, fixed, sizeof fixed);
+    for (unsigned p = 0; p < PROTO_COUNT; p++) {
+        const analyser *an = pipeline_analyser((proto_id)p);
+        longopts[NFIXED + p] =
+            (struct option){an->ports_option, required_argument, 0, OPT_PORTS + (int)p};
+        parse_ports(o, (proto_id)p, an->default_ports);
+    }
+    longopts[NFIXED + PROTO_COUNT] = (struct option){0, 0, 0, 0};
     double v;
     int c;
-    parse_ports(o, "25,587,2525");
     o->idle_timeout = REASM_DEFAULT_IDLE_TIMEOUT;
     o->smtp.slow_reply = SMTP_DEFAULT_SLOW_REPLY;
     o->max_streams = REASM_DEFAULT_MAX_STREAMS;
@@ -206,10 +235,6 @@ int parse_options(options *o, int argc, char **argv)
             break;
         case 'v':
             o->verbose = 1;
-            break;
-        case OPT_PORTS:
-            if (parse_ports(o, optarg) < 0)
-                return fail("bad port list '%s' (e.g. 25,587,2525)", optarg), -1;
             break;
         case OPT_JSON:
             o->json = 1;
@@ -231,7 +256,7 @@ int parse_options(options *o, int argc, char **argv)
             o->max_streams = (int)v;
             break;
         case 'h':
-            fputs(usage_text, stdout);
+            usage(stdout);
             return 1;
         case OPT_SLOW:
             if (parse_number(optarg, 0.001, 1e9, &v) < 0)
@@ -283,9 +308,16 @@ int parse_options(options *o, int argc, char **argv)
         case ':':
             return fail("option '%s' needs a value (try --help)", argv[optind - 1]), -1;
         default:
+            if (c >= OPT_PORTS && c < OPT_PORTS + PROTO_COUNT) {
+                const analyser *an = pipeline_analyser((proto_id)(c - OPT_PORTS));
+                if (parse_ports(o, an->proto, optarg) < 0)
+                    return fail("bad port list '%s' (e.g. 25,587,2525)", optarg), -1;
+                break;
+            }
             return fail("unknown option '%s' (try --help)", argv[optind - 1]), -1;
         }
     }
+    join_ports(o);
     o->smtp.no_transcript = o->json; /* JSON carries no transcript */
     if (check_sources(o) < 0)
         return -1;

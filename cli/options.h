@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "pipeline/pipeline.h"
 #include "smtp/smtp.h"
 
 enum { EXIT_OK = 0, EXIT_ERROR = 2 };
@@ -11,8 +12,8 @@ enum { EXIT_OK = 0, EXIT_ERROR = 2 };
 typedef struct options {
     const char *file;
     uint64_t count;
-    uint8_t ports[65536 / 8]; /* server ports that carry SMTP */
-    char port_list[256];
+    uint8_t ports[PROTO_COUNT][PIPELINE_PORT_BYTES]; /* each analyser's server ports */
+    uint8_t all_ports[PIPELINE_PORT_BYTES];          /* all of them: the capture filter's */
     int json, verbose, verify_checksums;
     int detect; /* also follow sessions on other ports whose server greets with 220 */
     double idle_timeout;
@@ -36,7 +37,6 @@ typedef struct options {
 int parse_options(options *o, int argc, char **argv);
 /* What only one process can do (--workers 1): the screen, -w, stdin, a live packet count. */
 int one_process(const options *o);
-int port_is_smtp(const options *o, uint16_t port);
 /* "smtpscope: " + the message on stderr. */
 void fail(const char *fmt, const char *arg);
 

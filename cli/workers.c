@@ -12,6 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/map.h"
+#include "pipeline/pipeline.h"
+
 /* ---- records: a header, then the payload, the whole a multiple of 8 bytes long so that a
  * packed report lands 8-byte aligned in the reader's buffer ---- */
 
@@ -25,6 +28,8 @@ typedef struct rec_head {
 
 typedef struct rec_session {
     uint64_t local_id;
+    uint32_t proto; /* proto_id: whose analyser packed the report */
+    uint32_t pad;
     char client[64], server[64];
 } rec_session;
 
@@ -124,18 +129,18 @@ uint64_t wk_start(wk_writer *w, const reasm_position *at)
     return id;
 }
 
-void wk_session(wk_writer *w, const reasm_position *at, uint64_t local_id, const char *client,
-                const char *server, const smtp_report *r)
+void wk_session(wk_writer *w, const reasm_position *at, const flow_report *f)
 {
-    size_t packed = smtp_report_pack(r, NULL, 0);
+    const analyser *an = pipeline_analyser(f->proto);
+    size_t packed = an->pack(f->report, NULL, 0);
     uint8_t *p = begin(w, REC_SESSION, at, sizeof(rec_session) + packed);
     if (!p)
         return;
-    rec_session s = {.local_id = local_id};
-    snprintf(s.client, sizeof s.client, "%s", client);
-    snprintf(s.server, sizeof s.server, "%s", server);
+    rec_session s = {.local_id = f->id, .proto = f->proto};
+    snprintf(s.client, sizeof s.client, "%s", f->client);
+    snprintf(s.server, sizeof s.server, "%s", f->server);
     memcpy(p, &s, sizeof s);
-    smtp_report_pack(r, p + sizeof s, packed);
+    an->pack(f->report, p + sizeof s, packed);
     commit(w, padded(sizeof(rec_head) + sizeof s + packed));
 }
 
@@ -279,76 +284,6 @@ static int well_formed(const rec_head *h)
     return h->len >= sizeof(rec_head) && h->len % 8 == 0 && h->len <= REC_MAX;
 }
 
-/* ---- session numbers: (worker, its number) -> the merged number, while the session is
- * open; open addressing, at most half full ---- */
-
-typedef struct id_slot {
-    uint64_t key, id;
-} id_slot;
-
-typedef struct id_map {
-    id_slot *slot;
-    size_t cap, used;
-} id_map;
-
-static size_t id_home(const id_map *m, uint64_t key)
-{
-    return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & (m->cap - 1);
-}
-
-static int id_put(id_map *m, uint64_t key, uint64_t id);
-
-static int id_grow(id_map *m)
-{
-    id_map bigger = {calloc(m->cap ? m->cap * 2 : 1024, sizeof(id_slot)), 0, 0};
-    if (!bigger.slot)
-        return -1;
-    bigger.cap = m->cap ? m->cap * 2 : 1024;
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->slot[i].key)
-            id_put(&bigger, m->slot[i].key, m->slot[i].id);
-    free(m->slot);
-    *m = bigger;
-    return 0;
-}
-
-static int id_put(id_map *m, uint64_t key, uint64_t id)
-{
-    if ((m->used + 1) * 2 > m->cap && id_grow(m) < 0)
-        return -1;
-    size_t i = id_home(m, key);
-    while (m->slot[i].key)
-        i = (i + 1) & (m->cap - 1);
-    m->slot[i] = (id_slot){key, id};
-    m->used++;
-    return 0;
-}
-
-/* Removes key; returns its id, 0 when absent. Later slots of the run move back so that no
- * tombstones pile up over millions of sessions. */
-static uint64_t id_take(id_map *m, uint64_t key)
-{
-    if (!m->cap)
-        return 0;
-    size_t i = id_home(m, key);
-    while (m->slot[i].key && m->slot[i].key != key)
-        i = (i + 1) & (m->cap - 1);
-    if (!m->slot[i].key)
-        return 0;
-    uint64_t id = m->slot[i].id;
-    for (size_t j = (i + 1) & (m->cap - 1); m->slot[j].key; j = (j + 1) & (m->cap - 1)) {
-        size_t home = id_home(m, m->slot[j].key);
-        /* slot j may move to the hole at i when its home is not cyclically in (i, j] */
-        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-            m->slot[i] = m->slot[j];
-            i = j;
-        }
-    }
-    m->slot[i].key = 0;
-    m->used--;
-    return id;
-}
-
 /* ---- the merge ---- */
 
 typedef struct merge {
@@ -356,13 +291,13 @@ typedef struct merge {
     source *src;
     unsigned n;
     uint64_t next_id;
-    id_map ids;
+    map ids; /* (worker, its number) -> the merged number, while the session is open */
     char *err;
     size_t errlen;
     int broken;
 } merge;
 
-static uint64_t map_key(unsigned worker, uint64_t local)
+static uint64_t id_key(unsigned worker, uint64_t local)
 {
     return (uint64_t)(worker + 1) << 56 | (local & ((1ull << 56) - 1));
 }
@@ -378,7 +313,7 @@ static void deliver_session(merge *m, unsigned worker, const rec_head *h)
 {
     size_t payload = h->len - sizeof *h;
     rec_session s;
-    const smtp_report *r;
+    const void *r;
     if (payload < sizeof s) {
         broken(m, worker, "short session record");
         return;
@@ -386,12 +321,15 @@ static void deliver_session(merge *m, unsigned worker, const rec_head *h)
     uint8_t *p = (uint8_t *)(h + 1);
     memcpy(&s, p, sizeof s);
     s.client[sizeof s.client - 1] = s.server[sizeof s.server - 1] = '\0';
-    if (smtp_report_unpack(p + sizeof s, payload - sizeof s, &r) < 0) {
+    const analyser *an = s.proto < PROTO_COUNT ? pipeline_analyser((proto_id)s.proto) : NULL;
+    if (!an || an->unpack(p + sizeof s, payload - sizeof s, &r) < 0) {
         broken(m, worker, "damaged session record");
         return;
     }
-    uint64_t id = id_take(&m->ids, map_key(worker, s.local_id));
-    m->h->session(m->h->ctx, id, s.client, s.server, r);
+    uint64_t id = 0;
+    map_remove(&m->ids, id_key(worker, s.local_id), NULL, NULL, &id);
+    flow_report f = {id, s.client, s.server, (proto_id)s.proto, r};
+    m->h->session(m->h->ctx, &f);
 }
 
 static void deliver(merge *m, unsigned worker, const rec_head *h)
@@ -408,7 +346,7 @@ static void deliver(merge *m, unsigned worker, const rec_head *h)
             return;
         }
         memcpy(&n, p, sizeof n);
-        if (id_put(&m->ids, map_key(worker, n), ++m->next_id) < 0)
+        if (map_add(&m->ids, id_key(worker, n), ++m->next_id) < 0)
             broken(m, worker, "out of memory");
         return;
     case REC_SESSION:
@@ -549,6 +487,6 @@ int workers_run(unsigned n, int ordered, wk_main_fn fn, void *ctx, const wk_hand
         free(src[i].buf);
     }
     rc = reap(m.n, &m);
-    free(m.ids.slot);
+    map_free(&m.ids);
     return rc;
 }

@@ -2,21 +2,18 @@
  * analysed by N processes, each following the flows of its share of address pairs; their
  * records come back through pipes and are merged here into one stream, in the order a single
  * process would have produced them (reasm_position). This file knows processes, pipes and
- * the record format; main.c knows what the records mean. */
+ * the record format; parallel.c knows what the records mean. */
 #ifndef SMTPSCOPE_WORKERS_H
 #define SMTPSCOPE_WORKERS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analyser/analyser.h"
 #include "reassembly/reasm.h"
-#include "smtp/smtp.h"
 
 #define WORKERS_MAX 64
 #define WORKERS_MAX_TEXT "64"
-
-/* Records main.c sends besides sessions: bytes this module does not look into. */
-enum { WK_UNSEEN = 1, WK_TOTALS, WK_ERROR };
 
 typedef struct wk_writer wk_writer;
 
@@ -25,9 +22,11 @@ typedef struct wk_writer wk_writer;
 /* A session got its number (where the single process would have numbered it): returns the
  * worker's own number for it, which wk_session names. */
 uint64_t wk_start(wk_writer *w, const reasm_position *at);
-void wk_session(wk_writer *w, const reasm_position *at, uint64_t local_id, const char *client,
-                const char *server, const smtp_report *r);
+/* A session ended: f->id is the worker's own number (wk_start's); its report travels packed
+ * by its analyser (analyser.pack). */
+void wk_session(wk_writer *w, const reasm_position *at, const flow_report *f);
 /* at may be NULL for records that are not events (totals, errors): they sort last. */
+/* Any other record (type > 0, below 100): bytes this module does not look into. */
 void wk_blob(wk_writer *w, const reasm_position *at, int type, const void *data, size_t len);
 /* After each frame: tells the merge that nothing more will come from before it. */
 void wk_progress(wk_writer *w, uint64_t frame);
@@ -35,8 +34,8 @@ void wk_progress(wk_writer *w, uint64_t frame);
 /* ---- in the parent ---- */
 
 typedef struct wk_handlers {
-    void (*session)(void *ctx, uint64_t id, const char *client, const char *server,
-                    const smtp_report *r);
+    /* f->id is the merged number; f and its report are valid during the call. */
+    void (*session)(void *ctx, const flow_report *f);
     void (*blob)(void *ctx, unsigned worker, int type, const void *data, size_t len);
     void (*started)(void *ctx); /* every worker forked (the parent may give root up) */
     void *ctx;

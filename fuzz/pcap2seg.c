@@ -1,5 +1,6 @@
-/* pcap2seg: turns captures into seed inputs for the fuzz targets. For every TCP session of
- * each capture it writes the session's segments in fuzz_smtp's format (fuzz/segments.h)
+/* pcap2seg: turns captures into seed inputs for the fuzz targets. Through the pipeline, with
+ * a recorder standing in for the SMTP analyser on every port, for every TCP session of each
+ * capture it writes the session's segments in fuzz_smtp's format (fuzz/segments.h)
  * to SMTP_DIR/NAME-ID, and the first line the server sent to BANNER_DIR/NAME-ID, so the
  * fuzzers start from real conversations instead of from nothing.
  * Usage: pcap2seg SMTP_DIR BANNER_DIR CAPTURE... */
@@ -8,14 +9,12 @@
 #include <string.h>
 
 #include "fuzz/segments.h"
-#include "reassembly/reasm.h"
-#include "smtp/smtp.h"
+#include "pipeline/pipeline.h"
 #include "sniff/sniff.h"
 
 typedef struct seg_file {
     uint8_t *buf;
     size_t len, cap;
-    uint64_t id;
     int banner_done;
     char banner[1024];
     size_t banner_len;
@@ -23,7 +22,8 @@ typedef struct seg_file {
 
 typedef struct ctx {
     const char *smtp_dir, *banner_dir, *name;
-    const sniff *sn;
+    sniff *sn;
+    pipeline *pl;
     uint64_t next_id;
     int failed;
 } ctx;
@@ -65,18 +65,16 @@ static void put_segment(seg_file *f, int server, const uint8_t *d, size_t n)
     }
 }
 
-static void *on_open(void *vc, const reasm_endpoint *client, const reasm_endpoint *server,
-                     struct timeval ts, uint64_t frame)
+/* ---- the recorder: an analyser that keeps each session's segments as a seed ---- */
+
+static void *rec_open(const void *config, int64_t ts, uint64_t frame)
 {
-    (void)client;
-    (void)server;
+    (void)config;
     (void)ts;
     (void)frame;
-    ctx *c = vc;
     seg_file *f = calloc(1, sizeof *f);
     if (!f)
         exit(2);
-    f->id = ++c->next_id;
     uint8_t how = 0; /* rewritten at the end */
     put(f, &how, 1);
     return f;
@@ -93,26 +91,24 @@ static void note_banner(seg_file *f, const uint8_t *d, size_t n)
     }
 }
 
-static void on_data(void *vc, void *handle, const reasm_segment *seg)
+static void rec_data(void *session, const flow_segment *seg)
 {
-    (void)vc;
-    seg_file *f = handle;
-    int server = seg->dir == REASM_FROM_SERVER;
+    seg_file *f = session;
+    int server = seg->from == FLOW_SERVER;
     put_segment(f, server, seg->data, seg->len);
     if (server)
         note_banner(f, seg->data, seg->len);
 }
 
 /* TCP events go in as zero-length records (fuzz/segments.h). */
-static void on_tcp_event(void *vc, void *handle, const reasm_tcp_event *ev)
+static void rec_tcp(void *session, const flow_tcp *ev)
 {
-    (void)vc;
-    seg_file *f = handle;
-    uint8_t rec[8] = {ev->from == REASM_FROM_SERVER ? SEG_DIR_SERVER : 0};
+    seg_file *f = session;
+    uint8_t rec[8] = {ev->from == FLOW_SERVER ? SEG_DIR_SERVER : 0};
     size_t n = 2;
-    if (ev->kind == REASM_EV_FIN) {
+    if (ev->kind == FLOW_TCP_FIN) {
         rec[1] = SEG_EV_FIN;
-    } else if (ev->kind == REASM_EV_ZERO_WINDOW) {
+    } else if (ev->kind == FLOW_TCP_ZERO_WINDOW) {
         rec[1] = SEG_EV_ZERO_WINDOW;
     } else {
         rec[1] = SEG_EV_RETRANSMISSION;
@@ -125,6 +121,46 @@ static void on_tcp_event(void *vc, void *handle, const reasm_tcp_event *ev)
     put(f, rec, n);
 }
 
+/* flow_end has smtp_end_reason's values (smtp/analyser.c checks it). */
+static void rec_end(void *session, flow_end why, int closed_by, int64_t ts, uint64_t frame)
+{
+    seg_file *f = session;
+    int closer = closed_by < 0 ? 3 : closed_by;
+    (void)ts;
+    (void)frame;
+    f->buf[0] = (uint8_t)((unsigned)why | (unsigned)closer << 3);
+}
+
+static const void *rec_report(const void *session)
+{
+    return session;
+}
+
+static void rec_free(void *session)
+{
+    seg_file *f = session;
+    free(f->buf);
+    free(f);
+}
+
+static void rec_observe(void *session, const analyser_observer *o)
+{
+    (void)session;
+    (void)o;
+}
+
+static const analyser recorder = {.proto = PROTO_SMTP,
+                                  .name = "recorder",
+                                  .open = rec_open,
+                                  .data = rec_data,
+                                  .tcp = rec_tcp,
+                                  .end = rec_end,
+                                  .report = rec_report,
+                                  .free = rec_free,
+                                  .observe = rec_observe};
+
+/* ---- the pipeline's sink: each session's seed into a file ---- */
+
 static int write_file(const char *dir, const char *name, uint64_t id, const void *p, size_t n)
 {
     char path[4096];
@@ -136,44 +172,52 @@ static int write_file(const char *dir, const char *name, uint64_t id, const void
     return fclose(out) == 0 && w == n ? 0 : -1;
 }
 
-static void on_end(void *vc, void *handle, const reasm_end *end)
+static uint64_t number(void *vc)
 {
     ctx *c = vc;
-    seg_file *f = handle;
-    static const smtp_end_reason reasons[] = {SMTP_END_FIN, SMTP_END_RST, SMTP_END_TIMEOUT,
-                                              SMTP_END_CAPTURE_END, SMTP_END_EVICTED};
-    int closer = end->closed_by < 0 ? 3 : end->closed_by;
-    f->buf[0] = (uint8_t)((unsigned)reasons[end->reason] | (unsigned)closer << 3);
-    if (write_file(c->smtp_dir, c->name, f->id, f->buf, f->len) < 0)
+    return ++c->next_id;
+}
+
+static void ended(void *vc, void *watch, const flow_report *r)
+{
+    ctx *c = vc;
+    seg_file *f = (seg_file *)r->report;
+    (void)watch;
+    if (write_file(c->smtp_dir, c->name, r->id, f->buf, f->len) < 0)
         c->failed = 1;
     if (f->banner_len && f->banner[f->banner_len - 1] == '\r')
         f->banner_len--;
-    if (f->banner_len && write_file(c->banner_dir, c->name, f->id, f->banner, f->banner_len) < 0)
+    if (f->banner_len && write_file(c->banner_dir, c->name, r->id, f->banner, f->banner_len) < 0)
         c->failed = 1;
-    free(f->buf);
-    free(f);
+}
+
+static void unseen(void *vc, const unseen_conn *u)
+{
+    (void)vc;
+    (void)u;
 }
 
 static void on_packet(void *vc, uint64_t frame, const struct pcap_pkthdr *hdr, const uint8_t *bytes)
 {
-    const net_packet *decoded = sniff_decoded(((ctx *)vc)->sn);
-    if (decoded)
-        reasm_packet_decoded(frame, hdr, decoded);
-    else
-        reasm_packet(frame, hdr, bytes);
+    ctx *c = vc;
+    pipeline_packet(c->pl, frame, hdr, bytes, sniff_decoded(c->sn));
 }
 
 static int convert(ctx *c, const char *file)
 {
     char err[PCAP_ERRBUF_SIZE + 256];
+    static uint8_t every_port[PIPELINE_PORT_BYTES];
+    memset(every_port, 0xff, sizeof every_port);
     sniff_config sc = {.file = file, .any_tcp = 1}; /* decoded: VLAN, IPv6, cooked links */
     sniff *sn = sniff_open(&sc, err, sizeof err);
     if (!sn)
         return fprintf(stderr, "pcap2seg: skipped: %s\n", err), -1;
-    reasm_callbacks cb = {
-        .open = on_open, .data = on_data, .end = on_end, .ctx = c, .tcp_event = on_tcp_event};
-    reasm_config rc = {.max_streams = 1024}; /* no idle timeout */
-    if (reasm_init(&rc, &cb, sniff_handle(sn), err, sizeof err) < 0) {
+    pipeline_config cfg = {.reasm = {.max_streams = 1024}}; /* no idle timeout */
+    cfg.ports[PROTO_SMTP] = every_port;
+    cfg.analysers[PROTO_SMTP] = &recorder;
+    pipeline_sink sink = {.ctx = c, .number = number, .ended = ended, .unseen = unseen};
+    c->pl = pipeline_open(&cfg, &sink, sniff_handle(sn), err, sizeof err);
+    if (!c->pl) {
         sniff_close(sn);
         return fprintf(stderr, "pcap2seg: skipped %s: %s\n", file, err), -1;
     }
@@ -182,7 +226,7 @@ static int convert(ctx *c, const char *file)
     c->next_id = 0;
     c->sn = sn;
     sniff_loop(sn, on_packet, c); /* a damaged capture still gives its sessions */
-    reasm_finish();
+    pipeline_close(c->pl);
     sniff_close(sn);
     return 0;
 }

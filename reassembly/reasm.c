@@ -900,3 +900,15 @@ void reasm_format_endpoint(char *out, size_t cap, const reasm_endpoint *e)
     inet_ntop(e->family == 6 ? AF_INET6 : AF_INET, e->addr, addr, sizeof addr);
     snprintf(out, cap, e->family == 6 ? "[%s]:%u" : "%s:%u", addr, e->port);
 }
+
+void reasm_stats_add(reasm_stats *sum, const reasm_stats *s)
+{
+    sum->packets += s->packets;
+    sum->ip6_packets += s->ip6_packets;
+    sum->sessions += s->sessions;
+    sum->evicted += s->evicted;
+    sum->idle_expired += s->idle_expired;
+    sum->unseen += s->unseen;
+    sum->warn_ip += s->warn_ip;
+    sum->warn_tcp += s->warn_tcp;
+}

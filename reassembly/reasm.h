@@ -154,6 +154,8 @@ void reasm_unfollow(void);
  * handshake; then release libnids. */
 void reasm_finish(void);
 const reasm_stats *reasm_get_stats(void);
+/* Adds the counters of another reassembler (another worker's) to sum. */
+void reasm_stats_add(reasm_stats *sum, const reasm_stats *s);
 /* "192.0.2.1:25" or "[2001:db8::1]:25", as reports name endpoints. */
 void reasm_format_endpoint(char *out, size_t cap, const reasm_endpoint *e);
 

@@ -24,6 +24,8 @@ struct report {
     json j;
     totals t;
     correlate *corr;
+    uint64_t not_analysed;
+    unseen_conn *unseen; /* text: the first REPORT_UNSEEN_LISTED of them */
 };
 
 void format_time(char *out, size_t cap, int64_t usec);

@@ -35,6 +35,7 @@ void report_free(report *r)
         return;
     json_free(&r->j);
     correlate_free(r->corr);
+    free(r->unseen);
     free(r);
 }
 
@@ -596,6 +597,18 @@ void report_session(report *r, uint64_t id, const char *client, const char *serv
         text_session(r, id, client, server, s, 0);
 }
 
+void report_flow(report *r, const flow_report *f)
+{
+    if (f->proto == PROTO_SMTP)
+        report_session(r, f->id, f->client, f->server, f->report);
+}
+
+void report_flow_text(FILE *out, const flow_report *f)
+{
+    if (f->proto == PROTO_SMTP)
+        report_session_text(out, f->id, f->client, f->server, f->report);
+}
+
 void report_session_text(FILE *out, uint64_t id, const char *client, const char *server,
                          const smtp_report *s)
 {
@@ -603,9 +616,69 @@ void report_session_text(FILE *out, uint64_t id, const char *client, const char 
     text_session(&tmp, id, client, server, s, 1);
 }
 
+/* ---- connections seen without their handshake ---- */
+
+static void json_unseen(report *r, const unseen_conn *l)
+{
+    json *j = &r->j;
+    json_begin_object(j);
+    json_field_str(j, "type", "not_analysed");
+    json_field_str(j, "reason", l->syn_seen ? "handshake_incomplete" : "no_handshake");
+    json_field_str(j, "client", l->client);
+    json_field_str(j, "server", l->server);
+    json_field_time(j, "start", l->first);
+    json_field_time(j, "end", l->last);
+    json_field_uint(j, "first_frame", l->first_frame);
+    json_field_uint(j, "last_frame", l->last_frame);
+    json_field_uint(j, "packets", l->packets);
+    json_field_uint(j, "bytes", l->bytes);
+    json_end_object(j);
+    if (json_flush_line(j, r->out) != 0)
+        r->write_error = 1;
+}
+
+void report_unseen(report *r, const unseen_conn *u)
+{
+    if (r->fmt == REPORT_JSON) {
+        json_unseen(r, u);
+    } else if (r->not_analysed < REPORT_UNSEEN_LISTED) {
+        if (!r->unseen)
+            r->unseen = calloc(REPORT_UNSEEN_LISTED, sizeof *r->unseen);
+        if (r->unseen)
+            r->unseen[r->not_analysed] = *u;
+    }
+    r->not_analysed++;
+}
+
+static void text_unseen(report *r)
+{
+    if (r->not_analysed == 0)
+        return;
+    fprintf(r->out,
+            "Not analysed: %" PRIu64 " TCP connection%s whose handshake is not in the capture "
+            "(it started mid-session, or the SYN was lost)\n",
+            r->not_analysed, r->not_analysed == 1 ? "" : "s");
+    for (uint64_t i = 0; i < r->not_analysed && i < REPORT_UNSEEN_LISTED && r->unseen; i++) {
+        const unseen_conn *l = &r->unseen[i];
+        char when[40], client[sizeof l->client * 4], server[sizeof l->server * 4];
+        format_time(when, sizeof when, l->first);
+        report_sanitize(client, sizeof client, l->client, strlen(l->client));
+        report_sanitize(server, sizeof server, l->server, strlen(l->server));
+        fprintf(r->out,
+                "  %s -> %s  %s UTC  frames %" PRIu64 "-%" PRIu64 ", %" PRIu64 " packets, %" PRIu64
+                " bytes%s\n",
+                client, server, when, l->first_frame, l->last_frame, l->packets, l->bytes,
+                l->syn_seen ? "  (SYN seen, handshake never completed)" : "");
+    }
+    if (r->not_analysed > REPORT_UNSEEN_LISTED)
+        fprintf(r->out, "  ... and %" PRIu64 " more (--json lists them all)\n",
+                r->not_analysed - REPORT_UNSEEN_LISTED);
+    fprintf(r->out, "\n");
+}
+
 /* ---- summary ---- */
 
-static void json_summary(report *r, const report_capture *c)
+static void json_summary(report *r, const capture_summary *c)
 {
     json *j = &r->j;
     const totals *t = &r->t;
@@ -630,7 +703,7 @@ static void json_summary(report *r, const report_capture *c)
     json_end_object(j);
     json_field_uint(j, "tls_sessions", t->tls);
     json_field_uint(j, "non_smtp_sessions", t->non_smtp);
-    json_field_uint(j, "not_analysed", c->not_analysed);
+    json_field_uint(j, "not_analysed", r->not_analysed);
     json_field_uint(j, "messages", t->messages);
     json_key(j, "eod");
     json_begin_object(j);
@@ -661,7 +734,7 @@ static void json_summary(report *r, const report_capture *c)
         r->write_error = 1;
 }
 
-static void text_summary(report *r, const report_capture *c)
+static void text_summary(report *r, const capture_summary *c)
 {
     const totals *t = &r->t;
     char first[40] = "-", last[40] = "-", src[512];
@@ -679,10 +752,10 @@ static void text_summary(report *r, const report_capture *c)
             "  sessions  %" PRIu64 " SMTP, %" PRIu64 " flagged, %" PRIu64
             " encrypted after STARTTLS, %" PRIu64 " not SMTP\n",
             t->sessions, t->flagged, t->tls, t->non_smtp);
-    if (c->not_analysed)
+    if (r->not_analysed)
         fprintf(r->out,
                 "  not analysed  %" PRIu64 " connection%s without a handshake (listed above)\n",
-                c->not_analysed, c->not_analysed == 1 ? "" : "s");
+                r->not_analysed, r->not_analysed == 1 ? "" : "s");
     fprintf(r->out,
             "  messages  %" PRIu64 ": end of data seen %" PRIu64 ", split %" PRIu64 " (%" PRIu64
             " acknowledged), not acknowledged %" PRIu64 "\n",
@@ -713,13 +786,14 @@ static void text_summary(report *r, const report_capture *c)
                 c->read_error);
 }
 
-void report_summary(report *r, const report_capture *cap)
+void report_summary(report *r, const capture_summary *cap)
 {
     correlate_finish(r->corr);
     if (r->fmt == REPORT_JSON) {
         findings_json(r);
         json_summary(r, cap);
     } else {
+        text_unseen(r);
         findings_text(r);
         text_summary(r, cap);
         findings_triage(r);

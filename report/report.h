@@ -6,20 +6,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "analyser/analyser.h"
+#include "pipeline/summary.h"
 #include "smtp/smtp.h"
 
 typedef enum { REPORT_TEXT, REPORT_JSON } report_format;
-
-typedef struct report_capture {
-    const char *source; /* file name, or "interface NAME" */
-    uint64_t frames, matched, bytes;
-    int64_t first, last; /* packet times, microseconds */
-    uint64_t streams_evicted, idle_expired, warn_ip, warn_tcp;
-    uint64_t not_analysed;    /* SMTP connections seen without their handshake (cli lists them) */
-    const char *read_error;   /* NULL, or what went wrong reading the file */
-    int live;                 /* captured from an interface: the drop counters mean something */
-    uint64_t drops, if_drops; /* packets the kernel's buffer / the interface dropped */
-} report_capture;
 
 typedef struct report report;
 
@@ -34,7 +25,15 @@ void report_session(report *r, uint64_t id, const char *client, const char *serv
  * no totals are kept. */
 void report_session_text(FILE *out, uint64_t id, const char *client, const char *server,
                          const smtp_report *s);
-void report_summary(report *r, const report_capture *cap);
+/* A finished session of any analyser (report_session for SMTP). */
+void report_flow(report *r, const flow_report *f);
+/* Its full text (report_session_text for SMTP). */
+void report_flow_text(FILE *out, const flow_report *f);
+/* A connection seen without its handshake: JSON writes it at once; text lists the first
+ * REPORT_UNSEEN_LISTED before the summary. Both summaries count them all. */
+#define REPORT_UNSEEN_LISTED 100
+void report_unseen(report *r, const unseen_conn *u);
+void report_summary(report *r, const capture_summary *cap);
 /* 0, or -1 when writing the output failed (disk full, closed pipe). */
 int report_error(const report *r);
 void report_free(report *r);

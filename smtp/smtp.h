@@ -302,4 +302,8 @@ size_t smtp_report_pack(const smtp_report *r, uint8_t *buf, size_t cap);
  * packed report, whatever they are. */
 int smtp_report_unpack(uint8_t *buf, size_t len, const smtp_report **out);
 
+/* The analyser the pipeline hands SMTP flows to (analyser/analyser.h; smtp/analyser.c). */
+struct analyser;
+extern const struct analyser smtp_analyser;
+
 #endif

@@ -385,3 +385,21 @@ void sniff_close(sniff *s)
         pcap_close(s->pcap);
     free(s);
 }
+
+void sniff_stats_merge(sniff_stats *sum, const sniff_stats *s, int same_frames)
+{
+    if (same_frames) {
+        if (s->frames > sum->frames)
+            *sum = *s;
+        return;
+    }
+    sum->frames += s->frames;
+    sum->matched += s->matched;
+    sum->bytes += s->bytes;
+    sum->drops += s->drops;
+    sum->if_drops += s->if_drops;
+    if (s->matched && (!sum->first.tv_sec || timercmp(&s->first, &sum->first, <)))
+        sum->first = s->first;
+    if (timercmp(&s->last, &sum->last, >))
+        sum->last = s->last;
+}

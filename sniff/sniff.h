@@ -84,6 +84,9 @@ int sniff_list_interfaces(FILE *out, char *err, size_t errlen);
 const net_packet *sniff_decoded(const sniff *s);
 const char *sniff_error(const sniff *s);
 const sniff_stats *sniff_get_stats(const sniff *s);
+/* Counters of several readers into sum: same_frames when they all read the same frames (the
+ * one that read the most stands for all), else they add up (each saw its own packets). */
+void sniff_stats_merge(sniff_stats *sum, const sniff_stats *s, int same_frames);
 void sniff_close(sniff *s);
 
 #endif

@@ -41,10 +41,18 @@ static void eod(ui_model *m, ui_session *s, const double *t, int n)
     ui_model_smtp_event(m, s, &e);
 }
 
+/* A session's report as the pipeline hands it over. */
+static const flow_report *as_flow(const smtp_report *r)
+{
+    static flow_report f;
+    f = (flow_report){.proto = PROTO_SMTP, .report = r};
+    return &f;
+}
+
 static void end_session(ui_model *m, ui_session *s, double t, unsigned flags)
 {
     smtp_report r = {.flags = flags, .end_reason = SMTP_END_FIN, .end = T0 + (int64_t)(t * SEC)};
-    ui_model_end(m, s, &r, "report\n", 7);
+    ui_model_end(m, s, as_flow(&r), "report\n", 7);
 }
 
 /* connect 0, banner 1, EHLO 2 (250), MAIL 3, RCPT 4, DATA 5 (354). */
@@ -424,7 +432,7 @@ static void test_detail_bounded_and_clean(void)
     memset(d, 'a', big);
     smtp_txn txn = {.mail_from = "<a\x07@example.org>"};
     smtp_report r = {.flags = SMTP_FLAG_MISSING_QUIT, .txns = &txn, .ntxn = 1};
-    ui_model_end(m, s, &r, d, big);
+    ui_model_end(m, s, as_flow(&r), d, big);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s->detail);
     CU_ASSERT(s->detail_len < UI_DETAIL_MAX);
     CU_ASSERT_EQUAL(strlen(s->detail), s->detail_len);
@@ -610,7 +618,7 @@ static void test_real_session(void)
     smtp_tcp_fin(ss, SMTP_CLIENT, fin, 100);
     ui_model_tcp_end(m, c.s, 0, SMTP_CLIENT, fin, 100);
     smtp_end(ss, SMTP_END_FIN, SMTP_CLIENT, fin, 100);
-    ui_model_end(m, c.s, smtp_get_report(ss), "text\n", 5);
+    ui_model_end(m, c.s, as_flow(smtp_get_report(ss)), "text\n", 5);
     static const unsigned want[] = {
         UI_EV_CONNECT,  UI_EV_BANNER_MASKED, UI_EV_HELO, UI_EV_HELO_REFUSED,
         UI_EV_HELO,     UI_EV_MAIL,          UI_EV_RCPT, UI_EV_DATA,
@@ -664,7 +672,7 @@ static void test_real_bdat(void)
     CU_ASSERT_EQUAL(c.s->eod_wait, 0);
     CU_ASSERT_EQUAL(c.s->messages, 1);
     smtp_end(ss, SMTP_END_FIN, SMTP_CLIENT, T0 + SEC, 30);
-    ui_model_end(m, c.s, smtp_get_report(ss), "", 0);
+    ui_model_end(m, c.s, as_flow(smtp_get_report(ss)), "", 0);
     smtp_session_free(ss);
     ui_model_free(m);
 }

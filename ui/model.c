@@ -409,8 +409,15 @@ static void copy_detail(ui_session *s, const char *detail, size_t len)
         s->detail = fit;
 }
 
-void ui_model_end(ui_model *m, ui_session *s, const smtp_report *r, const char *detail, size_t len)
+void ui_model_event(ui_model *m, ui_session *s, proto_id proto, const void *event)
 {
+    if (proto == PROTO_SMTP)
+        ui_model_smtp_event(m, s, event);
+}
+
+void ui_model_end(ui_model *m, ui_session *s, const flow_report *f, const char *detail, size_t len)
+{
+    const smtp_report *r = f && f->proto == PROTO_SMTP ? f->report : NULL;
     if (!s || s->ended)
         return;
     s->ended = 1;

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analyser/analyser.h"
 #include "smtp/smtp.h"
 
 /* What the timeline strip shows; the glyph of each is in ui_event_glyph. */
@@ -111,13 +112,15 @@ ui_session *ui_model_open(ui_model *m, uint64_t id, const char *client, const ch
                           int64_t ts, uint64_t frame, void *owner);
 /* An SMTP event of an open session (smtp_set_observer). */
 void ui_model_smtp_event(ui_model *m, ui_session *s, const smtp_event *ev);
+/* An analyser's event of an open session (analyser_observer): to the protocol's own above. */
+void ui_model_event(ui_model *m, ui_session *s, proto_id proto, const void *event);
 /* TCP FIN or RST seen from a side. */
 void ui_model_tcp_end(ui_model *m, ui_session *s, int rst, smtp_dir from, int64_t ts,
                       uint64_t frame);
 /* The session ended: flags and reason from its report, detail is its report text (copied,
  * truncated to UI_DETAIL_MAX). s->owner becomes NULL. Forget s afterwards: an ended entry
  * may be dropped to make room for a new session. All of these accept s == NULL (untracked). */
-void ui_model_end(ui_model *m, ui_session *s, const smtp_report *r, const char *detail, size_t len);
+void ui_model_end(ui_model *m, ui_session *s, const flow_report *f, const char *detail, size_t len);
 
 /* Short badge of a flag by bit index ("SPLIT", "NOQUIT", ...), and whether it is one of the
  * serious ones (weighted first by the worst sort, drawn in the alarm colour). */

@@ -1,0 +1,47 @@
+/* Internal to cli/: the state of one run, shared by main.c (one process, the live screen)
+ * and parallel.c (--workers). */
+#ifndef SMTPSCOPE_CLI_APP_H
+#define SMTPSCOPE_CLI_APP_H
+
+#include <signal.h>
+
+#include "cli/options.h"
+#include "cli/workers.h"
+#include "pipeline/pipeline.h"
+#include "report/report.h"
+#include "ui/model.h"
+
+typedef struct app {
+    options opt;
+    report *rep;
+    pipeline *pl;
+    sniff *sn;
+    uint64_t next_id;
+    int warned_evicted;
+    ui_model *model;       /* the live screen's, or NULL */
+    wk_writer *writer;     /* in a worker: where its records go */
+    unsigned nworkers;     /* --workers, as resolved */
+    unsigned fanout_group; /* live workers share the interface through it */
+} app;
+
+/* ---- main.c, for parallel.c ---- */
+
+/* Opens the capture (and -w) while privileged, then gives root up. */
+sniff *app_open_source(app *a, char *err, size_t errlen);
+/* The pipeline's configuration from the options; with nparts > 0, the flows of part. */
+void app_pipeline_config(const app *a, pipeline_config *cfg, unsigned part, unsigned nparts);
+/* A finished session into the report. */
+void app_report_session(app *a, const flow_report *f);
+void app_report_unseen(app *a, const unseen_conn *u);
+/* The unseen list, the summary and the exit status; cap from pipeline_summary. */
+int app_report_end(app *a, const capture_summary *cap);
+/* Ctrl-C, SIGTERM, SIGHUP call handler; once: the next one is not caught. */
+void app_catch_stop_signals(sniff *sn, void (*handler)(int), int once);
+extern volatile sig_atomic_t app_stop_requested;
+void app_on_stop_signal(int sig);
+
+/* ---- parallel.c ---- */
+
+int app_run_workers(app *a, unsigned n);
+
+#endif

@@ -1,0 +1,223 @@
+/* parallel: --workers N. Each worker runs the pipeline on its share of the flows, its sink the
+ * pipe to the parent (workers.h); the parent numbers the sessions, reports them as one process
+ * would, and adds up the workers' counters for the summary. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/app.h"
+#include "sniff/privs.h"
+
+/* Records main.c's side sends besides sessions (workers.h carries them as bytes). */
+enum { WK_UNSEEN = 1, WK_TOTALS, WK_ERROR };
+
+/* What a worker tells at its end: the capture's counters and its reassembly's. */
+typedef struct wk_totals {
+    sniff_stats sniff;
+    reasm_stats reasm;
+    int read_failed;
+    char error[PCAP_ERRBUF_SIZE + 64];
+} wk_totals;
+
+/* The parent's state besides the app. */
+typedef struct merged {
+    app *a;
+    wk_totals totals;
+    unsigned ntotals;
+    char worker_error[PCAP_ERRBUF_SIZE + 512];
+    char source[300]; /* the capture, as the summary names it */
+} merged;
+
+/* ---- in a worker: the pipeline's sink is the pipe ---- */
+
+static uint64_t worker_number(void *ctx)
+{
+    app *a = ctx;
+    reasm_position at;
+    reasm_now(&at);
+    return wk_start(a->writer, &at);
+}
+
+static void worker_ended(void *ctx, void *watch, const flow_report *f)
+{
+    app *a = ctx;
+    reasm_position at;
+    (void)watch;
+    reasm_now(&at);
+    wk_session(a->writer, &at, f);
+}
+
+static void worker_unseen(void *ctx, const unseen_conn *u)
+{
+    app *a = ctx;
+    reasm_position at;
+    reasm_now(&at);
+    wk_blob(a->writer, &at, WK_UNSEEN, u, sizeof *u);
+}
+
+static void worker_progress(void *ctx, uint64_t frame)
+{
+    app *a = ctx;
+    wk_progress(a->writer, frame);
+}
+
+static void worker_failed(wk_writer *w, const char *err)
+{
+    wk_blob(w, NULL, WK_ERROR, err, strlen(err) + 1);
+}
+
+static void on_packet(void *ctx, uint64_t frame, const struct pcap_pkthdr *hdr,
+                      const uint8_t *bytes)
+{
+    app *a = ctx;
+    pipeline_packet(a->pl, frame, hdr, bytes, sniff_decoded(a->sn));
+}
+
+static void send_totals(app *a, sniff *sn, int loop_rc)
+{
+    wk_totals t;
+    memset(&t, 0, sizeof t);
+    sniff_poll_stats(sn);
+    t.sniff = *sniff_get_stats(sn);
+    t.reasm = *reasm_get_stats();
+    t.read_failed = loop_rc < 0;
+    if (t.read_failed)
+        snprintf(t.error, sizeof t.error, "%s", sniff_error(sn));
+    wk_blob(a->writer, NULL, WK_TOTALS, &t, sizeof t);
+}
+
+/* One worker: the whole pipeline on its share of the flows; what would be reported goes to
+ * the parent instead. */
+static int worker_main(void *ctx, unsigned index, wk_writer *w)
+{
+    app *a = ctx;
+    char err[PCAP_ERRBUF_SIZE + 512];
+    a->writer = w;
+    sniff *sn = app_open_source(a, err, sizeof err);
+    if (!sn)
+        return worker_failed(w, err), EXIT_ERROR;
+    pipeline_config cfg;
+    /* live, the kernel's fanout splits the flows: every packet read is this worker's */
+    app_pipeline_config(a, &cfg, index, a->opt.file ? a->nworkers : 0);
+    cfg.reasm.max_streams = (a->opt.max_streams + (int)a->nworkers - 1) / (int)a->nworkers;
+    if (cfg.reasm.max_streams < 16)
+        cfg.reasm.max_streams = 16;
+    pipeline_sink sink = {.ctx = a,
+                          .number = worker_number,
+                          .ended = worker_ended,
+                          .unseen = worker_unseen,
+                          .progress = worker_progress};
+    if (!(a->pl = pipeline_open(&cfg, &sink, sniff_handle(sn), err, sizeof err))) {
+        sniff_close(sn);
+        return worker_failed(w, err), EXIT_ERROR;
+    }
+    a->sn = sn;
+    app_catch_stop_signals(sn, app_on_stop_signal, 0);
+    int loop_rc = sniff_loop(sn, on_packet, a);
+    pipeline_finish(a->pl);
+    send_totals(a, sn, loop_rc);
+    pipeline_close(a->pl);
+    sniff_close(sn);
+    return EXIT_OK;
+}
+
+/* ---- in the parent ---- */
+
+static void merged_session(void *ctx, const flow_report *f)
+{
+    merged *m = ctx;
+    app_report_session(m->a, f);
+}
+
+/* A file: every worker read the same frames, so its counters are anyone's (the largest, if
+ * a signal stopped them apart); live: each saw its own packets, so they add up. */
+static void add_totals(merged *m, const wk_totals *t)
+{
+    if (m->ntotals++ == 0) {
+        m->totals = *t;
+        return;
+    }
+    sniff_stats_merge(&m->totals.sniff, &t->sniff, m->a->opt.file != NULL);
+    reasm_stats_add(&m->totals.reasm, &t->reasm);
+    if (t->read_failed && !m->totals.read_failed) {
+        m->totals.read_failed = 1;
+        memcpy(m->totals.error, t->error, sizeof t->error);
+    }
+}
+
+static void merged_blob(void *ctx, unsigned worker, int type, const void *data, size_t len)
+{
+    merged *m = ctx;
+    (void)worker;
+    if (type == WK_UNSEEN && len == sizeof(unseen_conn)) {
+        unseen_conn u;
+        memcpy(&u, data, sizeof u);
+        u.client[sizeof u.client - 1] = u.server[sizeof u.server - 1] = '\0';
+        app_report_unseen(m->a, &u);
+    } else if (type == WK_TOTALS && len == sizeof(wk_totals)) {
+        wk_totals t;
+        memcpy(&t, data, sizeof t);
+        t.error[sizeof t.error - 1] = '\0';
+        add_totals(m, &t);
+    } else if (type == WK_ERROR && len > 0 && !m->worker_error[0]) {
+        snprintf(m->worker_error, sizeof m->worker_error, "%.*s", (int)len, (const char *)data);
+    }
+}
+
+/* The parent reads no packets, but gives root up all the same. */
+static void parent_started(void *ctx)
+{
+    merged *m = ctx;
+    char err[512];
+    if (privs_drop(m->a->opt.user, err, sizeof err) < 0 && !m->worker_error[0]) {
+        snprintf(m->worker_error, sizeof m->worker_error, "%s", err);
+        workers_stop();
+    }
+}
+
+static void on_parent_signal(int sig)
+{
+    (void)sig;
+    workers_stop();
+}
+
+static int merged_end(merged *m)
+{
+    app *a = m->a;
+    capture_summary cap;
+    if (a->opt.file)
+        snprintf(m->source, sizeof m->source, "%s", a->opt.file);
+    else
+        snprintf(m->source, sizeof m->source, "interface %s", a->opt.iface);
+    pipeline_summary(&cap, m->source, &m->totals.sniff, &m->totals.reasm,
+                     m->totals.read_failed ? m->totals.error : NULL);
+    return app_report_end(a, &cap);
+}
+
+int app_run_workers(app *a, unsigned n)
+{
+    char err[PCAP_ERRBUF_SIZE + 512];
+    merged m = {.a = a};
+    a->rep = report_new(stdout, a->opt.json ? REPORT_JSON : REPORT_TEXT, a->opt.verbose);
+    if (!a->rep)
+        return fail("%s", "out of memory"), EXIT_ERROR;
+    if (a->opt.iface)
+        setvbuf(stdout, NULL, _IOLBF, 0);
+    a->nworkers = n;
+    a->fanout_group = ((unsigned)getpid() & 0xffff) | 1u << 16; /* bit 16: "set" */
+    app_catch_stop_signals(NULL, on_parent_signal, 1);
+    wk_handlers h = {merged_session, merged_blob, parent_started, &m};
+    int rc = workers_run(n, a->opt.file != NULL, worker_main, a, &h, err, sizeof err);
+    int status;
+    if (m.worker_error[0])
+        status = (fail("%s", m.worker_error), EXIT_ERROR);
+    else if (rc < 0)
+        status = (fail("%s", err), EXIT_ERROR);
+    else if (m.ntotals != n)
+        status = (fail("%s", "a worker ended without its counters"), EXIT_ERROR);
+    else
+        status = merged_end(&m);
+    report_free(a->rep);
+    return status;
+}
