@@ -102,9 +102,10 @@ static void usage(FILE *out)
         const analyser *an = pipeline_analyser((proto_id)p);
         char flag[64];
         snprintf(flag, sizeof flag, "--%s LIST", an->ports_option);
+        /* the text column of the help; a longer option takes two spaces instead */
         at += snprintf(at, sizeof lines - (size_t)(at - lines),
-                       "      %-15s%s%s server ports, comma-separated (default %s)\n", flag,
-                       strlen(flag) < 15 ? "" : "\n                     ", an->title,
+                       "      %-*s%s server ports, comma-separated (default %s)\n",
+                       strlen(flag) < 16 ? 17 : (int)strlen(flag) + 2, flag, an->title,
                        an->default_ports);
     }
     fprintf(out, usage_text, lines);
