@@ -38,7 +38,7 @@ int app_report_end(app *a, const capture_summary *cap)
         fprintf(stderr, "smtpscope: %s: capture failed after %" PRIu64 " packets: %s\n",
                 cap->source, cap->frames, cap->read_error);
     if (report_error(a->rep) < 0) {
-        fail("writing the report failed: %s", strerror(errno));
+        cli_fail("writing the report failed: %s", strerror(errno));
         status = EXIT_ERROR;
     }
     return status;
@@ -218,7 +218,7 @@ static unsigned worker_count(const options *o)
 {
     if (o->workers)
         return (unsigned)o->workers;
-    if (wants_tui(o) || one_process(o))
+    if (wants_tui(o) || options_one_process(o))
         return 1;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : n > WORKERS_MAX ? WORKERS_MAX : (unsigned)n;
@@ -240,14 +240,14 @@ static int run_one(app *a, sniff *sn, char *err, size_t errlen)
     pipeline_sink sink = {
         .ctx = a, .number = next_number, .ended = session_ended, .unseen = unseen};
     if (tui && !(a->model = ui_model_new(UI_DEFAULT_CAPACITY)))
-        return fail("%s", "out of memory"), EXIT_ERROR;
+        return cli_fail("%s", "out of memory"), EXIT_ERROR;
     if (tui)
         sink = (pipeline_sink){
             a,      next_number, screen_opened, screen_event, screen_tcp_end, screen_ended,
             unseen, NULL};
     app_pipeline_config(a, &cfg, 0, 0);
     if (!(a->pl = pipeline_open(&cfg, &sink, sniff_handle(sn), err, errlen)))
-        return fail("%s", err), EXIT_ERROR;
+        return cli_fail("%s", err), EXIT_ERROR;
     a->sn = sn;
     if (a->opt.iface) /* each session's report as it ends, not when a buffer fills */
         setvbuf(stdout, NULL, _IOLBF, 0);
@@ -258,7 +258,7 @@ static int run_one(app *a, sniff *sn, char *err, size_t errlen)
     sniff_poll_stats(sn);
     pipeline_summary(&cap, a->opt.file ? a->opt.file : sniff_source(sn), sniff_get_stats(sn),
                      reasm_get_stats(), loop_rc < 0 ? sniff_error(sn) : NULL);
-    int status = loop_rc == -2 ? (fail("%s", err), EXIT_ERROR) : app_report_end(a, &cap);
+    int status = loop_rc == -2 ? (cli_fail("%s", err), EXIT_ERROR) : app_report_end(a, &cap);
     pipeline_close(a->pl);
     ui_model_free(a->model);
     return status;
@@ -268,16 +268,17 @@ static int run(app *a)
 {
     char err[PCAP_ERRBUF_SIZE + 512];
     if (a->opt.list_interfaces)
-        return sniff_list_interfaces(stdout, err, sizeof err) < 0 ? (fail("%s", err), EXIT_ERROR)
-                                                                  : EXIT_OK;
+        return sniff_list_interfaces(stdout, err, sizeof err) < 0
+                   ? (cli_fail("%s", err), EXIT_ERROR)
+                   : EXIT_OK;
     unsigned workers = worker_count(&a->opt);
     if (workers > 1)
         return app_run_workers(a, workers);
     sniff *sn = app_open_source(a, err, sizeof err);
     if (!sn)
-        return fail("%s", err), EXIT_ERROR;
+        return cli_fail("%s", err), EXIT_ERROR;
     a->rep = report_new(stdout, a->opt.json ? REPORT_JSON : REPORT_TEXT, a->opt.verbose);
-    int status = a->rep ? run_one(a, sn, err, sizeof err) : (fail("%s", "out of memory"), 2);
+    int status = a->rep ? run_one(a, sn, err, sizeof err) : (cli_fail("%s", "out of memory"), 2);
     report_free(a->rep);
     sniff_close(sn);
     return status;
@@ -287,7 +288,7 @@ int main(int argc, char **argv)
 {
     app a;
     memset(&a, 0, sizeof a);
-    int rc = parse_options(&a.opt, argc, argv);
+    int rc = options_parse(&a.opt, argc, argv);
     int status = rc < 0 ? EXIT_ERROR : rc > 0 ? EXIT_OK : run(&a);
     free(a.opt.filter);
     return status;

@@ -59,7 +59,7 @@ static const char usage_text[] =
     "(a damaged capture is analysed up to the damage, then exits 2).\n"
     "Flags: split_eod_unacked, missing_quit, masked_banner (see smtpscope(1)).\n";
 
-void fail(const char *fmt, const char *arg)
+void cli_fail(const char *fmt, const char *arg)
 {
     fprintf(stderr, "smtpscope: ");
     fprintf(stderr, fmt, arg);
@@ -160,7 +160,7 @@ static int read_once(const char *file)
     return !strcmp(file, "-") || (stat(file, &st) == 0 && !S_ISREG(st.st_mode));
 }
 
-int one_process(const options *o)
+int options_one_process(const options *o)
 {
     /* live, each worker would count its own packets */
     return o->tui == 1 || o->write_file || (o->file && read_once(o->file)) ||
@@ -173,24 +173,26 @@ static int check_sources(const options *o)
     if (o->list_interfaces)
         return 0;
     if (!o->file && !o->iface)
-        return fail("%s", "no capture given: use -r FILE or -i IFACE (try --help)"), -1;
+        return cli_fail("%s", "no capture given: use -r FILE or -i IFACE (try --help)"), -1;
     if (o->file && o->iface)
-        return fail("%s", "-r and -i exclude each other: read a file or capture live"), -1;
+        return cli_fail("%s", "-r and -i exclude each other: read a file or capture live"), -1;
     if (o->file && o->write_file)
-        return fail("%s", "-w writes a live capture (-i); to cut a file use tcpdump -r -w"), -1;
+        return cli_fail("%s", "-w writes a live capture (-i); to cut a file use tcpdump -r -w"), -1;
     if (o->speed > 0 && (o->iface || o->tui != 1))
-        return fail("%s", "--speed paces a file replay on the live screen: use it with --tui -r"),
+        return cli_fail("%s",
+                        "--speed paces a file replay on the live screen: use it with --tui -r"),
                -1;
     if (o->tui == 1 && o->json)
-        return fail("%s", "--tui and --json exclude each other"), -1;
-    if (o->workers > 1 && one_process(o))
-        return fail("%s", "--workers: the live screen, -w, reading a pipe and -c on a live capture "
-                          "need one process (--workers 1)"),
+        return cli_fail("%s", "--tui and --json exclude each other"), -1;
+    if (o->workers > 1 && options_one_process(o))
+        return cli_fail("%s",
+                        "--workers: the live screen, -w, reading a pipe and -c on a live capture "
+                        "need one process (--workers 1)"),
                -1;
     return 0;
 }
 
-int parse_options(options *o, int argc, char **argv)
+int options_parse(options *o, int argc, char **argv)
 {
     static const struct option fixed[] = {
         {"detect", no_argument, 0, OPT_DETECT},
@@ -231,7 +233,7 @@ int parse_options(options *o, int argc, char **argv)
             break;
         case 'c':
             if (parse_number(optarg, 1, 1e18, &v) < 0)
-                return fail("bad packet count '%s' (a positive number)", optarg), -1;
+                return cli_fail("bad packet count '%s' (a positive number)", optarg), -1;
             o->count = (uint64_t)v;
             break;
         case 'v':
@@ -248,12 +250,12 @@ int parse_options(options *o, int argc, char **argv)
             break;
         case OPT_IDLE:
             if (parse_number(optarg, 1, 1e9, &v) < 0)
-                return fail("bad idle timeout '%s' (seconds, at least 1)", optarg), -1;
+                return cli_fail("bad idle timeout '%s' (seconds, at least 1)", optarg), -1;
             o->idle_timeout = v;
             break;
         case OPT_STREAMS:
             if (parse_number(optarg, 16, 1 << 24, &v) < 0)
-                return fail("bad stream count '%s' (16 to 16777216)", optarg), -1;
+                return cli_fail("bad stream count '%s' (16 to 16777216)", optarg), -1;
             o->max_streams = (int)v;
             break;
         case 'h':
@@ -261,7 +263,7 @@ int parse_options(options *o, int argc, char **argv)
             return 1;
         case OPT_SLOW:
             if (parse_number(optarg, 0.001, 1e9, &v) < 0)
-                return fail("bad reply threshold '%s' (seconds)", optarg), -1;
+                return cli_fail("bad reply threshold '%s' (seconds)", optarg), -1;
             o->smtp.slow_reply = v;
             break;
         case 'i':
@@ -275,12 +277,12 @@ int parse_options(options *o, int argc, char **argv)
             break;
         case 'B':
             if (parse_number(optarg, 1, 2097151, &v) < 0)
-                return fail("bad buffer size '%s' (KiB, 1 to 2097151)", optarg), -1;
+                return cli_fail("bad buffer size '%s' (KiB, 1 to 2097151)", optarg), -1;
             o->buffer_kib = (int)v;
             break;
         case 's':
             if (parse_number(optarg, 0, 262144, &v) < 0)
-                return fail("bad snapshot length '%s' (0 to 262144)", optarg), -1;
+                return cli_fail("bad snapshot length '%s' (0 to 262144)", optarg), -1;
             o->snaplen = (int)v;
             break;
         case 'p':
@@ -295,27 +297,27 @@ int parse_options(options *o, int argc, char **argv)
             break;
         case OPT_SPEED:
             if (parse_number(optarg, 0.001, 1e6, &v) < 0)
-                return fail("bad speed '%s' (a factor, e.g. 1 or 10)", optarg), -1;
+                return cli_fail("bad speed '%s' (a factor, e.g. 1 or 10)", optarg), -1;
             o->speed = v;
             break;
         case OPT_WORKERS:
             if (parse_number(optarg, 1, WORKERS_MAX, &v) < 0 || v != (int)v)
-                return fail("bad worker count '%s' (1 to " WORKERS_MAX_TEXT ")", optarg), -1;
+                return cli_fail("bad worker count '%s' (1 to " WORKERS_MAX_TEXT ")", optarg), -1;
             o->workers = (int)v;
             break;
         case OPT_VERSION:
             printf("smtpscope %s (%s)\n", SMTPSCOPE_VERSION, pcap_lib_version());
             return 1;
         case ':':
-            return fail("option '%s' needs a value (try --help)", argv[optind - 1]), -1;
+            return cli_fail("option '%s' needs a value (try --help)", argv[optind - 1]), -1;
         default:
             if (c >= OPT_PORTS && c < OPT_PORTS + PROTO_COUNT) {
                 const analyser *an = pipeline_analyser((proto_id)(c - OPT_PORTS));
                 if (parse_ports(o, an->proto, optarg) < 0)
-                    return fail("bad port list '%s' (e.g. 25,587,2525)", optarg), -1;
+                    return cli_fail("bad port list '%s' (e.g. 25,587,2525)", optarg), -1;
                 break;
             }
-            return fail("unknown option '%s' (try --help)", argv[optind - 1]), -1;
+            return cli_fail("unknown option '%s' (try --help)", argv[optind - 1]), -1;
         }
     }
     join_ports(o);
@@ -323,6 +325,6 @@ int parse_options(options *o, int argc, char **argv)
     if (check_sources(o) < 0)
         return -1;
     if (optind < argc && !(o->filter = join_args(argc - optind, argv + optind)))
-        return fail("%s", "out of memory"), -1;
+        return cli_fail("%s", "out of memory"), -1;
     return 0;
 }

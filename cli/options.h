@@ -34,10 +34,10 @@ typedef struct options {
 } options;
 
 /* Returns -1 to exit with EXIT_ERROR, 1 to exit with EXIT_OK (help, version), 0 to run. */
-int parse_options(options *o, int argc, char **argv);
+int options_parse(options *o, int argc, char **argv);
 /* What only one process can do (--workers 1): the screen, -w, stdin, a live packet count. */
-int one_process(const options *o);
+int options_one_process(const options *o);
 /* "smtpscope: " + the message on stderr. */
-void fail(const char *fmt, const char *arg);
+void cli_fail(const char *fmt, const char *arg);
 
 #endif

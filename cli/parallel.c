@@ -201,7 +201,7 @@ int app_run_workers(app *a, unsigned n)
     merged m = {.a = a};
     a->rep = report_new(stdout, a->opt.json ? REPORT_JSON : REPORT_TEXT, a->opt.verbose);
     if (!a->rep)
-        return fail("%s", "out of memory"), EXIT_ERROR;
+        return cli_fail("%s", "out of memory"), EXIT_ERROR;
     if (a->opt.iface)
         setvbuf(stdout, NULL, _IOLBF, 0);
     a->nworkers = n;
@@ -211,11 +211,11 @@ int app_run_workers(app *a, unsigned n)
     int rc = workers_run(n, a->opt.file != NULL, worker_main, a, &h, err, sizeof err);
     int status;
     if (m.worker_error[0])
-        status = (fail("%s", m.worker_error), EXIT_ERROR);
+        status = (cli_fail("%s", m.worker_error), EXIT_ERROR);
     else if (rc < 0)
-        status = (fail("%s", err), EXIT_ERROR);
+        status = (cli_fail("%s", err), EXIT_ERROR);
     else if (m.ntotals != n)
-        status = (fail("%s", "a worker ended without its counters"), EXIT_ERROR);
+        status = (cli_fail("%s", "a worker ended without its counters"), EXIT_ERROR);
     else
         status = merged_end(&m);
     report_free(a->rep);
