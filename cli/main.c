@@ -1,8 +1,6 @@
 /* smtpscope: reads a capture, follows mail sessions and reports why mail is lost, stalled or
  * delivered twice. This file only wires the modules together: sniff -> pipeline (reassembly,
  * analysers) -> report or the live screen; parallel.c does the same with --workers. */
-#include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,39 +8,6 @@
 
 #include "cli/app.h"
 #include "cli/tui.h"
-#include "sniff/privs.h"
-
-/* ---- the report ---- */
-
-void app_report_session(app *a, const flow_report *f)
-{
-    const smtp_report *r = f->report;
-    if (f->proto == PROTO_SMTP && r->end_reason == SMTP_END_EVICTED && !a->warned_evicted) {
-        a->warned_evicted = 1; /* said once here; the summary counts them all */
-        fprintf(stderr,
-                "smtpscope: more than %d connections open at once: the oldest are dropped "
-                "unfinished (raise --max-streams)\n",
-                a->opt.max_streams);
-    }
-    report_flow(a->rep, f);
-}
-
-int app_report_end(app *a, const capture_summary *cap)
-{
-    report_summary(a->rep, cap);
-    int status = cap->read_error ? EXIT_ERROR : EXIT_OK;
-    if (cap->read_error && a->opt.file)
-        fprintf(stderr, "smtpscope: %s: damaged capture, analysed up to frame %" PRIu64 ": %s\n",
-                a->opt.file, cap->frames, cap->read_error);
-    else if (cap->read_error)
-        fprintf(stderr, "smtpscope: %s: capture failed after %" PRIu64 " packets: %s\n",
-                cap->source, cap->frames, cap->read_error);
-    if (report_error(a->rep) < 0) {
-        cli_fail("writing the report failed: %s", strerror(errno));
-        status = EXIT_ERROR;
-    }
-    return status;
-}
 
 /* ---- one process: the pipeline's sink ---- */
 
@@ -56,11 +21,6 @@ static void session_ended(void *ctx, void *watch, const flow_report *f)
 {
     (void)watch;
     app_report_session(ctx, f);
-}
-
-void app_report_unseen(app *a, const unseen_conn *u)
-{
-    report_unseen(a->rep, u);
 }
 
 static void unseen(void *ctx, const unseen_conn *u)
@@ -113,80 +73,6 @@ static void screen_ended(void *ctx, void *watch, const flow_report *f)
     }
     ui_model_end(a->model, watch, f, text ? text : "", text ? len : 0);
     free(text);
-}
-
-/* ---- setup ---- */
-
-void app_pipeline_config(const app *a, pipeline_config *cfg, unsigned part, unsigned nparts)
-{
-    memset(cfg, 0, sizeof *cfg);
-    for (unsigned p = 0; p < PROTO_COUNT; p++)
-        cfg->ports[p] = a->opt.ports[p];
-    cfg->analyser_config[PROTO_SMTP] = &a->opt.smtp;
-    cfg->detect = a->opt.detect;
-    cfg->part = part;
-    cfg->nparts = nparts;
-    cfg->reasm = (reasm_config){a->opt.verify_checksums, a->opt.max_streams, a->opt.idle_timeout};
-}
-
-static sniff *open_capture(const app *a, FILE *dump, char *err, size_t errlen)
-{
-    /* Without a BPF expression: TCP on the analysers' ports (any port with --detect) and IP
-     * fragments, whatever the link layer (sniff.h). */
-    sniff_config sc = {.file = a->opt.file,
-                       .iface = a->opt.iface,
-                       .filter = a->opt.filter,
-                       .count = a->opt.count,
-                       .snaplen = a->opt.snaplen,
-                       .buffer_kib = a->opt.buffer_kib,
-                       .no_promisc = a->opt.no_promisc,
-                       .dump = dump,
-                       .fanout_group = a->fanout_group};
-    if (!a->opt.filter && !a->opt.detect)
-        sc.ports = a->opt.all_ports;
-    sc.any_tcp = !a->opt.filter && a->opt.detect;
-    return sniff_open(&sc, err, errlen);
-}
-
-sniff *app_open_source(app *a, char *err, size_t errlen)
-{
-    FILE *dump = NULL;
-    if (a->opt.write_file && !(dump = privs_create_output(a->opt.write_file, err, errlen)))
-        return NULL;
-    sniff *sn = open_capture(a, dump, err, errlen);
-    if (sn && privs_drop(a->opt.user, err, errlen) < 0) {
-        sniff_close(sn);
-        return NULL;
-    }
-    return sn;
-}
-
-/* ---- signals ---- */
-
-static sniff *volatile stop_target;
-volatile sig_atomic_t app_stop_requested;
-
-/* Ctrl-C (or a kill) ends the capture cleanly: open sessions end as capture_end and the
- * summary is printed. */
-void app_on_stop_signal(int sig)
-{
-    (void)sig;
-    app_stop_requested = 1;
-    if (stop_target)
-        sniff_stop(stop_target);
-}
-
-void app_catch_stop_signals(sniff *sn, void (*handler)(int), int once)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = handler;
-    sa.sa_flags = once ? SA_RESETHAND : 0;
-    sigemptyset(&sa.sa_mask);
-    stop_target = sn;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
 }
 
 /* ---- one process ---- */

@@ -28,6 +28,13 @@ struct pipeline {
     int finished;
 };
 
+static inline flow_side pipeline_side(reasm_dir dir)
+{
+    return dir == REASM_FROM_CLIENT ? FLOW_CLIENT : FLOW_SERVER;
+}
+
+/* ---- flow.c ---- */
+
 /* The analyser whose ports hold port, or NULL. */
 const analyser *pipeline_analyser_for_port(const pipeline *pl, uint16_t port);
 /* Gives the flow its analyser, its number and maybe a watcher; -1 when out of memory. */

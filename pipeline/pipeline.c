@@ -8,63 +8,6 @@
 
 #include "pipeline/internal.h"
 
-/* ---- classification by port ---- */
-
-static int port_set(const uint8_t *ports, uint16_t port)
-{
-    return ports && (ports[port / 8] >> (port % 8)) & 1;
-}
-
-const analyser *pipeline_analyser_for_port(const pipeline *pl, uint16_t port)
-{
-    for (unsigned p = 0; p < PROTO_COUNT; p++)
-        if (port_set(pl->cfg.ports[p], port))
-            return pl->an[p];
-    return NULL;
-}
-
-/* ---- a flow's life ---- */
-
-static void relay_event(void *ctx, proto_id proto, const void *event)
-{
-    pipeline_flow *f = ctx;
-    f->pl->sink.event(f->pl->sink.ctx, f->watch, proto, event);
-}
-
-static flow_report report_of(const pipeline_flow *f)
-{
-    flow_report r = {f->id, f->client, f->server, PROTO_COUNT, NULL};
-    if (f->an) {
-        r.proto = f->an->proto;
-        r.report = f->an->report(f->session);
-    }
-    return r;
-}
-
-flow_report pipeline_flow_report(const pipeline_flow *f)
-{
-    return report_of(f);
-}
-
-int pipeline_start_analyser(pipeline_flow *f, const analyser *an)
-{
-    pipeline *pl = f->pl;
-    f->session = an->open(pl->cfg.analyser_config[an->proto], f->start, f->start_frame);
-    if (!f->session)
-        return -1;
-    f->an = an;
-    f->id = pl->sink.number(pl->sink.ctx);
-    if (!pl->sink.opened)
-        return 0;
-    flow_report r = {f->id, f->client, f->server, an->proto, NULL};
-    f->watch = pl->sink.opened(pl->sink.ctx, &r, f->start, f->start_frame, f);
-    if (f->watch && pl->sink.event) {
-        f->observer = (analyser_observer){relay_event, f};
-        an->observe(f->session, &f->observer);
-    }
-    return 0;
-}
-
 static void free_flow(pipeline_flow *f)
 {
     if (f->an)
@@ -95,17 +38,6 @@ static void *on_open(void *ctx, const reasm_endpoint *client, const reasm_endpoi
     return f;
 }
 
-static flow_side side_of(reasm_dir dir)
-{
-    return dir == REASM_FROM_CLIENT ? FLOW_CLIENT : FLOW_SERVER;
-}
-
-void pipeline_feed(pipeline_flow *f, const reasm_segment *seg)
-{
-    flow_segment s = {side_of(seg->dir), seg->data, seg->len, sniff_usec(seg->ts), seg->frame};
-    f->an->data(f->session, &s);
-}
-
 static void on_data(void *ctx, void *handle, const reasm_segment *seg)
 {
     pipeline_flow *f = handle;
@@ -133,8 +65,8 @@ static void on_tcp_event(void *ctx, void *handle, const reasm_tcp_event *ev)
     pipeline_flow *f = handle;
     if (!f->an)
         return; /* still on probation (--detect): no analyser to inform yet */
-    flow_tcp t = {kinds[ev->kind], side_of(ev->from),  ev->offset,
-                  ev->len,         sniff_usec(ev->ts), ev->frame};
+    flow_tcp t = {kinds[ev->kind], pipeline_side(ev->from), ev->offset,
+                  ev->len,         sniff_usec(ev->ts),      ev->frame};
     if (t.kind == FLOW_TCP_FIN && f->watch && pl->sink.tcp_end)
         pl->sink.tcp_end(pl->sink.ctx, f->watch, 0, t.from, t.ts, t.frame);
     f->an->tcp(f->session, &t);
@@ -149,7 +81,7 @@ static void on_end(void *ctx, void *handle, const reasm_end *end)
     };
     pipeline *pl = ctx;
     pipeline_flow *f = handle;
-    int closed_by = end->closed_by < 0 ? -1 : (int)side_of((reasm_dir)end->closed_by);
+    int closed_by = end->closed_by < 0 ? -1 : (int)pipeline_side((reasm_dir)end->closed_by);
     int64_t ts = sniff_usec(end->ts);
     if (f->probe && pipeline_probe_end(f) < 0) {
         free_flow(f);
@@ -159,7 +91,7 @@ static void on_end(void *ctx, void *handle, const reasm_end *end)
     if (end->reason == REASM_END_RST && f->watch && pl->sink.tcp_end)
         pl->sink.tcp_end(pl->sink.ctx, f->watch, 1, closed_by < 0 ? FLOW_CLIENT : closed_by, ts,
                          end->frame);
-    flow_report r = report_of(f);
+    flow_report r = pipeline_flow_report(f);
     pl->sink.ended(pl->sink.ctx, f->watch, &r);
     free_flow(f);
 }
