@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "base/escape.h"
 #include "report/internal.h"
 
 enum { NEVER_QUIT_MIN = 3, EVIDENCE_MAX = 8, EVIDENCE_LEN = 200, TRIAGE_GROUPS = 5 };
@@ -210,20 +211,15 @@ static const char *text_or(const char *s, const char *dflt)
     return s ? s : dflt;
 }
 
-static void clean(char *out, size_t cap, const char *s)
-{
-    report_sanitize(out, cap, s, strlen(s));
-}
-
 static void text_group_head(report *r, const corr_group *g)
 {
     const correlate *c = r->corr;
     char mid[SMTP_TEXT_MAX * 4], from[SMTP_TEXT_MAX * 4], to[SMTP_TEXT_MAX * 4], hex[33];
     char first[40], last[40];
     correlate_digest_hex(g->digest, hex);
-    clean(mid, sizeof mid, g->by_digest ? hex : text_or(g->message_id, "-"));
-    clean(from, sizeof from, text_or(g->mail_from, "-"));
-    clean(to, sizeof to, text_or(g->rcpt, "-"));
+    escape_str(mid, sizeof mid, g->by_digest ? hex : text_or(g->message_id, "-"));
+    escape_str(from, sizeof from, text_or(g->mail_from, "-"));
+    escape_str(to, sizeof to, text_or(g->rcpt, "-"));
     format_time(first, sizeof first, correlate_attempt(c, g->members[0])->time);
     format_time(last, sizeof last, correlate_attempt(c, g->members[g->n - 1])->time);
     fprintf(r->out, "  %s %s from %s to %s\n", g->by_digest ? "body digest" : "message", mid, from,
@@ -272,7 +268,7 @@ void findings_text(report *r)
         for (unsigned i = 0; i < k; i++) {
             const corr_client *cl = correlate_client_never_quit(r->corr, NEVER_QUIT_MIN, i);
             char addr[256];
-            clean(addr, sizeof addr, cl->address);
+            escape_str(addr, sizeof addr, cl->address);
             fprintf(r->out, "  %s: %u sessions\n", addr, cl->sessions);
         }
         fputc('\n', r->out);
@@ -283,7 +279,7 @@ static void triage_group(report *r, const corr_group *g)
 {
     char mid[SMTP_TEXT_MAX * 4], hex[33];
     correlate_digest_hex(g->digest, hex);
-    clean(mid, sizeof mid, g->by_digest ? hex : text_or(g->message_id, "-"));
+    escape_str(mid, sizeof mid, g->by_digest ? hex : text_or(g->message_id, "-"));
     fprintf(r->out, "- Message %s was sent %u times (%u acknowledged, median %.0f s apart). ", mid,
             g->n, g->acknowledged, g->interval_median);
     if (g->ncauses)
@@ -315,7 +311,7 @@ void findings_triage(report *r)
     for (unsigned i = 0; i < k; i++) {
         const corr_client *cl = correlate_client_never_quit(r->corr, NEVER_QUIT_MIN, i);
         char addr[256];
-        clean(addr, sizeof addr, cl->address);
+        escape_str(addr, sizeof addr, cl->address);
         fprintf(r->out, "- Client %s never sent QUIT in %u sessions.\n", addr, cl->sessions);
     }
 }

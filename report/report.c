@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/escape.h"
 #include "report/internal.h"
 
 report *report_new(FILE *out, report_format fmt, int verbose)
@@ -41,36 +42,6 @@ void report_free(report *r)
 int report_error(const report *r)
 {
     return r->write_error || ferror(r->out) ? -1 : 0;
-}
-
-size_t report_escape(char *out, size_t cap, const char *in, size_t len, int keep_newlines)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t n = 0;
-    if (cap == 0)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)in[i];
-        int plain = (c >= 0x20 && c < 0x7f) || (keep_newlines && c == '\n');
-        size_t need = plain ? 1 : 4;
-        if (n + need >= cap)
-            break; /* stop before an escape would be cut */
-        if (plain) {
-            out[n++] = (char)c;
-            continue;
-        }
-        out[n++] = '\\';
-        out[n++] = 'x';
-        out[n++] = hex[c >> 4];
-        out[n++] = hex[c & 15];
-    }
-    out[n] = '\0';
-    return n;
-}
-
-void report_sanitize(char *out, size_t cap, const char *in, size_t len)
-{
-    report_escape(out, cap, in, len, 0);
 }
 
 /* ---- shared helpers ---- */
@@ -432,7 +403,7 @@ static void text_line(report *r, const smtp_report *s, const smtp_tline *t)
 {
     static const char *const who[] = {"C:", "S:", "--"};
     char clean[SMTP_TRANSCRIPT_TEXT * 4 + 1];
-    report_sanitize(clean, sizeof clean, t->text, strlen(t->text));
+    escape_str(clean, sizeof clean, t->text);
     fprintf(r->out, "    %8" PRIu64 " %+10.3f  %s %s\n", t->frame, secs(t->ts - s->start),
             who[t->dir > 2 ? 2 : t->dir], clean);
 }
@@ -470,7 +441,7 @@ static void text_eod(report *r, const smtp_report *s, const smtp_txn *t)
     const smtp_seg_ref *last = &e->part[e->nparts - 1];
     if (e->replied) {
         char clean[SMTP_TRANSCRIPT_TEXT * 4 + 1];
-        report_sanitize(clean, sizeof clean, e->reply_text, strlen(e->reply_text));
+        escape_str(clean, sizeof clean, e->reply_text);
         fprintf(r->out, "    reply after %.3f s in frame %" PRIu64 ": %s\n",
                 secs(e->reply_at.ts - last->ts), e->reply_at.frame, clean);
     } else {
@@ -485,12 +456,9 @@ static void text_txn(report *r, const smtp_report *s, unsigned i)
 {
     const smtp_txn *t = &s->txns[i];
     char from[SMTP_TEXT_MAX * 4], to[SMTP_TEXT_MAX * 4], mid[SMTP_TEXT_MAX * 4];
-    report_sanitize(from, sizeof from, t->mail_from ? t->mail_from : "-",
-                    strlen(t->mail_from ? t->mail_from : "-"));
-    report_sanitize(to, sizeof to, t->nrcpt ? t->rcpt[0] : "-",
-                    strlen(t->nrcpt ? t->rcpt[0] : "-"));
-    report_sanitize(mid, sizeof mid, t->message_id ? t->message_id : "-",
-                    strlen(t->message_id ? t->message_id : "-"));
+    escape_str(from, sizeof from, t->mail_from ? t->mail_from : "-");
+    escape_str(to, sizeof to, t->nrcpt ? t->rcpt[0] : "-");
+    escape_str(mid, sizeof mid, t->message_id ? t->message_id : "-");
     fprintf(r->out, "  message %u: %s from %s to %s%s, %" PRIu64 " bytes\n", i + 1, mid, from, to,
             t->rcpt_total > 1 ? " (and others)" : "", t->bytes);
     if (t->data_reply && t->data_reply != 354 && !t->bdat_chunks)
@@ -510,7 +478,7 @@ static void text_fingerprints(report *r, const smtp_report *s)
         if (!p->seen)
             continue;
         char clean[SMTP_TRANSCRIPT_TEXT * 4 + 1];
-        report_sanitize(clean, sizeof clean, p->line, strlen(p->line));
+        escape_str(clean, sizeof clean, p->line);
         fprintf(r->out, "    %-18s frame %-8" PRIu64 " %s\n", smtp_print_name(i), p->frame, clean);
     }
 }
@@ -567,7 +535,7 @@ static void text_session(report *r, uint64_t id, const char *client, const char 
     fputc('\n', r->out);
     if (s->banner.seen) {
         char clean[SMTP_TEXT_MAX * 4];
-        report_sanitize(clean, sizeof clean, s->banner.text, strlen(s->banner.text));
+        escape_str(clean, sizeof clean, s->banner.text);
         fprintf(r->out, "  banner: %s%s%s\n", clean, s->banner.masked ? "  [masked]" : "",
                 s->banner.unterminated ? " [never ended]" : "");
     }
@@ -669,7 +637,7 @@ static void text_summary(report *r, const report_capture *c)
         format_time(first, sizeof first, c->first);
         format_time(last, sizeof last, c->last);
     }
-    report_sanitize(src, sizeof src, c->source, strlen(c->source));
+    escape_str(src, sizeof src, c->source);
     fprintf(r->out, "Summary of %s\n", src);
     fprintf(r->out, "  packets   %" PRIu64 " (%" PRIu64 " matched the filter), %" PRIu64 " bytes\n",
             c->frames, c->matched, c->bytes);

@@ -39,11 +39,4 @@ void report_summary(report *r, const report_capture *cap);
 int report_error(const report *r);
 void report_free(report *r);
 
-/* Escapes bytes for a terminal: printable ASCII stays, anything else becomes \xNN (with
- * keep_newlines, LF stays: multi-line text that is already a report). Stops before an escape
- * would be cut; out is always terminated. Returns the length written. */
-size_t report_escape(char *out, size_t cap, const char *in, size_t len, int keep_newlines);
-/* report_escape on one line. */
-void report_sanitize(char *out, size_t cap, const char *in, size_t len);
-
 #endif

@@ -1,9 +1,8 @@
-/* The JSON writer and the terminal sanitiser: packet bytes must never break a line. */
+/* The JSON writer: packet bytes must never break a line. */
 #include <CUnit/CUnit.h>
 #include <string.h>
 
 #include "report/json.h"
-#include "report/report.h"
 #include "tests/suites.h"
 
 static json j;
@@ -69,15 +68,6 @@ static void test_structure(void)
     CU_ASSERT(j.len == strlen(want) && memcmp(j.buf, want, j.len) == 0);
 }
 
-static void test_sanitize_for_terminal(void)
-{
-    char out[64];
-    report_sanitize(out, sizeof out, "ok\x1b]0;pwned\x07\xff", 13);
-    CU_ASSERT_STRING_EQUAL(out, "ok\\x1b]0;pwned\\x07\\xff");
-    report_sanitize(out, 8, "abcdefghijkl", 12); /* bounded */
-    CU_ASSERT(strlen(out) < 8);
-}
-
 static int setup(void)
 {
     json_init(&j);
@@ -97,5 +87,4 @@ void add_json_suite(void)
     CU_add_test(s, "control bytes", test_control_bytes);
     CU_add_test(s, "UTF-8 kept, invalid escaped", test_utf8_kept_invalid_escaped);
     CU_add_test(s, "structure", test_structure);
-    CU_add_test(s, "terminal sanitiser", test_sanitize_for_terminal);
 }

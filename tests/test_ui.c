@@ -450,32 +450,6 @@ static void test_detail_bounded_and_clean(void)
     ui_model_free(m);
 }
 
-static void test_sanitize(void)
-{
-    char out[64];
-    CU_ASSERT_EQUAL(ui_sanitize(out, sizeof out, "\x1b]0;x\x07", 6), 12);
-    CU_ASSERT_STRING_EQUAL(out, "\\x1b]0;x\\x07");
-    ui_sanitize(out, sizeof out, "a\x7f\x80\xff\n\tz", 7);
-    CU_ASSERT_STRING_EQUAL(out, "a\\x7f\\x80\\xff\\x0a\\x09z");
-    ui_sanitize(out, sizeof out, "nul\0x", 5);
-    CU_ASSERT_STRING_EQUAL(out, "nul\\x00x");
-    /* Never half an escape: "ab" + 4 bytes needs 7 with the NUL. */
-    CU_ASSERT_EQUAL(ui_sanitize(out, 6, "ab\x01", 3), 2);
-    CU_ASSERT_STRING_EQUAL(out, "ab");
-    CU_ASSERT_EQUAL(ui_sanitize(out, 7, "ab\x01", 3), 6);
-    CU_ASSERT_STRING_EQUAL(out, "ab\\x01");
-    CU_ASSERT_EQUAL(ui_sanitize(out, 1, "abc", 3), 0);
-    CU_ASSERT_STRING_EQUAL(out, "");
-    /* Every byte value: the output is printable ASCII only. */
-    char all[256], wide[1100];
-    for (int i = 0; i < 256; i++)
-        all[i] = (char)i;
-    size_t n = ui_sanitize(wide, sizeof wide, all, sizeof all);
-    CU_ASSERT_EQUAL(n, 95 + 161 * 4);
-    for (size_t i = 0; i < n; i++)
-        CU_ASSERT(wide[i] >= 0x20 && wide[i] < 0x7f);
-}
-
 /* ---- rows ---- */
 
 static size_t ids(const ui_model *m, const ui_filter *f, ui_sort sort, uint64_t *out)
@@ -686,7 +660,6 @@ void add_ui_suite(void)
     CU_add_test(s, "event ring", test_event_ring);
     CU_add_test(s, "capacity eviction", test_capacity_eviction);
     CU_add_test(s, "detail bounded and clean", test_detail_bounded_and_clean);
-    CU_add_test(s, "sanitize", test_sanitize);
     CU_add_test(s, "rows filter and sort", test_rows_filter_sort);
     CU_add_test(s, "names and glyphs", test_names_and_glyphs);
     CU_add_test(s, "real smtp session", test_real_session);

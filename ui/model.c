@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/report.h"
+#include "base/escape.h"
 
 #define NO_SLOT SIZE_MAX
 
@@ -45,18 +45,6 @@ const char *ui_flag_badge(unsigned index)
 int ui_flag_serious(unsigned index)
 {
     return index < SMTP_FLAG_COUNT && smtp_flag(index)->serious;
-}
-
-/* ---- sanitiser ---- */
-
-size_t ui_sanitize(char *out, size_t cap, const char *in, size_t len)
-{
-    return report_escape(out, cap, in, len, 0);
-}
-
-static void copy_clean(char *out, size_t cap, const char *in)
-{
-    ui_sanitize(out, cap, in ? in : "", in ? strlen(in) : 0);
 }
 
 /* ---- table ---- */
@@ -177,8 +165,8 @@ ui_session *ui_model_open(ui_model *m, uint64_t id, const char *client, const ch
     ui_session *s = &m->slot[slot];
     memset(s, 0, sizeof *s);
     s->id = id;
-    copy_clean(s->client, sizeof s->client, client);
-    copy_clean(s->server, sizeof s->server, server);
+    escape_str(s->client, sizeof s->client, client);
+    escape_str(s->server, sizeof s->server, server);
     s->start = s->last = ts;
     s->state = UI_ST_GREETING;
     s->owner = owner;
@@ -391,14 +379,8 @@ static void copy_detail(ui_session *s, const char *detail, size_t len)
     if (!s->detail)
         return;
     size_t room = UI_DETAIL_MAX - sizeof cut; /* sizeof counts the NUL */
-    size_t n = report_escape(s->detail, room + 1, detail, len, 1);
-    /* Did the whole input fit? Re-measure what it would take. */
-    size_t need = 0;
-    for (size_t i = 0; i < len && need <= room; i++) {
-        unsigned char c = (unsigned char)detail[i];
-        need += (c >= 0x20 && c < 0x7f) || c == '\n' ? 1 : 4;
-    }
-    if (need > room) {
+    size_t n = escape_text(s->detail, room + 1, detail, len, 1);
+    if (escape_len(detail, len, 1) > room) { /* the whole did not fit */
         memcpy(s->detail + n, cut, sizeof cut);
         n += sizeof cut - 1;
     }
@@ -422,7 +404,7 @@ void ui_model_end(ui_model *m, ui_session *s, const smtp_report *r, const char *
         if (r->end > s->last)
             s->last = r->end;
         if (r->ntxn > 0 && r->txns && r->txns[0].mail_from)
-            copy_clean(s->mail_from, sizeof s->mail_from, r->txns[0].mail_from);
+            escape_str(s->mail_from, sizeof s->mail_from, r->txns[0].mail_from);
     }
     copy_detail(s, detail, len);
     enqueue(m, (size_t)(s - m->slot), s->flags != 0);

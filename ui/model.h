@@ -124,11 +124,6 @@ void ui_model_end(ui_model *m, ui_session *s, const smtp_report *r, const char *
 const char *ui_flag_badge(unsigned index);
 int ui_flag_serious(unsigned index);
 
-/* Copies len bytes of in to out as printable ASCII: bytes < 0x20, 0x7f and >= 0x80 become
- * "\xNN", so no terminal control sequence can get through (report_escape, the text report's
- * escaping, so the screen and the report show a byte alike). Returns the length written. */
-size_t ui_sanitize(char *out, size_t cap, const char *in, size_t len);
-
 ui_capture *ui_model_capture(ui_model *m);
 size_t ui_model_count(const ui_model *m);
 /* i-th kept session, oldest first. */

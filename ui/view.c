@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/escape.h"
+
 enum {
     P_HEADER = 1,
     P_BAD,
@@ -70,7 +72,7 @@ static int put(int y, int x, attr_t a, const char *s)
     char buf[1024];
     if (y < 0 || y >= LINES || x < 0 || x >= COLS)
         return x;
-    size_t n = ui_sanitize(buf, sizeof buf, s, strlen(s));
+    size_t n = escape_line(buf, sizeof buf, s, strlen(s));
     int room = COLS - x - (y == LINES - 1); /* the bottom-right cell would scroll */
     if ((int)n > room)
         n = room > 0 ? (size_t)room : 0;
@@ -613,7 +615,7 @@ static void draw_pane(ui_view *v, const layout *l)
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = (size_t)((nl ? nl : end) - p);
         char line[1024];
-        ui_sanitize(line, sizeof line, p, n);
+        escape_line(line, sizeof line, p, n);
         put(l->pane_y + 1 + y, 1, A_NORMAL, line);
         p = nl ? nl + 1 : end;
     }
