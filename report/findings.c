@@ -104,12 +104,6 @@ static void build_evidence(const correlate *c, const corr_group *g, evidence *e)
 
 /* ---- JSON ---- */
 
-static void json_score(json *j, double v)
-{
-    json_key(j, "score");
-    json_seconds(j, (int64_t)(v * 1e6 + 0.5));
-}
-
 static void json_group_lists(json *j, const correlate *c, const corr_group *g)
 {
     json_key(j, "sessions");
@@ -134,16 +128,7 @@ static void json_group_lists(json *j, const correlate *c, const corr_group *g)
 static void json_group_causes(json *j, const corr_group *g)
 {
     json_field_str(j, "cause", g->ncauses ? cause_name(g->causes[0].id) : "unknown");
-    json_key(j, "causes");
-    json_begin_array(j);
-    for (unsigned i = 0; i < g->ncauses; i++) {
-        json_begin_object(j);
-        json_field_str(j, "cause", cause_name(g->causes[i].id));
-        json_score(j, g->causes[i].score);
-        json_field_str(j, "fix", cause_fix(g->causes[i].id));
-        json_end_object(j);
-    }
-    json_end_array(j);
+    report_causes_json(j, g->causes, g->ncauses);
 }
 
 static void json_group(report *r, const corr_group *g)
@@ -166,8 +151,7 @@ static void json_group(report *r, const corr_group *g)
     json_group_lists(j, c, g);
     json_field_time(j, "first", correlate_attempt(c, g->members[0])->time);
     json_field_time(j, "last", correlate_attempt(c, g->members[g->n - 1])->time);
-    json_key(j, "interval_median");
-    json_seconds(j, (int64_t)(g->interval_median * 1e6 + 0.5));
+    report_json_decimal(j, "interval_median", g->interval_median);
     json_field_bool(j, "steady_interval", steady(c, g));
     json_field_bool(j, "resent_after_ack", g->resent_after_ack);
     json_group_causes(j, g);
@@ -177,8 +161,7 @@ static void json_group(report *r, const corr_group *g)
         json_str(j, e.line[i]);
     json_end_array(j);
     json_end_object(j);
-    if (json_flush_line(j, r->out) != 0)
-        r->write_error = 1;
+    report_json_line(r);
 }
 
 static void json_client(report *r, const corr_client *cl)
@@ -191,11 +174,10 @@ static void json_client(report *r, const corr_client *cl)
     json_field_uint(j, "sessions", cl->sessions);
     json_field_uint(j, "missing_quit", cl->missing_quit);
     json_end_object(j);
-    if (json_flush_line(j, r->out) != 0)
-        r->write_error = 1;
+    report_json_line(r);
 }
 
-void findings_json(report *r)
+void report_findings_json(report *r)
 {
     for (unsigned i = 0; i < correlate_ngroups(r->corr); i++)
         json_group(r, correlate_group(r->corr, i));
@@ -220,8 +202,8 @@ static void text_group_head(report *r, const corr_group *g)
     escape_str(mid, sizeof mid, g->by_digest ? hex : text_or(g->message_id, "-"));
     escape_str(from, sizeof from, text_or(g->mail_from, "-"));
     escape_str(to, sizeof to, text_or(g->rcpt, "-"));
-    format_time(first, sizeof first, correlate_attempt(c, g->members[0])->time);
-    format_time(last, sizeof last, correlate_attempt(c, g->members[g->n - 1])->time);
+    report_format_time(first, sizeof first, correlate_attempt(c, g->members[0])->time);
+    report_format_time(last, sizeof last, correlate_attempt(c, g->members[g->n - 1])->time);
     fprintf(r->out, "  %s %s from %s to %s\n", g->by_digest ? "body digest" : "message", mid, from,
             to);
     fprintf(r->out, "    %u attempts, %u acknowledged, %s to %s UTC, median interval %.0f s\n",
@@ -243,15 +225,10 @@ static void text_group(report *r, const corr_group *g)
         fprintf(r->out, "    likely cause: unknown from this capture\n");
         return;
     }
-    fprintf(r->out, "    likely cause:");
-    for (unsigned i = 0; i < g->ncauses; i++)
-        fprintf(r->out, "%s %s (%.2f)", i ? "," : "", cause_name(g->causes[i].id),
-                g->causes[i].score);
-    fputc('\n', r->out);
-    text_advice(r->out, "fix", cause_fix(g->causes[0].id));
+    report_causes_text(r->out, "    likely cause:", g->causes, g->ncauses);
 }
 
-void findings_text(report *r)
+void report_findings_text(report *r)
 {
     unsigned n = correlate_ngroups(r->corr);
     if (n) {
@@ -289,7 +266,7 @@ static void triage_group(report *r, const corr_group *g)
         fprintf(r->out, "No cause visible in this capture.\n");
 }
 
-void findings_triage(report *r)
+void report_findings_triage(report *r)
 {
     const totals *t = &r->t;
     fprintf(r->out, "\nTriage\n");

@@ -3,7 +3,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/escape.h"
 #include "report/internal.h"
@@ -57,16 +56,7 @@ static const char *side_name(int dir)
     return dir == SMTP_CLIENT ? "client" : dir == SMTP_SERVER ? "server" : NULL;
 }
 
-void format_time(char *out, size_t cap, int64_t usec)
-{
-    time_t sec = (time_t)(usec / 1000000);
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    size_t n = strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm);
-    snprintf(out + n, cap - n, ".%06ld", (long)(usec % 1000000));
-}
-
-double secs(int64_t usec)
+static double secs(int64_t usec)
 {
     return (double)usec / 1e6;
 }
@@ -270,8 +260,7 @@ static void json_inspection(json *j, const smtp_report *s)
 {
     json_key(j, "inspection");
     json_begin_object(j);
-    json_key(j, "confidence");
-    json_seconds(j, (int64_t)(s->inspection_confidence * 1e6 + 0.5));
+    report_json_decimal(j, "confidence", s->inspection_confidence);
     json_field_str(j, "level", confidence_level(s->inspection_confidence));
     json_key(j, "fingerprints");
     json_begin_array(j);
@@ -331,17 +320,7 @@ static void json_causes(json *j, const smtp_report *s)
 {
     cause c[CAUSE_COUNT];
     unsigned n = rank_session_causes(s, c);
-    json_key(j, "causes");
-    json_begin_array(j);
-    for (unsigned i = 0; i < n; i++) {
-        json_begin_object(j);
-        json_field_str(j, "cause", cause_name(c[i].id));
-        json_key(j, "score");
-        json_seconds(j, (int64_t)(c[i].score * 1e6 + 0.5));
-        json_field_str(j, "fix", cause_fix(c[i].id));
-        json_end_object(j);
-    }
-    json_end_array(j);
+    report_causes_json(j, c, n);
 }
 
 static void json_counts(json *j, const smtp_counters *c)
@@ -393,8 +372,7 @@ static void json_session(report *r, uint64_t id, const char *client, const char 
     json_asa(j, &s->asa);
     json_counts(j, &s->count);
     json_end_object(j);
-    if (json_flush_line(j, r->out) != 0)
-        r->write_error = 1;
+    report_json_line(r);
 }
 
 /* ---- text ---- */
@@ -487,32 +465,9 @@ static void text_causes(report *r, const smtp_report *s)
 {
     cause c[CAUSE_COUNT];
     unsigned n = rank_session_causes(s, c);
-    if (!n)
-        return;
-    fprintf(r->out, "  likely cause%s:", n > 1 ? "s, best first" : "");
-    for (unsigned i = 0; i < n; i++)
-        fprintf(r->out, "%s %s (%.2f)", i ? "," : "", cause_name(c[i].id), c[i].score);
-    fputc('\n', r->out);
-    text_advice(r->out, "fix", cause_fix(c[0].id));
-}
-
-void text_advice(FILE *out, const char *flag, const char *text)
-{
-    enum { WIDTH = 96, INDENT = 5 };
-    int col = fprintf(out, "  => %s:", flag);
-    while (*text) {
-        size_t word = strcspn(text, " ");
-        if (col + 1 + (int)word > WIDTH) {
-            col = fprintf(out, "\n%*s", INDENT, "") - 1;
-        } else {
-            fputc(' ', out);
-            col++;
-        }
-        col += fprintf(out, "%.*s", (int)word, text);
-        text += word;
-        text += *text == ' ';
-    }
-    fputc('\n', out);
+    if (n)
+        report_causes_text(r->out, n > 1 ? "  likely causes, best first:" : "  likely cause:", c,
+                           n);
 }
 
 /* full: the transcript and details even when nothing was flagged (the TUI's detail pane). */
@@ -520,7 +475,7 @@ static void text_session(report *r, uint64_t id, const char *client, const char 
                          const smtp_report *s, int full)
 {
     char start[40];
-    format_time(start, sizeof start, s->start);
+    report_format_time(start, sizeof start, s->start);
     fprintf(r->out, "session %" PRIu64 "  %s -> %s  %s UTC  %.3f s  ended: %s%s%s\n", id, client,
             server, start, secs(s->end - s->start), end_reason_name(s->end_reason),
             s->closed_by >= 0 ? " by " : "", s->closed_by >= 0 ? side_name(s->closed_by) : "");
@@ -545,7 +500,7 @@ static void text_session(report *r, uint64_t id, const char *client, const char 
     text_transcript(r, s);
     for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
         if (s->flags & (1u << i))
-            text_advice(r->out, smtp_flag_name(i), smtp_flag(i)->advice);
+            report_advice(r->out, smtp_flag_name(i), smtp_flag(i)->advice);
     text_causes(r, s);
     fputc('\n', r->out);
 }
@@ -625,8 +580,7 @@ static void json_summary(report *r, const report_capture *c)
     }
     json_field_str(j, "read_error", c->read_error);
     json_end_object(j);
-    if (json_flush_line(j, r->out) != 0)
-        r->write_error = 1;
+    report_json_line(r);
 }
 
 static void text_summary(report *r, const report_capture *c)
@@ -634,8 +588,8 @@ static void text_summary(report *r, const report_capture *c)
     const totals *t = &r->t;
     char first[40] = "-", last[40] = "-", src[512];
     if (c->frames) {
-        format_time(first, sizeof first, c->first);
-        format_time(last, sizeof last, c->last);
+        report_format_time(first, sizeof first, c->first);
+        report_format_time(last, sizeof last, c->last);
     }
     escape_str(src, sizeof src, c->source);
     fprintf(r->out, "Summary of %s\n", src);
@@ -685,12 +639,12 @@ void report_summary(report *r, const report_capture *cap)
 {
     correlate_finish(r->corr);
     if (r->fmt == REPORT_JSON) {
-        findings_json(r);
+        report_findings_json(r);
         json_summary(r, cap);
     } else {
-        findings_text(r);
+        report_findings_text(r);
         text_summary(r, cap);
-        findings_triage(r);
+        report_findings_triage(r);
     }
     if (fflush(r->out) != 0)
         r->write_error = 1;
