@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/options.h"
@@ -15,22 +14,10 @@
 #include "cli/tui.h"
 #include "cli/workers.h"
 #include "reassembly/reasm.h"
-#include "report/json.h"
 #include "report/report.h"
 #include "smtp/smtp.h"
 #include "sniff/sniff.h"
 #include "ui/model.h"
-
-/* How many connections without a handshake the text report lists (all are counted, and
- * --json lists all). */
-#define UNSEEN_LISTED 100
-
-typedef struct unseen_line {
-    char client[64], server[64];
-    int64_t first, last;
-    uint64_t first_frame, last_frame, packets, bytes;
-    int syn_seen;
-} unseen_line;
 
 /* What a worker tells at its end: the capture's counters and its reassembly's. */
 typedef struct wk_totals {
@@ -45,9 +32,6 @@ typedef struct app {
     report *rep;
     const sniff *sn;
     uint64_t next_id;
-    uint64_t not_analysed;
-    unseen_line *unseen; /* text report: the first UNSEEN_LISTED of them */
-    int write_error;
     int warned_evicted;
     ui_model *model; /* the live screen's, or NULL */
     /* --workers: in a worker, where its records go and which flows are its own */
@@ -421,43 +405,13 @@ static int unseen_is_smtp(const app *a, reasm_unseen *u)
                              looks_like_command(u->client_data, u->client_len));
 }
 
-static void unseen_json(app *a, const unseen_line *l)
-{
-    json j;
-    json_init(&j);
-    json_begin_object(&j);
-    json_field_str(&j, "type", "not_analysed");
-    json_field_str(&j, "reason", l->syn_seen ? "handshake_incomplete" : "no_handshake");
-    json_field_str(&j, "client", l->client);
-    json_field_str(&j, "server", l->server);
-    json_field_time(&j, "start", l->first);
-    json_field_time(&j, "end", l->last);
-    json_field_uint(&j, "first_frame", l->first_frame);
-    json_field_uint(&j, "last_frame", l->last_frame);
-    json_field_uint(&j, "packets", l->packets);
-    json_field_uint(&j, "bytes", l->bytes);
-    json_end_object(&j);
-    if (json_flush_line(&j, stdout) != 0)
-        a->write_error = 1;
-    json_free(&j);
-}
-
-static void record_unseen(app *a, const unseen_line *l)
-{
-    if (a->opt.json)
-        unseen_json(a, l);
-    else if (a->not_analysed < UNSEEN_LISTED && a->unseen)
-        a->unseen[a->not_analysed] = *l;
-    a->not_analysed++;
-}
-
 static void on_unseen(void *ctx, const reasm_unseen *seen)
 {
     app *a = ctx;
     reasm_unseen u = *seen;
     if (!unseen_is_smtp(a, &u))
         return;
-    unseen_line l;
+    unseen_conn l;
     memset(&l, 0, sizeof l); /* sent whole to the parent with --workers */
     reasm_format_endpoint(l.client, sizeof l.client, &u.client);
     reasm_format_endpoint(l.server, sizeof l.server, &u.server);
@@ -473,34 +427,8 @@ static void on_unseen(void *ctx, const reasm_unseen *seen)
         reasm_now(&at);
         wk_blob(a->writer, &at, WK_UNSEEN, &l, sizeof l);
     } else {
-        record_unseen(a, &l);
+        report_unseen(a->rep, &l);
     }
-}
-
-static void print_unseen_text(const app *a)
-{
-    if (a->not_analysed == 0)
-        return;
-    printf("Not analysed: %" PRIu64 " TCP connection%s whose handshake is not in the capture "
-           "(it started mid-session, or the SYN was lost)\n",
-           a->not_analysed, a->not_analysed == 1 ? "" : "s");
-    for (uint64_t i = 0; i < a->not_analysed && i < UNSEEN_LISTED; i++) {
-        const unseen_line *l = &a->unseen[i];
-        char when[40];
-        time_t sec = (time_t)(l->first / 1000000);
-        struct tm tm;
-        gmtime_r(&sec, &tm);
-        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-        printf("  %s -> %s  %s.%06ld UTC  frames %" PRIu64 "-%" PRIu64 ", %" PRIu64
-               " packets, %" PRIu64 " bytes%s\n",
-               l->client, l->server, when, (long)(l->first % 1000000), l->first_frame,
-               l->last_frame, l->packets, l->bytes,
-               l->syn_seen ? "  (SYN seen, handshake never completed)" : "");
-    }
-    if (a->not_analysed > UNSEEN_LISTED)
-        printf("  ... and %" PRIu64 " more (--json lists them all)\n",
-               a->not_analysed - UNSEEN_LISTED);
-    printf("\n");
 }
 
 static void on_packet(void *ctx, uint64_t frame, const struct pcap_pkthdr *hdr,
@@ -531,8 +459,8 @@ static void on_packet(void *ctx, uint64_t frame, const struct pcap_pkthdr *hdr,
 /* ---- main ---- */
 
 /* The summary's view of the capture, from the counters of sniff and reasm. */
-static void capture_summary(report_capture *c, const app *a, const char *source,
-                            const sniff_stats *st, const reasm_stats *rs, const char *read_error)
+static void summarise_capture(capture_summary *c, const char *source, const sniff_stats *st,
+                              const reasm_stats *rs, const char *read_error)
 {
     memset(c, 0, sizeof *c);
     c->source = source;
@@ -545,18 +473,17 @@ static void capture_summary(report_capture *c, const app *a, const char *source,
     c->idle_expired = rs->idle_expired;
     c->warn_ip = rs->warn_ip;
     c->warn_tcp = rs->warn_tcp;
-    c->not_analysed = a->not_analysed;
     c->read_error = read_error;
     c->live = st->live;
     c->drops = st->drops;
     c->if_drops = st->if_drops;
 }
 
-static void fill_capture(report_capture *c, const app *a, sniff *sn, int read_failed)
+static void fill_capture(capture_summary *c, const app *a, sniff *sn, int read_failed)
 {
     sniff_poll_stats(sn);
-    capture_summary(c, a, a->opt.file ? a->opt.file : sniff_source(sn), sniff_get_stats(sn),
-                    reasm_get_stats(), read_failed ? sniff_error(sn) : NULL);
+    summarise_capture(c, a->opt.file ? a->opt.file : sniff_source(sn), sniff_get_stats(sn),
+                      reasm_get_stats(), read_failed ? sniff_error(sn) : NULL);
 }
 
 static sniff *open_capture(const app *a, FILE *dump, char *err, size_t errlen)
@@ -652,10 +579,8 @@ static sniff *open_source(app *a, char *err, size_t errlen)
     return sn;
 }
 
-static int report_end(app *a, const report_capture *cap)
+static int report_end(app *a, const capture_summary *cap)
 {
-    if (!a->opt.json)
-        print_unseen_text(a);
     report_summary(a->rep, cap);
     int status = cap->read_error ? EXIT_ERROR : EXIT_OK;
     if (cap->read_error && a->opt.file)
@@ -664,7 +589,7 @@ static int report_end(app *a, const report_capture *cap)
     else if (cap->read_error)
         fprintf(stderr, "smtpscope: %s: capture failed after %" PRIu64 " packets: %s\n",
                 cap->source, cap->frames, cap->read_error);
-    if (report_error(a->rep) < 0 || a->write_error) {
+    if (report_error(a->rep) < 0) {
         fail("writing the report failed: %s", strerror(errno));
         status = EXIT_ERROR;
     }
@@ -776,11 +701,11 @@ static void merged_blob(void *ctx, unsigned worker, int type, const void *data, 
 {
     app *a = ctx;
     (void)worker;
-    if (type == WK_UNSEEN && len == sizeof(unseen_line)) {
-        unseen_line l;
+    if (type == WK_UNSEEN && len == sizeof(unseen_conn)) {
+        unseen_conn l;
         memcpy(&l, data, sizeof l);
         l.client[sizeof l.client - 1] = l.server[sizeof l.server - 1] = '\0';
-        record_unseen(a, &l);
+        report_unseen(a->rep, &l);
     } else if (type == WK_TOTALS && len == sizeof(wk_totals)) {
         wk_totals t;
         memcpy(&t, data, sizeof t);
@@ -808,22 +733,21 @@ static void on_parent_signal(int sig)
     workers_stop();
 }
 
-static void merged_capture(report_capture *c, app *a)
+static void merged_capture(capture_summary *c, app *a)
 {
     if (a->opt.file)
         snprintf(a->source, sizeof a->source, "%s", a->opt.file);
     else
         snprintf(a->source, sizeof a->source, "interface %s", a->opt.iface);
-    capture_summary(c, a, a->source, &a->totals.sniff, &a->totals.reasm,
-                    a->totals.read_failed ? a->totals.error : NULL);
+    summarise_capture(c, a->source, &a->totals.sniff, &a->totals.reasm,
+                      a->totals.read_failed ? a->totals.error : NULL);
 }
 
 static int run_workers(app *a, unsigned n)
 {
     char err[PCAP_ERRBUF_SIZE + 512];
     a->rep = report_new(stdout, a->opt.json ? REPORT_JSON : REPORT_TEXT, a->opt.verbose);
-    a->unseen = a->opt.json ? NULL : calloc(UNSEEN_LISTED, sizeof *a->unseen);
-    if (!a->rep || (!a->opt.json && !a->unseen))
+    if (!a->rep)
         return fail("%s", "out of memory"), EXIT_ERROR;
     if (a->opt.iface)
         setvbuf(stdout, NULL, _IOLBF, 0);
@@ -840,12 +764,11 @@ static int run_workers(app *a, unsigned n)
     else if (a->ntotals != n)
         status = (fail("%s", "a worker ended without its counters"), EXIT_ERROR);
     else {
-        report_capture cap;
+        capture_summary cap;
         merged_capture(&cap, a);
         status = report_end(a, &cap);
     }
     report_free(a->rep);
-    free(a->unseen);
     return status;
 }
 
@@ -868,8 +791,7 @@ static int run(app *a)
         return fail("%s", err), EXIT_ERROR;
     }
     a->rep = report_new(stdout, a->opt.json ? REPORT_JSON : REPORT_TEXT, a->opt.verbose);
-    a->unseen = a->opt.json ? NULL : calloc(UNSEEN_LISTED, sizeof *a->unseen);
-    if (!a->rep || (!a->opt.json && !a->unseen))
+    if (!a->rep)
         return fail("%s", "out of memory"), EXIT_ERROR;
     a->sn = sn;
     if (a->opt.iface) /* each session's report as it ends, not when a buffer fills */
@@ -878,12 +800,11 @@ static int run(app *a)
     int loop_rc =
         wants_tui(&a->opt) ? run_tui(a, sn, err, sizeof err) : sniff_loop(sn, on_packet, a);
     finish(a);
-    report_capture cap;
+    capture_summary cap;
     fill_capture(&cap, a, sn, loop_rc < 0);
     int status = loop_rc == -2 ? (fail("%s", err), EXIT_ERROR) : report_end(a, &cap);
     report_free(a->rep);
     ui_model_free(a->model);
-    free(a->unseen);
     sniff_close(sn);
     return status;
 }

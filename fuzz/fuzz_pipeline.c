@@ -113,11 +113,11 @@ static void on_packet(void *ctx, uint64_t frame, const struct pcap_pkthdr *hdr,
         reasm_packet(frame, hdr, bytes);
 }
 
-static void fill_capture(report_capture *c, const sniff *sn, int read_failed)
+static void fill_capture(capture_summary *c, const sniff *sn, int read_failed)
 {
     const sniff_stats *st = sniff_get_stats(sn);
     const reasm_stats *rs = reasm_get_stats();
-    *c = (report_capture){.source = "fuzz.pcap",
+    *c = (capture_summary){.source = "fuzz.pcap",
                           .frames = st->frames,
                           .matched = st->matched,
                           .bytes = st->bytes,
@@ -146,7 +146,7 @@ static void run(sniff *sn)
     render_open(&p.json, REPORT_JSON);
     int read_failed = sniff_loop(sn, on_packet, &p) < 0;
     reasm_finish();
-    report_capture cap;
+    capture_summary cap;
     fill_capture(&cap, sn, read_failed);
     render_check(&p.text, REPORT_TEXT, &cap);
     render_check(&p.json, REPORT_JSON, &cap);

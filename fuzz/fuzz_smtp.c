@@ -13,7 +13,7 @@ static const int64_t T0 = 1772442000000000; /* 2026-03-02 09:00:00 UTC */
 static void render_both(const smtp_session *s)
 {
     static const report_format fmts[] = {REPORT_TEXT, REPORT_JSON};
-    report_capture cap = {.source = "fuzz", .frames = 1, .matched = 1, .first = T0, .last = T0};
+    capture_summary cap = {.source = "fuzz", .frames = 1, .matched = 1, .first = T0, .last = T0};
     for (unsigned i = 0; i < 2; i++) {
         render_out o;
         render_open(&o, fmts[i]);

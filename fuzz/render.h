@@ -30,7 +30,7 @@ static inline void render_open(render_out *o, report_format fmt)
 }
 
 /* Closes the stream and checks every byte written; the summary is included. */
-static inline void render_check(render_out *o, report_format fmt, const report_capture *cap)
+static inline void render_check(render_out *o, report_format fmt, const capture_summary *cap)
 {
     report_summary(o->rep, cap);
     if (report_error(o->rep) != 0)

@@ -1,5 +1,5 @@
 /* Internal to report/: the report's state, and the helpers its files share (output.c) or
- * report.c calls in them (findings.c). */
+ * report.c calls in them (findings.c, unseen.c). */
 #ifndef SMTPSCOPE_REPORT_INTERNAL_H
 #define SMTPSCOPE_REPORT_INTERNAL_H
 
@@ -25,6 +25,8 @@ struct report {
     json j;
     totals t;
     correlate *corr;
+    uint64_t not_analysed; /* report_unseen */
+    unseen_conn *unseen;   /* text: the first REPORT_UNSEEN_LISTED of them */
 };
 
 /* ---- output.c ---- */
@@ -47,5 +49,10 @@ void report_json_line(report *r);
 void report_findings_json(report *r);
 void report_findings_text(report *r);
 void report_findings_triage(report *r);
+
+/* ---- unseen.c ---- */
+
+/* "Not analysed: ..." and the connections kept, when there were any. */
+void report_unseen_text(report *r);
 
 #endif

@@ -17,8 +17,10 @@ report *report_new(FILE *out, report_format fmt, int verbose)
     r->verbose = verbose;
     json_init(&r->j);
     r->corr = correlate_new();
-    if (!r->corr) {
-        free(r);
+    if (fmt == REPORT_TEXT)
+        r->unseen = calloc(REPORT_UNSEEN_LISTED, sizeof *r->unseen);
+    if (!r->corr || (fmt == REPORT_TEXT && !r->unseen)) {
+        report_free(r);
         return NULL;
     }
     return r;
@@ -35,6 +37,7 @@ void report_free(report *r)
         return;
     json_free(&r->j);
     correlate_free(r->corr);
+    free(r->unseen);
     free(r);
 }
 
@@ -528,7 +531,7 @@ void report_session_text(FILE *out, uint64_t id, const char *client, const char 
 
 /* ---- summary ---- */
 
-static void json_summary(report *r, const report_capture *c)
+static void json_summary(report *r, const capture_summary *c)
 {
     json *j = &r->j;
     const totals *t = &r->t;
@@ -553,7 +556,7 @@ static void json_summary(report *r, const report_capture *c)
     json_end_object(j);
     json_field_uint(j, "tls_sessions", t->tls);
     json_field_uint(j, "non_smtp_sessions", t->non_smtp);
-    json_field_uint(j, "not_analysed", c->not_analysed);
+    json_field_uint(j, "not_analysed", r->not_analysed);
     json_field_uint(j, "messages", t->messages);
     json_key(j, "eod");
     json_begin_object(j);
@@ -583,7 +586,7 @@ static void json_summary(report *r, const report_capture *c)
     report_json_line(r);
 }
 
-static void text_summary(report *r, const report_capture *c)
+static void text_summary(report *r, const capture_summary *c)
 {
     const totals *t = &r->t;
     char first[40] = "-", last[40] = "-", src[512];
@@ -601,10 +604,10 @@ static void text_summary(report *r, const report_capture *c)
             "  sessions  %" PRIu64 " SMTP, %" PRIu64 " flagged, %" PRIu64
             " encrypted after STARTTLS, %" PRIu64 " not SMTP\n",
             t->sessions, t->flagged, t->tls, t->non_smtp);
-    if (c->not_analysed)
+    if (r->not_analysed)
         fprintf(r->out,
                 "  not analysed  %" PRIu64 " connection%s without a handshake (listed above)\n",
-                c->not_analysed, c->not_analysed == 1 ? "" : "s");
+                r->not_analysed, r->not_analysed == 1 ? "" : "s");
     fprintf(r->out,
             "  messages  %" PRIu64 ": end of data seen %" PRIu64 ", split %" PRIu64 " (%" PRIu64
             " acknowledged), not acknowledged %" PRIu64 "\n",
@@ -635,13 +638,14 @@ static void text_summary(report *r, const report_capture *c)
                 c->read_error);
 }
 
-void report_summary(report *r, const report_capture *cap)
+void report_summary(report *r, const capture_summary *cap)
 {
     correlate_finish(r->corr);
     if (r->fmt == REPORT_JSON) {
         report_findings_json(r);
         json_summary(r, cap);
     } else {
+        report_unseen_text(r);
         report_findings_text(r);
         text_summary(r, cap);
         report_findings_triage(r);

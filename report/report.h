@@ -6,20 +6,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "pipeline/summary.h"
 #include "smtp/smtp.h"
 
 typedef enum { REPORT_TEXT, REPORT_JSON } report_format;
 
-typedef struct report_capture {
-    const char *source; /* file name, or "interface NAME" */
-    uint64_t frames, matched, bytes;
-    int64_t first, last; /* packet times, microseconds */
-    uint64_t streams_evicted, idle_expired, warn_ip, warn_tcp;
-    uint64_t not_analysed;    /* SMTP connections seen without their handshake (cli lists them) */
-    const char *read_error;   /* NULL, or what went wrong reading the file */
-    int live;                 /* captured from an interface: the drop counters mean something */
-    uint64_t drops, if_drops; /* packets the kernel's buffer / the interface dropped */
-} report_capture;
+/* Connections without a handshake that the text report lists (all are counted; JSON lists
+ * all). */
+#define REPORT_UNSEEN_LISTED 100
 
 typedef struct report report;
 
@@ -34,7 +28,13 @@ void report_session(report *r, uint64_t id, const char *client, const char *serv
  * no totals are kept. */
 void report_session_text(FILE *out, uint64_t id, const char *client, const char *server,
                          const smtp_report *s);
-void report_summary(report *r, const report_capture *cap);
+/* A connection seen without its handshake: with JSON a "not_analysed" line at once, in text
+ * kept (the first REPORT_UNSEEN_LISTED) for a list before the summary; counted either way,
+ * also while sessions are quiet. */
+void report_unseen(report *r, const unseen_conn *u);
+/* Duplicates and other findings across sessions, the connections not analysed (text), and
+ * the totals. */
+void report_summary(report *r, const capture_summary *cap);
 /* 0, or -1 when writing the output failed (disk full, closed pipe). */
 int report_error(const report *r);
 void report_free(report *r);

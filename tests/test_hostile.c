@@ -250,7 +250,7 @@ static size_t render_hostile(report_format fmt, char **buf)
     report *r = report_new(out, fmt, 1);
     smtp_session *s = play_hostile();
     report_session(r, 1, "192.0.2.1:1025", "192.0.2.2:25", smtp_get_report(s));
-    report_capture cap = {.source = "hostile\x1b[2J.pcap", .frames = 12, .matched = 12};
+    capture_summary cap = {.source = "hostile\x1b[2J.pcap", .frames = 12, .matched = 12};
     report_summary(r, &cap);
     CU_ASSERT_EQUAL(report_error(r), 0);
     report_free(r);

@@ -303,7 +303,7 @@ static char *render_all(const smtp_report *const *reps, report_format fmt)
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
     for (unsigned i = 0; i < NCASES; i++)
         report_session(r, i + 1, cases[i].client, SERVER, reps[i]);
-    report_capture cap = {.source = "pack.pcap", .frames = 500, .matched = 500};
+    capture_summary cap = {.source = "pack.pcap", .frames = 500, .matched = 500};
     report_summary(r, &cap);
     CU_ASSERT_EQUAL(report_error(r), 0);
     report_free(r);
@@ -749,7 +749,7 @@ static void test_unpack_garbled(void)
         }
         free(c);
     }
-    report_capture cap = {.source = "garbled.pcap"};
+    capture_summary cap = {.source = "garbled.pcap"};
     report_summary(json, &cap);
     report_summary(text, &cap);
     report_free(json);
