@@ -204,6 +204,41 @@ static void test_client_never_quits(void)
     correlate_free(c);
 }
 
+/* Thousands of keys: the tables grow and every message and client is still found. */
+static void test_many_messages_and_clients(void)
+{
+    correlate *c = correlate_new();
+    char id[32], body[32], endpoint[48];
+    for (unsigned i = 0; i < 3000; i++) {
+        unsigned m = i < 2500 ? i : (i - 2500) * 5; /* the last 500 send 0, 5, 10... again */
+        snprintf(id, sizeof id, "<m%u@x>", m);
+        snprintf(body, sizeof body, "body %u\r\n", m);
+        attempt_spec a = {i, id, body, "250 ok\r\n", 0, 1, NULL};
+        play(c, i + 1, &a);
+    }
+    smtp_report r;
+    memset(&r, 0, sizeof r);
+    r.flags = SMTP_FLAG_MISSING_QUIT;
+    for (unsigned i = 0; i < 3000; i++) {
+        snprintf(endpoint, sizeof endpoint, "[2001:db8::%x]:%u", i % 1000, 40000 + i);
+        correlate_client(c, endpoint, &r);
+    }
+    correlate_finish(c);
+    /* the digest groups say nothing the Message-ID groups do not */
+    CU_ASSERT_EQUAL_FATAL(correlate_ngroups(c), 500);
+    for (unsigned i = 0; i < 500; i++) {
+        const corr_group *g = correlate_group(c, i);
+        CU_ASSERT_EQUAL(g->n, 2);
+        CU_ASSERT_FALSE(g->by_digest);
+    }
+    /* 1000 addresses, 3 sessions each without QUIT; the one of play() sent QUIT */
+    CU_ASSERT_EQUAL_FATAL(correlate_nclients_never_quit(c, 3), 1000);
+    CU_ASSERT_STRING_EQUAL(correlate_client_never_quit(c, 3, 0)->address, "2001:db8::0");
+    CU_ASSERT_EQUAL(correlate_client_never_quit(c, 3, 999)->sessions, 3);
+    CU_ASSERT_EQUAL(correlate_nclients_never_quit(c, 4), 0);
+    correlate_free(c);
+}
+
 static void test_digest_hex(void)
 {
     uint8_t d[16];
@@ -225,5 +260,6 @@ void add_correlate_suite(void)
     CU_add_test(s, "worst first", test_worst_first);
     CU_add_test(s, "session cause ranking", test_session_cause_ranking);
     CU_add_test(s, "client never quits", test_client_never_quits);
+    CU_add_test(s, "many messages and clients", test_many_messages_and_clients);
     CU_add_test(s, "digest hex", test_digest_hex);
 }
