@@ -320,7 +320,7 @@ static int by_attempt_time(const void *a, const void *b)
 
 /* Accepted as far as the client can know: a 2xx that came after the client had closed
  * never reached it, so the client rightly sends again. */
-static int delivered(const corr_attempt *a)
+int correlate_delivered(const corr_attempt *a)
 {
     return a->reply / 100 == 2 && !(a->flags & SMTP_FLAG_REPLY_AFTER_CLOSE);
 }
@@ -338,14 +338,14 @@ static void settle_group(correlate *c, corr_group *g)
     for (unsigned i = 0; i < g->n; i++) {
         const corr_attempt *a = &c->attempts[g->members[i]];
         g->acknowledged += a->reply / 100 == 2;
-        if (delivered(a) && (!first_ack || a->time < first_ack))
+        if (correlate_delivered(a) && (!first_ack || a->time < first_ack))
             first_ack = a->time;
     }
     unsigned failed = 0;
     for (unsigned i = 0; i < g->n; i++)
-        failed += !delivered(&c->attempts[g->members[i]]);
+        failed += !correlate_delivered(&c->attempts[g->members[i]]);
     for (unsigned i = 0; i < g->n; i++) {
-        if (failed && delivered(&c->attempts[g->members[i]]))
+        if (failed && correlate_delivered(&c->attempts[g->members[i]]))
             continue;
         for (unsigned k = 0; k < CAUSE_COUNT; k++)
             score[k] += c->scores[g->members[i]][k] / 100.0 / (failed ? failed : g->n);

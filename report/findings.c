@@ -8,30 +8,6 @@
 
 enum { NEVER_QUIT_MIN = 3, EVIDENCE_MAX = 8, EVIDENCE_LEN = 200, TRIAGE_GROUPS = 5 };
 
-typedef struct tally {
-    unsigned split, masked, ehlo, inspection, slow, gave_up, late, silent, network, noquit;
-} tally;
-
-static tally count_flags(const correlate *c, const corr_group *g)
-{
-    tally t = {0};
-    for (unsigned i = 0; i < g->n; i++) {
-        unsigned f = correlate_attempt(c, g->members[i])->flags;
-        t.split += !!(f & SMTP_FLAG_SPLIT_EOD_UNACKED);
-        t.masked += !!(f & SMTP_FLAG_MASKED_BANNER);
-        t.ehlo += !!(f & (SMTP_FLAG_EHLO_REFUSED | SMTP_FLAG_ESMTP_MASKED));
-        t.inspection += !!(f & SMTP_FLAG_SMTP_INSPECTION);
-        t.slow += !!(f & SMTP_FLAG_SLOW_EOD_REPLY);
-        t.gave_up += !!(f & SMTP_FLAG_CLIENT_GAVE_UP);
-        t.late += !!(f & SMTP_FLAG_REPLY_AFTER_CLOSE);
-        t.silent += !!(f & SMTP_FLAG_EOD_NO_REPLY);
-        t.network += !!(f & (SMTP_FLAG_EOD_RETRANSMITTED | SMTP_FLAG_EOD_REPLY_RETRANSMITTED |
-                             SMTP_FLAG_RST_AFTER_EOD));
-        t.noquit += !!(f & SMTP_FLAG_MISSING_QUIT);
-    }
-    return t;
-}
-
 /* Every gap within 20% of the median: the sender's retry timer, not chance. */
 static int steady(const correlate *c, const corr_group *g)
 {
@@ -53,6 +29,46 @@ typedef struct evidence {
     unsigned n;
 } evidence;
 
+/* The lines of evidence under a duplicate, in the order shown. A flag row tells in how many
+ * attempts any of its flags was raised (nothing when none); the others are worked out. */
+typedef enum {
+    EV_STEADY,     /* the attempts came at a steady interval */
+    EV_FLAGS,      /* attempts with any of flags */
+    EV_RESENT,     /* sent again after it was accepted */
+    EV_FLAGS_ACKED /* as EV_FLAGS, when some attempt was acknowledged */
+} evidence_kind;
+
+typedef struct evidence_row {
+    evidence_kind kind;
+    unsigned flags;
+    const char *what;
+} evidence_row;
+
+static const evidence_row evidence_rows[] = {
+    {EV_STEADY, 0, NULL},
+    {EV_FLAGS, SMTP_FLAG_SPLIT_EOD_UNACKED, "end of data split across segments and never accepted"},
+    {EV_FLAGS, SMTP_FLAG_MASKED_BANNER, "220 greeting masked with '*'"},
+    {EV_FLAGS, SMTP_FLAG_EHLO_REFUSED | SMTP_FLAG_ESMTP_MASKED,
+     "ESMTP refused or masked (EHLO 5xx / X'd keywords)"},
+    {EV_FLAGS, SMTP_FLAG_SLOW_EOD_REPLY, "reply to end of data slower than the threshold"},
+    {EV_FLAGS, SMTP_FLAG_REPLY_AFTER_CLOSE, "reply arrived after the client had closed"},
+    {EV_FLAGS, SMTP_FLAG_CLIENT_GAVE_UP, "client gave up before any reply"},
+    {EV_FLAGS, SMTP_FLAG_EOD_NO_REPLY, "whole end of data never answered"},
+    {EV_FLAGS,
+     SMTP_FLAG_EOD_RETRANSMITTED | SMTP_FLAG_EOD_REPLY_RETRANSMITTED | SMTP_FLAG_RST_AFTER_EOD,
+     "TCP retransmission or reset around end of data"},
+    {EV_RESENT, 0, NULL},
+    {EV_FLAGS_ACKED, SMTP_FLAG_MISSING_QUIT, "session ended without QUIT"},
+};
+
+static unsigned attempts_with(const correlate *c, const corr_group *g, unsigned flags)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < g->n; i++)
+        n += (correlate_attempt(c, g->members[i])->flags & flags) != 0;
+    return n;
+}
+
 static void say(evidence *e, unsigned count, unsigned of, const char *what)
 {
     if (count && e->n < EVIDENCE_MAX)
@@ -64,7 +80,7 @@ static void resend_evidence(const correlate *c, const corr_group *g, evidence *e
     const corr_attempt *acked = NULL;
     for (unsigned i = 0; i < g->n && !acked; i++) {
         const corr_attempt *a = correlate_attempt(c, g->members[i]);
-        if (a->reply / 100 == 2 && !(a->flags & SMTP_FLAG_REPLY_AFTER_CLOSE))
+        if (correlate_delivered(a))
             acked = a;
     }
     for (unsigned i = 0; acked && i < g->n && e->n < EVIDENCE_MAX; i++) {
@@ -80,26 +96,26 @@ static void resend_evidence(const correlate *c, const corr_group *g, evidence *e
     }
 }
 
-static void build_evidence(const correlate *c, const corr_group *g, evidence *e)
+static void steady_evidence(const correlate *c, const corr_group *g, evidence *e)
 {
-    tally t = count_flags(c, g);
-    e->n = 0;
-    if (steady(c, g))
+    if (steady(c, g) && e->n < EVIDENCE_MAX)
         snprintf(e->line[e->n++], EVIDENCE_LEN,
                  "%u attempts every %.0f s: a steady interval is the sending MTA's retry timer",
                  g->n, g->interval_median);
-    say(e, t.split, g->n, "end of data split across segments and never accepted");
-    say(e, t.masked, g->n, "220 greeting masked with '*'");
-    say(e, t.ehlo, g->n, "ESMTP refused or masked (EHLO 5xx / X'd keywords)");
-    say(e, t.slow, g->n, "reply to end of data slower than the threshold");
-    say(e, t.late, g->n, "reply arrived after the client had closed");
-    say(e, t.gave_up, g->n, "client gave up before any reply");
-    say(e, t.silent, g->n, "whole end of data never answered");
-    say(e, t.network, g->n, "TCP retransmission or reset around end of data");
-    if (g->resent_after_ack)
-        resend_evidence(c, g, e);
-    if (g->acknowledged && t.noquit)
-        say(e, t.noquit, g->n, "session ended without QUIT");
+}
+
+static void build_evidence(const correlate *c, const corr_group *g, evidence *e)
+{
+    e->n = 0;
+    for (size_t i = 0; i < sizeof evidence_rows / sizeof evidence_rows[0]; i++) {
+        const evidence_row *row = &evidence_rows[i];
+        if (row->kind == EV_STEADY)
+            steady_evidence(c, g, e);
+        else if (row->kind == EV_RESENT && g->resent_after_ack)
+            resend_evidence(c, g, e);
+        else if (row->kind == EV_FLAGS || (row->kind == EV_FLAGS_ACKED && g->acknowledged))
+            say(e, attempts_with(c, g, row->flags), g->n, row->what);
+    }
 }
 
 /* ---- JSON ---- */

@@ -1,9 +1,11 @@
 /* Grouping the same message across sessions, and ranking the causes. */
 #include <CUnit/CUnit.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report/correlate.h"
+#include "report/report.h"
 #include "smtp/smtp.h"
 #include "tests/suites.h"
 
@@ -26,8 +28,8 @@ static void feed(smtp_session *s, smtp_dir dir, double t, const char *text)
     smtp_feed(s, dir, (const uint8_t *)text, strlen(text), T0 + (int64_t)(t * SEC), ++frame);
 }
 
-/* Plays one session and hands it to the correlator. */
-static void play(correlate *c, uint64_t id, const attempt_spec *a)
+/* Plays one session to its end; the caller frees it. */
+static smtp_session *session_of(const attempt_spec *a)
 {
     double t = a->at;
     char head[256], body[512];
@@ -48,6 +50,13 @@ static void play(correlate *c, uint64_t id, const attempt_spec *a)
         feed(s, SMTP_SERVER, t + 0.5, "221 bye\r\n");
     }
     smtp_end(s, SMTP_END_FIN, SMTP_CLIENT, T0 + (int64_t)((t + 60) * SEC), 0);
+    return s;
+}
+
+/* Plays one session and hands it to the correlator. */
+static void play(correlate *c, uint64_t id, const attempt_spec *a)
+{
+    smtp_session *s = session_of(a);
     correlate_session(c, id, smtp_get_report(s));
     correlate_client(c, "198.51.100.7:40000", smtp_get_report(s));
     smtp_session_free(s);
@@ -239,6 +248,42 @@ static void test_many_messages_and_clients(void)
     correlate_free(c);
 }
 
+/* The evidence under a duplicate in the text report: its lines in their fixed order. */
+static void test_evidence_lines(void)
+{
+    attempt_spec a[] = {
+        {0, "<ev@x>", BODY, NULL, 1, 0, PIX},
+        {600, "<ev@x>", BODY, NULL, 1, 0, PIX},
+        {1200, "<ev@x>", BODY, "250 ok\r\n", 0, 0, NULL},
+        {1800, "<ev@x>", BODY, "250 ok\r\n", 0, 1, NULL},
+    };
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    report *r = report_new(f, REPORT_TEXT, 0);
+    for (unsigned i = 0; i < 4; i++) {
+        smtp_session *s = session_of(&a[i]);
+        report_session(r, i + 1, "198.51.100.7:40000", "192.0.2.25:25", smtp_get_report(s));
+        smtp_session_free(s);
+    }
+    capture_summary cap = {.source = "evidence"};
+    report_summary(r, &cap);
+    report_free(r);
+    fclose(f);
+    const char *want = "    - 4 attempts every 600 s: a steady interval is the sending MTA's retry "
+                       "timer\n"
+                       "    - end of data split across segments and never accepted in 2 of 4 "
+                       "attempts\n"
+                       "    - 220 greeting masked with '*' in 2 of 4 attempts\n"
+                       "    - client gave up before any reply in 2 of 4 attempts\n"
+                       "    - accepted with 250 in session 3, sent again 600 s later in session 4\n"
+                       "    - session ended without QUIT in 3 of 4 attempts\n"
+                       "    likely cause:";
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, want));
+    free(buf);
+}
+
 static void test_digest_hex(void)
 {
     uint8_t d[16];
@@ -261,5 +306,6 @@ void add_correlate_suite(void)
     CU_add_test(s, "session cause ranking", test_session_cause_ranking);
     CU_add_test(s, "client never quits", test_client_never_quits);
     CU_add_test(s, "many messages and clients", test_many_messages_and_clients);
+    CU_add_test(s, "evidence lines in order", test_evidence_lines);
     CU_add_test(s, "digest hex", test_digest_hex);
 }
