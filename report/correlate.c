@@ -1,3 +1,5 @@
+/* correlate: the causes ranked from a session's flags, the same message found across
+ * sessions (by Message-ID, by body digest), and clients that never QUIT (see correlate.h). */
 #include "report/correlate.h"
 
 #include <stdio.h>
@@ -72,7 +74,7 @@ static void session_scores(const smtp_report *s, double score[CAUSE_COUNT])
     }
 }
 
-unsigned rank_session_causes(const smtp_report *s, cause out[CAUSE_COUNT])
+unsigned correlate_rank_session(const smtp_report *s, cause out[CAUSE_COUNT])
 {
     double score[CAUSE_COUNT];
     session_scores(s, score);

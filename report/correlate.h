@@ -16,7 +16,7 @@ typedef struct cause {
 } cause;
 
 /* Ranks causes for one session from its flags; returns how many (best first). */
-unsigned rank_session_causes(const smtp_report *s, cause out[CAUSE_COUNT]);
+unsigned correlate_rank_session(const smtp_report *s, cause out[CAUSE_COUNT]);
 
 /* One transmission of a message: 24 bytes, since a capture may hold millions. */
 typedef struct corr_attempt {

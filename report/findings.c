@@ -1,5 +1,5 @@
-/* Findings across sessions: messages sent more than once, clients that never say QUIT,
- * and the triage summary that closes the text report. */
+/* report findings: what holds across sessions (messages sent more than once, clients that
+ * never say QUIT) and the triage summary that closes the text report. */
 #include <inttypes.h>
 #include <string.h>
 

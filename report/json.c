@@ -1,3 +1,4 @@
+/* json: the JSON Lines writer; packet bytes escaped into valid JSON and UTF-8 (see json.h). */
 #include "report/json.h"
 
 #include <stdlib.h>

@@ -1,3 +1,5 @@
+/* report: one finished session as text or as a JSON line, its totals, and the closing
+ * summary (see report.h). */
 #include "report/report.h"
 
 #include <inttypes.h>
@@ -322,7 +324,7 @@ static void json_asa(json *j, const smtp_asa *a)
 static void json_causes(json *j, const smtp_report *s)
 {
     cause c[CAUSE_COUNT];
-    unsigned n = rank_session_causes(s, c);
+    unsigned n = correlate_rank_session(s, c);
     report_causes_json(j, c, n);
 }
 
@@ -467,7 +469,7 @@ static void text_fingerprints(report *r, const smtp_report *s)
 static void text_causes(report *r, const smtp_report *s)
 {
     cause c[CAUSE_COUNT];
-    unsigned n = rank_session_causes(s, c);
+    unsigned n = correlate_rank_session(s, c);
     if (n)
         report_causes_text(r->out, n > 1 ? "  likely causes, best first:" : "  likely cause:", c,
                            n);
