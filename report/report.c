@@ -91,22 +91,16 @@ static void count_session(totals *t, const smtp_report *s)
 
 /* ---- JSON ---- */
 
+/* A reply code, null when there was none. */
 static void json_reply(json *j, const char *key, int code)
 {
-    json_key(j, key);
-    if (code > 0)
-        json_int(j, code);
-    else
-        json_null(j);
+    json_field_int_or_null(j, key, code > 0, code);
 }
 
 static void json_eod(json *j, const smtp_eod *e)
 {
-    json_key(j, "eod");
-    if (!e->seen) {
-        json_null(j);
+    if (!json_key_or_null(j, "eod", e->seen))
         return;
-    }
     const smtp_seg_ref *last = &e->part[e->nparts - 1];
     char cut[32];
     smtp_format_cut(e, cut, sizeof cut);
@@ -115,11 +109,7 @@ static void json_eod(json *j, const smtp_eod *e)
     json_field_time(j, "time", last->ts);
     json_field_bool(j, "bdat", e->bdat);
     json_field_bool(j, "split", e->nparts > 1);
-    json_key(j, "cut");
-    if (e->bdat)
-        json_null(j);
-    else
-        json_str(j, cut);
+    json_field_str(j, "cut", e->bdat ? NULL : cut);
     json_field_bool(j, "bare_lf", e->bare_lf);
     json_key(j, "parts");
     json_begin_array(j);
@@ -133,16 +123,8 @@ static void json_eod(json *j, const smtp_eod *e)
     json_end_array(j);
     json_reply(j, "reply", e->replied ? e->reply : 0);
     json_field_str(j, "reply_text", e->replied ? e->reply_text : NULL);
-    json_key(j, "reply_frame");
-    if (e->replied)
-        json_uint(j, e->reply_at.frame);
-    else
-        json_null(j);
-    json_key(j, "latency");
-    if (e->replied)
-        json_seconds(j, e->reply_at.ts - last->ts);
-    else
-        json_null(j);
+    json_field_uint_or_null(j, "reply_frame", e->replied, e->reply_at.frame);
+    json_field_seconds_or_null(j, "latency", e->replied, e->reply_at.ts - last->ts);
     json_end_object(j);
 }
 
@@ -187,11 +169,8 @@ static void json_flags(json *j, unsigned flags)
 
 static void json_banner(json *j, const smtp_banner *b)
 {
-    json_key(j, "banner");
-    if (!b->seen) {
-        json_null(j);
+    if (!json_key_or_null(j, "banner", b->seen))
         return;
-    }
     json_begin_object(j);
     json_field_str(j, "text", b->text);
     json_reply(j, "code", b->done ? b->code : 0);
@@ -240,8 +219,7 @@ static void json_evidence(json *j, const smtp_report *s)
         json_begin_object(j);
         json_field_str(j, "end_reason", end_reason_name(s->end_reason));
         json_field_str(j, "closed_by", side_name(s->closed_by));
-        json_key(j, "frame");
-        s->end_frame ? json_uint(j, s->end_frame) : json_null(j);
+        json_field_uint_or_null(j, "frame", s->end_frame != 0, s->end_frame);
         json_field_uint(j, "commands", s->count.commands);
         json_end_object(j);
     }
@@ -283,28 +261,22 @@ static void json_inspection(json *j, const smtp_report *s)
     json_end_object(j);
 }
 
-static void json_frame_or_null(json *j, const char *key, unsigned count, uint64_t frame)
-{
-    json_key(j, key);
-    count ? json_uint(j, frame) : json_null(j);
-}
-
 static void json_tcp(json *j, const smtp_tcp *t)
 {
     json_key(j, "tcp");
     json_begin_object(j);
-    json_key(j, "client_fin");
-    t->fin_ts[SMTP_CLIENT] ? json_time(j, t->fin_ts[SMTP_CLIENT]) : json_null(j);
-    json_key(j, "server_fin");
-    t->fin_ts[SMTP_SERVER] ? json_time(j, t->fin_ts[SMTP_SERVER]) : json_null(j);
+    json_field_time_or_null(j, "client_fin", t->fin_ts[SMTP_CLIENT] != 0, t->fin_ts[SMTP_CLIENT]);
+    json_field_time_or_null(j, "server_fin", t->fin_ts[SMTP_SERVER] != 0, t->fin_ts[SMTP_SERVER]);
     json_field_uint(j, "client_retransmissions", t->retrans[SMTP_CLIENT]);
     json_field_uint(j, "server_retransmissions", t->retrans[SMTP_SERVER]);
     json_field_uint(j, "eod_retransmissions", t->eod_retrans);
-    json_frame_or_null(j, "eod_retransmission_frame", t->eod_retrans, t->eod_retrans_frame);
+    json_field_uint_or_null(j, "eod_retransmission_frame", t->eod_retrans != 0,
+                            t->eod_retrans_frame);
     json_field_uint(j, "reply_retransmissions", t->reply_retrans);
-    json_frame_or_null(j, "reply_retransmission_frame", t->reply_retrans, t->reply_retrans_frame);
+    json_field_uint_or_null(j, "reply_retransmission_frame", t->reply_retrans != 0,
+                            t->reply_retrans_frame);
     json_field_uint(j, "zero_windows_in_data", t->zero_windows);
-    json_frame_or_null(j, "zero_window_frame", t->zero_windows, t->zero_window_frame);
+    json_field_uint_or_null(j, "zero_window_frame", t->zero_windows != 0, t->zero_window_frame);
     json_end_object(j);
 }
 
@@ -313,10 +285,11 @@ static void json_asa(json *j, const smtp_asa *a)
     json_key(j, "asa");
     json_begin_object(j);
     json_field_uint(j, "command_line_max", a->command_line_max);
-    json_frame_or_null(j, "command_line_frame", a->command_line_max, a->command_line_frame);
+    json_field_uint_or_null(j, "command_line_frame", a->command_line_max != 0,
+                            a->command_line_frame);
     json_field_uint(j, "rcpt_max", a->rcpt_max);
     json_field_uint(j, "header_line_max", a->header_line_max);
-    json_frame_or_null(j, "header_line_frame", a->header_line_max, a->header_line_frame);
+    json_field_uint_or_null(j, "header_line_frame", a->header_line_max != 0, a->header_line_frame);
     json_field_uint(j, "sender_max", a->sender_max);
     json_end_object(j);
 }
@@ -543,10 +516,8 @@ static void json_summary(report *r, const capture_summary *c)
     json_field_uint(j, "packets", c->frames);
     json_field_uint(j, "packets_matched", c->matched);
     json_field_uint(j, "bytes", c->bytes);
-    json_key(j, "first");
-    c->frames ? json_time(j, c->first) : json_null(j);
-    json_key(j, "last");
-    c->frames ? json_time(j, c->last) : json_null(j);
+    json_field_time_or_null(j, "first", c->frames != 0, c->first);
+    json_field_time_or_null(j, "last", c->frames != 0, c->last);
     json_field_uint(j, "sessions", t->sessions);
     json_field_uint(j, "flagged", t->flagged);
     json_key(j, "flags");
@@ -574,14 +545,11 @@ static void json_summary(report *r, const capture_summary *c)
     json_field_uint(j, "ip_warnings", c->warn_ip);
     json_field_uint(j, "tcp_warnings", c->warn_tcp);
     json_end_object(j);
-    json_key(j, "dropped");
-    if (c->live) {
+    if (json_key_or_null(j, "dropped", c->live)) {
         json_begin_object(j);
         json_field_uint(j, "kernel", c->drops);
         json_field_uint(j, "interface", c->if_drops);
         json_end_object(j);
-    } else {
-        json_null(j);
     }
     json_field_str(j, "read_error", c->read_error);
     json_end_object(j);
