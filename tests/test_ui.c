@@ -411,6 +411,12 @@ static void test_capacity_eviction(void)
     CU_ASSERT_EQUAL(ui_model_flag_count(m, 2), 1); /* masked_banner, though a was dropped */
     CU_ASSERT_EQUAL(ui_model_flag_count(m, 0), 0);
     CU_ASSERT_PTR_NULL(ui_model_session(m, 3));
+    /* by insertion number: the dropped ones are gone, the kept found where they are */
+    CU_ASSERT_EQUAL(ui_model_find_order(m, ui_model_session(m, 0)->order), 0);
+    CU_ASSERT_EQUAL(ui_model_find_order(m, ui_model_session(m, 1)->order), 1);
+    CU_ASSERT_EQUAL(ui_model_find_order(m, ui_model_session(m, 2)->order), 2);
+    CU_ASSERT_EQUAL(ui_model_find_order(m, ui_model_session(m, 0)->order - 1), -1);
+    CU_ASSERT_EQUAL(ui_model_find_order(m, ui_model_session(m, 2)->order + 1), -1);
     ui_model_free(m);
 }
 

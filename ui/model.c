@@ -88,8 +88,7 @@ void ui_model_free(ui_model *m)
     free(m);
 }
 
-/* Position in kept of the session to drop: the oldest ended one without flags, else the
- * oldest ended one; -1 when every kept session is open. */
+/* Ended sessions queue up to make room: q 0 without flags, 1 with. */
 static void enqueue(ui_model *m, size_t slot, int q)
 {
     m->next[slot] = NO_SLOT;
@@ -114,19 +113,20 @@ static void unlink_slot(ui_model *m, size_t slot, int q)
         m->prev[n] = p;
 }
 
-/* Position in kept of a slot: kept is in insertion order, so binary search on order. */
-static size_t kept_pos(const ui_model *m, size_t slot)
+long ui_model_find_order(const ui_model *m, uint64_t order)
 {
     size_t lo = 0, hi = m->nkept;
-    uint64_t order = m->slot[slot].order;
-    while (lo + 1 < hi) {
+    while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (m->slot[m->kept[mid]].order <= order)
-            lo = mid;
+        uint64_t o = m->slot[m->kept[mid]].order;
+        if (o == order)
+            return (long)mid;
+        if (o < order)
+            lo = mid + 1;
         else
             hi = mid;
     }
-    return lo;
+    return -1;
 }
 
 /* The oldest ended session without flags, else the oldest ended flagged one, or NO_SLOT. */
@@ -137,7 +137,7 @@ static size_t victim(const ui_model *m)
 
 static void drop(ui_model *m, size_t slot)
 {
-    size_t pos = kept_pos(m, slot);
+    size_t pos = (size_t)ui_model_find_order(m, m->slot[slot].order); /* kept: found */
     unlink_slot(m, slot, m->slot[slot].flags != 0);
     free(m->slot[slot].detail);
     m->slot[slot].detail = NULL;

@@ -128,6 +128,8 @@ ui_capture *ui_model_capture(ui_model *m);
 size_t ui_model_count(const ui_model *m);
 /* i-th kept session, oldest first. */
 const ui_session *ui_model_session(const ui_model *m, size_t i);
+/* i of the kept session whose ui_session.order is order, or -1 when it is no longer kept. */
+long ui_model_find_order(const ui_model *m, uint64_t order);
 uint64_t ui_model_untracked(const ui_model *m);
 /* Sessions open / ended so far (ended counts those that made room too). */
 uint64_t ui_model_open_count(const ui_model *m);

@@ -21,24 +21,6 @@ static int ensure_rows(ui_view *v, size_t n)
     return 1;
 }
 
-/* Index of the kept session with this insertion number: kept sessions are in insertion
- * order, so their numbers ascend. */
-static long find_order(const ui_model *m, uint64_t order)
-{
-    size_t lo = 0, hi = ui_model_count(m);
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        uint64_t o = ui_model_session(m, mid)->order;
-        if (o == order)
-            return (long)mid;
-        if (o < order)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return -1;
-}
-
 void ui_view_freeze(ui_view *v)
 {
     if (v->nrows > v->frozen_cap_n) {
@@ -86,7 +68,7 @@ void ui_view_refresh_rows(ui_view *v, int refreeze)
     } else {
         v->nrows = 0;
         for (size_t i = 0; i < v->nfrozen; i++) {
-            long at = find_order(v->m, v->frozen[i]);
+            long at = ui_model_find_order(v->m, v->frozen[i]);
             if (at >= 0)
                 v->rows[v->nrows++] = (size_t)at;
         }
