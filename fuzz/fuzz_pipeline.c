@@ -118,16 +118,16 @@ static void fill_capture(capture_summary *c, const sniff *sn, int read_failed)
     const sniff_stats *st = sniff_get_stats(sn);
     const reasm_stats *rs = reasm_get_stats();
     *c = (capture_summary){.source = "fuzz.pcap",
-                          .frames = st->frames,
-                          .matched = st->matched,
-                          .bytes = st->bytes,
-                          .first = sniff_usec(st->first),
-                          .last = sniff_usec(st->last),
-                          .streams_evicted = rs->evicted,
-                          .idle_expired = rs->idle_expired,
-                          .warn_ip = rs->warn_ip,
-                          .warn_tcp = rs->warn_tcp,
-                          .read_error = read_failed ? sniff_error(sn) : NULL};
+                           .frames = st->frames,
+                           .matched = st->matched,
+                           .bytes = st->bytes,
+                           .first = sniff_usec(st->first),
+                           .last = sniff_usec(st->last),
+                           .streams_evicted = rs->evicted,
+                           .idle_expired = rs->idle_expired,
+                           .warn_ip = rs->warn_ip,
+                           .warn_tcp = rs->warn_tcp,
+                           .read_error = read_failed ? sniff_error(sn) : NULL};
 }
 
 static void run(sniff *sn)
