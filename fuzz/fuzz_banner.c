@@ -1,13 +1,13 @@
 /* libFuzzer target: the greeting classifier, and the two escapers every packet byte goes
- * through on its way out (report_sanitize for the terminal, json_bytes for JSON), on the
+ * through on its way out (escape_line for the terminal, json_bytes for JSON), on the
  * same arbitrary line. Each result is checked against what it promises. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/escape.h"
 #include "fuzz/oracle.h"
 #include "report/json.h"
-#include "report/report.h"
 #include "smtp/banner.h"
 
 /* The verdict recomputed from the rule in README.md, not from banner.c: masked exactly when
@@ -43,7 +43,7 @@ static void check_sanitize(const char *line, size_t len)
 {
     /* a deliberately small buffer too: truncation must keep the output terminated */
     static char out[4 * 1024 + 8], small[13];
-    report_sanitize(out, sizeof out, line, len);
+    escape_line(out, sizeof out, line, len);
     size_t n = strlen(out), escaped = 0;
     if (!oracle_text_ok(out, n) || memchr(out, '\n', n))
         abort();
@@ -51,7 +51,7 @@ static void check_sanitize(const char *line, size_t len)
         escaped += (unsigned char)line[i] < 0x20 || (unsigned char)line[i] >= 0x7f;
     if (len <= 1024 && n != len + 3 * escaped) /* each byte shown, as itself or as \xNN */
         abort();
-    report_sanitize(small, sizeof small, line, len);
+    escape_line(small, sizeof small, line, len);
     if (strlen(small) >= sizeof small)
         abort();
 }

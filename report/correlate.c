@@ -1,9 +1,13 @@
+/* correlate: the causes ranked from a session's flags, the same message found across
+ * sessions (by Message-ID, by body digest), and clients that never QUIT (see correlate.h). */
 #include "report/correlate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
+
+#include "base/map.h"
 
 /* ---- causes ---- */
 
@@ -70,61 +74,30 @@ static void session_scores(const smtp_report *s, double score[CAUSE_COUNT])
     }
 }
 
-unsigned rank_session_causes(const smtp_report *s, cause out[CAUSE_COUNT])
+unsigned correlate_rank_session(const smtp_report *s, cause out[CAUSE_COUNT])
 {
     double score[CAUSE_COUNT];
     session_scores(s, score);
     return sort_causes(score, out);
 }
 
-/* ---- a small open-addressing map from 64-bit keys to attempt and group ---- */
+/* ---- what a key (a Message-ID's or a digest's hash) files under ---- */
 
-typedef struct slot {
-    uint64_t key;   /* 0: empty */
-    uint32_t first; /* first attempt with this key */
-    uint32_t group; /* group index + 1, 0 while seen once */
-} slot;
-
-typedef struct map {
-    slot *slots;
-    size_t cap, used;
-} map;
-
-/* Kept at most 3/4 full: longer probe chains would cost more than the memory saved. */
-static int map_grow(map *m)
+/* The map's value of a key: the first attempt filed under it, and its group index + 1 (0
+ * while the key was seen once), packed in one 64-bit value. */
+static uint32_t first_attempt(uint64_t v)
 {
-    size_t cap = m->cap ? m->cap * 2 : 1024;
-    slot *s = calloc(cap, sizeof *s);
-    if (!s)
-        return -1;
-    for (size_t i = 0; i < m->cap; i++) {
-        if (!m->slots[i].key)
-            continue;
-        size_t j = m->slots[i].key & (cap - 1);
-        while (s[j].key)
-            j = (j + 1) & (cap - 1);
-        s[j] = m->slots[i];
-    }
-    free(m->slots);
-    m->slots = s;
-    m->cap = cap;
-    return 0;
+    return (uint32_t)v;
 }
 
-/* The slot for key, inserted empty-valued when new; NULL when out of memory. */
-static slot *map_get(map *m, uint64_t key, int *created)
+static uint32_t group_of(uint64_t v)
 {
-    if ((m->used + 1) * 4 > m->cap * 3 && map_grow(m) < 0)
-        return NULL;
-    size_t j = key & (m->cap - 1);
-    while (m->slots[j].key && m->slots[j].key != key)
-        j = (j + 1) & (m->cap - 1);
-    *created = !m->slots[j].key;
-    if (*created) {
-        m->slots[j].key = key;
-        m->used++;
-    }
-    return &m->slots[j];
+    return (uint32_t)(v >> 32);
+}
+
+static uint64_t filed(uint32_t first, uint32_t group)
+{
+    return (uint64_t)group << 32 | first;
 }
 
 /* ---- the correlator ---- */
@@ -134,12 +107,12 @@ struct correlate {
     uint8_t (*scores)[CAUSE_COUNT]; /* per attempt, percent */
     uint8_t *in_id_group;           /* per attempt: already in a Message-ID group */
     uint32_t nattempts, cap;
-    map keys;
+    map keys; /* Message-ID and digest hashes -> filed() */
     corr_group *groups;
     unsigned ngroups, gcap;
     unsigned *order; /* groups worth reporting, worst first */
     unsigned norder;
-    map client_keys;
+    map client_keys; /* hash of a client's address -> index in clients, UINT32_MAX: none */
     corr_client *clients;
     unsigned nclients, ccap;
 };
@@ -166,8 +139,8 @@ void correlate_free(correlate *c)
     free(c->attempts);
     free(c->scores);
     free(c->in_id_group);
-    free(c->keys.slots);
-    free(c->client_keys.slots);
+    map_free(&c->keys);
+    map_free(&c->client_keys);
     free(c->clients);
     free(c);
 }
@@ -233,21 +206,20 @@ static corr_group *new_group(correlate *c, const smtp_txn *t, int by_digest, uin
 static void file_under(correlate *c, uint64_t key, const smtp_txn *t, int by_digest,
                        uint32_t attempt)
 {
-    int created;
-    key = key ? key : 1;
-    slot *s = map_get(&c->keys, key, &created);
-    if (!s)
+    int added;
+    uint64_t *v = map_upsert(&c->keys, map_key(key), &added);
+    if (!v)
         return;
-    if (created) {
-        s->first = attempt;
-        return;
-    }
-    if (s->group) {
-        add_member(&c->groups[s->group - 1], attempt);
+    if (added) {
+        *v = filed(attempt, 0);
         return;
     }
-    if (new_group(c, t, by_digest, s->first, attempt))
-        s->group = c->ngroups;
+    if (group_of(*v)) {
+        add_member(&c->groups[group_of(*v) - 1], attempt);
+        return;
+    }
+    if (new_group(c, t, by_digest, first_attempt(*v), attempt))
+        *v = filed(first_attempt(*v), c->ngroups);
 }
 
 static uint64_t digest_key(const smtp_txn *t)
@@ -350,7 +322,7 @@ static int by_attempt_time(const void *a, const void *b)
 
 /* Accepted as far as the client can know: a 2xx that came after the client had closed
  * never reached it, so the client rightly sends again. */
-static int delivered(const corr_attempt *a)
+int correlate_delivered(const corr_attempt *a)
 {
     return a->reply / 100 == 2 && !(a->flags & SMTP_FLAG_REPLY_AFTER_CLOSE);
 }
@@ -368,14 +340,14 @@ static void settle_group(correlate *c, corr_group *g)
     for (unsigned i = 0; i < g->n; i++) {
         const corr_attempt *a = &c->attempts[g->members[i]];
         g->acknowledged += a->reply / 100 == 2;
-        if (delivered(a) && (!first_ack || a->time < first_ack))
+        if (correlate_delivered(a) && (!first_ack || a->time < first_ack))
             first_ack = a->time;
     }
     unsigned failed = 0;
     for (unsigned i = 0; i < g->n; i++)
-        failed += !delivered(&c->attempts[g->members[i]]);
+        failed += !correlate_delivered(&c->attempts[g->members[i]]);
     for (unsigned i = 0; i < g->n; i++) {
-        if (failed && delivered(&c->attempts[g->members[i]]))
+        if (failed && correlate_delivered(&c->attempts[g->members[i]]))
             continue;
         for (unsigned k = 0; k < CAUSE_COUNT; k++)
             score[k] += c->scores[g->members[i]][k] / 100.0 / (failed ? failed : g->n);
@@ -481,27 +453,27 @@ void correlate_client(correlate *c, const char *endpoint, const smtp_report *s)
     const char *host;
     size_t n = host_part(endpoint, &host);
     uint64_t key = XXH3_64bits_withSeed(host, n, 3);
-    int created;
-    slot *sl = map_get(&c->client_keys, key ? key : 1, &created);
-    if (!sl)
+    int added;
+    uint64_t *v = map_upsert(&c->client_keys, map_key(key), &added);
+    if (!v)
         return;
-    if (created) {
+    if (added) {
         uint32_t cap = c->ccap;
         char *addr = malloc(n + 1);
         if (!addr || grow((void **)&c->clients, sizeof *c->clients, &cap, c->nclients + 1) < 0) {
             free(addr);
-            sl->first = UINT32_MAX;
+            *v = UINT32_MAX;
             return;
         }
         c->ccap = cap;
         memcpy(addr, host, n);
         addr[n] = '\0';
         c->clients[c->nclients] = (corr_client){addr, 0, 0};
-        sl->first = c->nclients++;
+        *v = c->nclients++;
     }
-    if (sl->first == UINT32_MAX)
+    if (*v == UINT32_MAX)
         return;
-    corr_client *cl = &c->clients[sl->first];
+    corr_client *cl = &c->clients[*v];
     cl->sessions++;
     cl->missing_quit += HAS(s->flags, SMTP_FLAG_MISSING_QUIT);
 }

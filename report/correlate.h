@@ -16,9 +16,8 @@ typedef struct cause {
 } cause;
 
 /* Ranks causes for one session from its flags; returns how many (best first). */
-unsigned rank_session_causes(const smtp_report *s, cause out[CAUSE_COUNT]);
+unsigned correlate_rank_session(const smtp_report *s, cause out[CAUSE_COUNT]);
 
-/* One transmission of a message. */
 /* One transmission of a message: 24 bytes, since a capture may hold millions. */
 typedef struct corr_attempt {
     int64_t time;     /* end of data, or DATA when it never ended */
@@ -55,6 +54,9 @@ void correlate_finish(correlate *c);
 unsigned correlate_ngroups(const correlate *c);
 const corr_group *correlate_group(const correlate *c, unsigned i);
 const corr_attempt *correlate_attempt(const correlate *c, uint32_t index);
+/* Accepted as far as the client can know: a 2xx that came after the client had closed never
+ * reached it. */
+int correlate_delivered(const corr_attempt *a);
 
 /* Clients that ended every one of several sessions without QUIT. */
 typedef struct corr_client {

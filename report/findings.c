@@ -1,35 +1,12 @@
-/* Findings across sessions: messages sent more than once, clients that never say QUIT,
- * and the triage summary that closes the text report. */
+/* report findings: what holds across sessions (messages sent more than once, clients that
+ * never say QUIT) and the triage summary that closes the text report. */
 #include <inttypes.h>
 #include <string.h>
 
+#include "base/escape.h"
 #include "report/internal.h"
 
 enum { NEVER_QUIT_MIN = 3, EVIDENCE_MAX = 8, EVIDENCE_LEN = 200, TRIAGE_GROUPS = 5 };
-
-typedef struct tally {
-    unsigned split, masked, ehlo, inspection, slow, gave_up, late, silent, network, noquit;
-} tally;
-
-static tally count_flags(const correlate *c, const corr_group *g)
-{
-    tally t = {0};
-    for (unsigned i = 0; i < g->n; i++) {
-        unsigned f = correlate_attempt(c, g->members[i])->flags;
-        t.split += !!(f & SMTP_FLAG_SPLIT_EOD_UNACKED);
-        t.masked += !!(f & SMTP_FLAG_MASKED_BANNER);
-        t.ehlo += !!(f & (SMTP_FLAG_EHLO_REFUSED | SMTP_FLAG_ESMTP_MASKED));
-        t.inspection += !!(f & SMTP_FLAG_SMTP_INSPECTION);
-        t.slow += !!(f & SMTP_FLAG_SLOW_EOD_REPLY);
-        t.gave_up += !!(f & SMTP_FLAG_CLIENT_GAVE_UP);
-        t.late += !!(f & SMTP_FLAG_REPLY_AFTER_CLOSE);
-        t.silent += !!(f & SMTP_FLAG_EOD_NO_REPLY);
-        t.network += !!(f & (SMTP_FLAG_EOD_RETRANSMITTED | SMTP_FLAG_EOD_REPLY_RETRANSMITTED |
-                             SMTP_FLAG_RST_AFTER_EOD));
-        t.noquit += !!(f & SMTP_FLAG_MISSING_QUIT);
-    }
-    return t;
-}
 
 /* Every gap within 20% of the median: the sender's retry timer, not chance. */
 static int steady(const correlate *c, const corr_group *g)
@@ -52,6 +29,46 @@ typedef struct evidence {
     unsigned n;
 } evidence;
 
+/* The lines of evidence under a duplicate, in the order shown. A flag row tells in how many
+ * attempts any of its flags was raised (nothing when none); the others are worked out. */
+typedef enum {
+    EV_STEADY,     /* the attempts came at a steady interval */
+    EV_FLAGS,      /* attempts with any of flags */
+    EV_RESENT,     /* sent again after it was accepted */
+    EV_FLAGS_ACKED /* as EV_FLAGS, when some attempt was acknowledged */
+} evidence_kind;
+
+typedef struct evidence_row {
+    evidence_kind kind;
+    unsigned flags;
+    const char *what;
+} evidence_row;
+
+static const evidence_row evidence_rows[] = {
+    {EV_STEADY, 0, NULL},
+    {EV_FLAGS, SMTP_FLAG_SPLIT_EOD_UNACKED, "end of data split across segments and never accepted"},
+    {EV_FLAGS, SMTP_FLAG_MASKED_BANNER, "220 greeting masked with '*'"},
+    {EV_FLAGS, SMTP_FLAG_EHLO_REFUSED | SMTP_FLAG_ESMTP_MASKED,
+     "ESMTP refused or masked (EHLO 5xx / X'd keywords)"},
+    {EV_FLAGS, SMTP_FLAG_SLOW_EOD_REPLY, "reply to end of data slower than the threshold"},
+    {EV_FLAGS, SMTP_FLAG_REPLY_AFTER_CLOSE, "reply arrived after the client had closed"},
+    {EV_FLAGS, SMTP_FLAG_CLIENT_GAVE_UP, "client gave up before any reply"},
+    {EV_FLAGS, SMTP_FLAG_EOD_NO_REPLY, "whole end of data never answered"},
+    {EV_FLAGS,
+     SMTP_FLAG_EOD_RETRANSMITTED | SMTP_FLAG_EOD_REPLY_RETRANSMITTED | SMTP_FLAG_RST_AFTER_EOD,
+     "TCP retransmission or reset around end of data"},
+    {EV_RESENT, 0, NULL},
+    {EV_FLAGS_ACKED, SMTP_FLAG_MISSING_QUIT, "session ended without QUIT"},
+};
+
+static unsigned attempts_with(const correlate *c, const corr_group *g, unsigned flags)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < g->n; i++)
+        n += (correlate_attempt(c, g->members[i])->flags & flags) != 0;
+    return n;
+}
+
 static void say(evidence *e, unsigned count, unsigned of, const char *what)
 {
     if (count && e->n < EVIDENCE_MAX)
@@ -63,7 +80,7 @@ static void resend_evidence(const correlate *c, const corr_group *g, evidence *e
     const corr_attempt *acked = NULL;
     for (unsigned i = 0; i < g->n && !acked; i++) {
         const corr_attempt *a = correlate_attempt(c, g->members[i]);
-        if (a->reply / 100 == 2 && !(a->flags & SMTP_FLAG_REPLY_AFTER_CLOSE))
+        if (correlate_delivered(a))
             acked = a;
     }
     for (unsigned i = 0; acked && i < g->n && e->n < EVIDENCE_MAX; i++) {
@@ -79,35 +96,29 @@ static void resend_evidence(const correlate *c, const corr_group *g, evidence *e
     }
 }
 
-static void build_evidence(const correlate *c, const corr_group *g, evidence *e)
+static void steady_evidence(const correlate *c, const corr_group *g, evidence *e)
 {
-    tally t = count_flags(c, g);
-    e->n = 0;
-    if (steady(c, g))
+    if (steady(c, g) && e->n < EVIDENCE_MAX)
         snprintf(e->line[e->n++], EVIDENCE_LEN,
                  "%u attempts every %.0f s: a steady interval is the sending MTA's retry timer",
                  g->n, g->interval_median);
-    say(e, t.split, g->n, "end of data split across segments and never accepted");
-    say(e, t.masked, g->n, "220 greeting masked with '*'");
-    say(e, t.ehlo, g->n, "ESMTP refused or masked (EHLO 5xx / X'd keywords)");
-    say(e, t.slow, g->n, "reply to end of data slower than the threshold");
-    say(e, t.late, g->n, "reply arrived after the client had closed");
-    say(e, t.gave_up, g->n, "client gave up before any reply");
-    say(e, t.silent, g->n, "whole end of data never answered");
-    say(e, t.network, g->n, "TCP retransmission or reset around end of data");
-    if (g->resent_after_ack)
-        resend_evidence(c, g, e);
-    if (g->acknowledged && t.noquit)
-        say(e, t.noquit, g->n, "session ended without QUIT");
+}
+
+static void build_evidence(const correlate *c, const corr_group *g, evidence *e)
+{
+    e->n = 0;
+    for (size_t i = 0; i < sizeof evidence_rows / sizeof evidence_rows[0]; i++) {
+        const evidence_row *row = &evidence_rows[i];
+        if (row->kind == EV_STEADY)
+            steady_evidence(c, g, e);
+        else if (row->kind == EV_RESENT && g->resent_after_ack)
+            resend_evidence(c, g, e);
+        else if (row->kind == EV_FLAGS || (row->kind == EV_FLAGS_ACKED && g->acknowledged))
+            say(e, attempts_with(c, g, row->flags), g->n, row->what);
+    }
 }
 
 /* ---- JSON ---- */
-
-static void json_score(json *j, double v)
-{
-    json_key(j, "score");
-    json_seconds(j, (int64_t)(v * 1e6 + 0.5));
-}
 
 static void json_group_lists(json *j, const correlate *c, const corr_group *g)
 {
@@ -133,16 +144,7 @@ static void json_group_lists(json *j, const correlate *c, const corr_group *g)
 static void json_group_causes(json *j, const corr_group *g)
 {
     json_field_str(j, "cause", g->ncauses ? cause_name(g->causes[0].id) : "unknown");
-    json_key(j, "causes");
-    json_begin_array(j);
-    for (unsigned i = 0; i < g->ncauses; i++) {
-        json_begin_object(j);
-        json_field_str(j, "cause", cause_name(g->causes[i].id));
-        json_score(j, g->causes[i].score);
-        json_field_str(j, "fix", cause_fix(g->causes[i].id));
-        json_end_object(j);
-    }
-    json_end_array(j);
+    report_causes_json(j, g->causes, g->ncauses);
 }
 
 static void json_group(report *r, const corr_group *g)
@@ -165,8 +167,7 @@ static void json_group(report *r, const corr_group *g)
     json_group_lists(j, c, g);
     json_field_time(j, "first", correlate_attempt(c, g->members[0])->time);
     json_field_time(j, "last", correlate_attempt(c, g->members[g->n - 1])->time);
-    json_key(j, "interval_median");
-    json_seconds(j, (int64_t)(g->interval_median * 1e6 + 0.5));
+    report_json_decimal(j, "interval_median", g->interval_median);
     json_field_bool(j, "steady_interval", steady(c, g));
     json_field_bool(j, "resent_after_ack", g->resent_after_ack);
     json_group_causes(j, g);
@@ -176,8 +177,7 @@ static void json_group(report *r, const corr_group *g)
         json_str(j, e.line[i]);
     json_end_array(j);
     json_end_object(j);
-    if (json_flush_line(j, r->out) != 0)
-        r->write_error = 1;
+    report_json_line(r);
 }
 
 static void json_client(report *r, const corr_client *cl)
@@ -190,11 +190,10 @@ static void json_client(report *r, const corr_client *cl)
     json_field_uint(j, "sessions", cl->sessions);
     json_field_uint(j, "missing_quit", cl->missing_quit);
     json_end_object(j);
-    if (json_flush_line(j, r->out) != 0)
-        r->write_error = 1;
+    report_json_line(r);
 }
 
-void findings_json(report *r)
+void report_findings_json(report *r)
 {
     for (unsigned i = 0; i < correlate_ngroups(r->corr); i++)
         json_group(r, correlate_group(r->corr, i));
@@ -210,22 +209,17 @@ static const char *text_or(const char *s, const char *dflt)
     return s ? s : dflt;
 }
 
-static void clean(char *out, size_t cap, const char *s)
-{
-    report_sanitize(out, cap, s, strlen(s));
-}
-
 static void text_group_head(report *r, const corr_group *g)
 {
     const correlate *c = r->corr;
     char mid[SMTP_TEXT_MAX * 4], from[SMTP_TEXT_MAX * 4], to[SMTP_TEXT_MAX * 4], hex[33];
     char first[40], last[40];
     correlate_digest_hex(g->digest, hex);
-    clean(mid, sizeof mid, g->by_digest ? hex : text_or(g->message_id, "-"));
-    clean(from, sizeof from, text_or(g->mail_from, "-"));
-    clean(to, sizeof to, text_or(g->rcpt, "-"));
-    format_time(first, sizeof first, correlate_attempt(c, g->members[0])->time);
-    format_time(last, sizeof last, correlate_attempt(c, g->members[g->n - 1])->time);
+    escape_str(mid, sizeof mid, g->by_digest ? hex : text_or(g->message_id, "-"));
+    escape_str(from, sizeof from, text_or(g->mail_from, "-"));
+    escape_str(to, sizeof to, text_or(g->rcpt, "-"));
+    report_format_time(first, sizeof first, correlate_attempt(c, g->members[0])->time);
+    report_format_time(last, sizeof last, correlate_attempt(c, g->members[g->n - 1])->time);
     fprintf(r->out, "  %s %s from %s to %s\n", g->by_digest ? "body digest" : "message", mid, from,
             to);
     fprintf(r->out, "    %u attempts, %u acknowledged, %s to %s UTC, median interval %.0f s\n",
@@ -247,15 +241,10 @@ static void text_group(report *r, const corr_group *g)
         fprintf(r->out, "    likely cause: unknown from this capture\n");
         return;
     }
-    fprintf(r->out, "    likely cause:");
-    for (unsigned i = 0; i < g->ncauses; i++)
-        fprintf(r->out, "%s %s (%.2f)", i ? "," : "", cause_name(g->causes[i].id),
-                g->causes[i].score);
-    fputc('\n', r->out);
-    text_advice(r->out, "fix", cause_fix(g->causes[0].id));
+    report_causes_text(r->out, "    likely cause:", g->causes, g->ncauses);
 }
 
-void findings_text(report *r)
+void report_findings_text(report *r)
 {
     unsigned n = correlate_ngroups(r->corr);
     if (n) {
@@ -272,7 +261,7 @@ void findings_text(report *r)
         for (unsigned i = 0; i < k; i++) {
             const corr_client *cl = correlate_client_never_quit(r->corr, NEVER_QUIT_MIN, i);
             char addr[256];
-            clean(addr, sizeof addr, cl->address);
+            escape_str(addr, sizeof addr, cl->address);
             fprintf(r->out, "  %s: %u sessions\n", addr, cl->sessions);
         }
         fputc('\n', r->out);
@@ -283,7 +272,7 @@ static void triage_group(report *r, const corr_group *g)
 {
     char mid[SMTP_TEXT_MAX * 4], hex[33];
     correlate_digest_hex(g->digest, hex);
-    clean(mid, sizeof mid, g->by_digest ? hex : text_or(g->message_id, "-"));
+    escape_str(mid, sizeof mid, g->by_digest ? hex : text_or(g->message_id, "-"));
     fprintf(r->out, "- Message %s was sent %u times (%u acknowledged, median %.0f s apart). ", mid,
             g->n, g->acknowledged, g->interval_median);
     if (g->ncauses)
@@ -293,7 +282,7 @@ static void triage_group(report *r, const corr_group *g)
         fprintf(r->out, "No cause visible in this capture.\n");
 }
 
-void findings_triage(report *r)
+void report_findings_triage(report *r)
 {
     const totals *t = &r->t;
     fprintf(r->out, "\nTriage\n");
@@ -315,7 +304,7 @@ void findings_triage(report *r)
     for (unsigned i = 0; i < k; i++) {
         const corr_client *cl = correlate_client_never_quit(r->corr, NEVER_QUIT_MIN, i);
         char addr[256];
-        clean(addr, sizeof addr, cl->address);
+        escape_str(addr, sizeof addr, cl->address);
         fprintf(r->out, "- Client %s never sent QUIT in %u sessions.\n", addr, cl->sessions);
     }
 }

@@ -1,4 +1,5 @@
-/* Internal to report/: the report's state and helpers shared by its files. */
+/* Internal to report/: the report's state, and the helpers its files share (output.c) or
+ * report.c calls in them (findings.c, unseen.c). */
 #ifndef SMTPSCOPE_REPORT_INTERNAL_H
 #define SMTPSCOPE_REPORT_INTERNAL_H
 
@@ -24,18 +25,34 @@ struct report {
     json j;
     totals t;
     correlate *corr;
-    uint64_t not_analysed;
-    unseen_conn *unseen; /* text: the first REPORT_UNSEEN_LISTED of them */
+    uint64_t not_analysed; /* report_unseen */
+    unseen_conn *unseen;   /* text: the first REPORT_UNSEEN_LISTED of them */
 };
 
-void format_time(char *out, size_t cap, int64_t usec);
-double secs(int64_t usec);
-/* "  => name: text", wrapped at 96 columns with a hanging indent. */
-void text_advice(FILE *out, const char *name, const char *text);
+/* ---- output.c ---- */
 
-/* Duplicates, clients that never QUIT, and the triage summary (findings.c). */
-void findings_json(report *r);
-void findings_text(report *r);
-void findings_triage(report *r);
+/* "2026-03-02 09:00:00.123456" (UTC). */
+void report_format_time(char *out, size_t cap, int64_t usec);
+/* "  => name: text", wrapped at 96 columns with a hanging indent. */
+void report_advice(FILE *out, const char *name, const char *text);
+/* lead, then "name (score)" for each of n > 0 causes, then the fix of the first. */
+void report_causes_text(FILE *out, const char *lead, const cause *c, unsigned n);
+/* "key":v with six decimals (a score, a confidence, seconds as a double). */
+void report_json_decimal(json *j, const char *key, double v);
+/* "causes":[{"cause","score","fix"}...] */
+void report_causes_json(json *j, const cause *c, unsigned n);
+/* Ends the JSON line built in r->j and writes it; a failed write is remembered. */
+void report_json_line(report *r);
+
+/* ---- findings.c: duplicates, clients that never QUIT, the triage summary ---- */
+
+void report_findings_json(report *r);
+void report_findings_text(report *r);
+void report_findings_triage(report *r);
+
+/* ---- unseen.c ---- */
+
+/* "Not analysed: ..." and the connections kept, when there were any. */
+void report_unseen_text(report *r);
 
 #endif

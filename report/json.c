@@ -1,3 +1,4 @@
+/* json: the JSON Lines writer; packet bytes escaped into valid JSON and UTF-8 (see json.h). */
 #include "report/json.h"
 
 #include <stdlib.h>
@@ -58,30 +59,38 @@ static void separate(json *j)
     j->need_comma = 1;
 }
 
-void json_begin_object(json *j)
+/* An object or an array opens as a value and holds none yet; it closes as a value written. */
+static void open_(json *j, char bracket)
 {
     separate(j);
-    putc_(j, '{');
+    putc_(j, bracket);
     j->need_comma = 0;
+}
+
+static void close_(json *j, char bracket)
+{
+    putc_(j, bracket);
+    j->need_comma = 1;
+}
+
+void json_begin_object(json *j)
+{
+    open_(j, '{');
 }
 
 void json_end_object(json *j)
 {
-    putc_(j, '}');
-    j->need_comma = 1;
+    close_(j, '}');
 }
 
 void json_begin_array(json *j)
 {
-    separate(j);
-    putc_(j, '[');
-    j->need_comma = 0;
+    open_(j, '[');
 }
 
 void json_end_array(json *j)
 {
-    putc_(j, ']');
-    j->need_comma = 1;
+    close_(j, ']');
 }
 
 void json_key(json *j, const char *key)
@@ -252,6 +261,25 @@ FIELD(uint, uint64_t)
 FIELD(bool, int)
 FIELD(time, int64_t)
 FIELD(seconds, int64_t)
+
+int json_key_or_null(json *j, const char *key, int present)
+{
+    json_key(j, key);
+    if (!present)
+        json_null(j);
+    return present;
+}
+
+#define FIELD_OR_NULL(name, type)                                                                  \
+    void json_field_##name##_or_null(json *j, const char *key, int present, type v)                \
+    {                                                                                              \
+        if (json_key_or_null(j, key, present))                                                     \
+            json_##name(j, v);                                                                     \
+    }
+FIELD_OR_NULL(int, int64_t)
+FIELD_OR_NULL(uint, uint64_t)
+FIELD_OR_NULL(time, int64_t)
+FIELD_OR_NULL(seconds, int64_t)
 
 int json_flush_line(json *j, FILE *out)
 {

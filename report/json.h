@@ -42,6 +42,14 @@ void json_field_bool(json *j, const char *key, int v);
 void json_field_time(json *j, const char *key, int64_t usec);
 void json_field_seconds(json *j, const char *key, int64_t usec);
 
+/* "key": and, when !present, null; returns present (then the caller writes the value). */
+int json_key_or_null(json *j, const char *key, int present);
+/* "key":v, or "key":null when !present. */
+void json_field_int_or_null(json *j, const char *key, int present, int64_t v);
+void json_field_uint_or_null(json *j, const char *key, int present, uint64_t v);
+void json_field_time_or_null(json *j, const char *key, int present, int64_t usec);
+void json_field_seconds_or_null(json *j, const char *key, int present, int64_t usec);
+
 /* Writes the buffer and a newline; returns 0 or -1 on a write error. */
 int json_flush_line(json *j, FILE *out);
 

@@ -1,10 +1,12 @@
+/* report: one finished session as text or as a JSON line, its totals, and the closing
+ * summary (see report.h). */
 #include "report/report.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/escape.h"
 #include "report/internal.h"
 
 report *report_new(FILE *out, report_format fmt, int verbose)
@@ -17,8 +19,10 @@ report *report_new(FILE *out, report_format fmt, int verbose)
     r->verbose = verbose;
     json_init(&r->j);
     r->corr = correlate_new();
-    if (!r->corr) {
-        free(r);
+    if (fmt == REPORT_TEXT)
+        r->unseen = calloc(REPORT_UNSEEN_LISTED, sizeof *r->unseen);
+    if (!r->corr || (fmt == REPORT_TEXT && !r->unseen)) {
+        report_free(r);
         return NULL;
     }
     return r;
@@ -44,36 +48,6 @@ int report_error(const report *r)
     return r->write_error || ferror(r->out) ? -1 : 0;
 }
 
-size_t report_escape(char *out, size_t cap, const char *in, size_t len, int keep_newlines)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t n = 0;
-    if (cap == 0)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)in[i];
-        int plain = (c >= 0x20 && c < 0x7f) || (keep_newlines && c == '\n');
-        size_t need = plain ? 1 : 4;
-        if (n + need >= cap)
-            break; /* stop before an escape would be cut */
-        if (plain) {
-            out[n++] = (char)c;
-            continue;
-        }
-        out[n++] = '\\';
-        out[n++] = 'x';
-        out[n++] = hex[c >> 4];
-        out[n++] = hex[c & 15];
-    }
-    out[n] = '\0';
-    return n;
-}
-
-void report_sanitize(char *out, size_t cap, const char *in, size_t len)
-{
-    report_escape(out, cap, in, len, 0);
-}
-
 /* ---- shared helpers ---- */
 
 static const char *end_reason_name(smtp_end_reason why)
@@ -87,16 +61,7 @@ static const char *side_name(int dir)
     return dir == SMTP_CLIENT ? "client" : dir == SMTP_SERVER ? "server" : NULL;
 }
 
-void format_time(char *out, size_t cap, int64_t usec)
-{
-    time_t sec = (time_t)(usec / 1000000);
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    size_t n = strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm);
-    snprintf(out + n, cap - n, ".%06ld", (long)(usec % 1000000));
-}
-
-double secs(int64_t usec)
+static double secs(int64_t usec)
 {
     return (double)usec / 1e6;
 }
@@ -126,22 +91,16 @@ static void count_session(totals *t, const smtp_report *s)
 
 /* ---- JSON ---- */
 
+/* A reply code, null when there was none. */
 static void json_reply(json *j, const char *key, int code)
 {
-    json_key(j, key);
-    if (code > 0)
-        json_int(j, code);
-    else
-        json_null(j);
+    json_field_int_or_null(j, key, code > 0, code);
 }
 
 static void json_eod(json *j, const smtp_eod *e)
 {
-    json_key(j, "eod");
-    if (!e->seen) {
-        json_null(j);
+    if (!json_key_or_null(j, "eod", e->seen))
         return;
-    }
     const smtp_seg_ref *last = &e->part[e->nparts - 1];
     char cut[32];
     smtp_format_cut(e, cut, sizeof cut);
@@ -150,11 +109,7 @@ static void json_eod(json *j, const smtp_eod *e)
     json_field_time(j, "time", last->ts);
     json_field_bool(j, "bdat", e->bdat);
     json_field_bool(j, "split", e->nparts > 1);
-    json_key(j, "cut");
-    if (e->bdat)
-        json_null(j);
-    else
-        json_str(j, cut);
+    json_field_str(j, "cut", e->bdat ? NULL : cut);
     json_field_bool(j, "bare_lf", e->bare_lf);
     json_key(j, "parts");
     json_begin_array(j);
@@ -168,16 +123,8 @@ static void json_eod(json *j, const smtp_eod *e)
     json_end_array(j);
     json_reply(j, "reply", e->replied ? e->reply : 0);
     json_field_str(j, "reply_text", e->replied ? e->reply_text : NULL);
-    json_key(j, "reply_frame");
-    if (e->replied)
-        json_uint(j, e->reply_at.frame);
-    else
-        json_null(j);
-    json_key(j, "latency");
-    if (e->replied)
-        json_seconds(j, e->reply_at.ts - last->ts);
-    else
-        json_null(j);
+    json_field_uint_or_null(j, "reply_frame", e->replied, e->reply_at.frame);
+    json_field_seconds_or_null(j, "latency", e->replied, e->reply_at.ts - last->ts);
     json_end_object(j);
 }
 
@@ -222,11 +169,8 @@ static void json_flags(json *j, unsigned flags)
 
 static void json_banner(json *j, const smtp_banner *b)
 {
-    json_key(j, "banner");
-    if (!b->seen) {
-        json_null(j);
+    if (!json_key_or_null(j, "banner", b->seen))
         return;
-    }
     json_begin_object(j);
     json_field_str(j, "text", b->text);
     json_reply(j, "code", b->done ? b->code : 0);
@@ -275,8 +219,7 @@ static void json_evidence(json *j, const smtp_report *s)
         json_begin_object(j);
         json_field_str(j, "end_reason", end_reason_name(s->end_reason));
         json_field_str(j, "closed_by", side_name(s->closed_by));
-        json_key(j, "frame");
-        s->end_frame ? json_uint(j, s->end_frame) : json_null(j);
+        json_field_uint_or_null(j, "frame", s->end_frame != 0, s->end_frame);
         json_field_uint(j, "commands", s->count.commands);
         json_end_object(j);
     }
@@ -300,8 +243,7 @@ static void json_inspection(json *j, const smtp_report *s)
 {
     json_key(j, "inspection");
     json_begin_object(j);
-    json_key(j, "confidence");
-    json_seconds(j, (int64_t)(s->inspection_confidence * 1e6 + 0.5));
+    report_json_decimal(j, "confidence", s->inspection_confidence);
     json_field_str(j, "level", confidence_level(s->inspection_confidence));
     json_key(j, "fingerprints");
     json_begin_array(j);
@@ -319,28 +261,22 @@ static void json_inspection(json *j, const smtp_report *s)
     json_end_object(j);
 }
 
-static void json_frame_or_null(json *j, const char *key, unsigned count, uint64_t frame)
-{
-    json_key(j, key);
-    count ? json_uint(j, frame) : json_null(j);
-}
-
 static void json_tcp(json *j, const smtp_tcp *t)
 {
     json_key(j, "tcp");
     json_begin_object(j);
-    json_key(j, "client_fin");
-    t->fin_ts[SMTP_CLIENT] ? json_time(j, t->fin_ts[SMTP_CLIENT]) : json_null(j);
-    json_key(j, "server_fin");
-    t->fin_ts[SMTP_SERVER] ? json_time(j, t->fin_ts[SMTP_SERVER]) : json_null(j);
+    json_field_time_or_null(j, "client_fin", t->fin_ts[SMTP_CLIENT] != 0, t->fin_ts[SMTP_CLIENT]);
+    json_field_time_or_null(j, "server_fin", t->fin_ts[SMTP_SERVER] != 0, t->fin_ts[SMTP_SERVER]);
     json_field_uint(j, "client_retransmissions", t->retrans[SMTP_CLIENT]);
     json_field_uint(j, "server_retransmissions", t->retrans[SMTP_SERVER]);
     json_field_uint(j, "eod_retransmissions", t->eod_retrans);
-    json_frame_or_null(j, "eod_retransmission_frame", t->eod_retrans, t->eod_retrans_frame);
+    json_field_uint_or_null(j, "eod_retransmission_frame", t->eod_retrans != 0,
+                            t->eod_retrans_frame);
     json_field_uint(j, "reply_retransmissions", t->reply_retrans);
-    json_frame_or_null(j, "reply_retransmission_frame", t->reply_retrans, t->reply_retrans_frame);
+    json_field_uint_or_null(j, "reply_retransmission_frame", t->reply_retrans != 0,
+                            t->reply_retrans_frame);
     json_field_uint(j, "zero_windows_in_data", t->zero_windows);
-    json_frame_or_null(j, "zero_window_frame", t->zero_windows, t->zero_window_frame);
+    json_field_uint_or_null(j, "zero_window_frame", t->zero_windows != 0, t->zero_window_frame);
     json_end_object(j);
 }
 
@@ -349,10 +285,11 @@ static void json_asa(json *j, const smtp_asa *a)
     json_key(j, "asa");
     json_begin_object(j);
     json_field_uint(j, "command_line_max", a->command_line_max);
-    json_frame_or_null(j, "command_line_frame", a->command_line_max, a->command_line_frame);
+    json_field_uint_or_null(j, "command_line_frame", a->command_line_max != 0,
+                            a->command_line_frame);
     json_field_uint(j, "rcpt_max", a->rcpt_max);
     json_field_uint(j, "header_line_max", a->header_line_max);
-    json_frame_or_null(j, "header_line_frame", a->header_line_max, a->header_line_frame);
+    json_field_uint_or_null(j, "header_line_frame", a->header_line_max != 0, a->header_line_frame);
     json_field_uint(j, "sender_max", a->sender_max);
     json_end_object(j);
 }
@@ -360,18 +297,8 @@ static void json_asa(json *j, const smtp_asa *a)
 static void json_causes(json *j, const smtp_report *s)
 {
     cause c[CAUSE_COUNT];
-    unsigned n = rank_session_causes(s, c);
-    json_key(j, "causes");
-    json_begin_array(j);
-    for (unsigned i = 0; i < n; i++) {
-        json_begin_object(j);
-        json_field_str(j, "cause", cause_name(c[i].id));
-        json_key(j, "score");
-        json_seconds(j, (int64_t)(c[i].score * 1e6 + 0.5));
-        json_field_str(j, "fix", cause_fix(c[i].id));
-        json_end_object(j);
-    }
-    json_end_array(j);
+    unsigned n = correlate_rank_session(s, c);
+    report_causes_json(j, c, n);
 }
 
 static void json_counts(json *j, const smtp_counters *c)
@@ -423,8 +350,7 @@ static void json_session(report *r, uint64_t id, const char *client, const char 
     json_asa(j, &s->asa);
     json_counts(j, &s->count);
     json_end_object(j);
-    if (json_flush_line(j, r->out) != 0)
-        r->write_error = 1;
+    report_json_line(r);
 }
 
 /* ---- text ---- */
@@ -433,7 +359,7 @@ static void text_line(report *r, const smtp_report *s, const smtp_tline *t)
 {
     static const char *const who[] = {"C:", "S:", "--"};
     char clean[SMTP_TRANSCRIPT_TEXT * 4 + 1];
-    report_sanitize(clean, sizeof clean, t->text, strlen(t->text));
+    escape_str(clean, sizeof clean, t->text);
     fprintf(r->out, "    %8" PRIu64 " %+10.3f  %s %s\n", t->frame, secs(t->ts - s->start),
             who[t->dir > 2 ? 2 : t->dir], clean);
 }
@@ -471,7 +397,7 @@ static void text_eod(report *r, const smtp_report *s, const smtp_txn *t)
     const smtp_seg_ref *last = &e->part[e->nparts - 1];
     if (e->replied) {
         char clean[SMTP_TRANSCRIPT_TEXT * 4 + 1];
-        report_sanitize(clean, sizeof clean, e->reply_text, strlen(e->reply_text));
+        escape_str(clean, sizeof clean, e->reply_text);
         fprintf(r->out, "    reply after %.3f s in frame %" PRIu64 ": %s\n",
                 secs(e->reply_at.ts - last->ts), e->reply_at.frame, clean);
     } else {
@@ -486,12 +412,9 @@ static void text_txn(report *r, const smtp_report *s, unsigned i)
 {
     const smtp_txn *t = &s->txns[i];
     char from[SMTP_TEXT_MAX * 4], to[SMTP_TEXT_MAX * 4], mid[SMTP_TEXT_MAX * 4];
-    report_sanitize(from, sizeof from, t->mail_from ? t->mail_from : "-",
-                    strlen(t->mail_from ? t->mail_from : "-"));
-    report_sanitize(to, sizeof to, t->nrcpt ? t->rcpt[0] : "-",
-                    strlen(t->nrcpt ? t->rcpt[0] : "-"));
-    report_sanitize(mid, sizeof mid, t->message_id ? t->message_id : "-",
-                    strlen(t->message_id ? t->message_id : "-"));
+    escape_str(from, sizeof from, t->mail_from ? t->mail_from : "-");
+    escape_str(to, sizeof to, t->nrcpt ? t->rcpt[0] : "-");
+    escape_str(mid, sizeof mid, t->message_id ? t->message_id : "-");
     fprintf(r->out, "  message %u: %s from %s to %s%s, %" PRIu64 " bytes\n", i + 1, mid, from, to,
             t->rcpt_total > 1 ? " (and others)" : "", t->bytes);
     if (t->data_reply && t->data_reply != 354 && !t->bdat_chunks)
@@ -511,7 +434,7 @@ static void text_fingerprints(report *r, const smtp_report *s)
         if (!p->seen)
             continue;
         char clean[SMTP_TRANSCRIPT_TEXT * 4 + 1];
-        report_sanitize(clean, sizeof clean, p->line, strlen(p->line));
+        escape_str(clean, sizeof clean, p->line);
         fprintf(r->out, "    %-18s frame %-8" PRIu64 " %s\n", smtp_print_name(i), p->frame, clean);
     }
 }
@@ -519,33 +442,10 @@ static void text_fingerprints(report *r, const smtp_report *s)
 static void text_causes(report *r, const smtp_report *s)
 {
     cause c[CAUSE_COUNT];
-    unsigned n = rank_session_causes(s, c);
-    if (!n)
-        return;
-    fprintf(r->out, "  likely cause%s:", n > 1 ? "s, best first" : "");
-    for (unsigned i = 0; i < n; i++)
-        fprintf(r->out, "%s %s (%.2f)", i ? "," : "", cause_name(c[i].id), c[i].score);
-    fputc('\n', r->out);
-    text_advice(r->out, "fix", cause_fix(c[0].id));
-}
-
-void text_advice(FILE *out, const char *flag, const char *text)
-{
-    enum { WIDTH = 96, INDENT = 5 };
-    int col = fprintf(out, "  => %s:", flag);
-    while (*text) {
-        size_t word = strcspn(text, " ");
-        if (col + 1 + (int)word > WIDTH) {
-            col = fprintf(out, "\n%*s", INDENT, "") - 1;
-        } else {
-            fputc(' ', out);
-            col++;
-        }
-        col += fprintf(out, "%.*s", (int)word, text);
-        text += word;
-        text += *text == ' ';
-    }
-    fputc('\n', out);
+    unsigned n = correlate_rank_session(s, c);
+    if (n)
+        report_causes_text(r->out, n > 1 ? "  likely causes, best first:" : "  likely cause:", c,
+                           n);
 }
 
 /* full: the transcript and details even when nothing was flagged (the TUI's detail pane). */
@@ -553,7 +453,7 @@ static void text_session(report *r, uint64_t id, const char *client, const char 
                          const smtp_report *s, int full)
 {
     char start[40];
-    format_time(start, sizeof start, s->start);
+    report_format_time(start, sizeof start, s->start);
     fprintf(r->out, "session %" PRIu64 "  %s -> %s  %s UTC  %.3f s  ended: %s%s%s\n", id, client,
             server, start, secs(s->end - s->start), end_reason_name(s->end_reason),
             s->closed_by >= 0 ? " by " : "", s->closed_by >= 0 ? side_name(s->closed_by) : "");
@@ -568,7 +468,7 @@ static void text_session(report *r, uint64_t id, const char *client, const char 
     fputc('\n', r->out);
     if (s->banner.seen) {
         char clean[SMTP_TEXT_MAX * 4];
-        report_sanitize(clean, sizeof clean, s->banner.text, strlen(s->banner.text));
+        escape_str(clean, sizeof clean, s->banner.text);
         fprintf(r->out, "  banner: %s%s%s\n", clean, s->banner.masked ? "  [masked]" : "",
                 s->banner.unterminated ? " [never ended]" : "");
     }
@@ -578,7 +478,7 @@ static void text_session(report *r, uint64_t id, const char *client, const char 
     text_transcript(r, s);
     for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
         if (s->flags & (1u << i))
-            text_advice(r->out, smtp_flag_name(i), smtp_flag(i)->advice);
+            report_advice(r->out, smtp_flag_name(i), smtp_flag(i)->advice);
     text_causes(r, s);
     fputc('\n', r->out);
 }
@@ -616,66 +516,6 @@ void report_session_text(FILE *out, uint64_t id, const char *client, const char 
     text_session(&tmp, id, client, server, s, 1);
 }
 
-/* ---- connections seen without their handshake ---- */
-
-static void json_unseen(report *r, const unseen_conn *l)
-{
-    json *j = &r->j;
-    json_begin_object(j);
-    json_field_str(j, "type", "not_analysed");
-    json_field_str(j, "reason", l->syn_seen ? "handshake_incomplete" : "no_handshake");
-    json_field_str(j, "client", l->client);
-    json_field_str(j, "server", l->server);
-    json_field_time(j, "start", l->first);
-    json_field_time(j, "end", l->last);
-    json_field_uint(j, "first_frame", l->first_frame);
-    json_field_uint(j, "last_frame", l->last_frame);
-    json_field_uint(j, "packets", l->packets);
-    json_field_uint(j, "bytes", l->bytes);
-    json_end_object(j);
-    if (json_flush_line(j, r->out) != 0)
-        r->write_error = 1;
-}
-
-void report_unseen(report *r, const unseen_conn *u)
-{
-    if (r->fmt == REPORT_JSON) {
-        json_unseen(r, u);
-    } else if (r->not_analysed < REPORT_UNSEEN_LISTED) {
-        if (!r->unseen)
-            r->unseen = calloc(REPORT_UNSEEN_LISTED, sizeof *r->unseen);
-        if (r->unseen)
-            r->unseen[r->not_analysed] = *u;
-    }
-    r->not_analysed++;
-}
-
-static void text_unseen(report *r)
-{
-    if (r->not_analysed == 0)
-        return;
-    fprintf(r->out,
-            "Not analysed: %" PRIu64 " TCP connection%s whose handshake is not in the capture "
-            "(it started mid-session, or the SYN was lost)\n",
-            r->not_analysed, r->not_analysed == 1 ? "" : "s");
-    for (uint64_t i = 0; i < r->not_analysed && i < REPORT_UNSEEN_LISTED && r->unseen; i++) {
-        const unseen_conn *l = &r->unseen[i];
-        char when[40], client[sizeof l->client * 4], server[sizeof l->server * 4];
-        format_time(when, sizeof when, l->first);
-        report_sanitize(client, sizeof client, l->client, strlen(l->client));
-        report_sanitize(server, sizeof server, l->server, strlen(l->server));
-        fprintf(r->out,
-                "  %s -> %s  %s UTC  frames %" PRIu64 "-%" PRIu64 ", %" PRIu64 " packets, %" PRIu64
-                " bytes%s\n",
-                client, server, when, l->first_frame, l->last_frame, l->packets, l->bytes,
-                l->syn_seen ? "  (SYN seen, handshake never completed)" : "");
-    }
-    if (r->not_analysed > REPORT_UNSEEN_LISTED)
-        fprintf(r->out, "  ... and %" PRIu64 " more (--json lists them all)\n",
-                r->not_analysed - REPORT_UNSEEN_LISTED);
-    fprintf(r->out, "\n");
-}
-
 /* ---- summary ---- */
 
 static void json_summary(report *r, const capture_summary *c)
@@ -688,10 +528,8 @@ static void json_summary(report *r, const capture_summary *c)
     json_field_uint(j, "packets", c->frames);
     json_field_uint(j, "packets_matched", c->matched);
     json_field_uint(j, "bytes", c->bytes);
-    json_key(j, "first");
-    c->frames ? json_time(j, c->first) : json_null(j);
-    json_key(j, "last");
-    c->frames ? json_time(j, c->last) : json_null(j);
+    json_field_time_or_null(j, "first", c->frames != 0, c->first);
+    json_field_time_or_null(j, "last", c->frames != 0, c->last);
     json_field_uint(j, "sessions", t->sessions);
     json_field_uint(j, "flagged", t->flagged);
     json_key(j, "flags");
@@ -719,19 +557,15 @@ static void json_summary(report *r, const capture_summary *c)
     json_field_uint(j, "ip_warnings", c->warn_ip);
     json_field_uint(j, "tcp_warnings", c->warn_tcp);
     json_end_object(j);
-    json_key(j, "dropped");
-    if (c->live) {
+    if (json_key_or_null(j, "dropped", c->live)) {
         json_begin_object(j);
         json_field_uint(j, "kernel", c->drops);
         json_field_uint(j, "interface", c->if_drops);
         json_end_object(j);
-    } else {
-        json_null(j);
     }
     json_field_str(j, "read_error", c->read_error);
     json_end_object(j);
-    if (json_flush_line(j, r->out) != 0)
-        r->write_error = 1;
+    report_json_line(r);
 }
 
 static void text_summary(report *r, const capture_summary *c)
@@ -739,10 +573,10 @@ static void text_summary(report *r, const capture_summary *c)
     const totals *t = &r->t;
     char first[40] = "-", last[40] = "-", src[512];
     if (c->frames) {
-        format_time(first, sizeof first, c->first);
-        format_time(last, sizeof last, c->last);
+        report_format_time(first, sizeof first, c->first);
+        report_format_time(last, sizeof last, c->last);
     }
-    report_sanitize(src, sizeof src, c->source, strlen(c->source));
+    escape_str(src, sizeof src, c->source);
     fprintf(r->out, "Summary of %s\n", src);
     fprintf(r->out, "  packets   %" PRIu64 " (%" PRIu64 " matched the filter), %" PRIu64 " bytes\n",
             c->frames, c->matched, c->bytes);
@@ -790,13 +624,13 @@ void report_summary(report *r, const capture_summary *cap)
 {
     correlate_finish(r->corr);
     if (r->fmt == REPORT_JSON) {
-        findings_json(r);
+        report_findings_json(r);
         json_summary(r, cap);
     } else {
-        text_unseen(r);
-        findings_text(r);
+        report_unseen_text(r);
+        report_findings_text(r);
         text_summary(r, cap);
-        findings_triage(r);
+        report_findings_triage(r);
     }
     if (fflush(r->out) != 0)
         r->write_error = 1;

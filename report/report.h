@@ -12,6 +12,10 @@
 
 typedef enum { REPORT_TEXT, REPORT_JSON } report_format;
 
+/* Connections without a handshake that the text report lists (all are counted; JSON lists
+ * all). */
+#define REPORT_UNSEEN_LISTED 100
+
 typedef struct report report;
 
 report *report_new(FILE *out, report_format fmt, int verbose);
@@ -29,20 +33,15 @@ void report_session_text(FILE *out, uint64_t id, const char *client, const char 
 void report_flow(report *r, const flow_report *f);
 /* Its full text (report_session_text for SMTP). */
 void report_flow_text(FILE *out, const flow_report *f);
-/* A connection seen without its handshake: JSON writes it at once; text lists the first
- * REPORT_UNSEEN_LISTED before the summary. Both summaries count them all. */
-#define REPORT_UNSEEN_LISTED 100
+/* A connection seen without its handshake: with JSON a "not_analysed" line at once, in text
+ * kept (the first REPORT_UNSEEN_LISTED) for a list before the summary; counted either way,
+ * also while sessions are quiet. */
 void report_unseen(report *r, const unseen_conn *u);
+/* Duplicates and other findings across sessions, the connections not analysed (text), and
+ * the totals. */
 void report_summary(report *r, const capture_summary *cap);
 /* 0, or -1 when writing the output failed (disk full, closed pipe). */
 int report_error(const report *r);
 void report_free(report *r);
-
-/* Escapes bytes for a terminal: printable ASCII stays, anything else becomes \xNN (with
- * keep_newlines, LF stays: multi-line text that is already a report). Stops before an escape
- * would be cut; out is always terminated. Returns the length written. */
-size_t report_escape(char *out, size_t cap, const char *in, size_t len, int keep_newlines);
-/* report_escape on one line. */
-void report_sanitize(char *out, size_t cap, const char *in, size_t len);
 
 #endif

@@ -14,4 +14,6 @@ void add_capture_suite(void);
 void add_pack_suite(void);
 void add_map_suite(void);
 void add_pipeline_suite(void);
+void add_escape_suite(void);
+void add_unseen_suite(void);
 #endif

@@ -1,9 +1,11 @@
 /* Grouping the same message across sessions, and ranking the causes. */
 #include <CUnit/CUnit.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report/correlate.h"
+#include "report/report.h"
 #include "smtp/smtp.h"
 #include "tests/suites.h"
 
@@ -26,8 +28,8 @@ static void feed(smtp_session *s, smtp_dir dir, double t, const char *text)
     smtp_feed(s, dir, (const uint8_t *)text, strlen(text), T0 + (int64_t)(t * SEC), ++frame);
 }
 
-/* Plays one session and hands it to the correlator. */
-static void play(correlate *c, uint64_t id, const attempt_spec *a)
+/* Plays one session to its end; the caller frees it. */
+static smtp_session *session_of(const attempt_spec *a)
 {
     double t = a->at;
     char head[256], body[512];
@@ -48,6 +50,13 @@ static void play(correlate *c, uint64_t id, const attempt_spec *a)
         feed(s, SMTP_SERVER, t + 0.5, "221 bye\r\n");
     }
     smtp_end(s, SMTP_END_FIN, SMTP_CLIENT, T0 + (int64_t)((t + 60) * SEC), 0);
+    return s;
+}
+
+/* Plays one session and hands it to the correlator. */
+static void play(correlate *c, uint64_t id, const attempt_spec *a)
+{
+    smtp_session *s = session_of(a);
     correlate_session(c, id, smtp_get_report(s));
     correlate_client(c, "198.51.100.7:40000", smtp_get_report(s));
     smtp_session_free(s);
@@ -172,16 +181,16 @@ static void test_session_cause_ranking(void)
     smtp_report r;
     cause out[CAUSE_COUNT];
     memset(&r, 0, sizeof r);
-    CU_ASSERT_EQUAL(rank_session_causes(&r, out), 0);
+    CU_ASSERT_EQUAL(correlate_rank_session(&r, out), 0);
     r.flags = SMTP_FLAG_SPLIT_EOD_UNACKED | SMTP_FLAG_SMTP_INSPECTION | SMTP_FLAG_EOD_NO_REPLY;
     r.inspection_confidence = 0.9;
-    unsigned n = rank_session_causes(&r, out);
+    unsigned n = correlate_rank_session(&r, out);
     CU_ASSERT_FATAL(n >= 1);
     CU_ASSERT_EQUAL(out[0].id, CAUSE_INSPECTION);
     CU_ASSERT(out[0].score > 0.9);
     r.flags = SMTP_FLAG_SLOW_EOD_REPLY | SMTP_FLAG_REPLY_AFTER_CLOSE | SMTP_FLAG_RST_AFTER_EOD;
     r.inspection_confidence = 0;
-    n = rank_session_causes(&r, out);
+    n = correlate_rank_session(&r, out);
     CU_ASSERT_EQUAL_FATAL(n, 2);
     CU_ASSERT_EQUAL(out[0].id, CAUSE_SLOW_SERVER);
     CU_ASSERT_EQUAL(out[1].id, CAUSE_NETWORK);
@@ -202,6 +211,77 @@ static void test_client_never_quits(void)
     CU_ASSERT_EQUAL(cl->sessions, 3);
     CU_ASSERT_EQUAL(correlate_nclients_never_quit(c, 4), 0);
     correlate_free(c);
+}
+
+/* Thousands of keys: the tables grow and every message and client is still found. */
+static void test_many_messages_and_clients(void)
+{
+    correlate *c = correlate_new();
+    char id[32], body[32], endpoint[48];
+    for (unsigned i = 0; i < 3000; i++) {
+        unsigned m = i < 2500 ? i : (i - 2500) * 5; /* the last 500 send 0, 5, 10... again */
+        snprintf(id, sizeof id, "<m%u@x>", m);
+        snprintf(body, sizeof body, "body %u\r\n", m);
+        attempt_spec a = {i, id, body, "250 ok\r\n", 0, 1, NULL};
+        play(c, i + 1, &a);
+    }
+    smtp_report r;
+    memset(&r, 0, sizeof r);
+    r.flags = SMTP_FLAG_MISSING_QUIT;
+    for (unsigned i = 0; i < 3000; i++) {
+        snprintf(endpoint, sizeof endpoint, "[2001:db8::%x]:%u", i % 1000, 40000 + i);
+        correlate_client(c, endpoint, &r);
+    }
+    correlate_finish(c);
+    /* the digest groups say nothing the Message-ID groups do not */
+    CU_ASSERT_EQUAL_FATAL(correlate_ngroups(c), 500);
+    for (unsigned i = 0; i < 500; i++) {
+        const corr_group *g = correlate_group(c, i);
+        CU_ASSERT_EQUAL(g->n, 2);
+        CU_ASSERT_FALSE(g->by_digest);
+    }
+    /* 1000 addresses, 3 sessions each without QUIT; the one of play() sent QUIT */
+    CU_ASSERT_EQUAL_FATAL(correlate_nclients_never_quit(c, 3), 1000);
+    CU_ASSERT_STRING_EQUAL(correlate_client_never_quit(c, 3, 0)->address, "2001:db8::0");
+    CU_ASSERT_EQUAL(correlate_client_never_quit(c, 3, 999)->sessions, 3);
+    CU_ASSERT_EQUAL(correlate_nclients_never_quit(c, 4), 0);
+    correlate_free(c);
+}
+
+/* The evidence under a duplicate in the text report: its lines in their fixed order. */
+static void test_evidence_lines(void)
+{
+    attempt_spec a[] = {
+        {0, "<ev@x>", BODY, NULL, 1, 0, PIX},
+        {600, "<ev@x>", BODY, NULL, 1, 0, PIX},
+        {1200, "<ev@x>", BODY, "250 ok\r\n", 0, 0, NULL},
+        {1800, "<ev@x>", BODY, "250 ok\r\n", 0, 1, NULL},
+    };
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    report *r = report_new(f, REPORT_TEXT, 0);
+    for (unsigned i = 0; i < 4; i++) {
+        smtp_session *s = session_of(&a[i]);
+        report_session(r, i + 1, "198.51.100.7:40000", "192.0.2.25:25", smtp_get_report(s));
+        smtp_session_free(s);
+    }
+    capture_summary cap = {.source = "evidence"};
+    report_summary(r, &cap);
+    report_free(r);
+    fclose(f);
+    const char *want = "    - 4 attempts every 600 s: a steady interval is the sending MTA's retry "
+                       "timer\n"
+                       "    - end of data split across segments and never accepted in 2 of 4 "
+                       "attempts\n"
+                       "    - 220 greeting masked with '*' in 2 of 4 attempts\n"
+                       "    - client gave up before any reply in 2 of 4 attempts\n"
+                       "    - accepted with 250 in session 3, sent again 600 s later in session 4\n"
+                       "    - session ended without QUIT in 3 of 4 attempts\n"
+                       "    likely cause:";
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, want));
+    free(buf);
 }
 
 static void test_digest_hex(void)
@@ -225,5 +305,7 @@ void add_correlate_suite(void)
     CU_add_test(s, "worst first", test_worst_first);
     CU_add_test(s, "session cause ranking", test_session_cause_ranking);
     CU_add_test(s, "client never quits", test_client_never_quits);
+    CU_add_test(s, "many messages and clients", test_many_messages_and_clients);
+    CU_add_test(s, "evidence lines in order", test_evidence_lines);
     CU_add_test(s, "digest hex", test_digest_hex);
 }

@@ -1,9 +1,8 @@
-/* The JSON writer and the terminal sanitiser: packet bytes must never break a line. */
+/* The JSON writer: packet bytes must never break a line. */
 #include <CUnit/CUnit.h>
 #include <string.h>
 
 #include "report/json.h"
-#include "report/report.h"
 #include "tests/suites.h"
 
 static json j;
@@ -69,13 +68,25 @@ static void test_structure(void)
     CU_ASSERT(j.len == strlen(want) && memcmp(j.buf, want, j.len) == 0);
 }
 
-static void test_sanitize_for_terminal(void)
+static void test_fields_or_null(void)
 {
-    char out[64];
-    report_sanitize(out, sizeof out, "ok\x1b]0;pwned\x07\xff", 13);
-    CU_ASSERT_STRING_EQUAL(out, "ok\\x1b]0;pwned\\x07\\xff");
-    report_sanitize(out, 8, "abcdefghijkl", 12); /* bounded */
-    CU_ASSERT(strlen(out) < 8);
+    json_reset(&j);
+    json_begin_object(&j);
+    json_field_int_or_null(&j, "a", 1, -250);
+    json_field_int_or_null(&j, "b", 0, -250);
+    json_field_uint_or_null(&j, "c", 1, 7);
+    json_field_uint_or_null(&j, "d", 0, 7);
+    json_field_time_or_null(&j, "e", 1, 1772442000123456);
+    json_field_seconds_or_null(&j, "f", 0, 1);
+    if (json_key_or_null(&j, "g", 1)) {
+        json_begin_array(&j);
+        json_end_array(&j);
+    }
+    CU_ASSERT_EQUAL(json_key_or_null(&j, "h", 0), 0);
+    json_end_object(&j);
+    const char *want = "{\"a\":-250,\"b\":null,\"c\":7,\"d\":null,\"e\":1772442000.123456,"
+                       "\"f\":null,\"g\":[],\"h\":null}";
+    CU_ASSERT(j.len == strlen(want) && memcmp(j.buf, want, j.len) == 0);
 }
 
 static int setup(void)
@@ -97,5 +108,5 @@ void add_json_suite(void)
     CU_add_test(s, "control bytes", test_control_bytes);
     CU_add_test(s, "UTF-8 kept, invalid escaped", test_utf8_kept_invalid_escaped);
     CU_add_test(s, "structure", test_structure);
-    CU_add_test(s, "terminal sanitiser", test_sanitize_for_terminal);
+    CU_add_test(s, "fields or null", test_fields_or_null);
 }

@@ -21,6 +21,8 @@ int main(void)
     add_pack_suite();
     add_map_suite();
     add_pipeline_suite();
+    add_escape_suite();
+    add_unseen_suite();
     CU_basic_set_mode(CU_BRM_NORMAL);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();

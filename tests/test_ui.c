@@ -419,6 +419,12 @@ static void test_capacity_eviction(void)
     CU_ASSERT_EQUAL(ui_model_flag_count(m, 2), 1); /* masked_banner, though a was dropped */
     CU_ASSERT_EQUAL(ui_model_flag_count(m, 0), 0);
     CU_ASSERT_PTR_NULL(ui_model_session(m, 3));
+    /* by insertion number: the dropped ones are gone, the kept found where they are */
+    CU_ASSERT_EQUAL(ui_model_find_order(m, ui_model_session(m, 0)->order), 0);
+    CU_ASSERT_EQUAL(ui_model_find_order(m, ui_model_session(m, 1)->order), 1);
+    CU_ASSERT_EQUAL(ui_model_find_order(m, ui_model_session(m, 2)->order), 2);
+    CU_ASSERT_EQUAL(ui_model_find_order(m, ui_model_session(m, 0)->order - 1), -1);
+    CU_ASSERT_EQUAL(ui_model_find_order(m, ui_model_session(m, 2)->order + 1), -1);
     ui_model_free(m);
 }
 
@@ -456,32 +462,6 @@ static void test_detail_bounded_and_clean(void)
     CU_ASSERT_PTR_NULL(strstr(u->detail, "truncated"));
     free(d);
     ui_model_free(m);
-}
-
-static void test_sanitize(void)
-{
-    char out[64];
-    CU_ASSERT_EQUAL(ui_sanitize(out, sizeof out, "\x1b]0;x\x07", 6), 12);
-    CU_ASSERT_STRING_EQUAL(out, "\\x1b]0;x\\x07");
-    ui_sanitize(out, sizeof out, "a\x7f\x80\xff\n\tz", 7);
-    CU_ASSERT_STRING_EQUAL(out, "a\\x7f\\x80\\xff\\x0a\\x09z");
-    ui_sanitize(out, sizeof out, "nul\0x", 5);
-    CU_ASSERT_STRING_EQUAL(out, "nul\\x00x");
-    /* Never half an escape: "ab" + 4 bytes needs 7 with the NUL. */
-    CU_ASSERT_EQUAL(ui_sanitize(out, 6, "ab\x01", 3), 2);
-    CU_ASSERT_STRING_EQUAL(out, "ab");
-    CU_ASSERT_EQUAL(ui_sanitize(out, 7, "ab\x01", 3), 6);
-    CU_ASSERT_STRING_EQUAL(out, "ab\\x01");
-    CU_ASSERT_EQUAL(ui_sanitize(out, 1, "abc", 3), 0);
-    CU_ASSERT_STRING_EQUAL(out, "");
-    /* Every byte value: the output is printable ASCII only. */
-    char all[256], wide[1100];
-    for (int i = 0; i < 256; i++)
-        all[i] = (char)i;
-    size_t n = ui_sanitize(wide, sizeof wide, all, sizeof all);
-    CU_ASSERT_EQUAL(n, 95 + 161 * 4);
-    for (size_t i = 0; i < n; i++)
-        CU_ASSERT(wide[i] >= 0x20 && wide[i] < 0x7f);
 }
 
 /* ---- rows ---- */
@@ -694,7 +674,6 @@ void add_ui_suite(void)
     CU_add_test(s, "event ring", test_event_ring);
     CU_add_test(s, "capacity eviction", test_capacity_eviction);
     CU_add_test(s, "detail bounded and clean", test_detail_bounded_and_clean);
-    CU_add_test(s, "sanitize", test_sanitize);
     CU_add_test(s, "rows filter and sort", test_rows_filter_sort);
     CU_add_test(s, "names and glyphs", test_names_and_glyphs);
     CU_add_test(s, "real smtp session", test_real_session);

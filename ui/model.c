@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/report.h"
+#include "base/escape.h"
 
 #define NO_SLOT SIZE_MAX
 
@@ -45,18 +45,6 @@ const char *ui_flag_badge(unsigned index)
 int ui_flag_serious(unsigned index)
 {
     return index < SMTP_FLAG_COUNT && smtp_flag(index)->serious;
-}
-
-/* ---- sanitiser ---- */
-
-size_t ui_sanitize(char *out, size_t cap, const char *in, size_t len)
-{
-    return report_escape(out, cap, in, len, 0);
-}
-
-static void copy_clean(char *out, size_t cap, const char *in)
-{
-    ui_sanitize(out, cap, in ? in : "", in ? strlen(in) : 0);
 }
 
 /* ---- table ---- */
@@ -100,8 +88,7 @@ void ui_model_free(ui_model *m)
     free(m);
 }
 
-/* Position in kept of the session to drop: the oldest ended one without flags, else the
- * oldest ended one; -1 when every kept session is open. */
+/* Ended sessions queue up to make room: q 0 without flags, 1 with. */
 static void enqueue(ui_model *m, size_t slot, int q)
 {
     m->next[slot] = NO_SLOT;
@@ -126,19 +113,20 @@ static void unlink_slot(ui_model *m, size_t slot, int q)
         m->prev[n] = p;
 }
 
-/* Position in kept of a slot: kept is in insertion order, so binary search on order. */
-static size_t kept_pos(const ui_model *m, size_t slot)
+long ui_model_find_order(const ui_model *m, uint64_t order)
 {
     size_t lo = 0, hi = m->nkept;
-    uint64_t order = m->slot[slot].order;
-    while (lo + 1 < hi) {
+    while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (m->slot[m->kept[mid]].order <= order)
-            lo = mid;
+        uint64_t o = m->slot[m->kept[mid]].order;
+        if (o == order)
+            return (long)mid;
+        if (o < order)
+            lo = mid + 1;
         else
             hi = mid;
     }
-    return lo;
+    return -1;
 }
 
 /* The oldest ended session without flags, else the oldest ended flagged one, or NO_SLOT. */
@@ -149,7 +137,7 @@ static size_t victim(const ui_model *m)
 
 static void drop(ui_model *m, size_t slot)
 {
-    size_t pos = kept_pos(m, slot);
+    size_t pos = (size_t)ui_model_find_order(m, m->slot[slot].order); /* kept: found */
     unlink_slot(m, slot, m->slot[slot].flags != 0);
     free(m->slot[slot].detail);
     m->slot[slot].detail = NULL;
@@ -177,8 +165,8 @@ ui_session *ui_model_open(ui_model *m, uint64_t id, const char *client, const ch
     ui_session *s = &m->slot[slot];
     memset(s, 0, sizeof *s);
     s->id = id;
-    copy_clean(s->client, sizeof s->client, client);
-    copy_clean(s->server, sizeof s->server, server);
+    escape_str(s->client, sizeof s->client, client);
+    escape_str(s->server, sizeof s->server, server);
     s->start = s->last = ts;
     s->state = UI_ST_GREETING;
     s->owner = owner;
@@ -391,14 +379,8 @@ static void copy_detail(ui_session *s, const char *detail, size_t len)
     if (!s->detail)
         return;
     size_t room = UI_DETAIL_MAX - sizeof cut; /* sizeof counts the NUL */
-    size_t n = report_escape(s->detail, room + 1, detail, len, 1);
-    /* Did the whole input fit? Re-measure what it would take. */
-    size_t need = 0;
-    for (size_t i = 0; i < len && need <= room; i++) {
-        unsigned char c = (unsigned char)detail[i];
-        need += (c >= 0x20 && c < 0x7f) || c == '\n' ? 1 : 4;
-    }
-    if (need > room) {
+    size_t n = escape_text(s->detail, room + 1, detail, len, 1);
+    if (escape_len(detail, len, 1) > room) { /* the whole did not fit */
         memcpy(s->detail + n, cut, sizeof cut);
         n += sizeof cut - 1;
     }
@@ -429,7 +411,7 @@ void ui_model_end(ui_model *m, ui_session *s, const flow_report *f, const char *
         if (r->end > s->last)
             s->last = r->end;
         if (r->ntxn > 0 && r->txns && r->txns[0].mail_from)
-            copy_clean(s->mail_from, sizeof s->mail_from, r->txns[0].mail_from);
+            escape_str(s->mail_from, sizeof s->mail_from, r->txns[0].mail_from);
     }
     copy_detail(s, detail, len);
     enqueue(m, (size_t)(s - m->slot), s->flags != 0);

@@ -127,15 +127,12 @@ void ui_model_end(ui_model *m, ui_session *s, const flow_report *f, const char *
 const char *ui_flag_badge(unsigned index);
 int ui_flag_serious(unsigned index);
 
-/* Copies len bytes of in to out as printable ASCII: bytes < 0x20, 0x7f and >= 0x80 become
- * "\xNN", so no terminal control sequence can get through (report_escape, the text report's
- * escaping, so the screen and the report show a byte alike). Returns the length written. */
-size_t ui_sanitize(char *out, size_t cap, const char *in, size_t len);
-
 ui_capture *ui_model_capture(ui_model *m);
 size_t ui_model_count(const ui_model *m);
 /* i-th kept session, oldest first. */
 const ui_session *ui_model_session(const ui_model *m, size_t i);
+/* i of the kept session whose ui_session.order is order, or -1 when it is no longer kept. */
+long ui_model_find_order(const ui_model *m, uint64_t order);
 uint64_t ui_model_untracked(const ui_model *m);
 /* Sessions open / ended so far (ended counts those that made room too). */
 uint64_t ui_model_open_count(const ui_model *m);

@@ -1,0 +1,70 @@
+/* report output: what the report's files (report.c, findings.c, unseen.c) all write with:
+ * time stamps, the wrapped "=> fix:" advice, ranked causes in text and JSON, the end of a
+ * JSON line. Below them all; it calls none of them. */
+#include <string.h>
+#include <time.h>
+
+#include "report/internal.h"
+
+void report_format_time(char *out, size_t cap, int64_t usec)
+{
+    time_t sec = (time_t)(usec / 1000000);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    size_t n = strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(out + n, cap - n, ".%06ld", (long)(usec % 1000000));
+}
+
+void report_advice(FILE *out, const char *name, const char *text)
+{
+    enum { WIDTH = 96, INDENT = 5 };
+    int col = fprintf(out, "  => %s:", name);
+    while (*text) {
+        size_t word = strcspn(text, " ");
+        if (col + 1 + (int)word > WIDTH) {
+            col = fprintf(out, "\n%*s", INDENT, "") - 1;
+        } else {
+            fputc(' ', out);
+            col++;
+        }
+        col += fprintf(out, "%.*s", (int)word, text);
+        text += word;
+        text += *text == ' ';
+    }
+    fputc('\n', out);
+}
+
+void report_causes_text(FILE *out, const char *lead, const cause *c, unsigned n)
+{
+    fputs(lead, out);
+    for (unsigned i = 0; i < n; i++)
+        fprintf(out, "%s %s (%.2f)", i ? "," : "", cause_name(c[i].id), c[i].score);
+    fputc('\n', out);
+    report_advice(out, "fix", cause_fix(c[0].id));
+}
+
+void report_json_decimal(json *j, const char *key, double v)
+{
+    json_key(j, key);
+    json_seconds(j, (int64_t)(v * 1e6 + 0.5));
+}
+
+void report_causes_json(json *j, const cause *c, unsigned n)
+{
+    json_key(j, "causes");
+    json_begin_array(j);
+    for (unsigned i = 0; i < n; i++) {
+        json_begin_object(j);
+        json_field_str(j, "cause", cause_name(c[i].id));
+        report_json_decimal(j, "score", c[i].score);
+        json_field_str(j, "fix", cause_fix(c[i].id));
+        json_end_object(j);
+    }
+    json_end_array(j);
+}
+
+void report_json_line(report *r)
+{
+    if (json_flush_line(&r->j, r->out) != 0)
+        r->write_error = 1;
+}
