@@ -8,7 +8,7 @@ enum { RST_WINDOW_US = 10 * 1000000 }; /* "right after" end of data */
 
 int smtp_eod_split_unacked(const smtp_eod *e)
 {
-    return e->seen && !e->bdat && e->nparts > 1 && !(e->replied && is_2xx(e->reply));
+    return e->seen && !e->bdat && e->nparts > 1 && !(e->replied && smtp_is_2xx(e->reply));
 }
 
 static int64_t eod_time(const smtp_txn *t)

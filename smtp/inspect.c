@@ -40,9 +40,9 @@ static int keyword_masked(const char *text, size_t len)
     return text[len - 1] >= 'A' && text[len - 1] <= 'Z';
 }
 
-void inspect_reply_line(smtp_session *s, verb v, const char *line, size_t len)
+void inspect_reply_line(smtp_session *s, smtp_verb v, const char *line, size_t len)
 {
-    if (v == V_EHLO && len > 4 && keyword_masked(line + 4, len - 4))
+    if (v == SMTP_VERB_EHLO && len > 4 && keyword_masked(line + 4, len - 4))
         inspect_record(s, SMTP_PRINT_ESMTP_MASKED, line, len);
 }
 
@@ -54,17 +54,17 @@ static int contains_xxxx(const char *line, size_t len)
     return 0;
 }
 
-void inspect_reply(smtp_session *s, verb v, int code, const char *line, size_t len)
+void inspect_reply(smtp_session *s, smtp_verb v, int code, const char *line, size_t len)
 {
     int refused = code >= 500 && code < 600;
     /* an over-long or garbled EHLO is refused for itself, not by a firewall */
-    if (v == V_EHLO && refused && s->ehlo_sane)
+    if (v == SMTP_VERB_EHLO && refused && s->ehlo_sane)
         inspect_record(s, SMTP_PRINT_EHLO_REFUSED, line, len);
-    if (v == V_HELO && is_2xx(code) && s->rep.prints[SMTP_PRINT_EHLO_REFUSED].seen)
+    if (v == SMTP_VERB_HELO && smtp_is_2xx(code) && s->rep.prints[SMTP_PRINT_EHLO_REFUSED].seen)
         inspect_record(s, SMTP_PRINT_HELO_ACCEPTED, line, len);
     if (code >= 500 && code <= 502 && contains_xxxx(line, len))
         inspect_record(s, SMTP_PRINT_COMMAND_MASKED, line, len);
-    if (v == V_STARTTLS && refused)
+    if (v == SMTP_VERB_STARTTLS && refused)
         inspect_record(s, SMTP_PRINT_STARTTLS_REFUSED, line, len);
 }
 

@@ -8,22 +8,6 @@
 #include "smtp/eod.h"
 #include "smtp/smtp.h"
 
-/* The public smtp_verb under short names. */
-typedef enum {
-    V_OTHER = SMTP_VERB_OTHER,
-    V_HELO = SMTP_VERB_HELO,
-    V_EHLO = SMTP_VERB_EHLO,
-    V_MAIL = SMTP_VERB_MAIL,
-    V_RCPT = SMTP_VERB_RCPT,
-    V_DATA = SMTP_VERB_DATA,
-    V_BDAT = SMTP_VERB_BDAT,
-    V_RSET = SMTP_VERB_RSET,
-    V_QUIT = SMTP_VERB_QUIT,
-    V_AUTH = SMTP_VERB_AUTH,
-    V_STARTTLS = SMTP_VERB_STARTTLS,
-    V_EOD = SMTP_VERB_EOD
-} verb;
-
 typedef struct pending {
     uint8_t verb;
     uint8_t last; /* BDAT ... LAST */
@@ -126,12 +110,15 @@ struct smtp_session {
 /* Shared helpers (smtp.c). */
 smtp_txn *txn_at(smtp_session *s, int idx);
 void copy_text(char *dst, size_t cap, const char *src, size_t len);
-int is_2xx(int code);
 void note_event(smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The verb table and the reply codes (classify.c). */
+smtp_verb smtp_parse_verb(const char *line, size_t len);
+int smtp_is_2xx(int code);
+
 /* Fingerprints (inspect.c). */
-void inspect_reply_line(smtp_session *s, verb v, const char *line, size_t len);
-void inspect_reply(smtp_session *s, verb v, int code, const char *line, size_t len);
+void inspect_reply_line(smtp_session *s, smtp_verb v, const char *line, size_t len);
+void inspect_reply(smtp_session *s, smtp_verb v, int code, const char *line, size_t len);
 void inspect_record(smtp_session *s, unsigned print, const char *line, size_t len);
 double inspect_confidence(const smtp_report *r);
 

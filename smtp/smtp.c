@@ -35,11 +35,6 @@ static char *dup_text(const char *src, size_t len)
     return p;
 }
 
-int is_2xx(int code)
-{
-    return code >= 200 && code < 300;
-}
-
 static int prefix_nocase(const char *s, size_t len, const char *prefix)
 {
     size_t n = strlen(prefix);
@@ -242,7 +237,7 @@ static int queue_grow(smtp_session *s)
     return 0;
 }
 
-static void enqueue(smtp_session *s, verb v, int txn, unsigned rcpt, int last)
+static void enqueue(smtp_session *s, smtp_verb v, int txn, unsigned rcpt, int last)
 {
     if (s->qlen == s->qcap && queue_grow(s) < 0) {
         s->rep.count.pipeline_overflow++;
@@ -269,23 +264,6 @@ static void dequeue(smtp_session *s)
 /* ---- client side ---- */
 
 static void feed_client(smtp_session *s, const uint8_t *d, size_t len);
-
-static verb parse_verb(const char *line, size_t len)
-{
-    static const struct {
-        const char *name;
-        verb v;
-    } verbs[] = {{"HELO", V_HELO}, {"EHLO", V_EHLO},        {"MAIL", V_MAIL}, {"RCPT", V_RCPT},
-                 {"DATA", V_DATA}, {"BDAT", V_BDAT},        {"RSET", V_RSET}, {"QUIT", V_QUIT},
-                 {"AUTH", V_AUTH}, {"STARTTLS", V_STARTTLS}};
-    size_t n = 0;
-    while (n < len && line[n] != ' ')
-        n++;
-    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-        if (n == strlen(verbs[i].name) && strncasecmp(line, verbs[i].name, n) == 0)
-            return verbs[i].v;
-    return V_OTHER;
-}
 
 /* The address argument of MAIL FROM:/RCPT TO:, as sent (with its angle brackets); *full
  * gets its length before truncation. */
@@ -342,7 +320,7 @@ static void on_mail(smtp_session *s, const char *line, size_t len)
         if (t->mail_from_len > s->rep.asa.sender_max)
             s->rep.asa.sender_max = t->mail_from_len;
     }
-    enqueue(s, V_MAIL, s->cur, 0, 0);
+    enqueue(s, SMTP_VERB_MAIL, s->cur, 0, 0);
 }
 
 static void on_rcpt(smtp_session *s, const char *line, size_t len)
@@ -357,7 +335,7 @@ static void on_rcpt(smtp_session *s, const char *line, size_t len)
             t->rcpt[idx] = path_arg(line, len, "TO:", &full);
         }
     }
-    enqueue(s, V_RCPT, s->cur, idx, 0);
+    enqueue(s, SMTP_VERB_RCPT, s->cur, idx, 0);
 }
 
 static void on_data(smtp_session *s, int crlf)
@@ -368,7 +346,7 @@ static void on_data(smtp_session *s, int crlf)
     s->data_line = s->now;
     s->data_line_crlf = crlf;
     s->body_start = s->line_end;
-    enqueue(s, V_DATA, s->cur, 0, 0);
+    enqueue(s, SMTP_VERB_DATA, s->cur, 0, 0);
     s->cm = CM_HOLD;
 }
 
@@ -434,13 +412,13 @@ static void on_bdat(smtp_session *s, const char *line, size_t len)
     int last;
     if (!parse_bdat(line, len, &size, &last)) {
         s->rep.count.bad_lines++;
-        enqueue(s, V_OTHER, NO_TXN, 0, 0);
+        enqueue(s, SMTP_VERB_OTHER, NO_TXN, 0, 0);
         return;
     }
     smtp_txn *t = current_txn(s, 1);
     if (t && t->bdat_chunks++ == 0)
         start_headers(s);
-    enqueue(s, V_BDAT, s->cur, 0, last);
+    enqueue(s, SMTP_VERB_BDAT, s->cur, 0, last);
     s->bdat_left = size;
     s->bdat_last = last;
     s->cm = CM_BDAT;
@@ -465,30 +443,30 @@ static void on_command(smtp_session *s, const line_t *l)
     note_line(s, SMTP_CLIENT, s->now.ref, line, len);
     if (len == 0 || !isalpha((unsigned char)line[0]) || has_binary(line, len))
         s->rep.count.bad_lines++;
-    verb v = parse_verb(line, len);
-    notify(s, (smtp_event){.kind = SMTP_EV_COMMAND, .verb = (smtp_verb)v});
+    smtp_verb v = smtp_parse_verb(line, len);
+    notify(s, (smtp_event){.kind = SMTP_EV_COMMAND, .verb = v});
     switch (v) {
-    case V_MAIL:
+    case SMTP_VERB_MAIL:
         on_mail(s, line, len);
         return;
-    case V_RCPT:
+    case SMTP_VERB_RCPT:
         on_rcpt(s, line, len);
         return;
-    case V_DATA:
+    case SMTP_VERB_DATA:
         on_data(s, crlf);
         return;
-    case V_BDAT:
+    case SMTP_VERB_BDAT:
         on_bdat(s, line, len);
         return;
-    case V_HELO:
-    case V_EHLO:
+    case SMTP_VERB_HELO:
+    case SMTP_VERB_EHLO:
         on_helo(s, line, len);
         s->ehlo_sane = l->full <= SMTP_ASA_COMMAND_LINE && !has_binary(line, len);
         break;
-    case V_RSET:
+    case SMTP_VERB_RSET:
         s->cur = NO_TXN;
         break;
-    case V_QUIT:
+    case SMTP_VERB_QUIT:
         s->rep.quit = 1;
         break;
     default:
@@ -581,7 +559,7 @@ void smtp_format_cut(const smtp_eod *e, char *out, size_t cap)
 
 static void on_end_of_data(smtp_session *s, smtp_txn *t)
 {
-    enqueue(s, V_EOD, s->cur, 0, 0);
+    enqueue(s, SMTP_VERB_EOD, s->cur, 0, 0);
     s->cm = CM_COMMAND;
     s->in_headers = 0;
     if (!t)
@@ -768,17 +746,6 @@ static void feed_client(smtp_session *s, const uint8_t *d, size_t len)
 
 /* ---- server side ---- */
 
-static int reply_code(const char *line, size_t len, int *more)
-{
-    if (len < 3 || !isdigit((unsigned char)line[0]) || !isdigit((unsigned char)line[1]) ||
-        !isdigit((unsigned char)line[2]))
-        return -1;
-    if (len > 3 && line[3] != ' ' && line[3] != '-')
-        return -1;
-    *more = len > 3 && line[3] == '-';
-    return (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-}
-
 static void finish_greeting(smtp_session *s, int code)
 {
     smtp_banner *b = &s->rep.banner;
@@ -861,48 +828,49 @@ static void dispatch_reply(smtp_session *s, int code, const char *text, size_t l
         s->rep.count.unpaired_replies++;
         return;
     }
-    if (code == 334 && p->verb == V_AUTH) {
+    if (code == 334 && p->verb == SMTP_VERB_AUTH) {
         s->cm = s->cm == CM_COMMAND ? CM_AUTH_LINE : s->cm; /* AUTH waits for its last reply */
         return;
     }
     pending cmd = *p;
     dequeue(s);
     /* The reply to BDAT ... LAST answers the whole message, as the one to a terminator. */
-    smtp_verb answered = cmd.verb == V_BDAT && cmd.last ? SMTP_VERB_EOD : (smtp_verb)cmd.verb;
+    smtp_verb answered =
+        cmd.verb == SMTP_VERB_BDAT && cmd.last ? SMTP_VERB_EOD : (smtp_verb)cmd.verb;
     notify(s, (smtp_event){.kind = SMTP_EV_REPLY, .verb = answered, .code = code});
-    inspect_reply(s, (verb)cmd.verb, code, text, len);
+    inspect_reply(s, (smtp_verb)cmd.verb, code, text, len);
     smtp_txn *t = txn_at(s, cmd.txn);
     switch (cmd.verb) {
-    case V_EHLO:
+    case SMTP_VERB_EHLO:
         s->rep.ehlo_reply = code;
         break;
-    case V_MAIL:
+    case SMTP_VERB_MAIL:
         if (t)
             t->mail_reply = code;
         break;
-    case V_RCPT:
+    case SMTP_VERB_RCPT:
         if (t && cmd.rcpt < t->nrcpt)
             t->rcpt_reply[cmd.rcpt] = code;
         break;
-    case V_DATA:
+    case SMTP_VERB_DATA:
         reply_to_data(s, t, code);
         break;
-    case V_EOD:
+    case SMTP_VERB_EOD:
         reply_to_eod(s, t, code, text, len);
         if (s->cur == cmd.txn)
             s->cur = NO_TXN;
         break;
-    case V_BDAT:
+    case SMTP_VERB_BDAT:
         if (cmd.last) {
             reply_to_eod(s, t, code, text, len);
             if (s->cur == cmd.txn)
                 s->cur = NO_TXN;
         }
         break;
-    case V_QUIT:
+    case SMTP_VERB_QUIT:
         s->rep.quit_reply = code;
         break;
-    case V_STARTTLS:
+    case SMTP_VERB_STARTTLS:
         reply_to_starttls(s, code);
         break;
     default:
@@ -946,7 +914,7 @@ static void invalid_reply_line(smtp_session *s, const char *line, size_t len)
 static void on_reply_line(smtp_session *s, const char *line, size_t len)
 {
     int more = 0;
-    int code = reply_code(line, len, &more);
+    int code = smtp_reply_code(line, len, &more);
     if (!s->ml_active)
         s->ml_start = s->reply_line_start;
     if (!s->rep.banner.done) {
@@ -970,8 +938,8 @@ static void on_reply_line(smtp_session *s, const char *line, size_t len)
     s->ml_lines++;
     s->ml_active = more;
     pending *head = queue_head(s);
-    if (head && head->verb == V_EHLO)
-        inspect_reply_line(s, V_EHLO, line, len);
+    if (head && head->verb == SMTP_VERB_EHLO)
+        inspect_reply_line(s, SMTP_VERB_EHLO, line, len);
     if (!more)
         complete_reply(s, s->ml_code, s->ml_first, strlen(s->ml_first), s->ml_lines);
 }
