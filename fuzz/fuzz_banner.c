@@ -35,7 +35,7 @@ static banner_mask expected_mask(const char *line, size_t len)
 
 static void check_banner(const char *line, size_t len)
 {
-    if (banner_classify(line, len) != expected_mask(line, len))
+    if (smtp_banner_classify(line, len) != expected_mask(line, len))
         abort();
 }
 

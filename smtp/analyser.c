@@ -15,51 +15,6 @@ _Static_assert((int)FLOW_END_FIN == (int)SMTP_END_FIN && (int)FLOW_END_RST == (i
                    (int)FLOW_END_EVICTED == (int)SMTP_END_EVICTED,
                "flow ends");
 
-/* TEMP until smtp/ exports its classifiers */
-static int smtp_greeting_prefix(const uint8_t *p, size_t n)
-{
-    static const char code[] = "220";
-    for (size_t i = 0; i < 3 && i < n; i++)
-        if (p[i] != (uint8_t)code[i])
-            return 0;
-    return n < 4 || p[3] == ' ' || p[3] == '-' || p[3] == '\r' || p[3] == '\n';
-}
-static int smtp_opens_session(const uint8_t *line, size_t len)
-{
-    static const char *const verbs[] = {"EHLO", "HELO", "QUIT"};
-    if (len < 4 || (len > 4 && line[4] != ' ' && line[4] != '\r' && line[4] != '\n'))
-        return 0;
-    for (size_t v = 0; v < sizeof verbs / sizeof verbs[0]; v++) {
-        size_t i = 0;
-        while (i < 4 && (line[i] & 0xdf) == (uint8_t)verbs[v][i])
-            i++;
-        if (i == 4)
-            return 1;
-    }
-    return 0;
-}
-static int smtp_looks_like_command(const uint8_t *p, size_t len)
-{
-    static const char *const verbs[] = {"EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET",
-                                        "NOOP", "QUIT", "VRFY", "AUTH", "BDAT", "STAR"};
-    if (len < 4)
-        return 0;
-    for (size_t v = 0; v < sizeof verbs / sizeof verbs[0]; v++) {
-        size_t i = 0;
-        while (i < 4 && (p[i] & 0xdf) == (uint8_t)verbs[v][i])
-            i++;
-        if (i == 4)
-            return 1;
-    }
-    return 0;
-}
-static int smtp_looks_like_reply(const uint8_t *p, size_t len)
-{
-    return len >= 4 && p[0] >= '2' && p[0] <= '5' && p[1] >= '0' && p[1] <= '5' && p[2] >= '0' &&
-           p[2] <= '9' && (p[3] == ' ' || p[3] == '-' || p[3] == '\r');
-}
-/* END TEMP */
-
 static void *open_session(const void *config, int64_t ts, uint64_t frame)
 {
     smtp_session *s = smtp_session_new(ts, frame);

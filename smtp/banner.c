@@ -1,3 +1,4 @@
+/* The greeting-line classifier: a banner masked by an SMTP-inspecting firewall, by rule. */
 #include "smtp/banner.h"
 
 #include <ctype.h>
@@ -16,7 +17,7 @@ static size_t text_start(const char *line, size_t len)
     return 0; /* code or separator masked too: judge the whole line */
 }
 
-banner_mask banner_classify(const char *line, size_t len)
+banner_mask smtp_banner_classify(const char *line, size_t len)
 {
     size_t stars = 0, spared = 0, other = 0;
     for (size_t i = text_start(line, len); i < len; i++) {

@@ -13,6 +13,6 @@ typedef enum {
 
 /* Classify one greeting line, without its line end. The reply code and separator, when
  * present and intact ("220 " or "220-"), are not part of the text judged. */
-banner_mask banner_classify(const char *line, size_t len);
+banner_mask smtp_banner_classify(const char *line, size_t len);
 
 #endif

@@ -1,69 +1,14 @@
-/* The diagnostics, settled when a session ends, and the TCP-level evidence the reassembly
- * layer reports while it runs. */
+/* The diagnostics, settled when a session ends: the flags from what the session recorded. */
 #include <stdio.h>
 
 #include "smtp/internal.h"
 
 enum { RST_WINDOW_US = 10 * 1000000 }; /* "right after" end of data */
 
-int smtp_eod_split_unacked(const smtp_eod *e)
-{
-    return e->seen && !e->bdat && e->nparts > 1 && !(e->replied && is_2xx(e->reply));
-}
-
 static int64_t eod_time(const smtp_txn *t)
 {
     return t->eod.part[t->eod.nparts - 1].ts;
 }
-
-/* ---- TCP events ---- */
-
-void smtp_tcp_fin(smtp_session *s, smtp_dir from, int64_t ts, uint64_t frame)
-{
-    smtp_tcp *t = &s->rep.tcp;
-    if (t->fin_ts[from])
-        return;
-    t->fin_ts[from] = ts;
-    t->fin_frame[from] = frame;
-}
-
-static int overlaps(uint64_t off, uint64_t len, uint64_t lo, uint64_t hi)
-{
-    return off < hi && lo < off + len;
-}
-
-void smtp_tcp_retransmission(smtp_session *s, smtp_dir from, uint64_t offset, uint64_t len,
-                             int64_t ts, uint64_t frame)
-{
-    smtp_tcp *tcp = &s->rep.tcp;
-    (void)ts;
-    tcp->retrans[from]++;
-    for (unsigned i = 0; i < s->rep.ntxn; i++) {
-        const smtp_txn *t = &s->txns[i];
-        if (from == SMTP_CLIENT && t->eod.seen && !t->eod.bdat &&
-            overlaps(offset, len, t->term_off, t->term_off + t->eod.term_len)) {
-            if (tcp->eod_retrans++ == 0)
-                tcp->eod_retrans_frame = frame;
-        }
-        if (from == SMTP_SERVER && t->eod.replied &&
-            overlaps(offset, len, t->reply_off, t->reply_end)) {
-            if (tcp->reply_retrans++ == 0)
-                tcp->reply_retrans_frame = frame;
-        }
-    }
-}
-
-void smtp_tcp_zero_window(smtp_session *s, smtp_dir advertiser, int64_t ts, uint64_t frame)
-{
-    (void)ts;
-    int in_data = s->cm == CM_BODY || s->cm == CM_BDAT || s->cm == CM_HOLD;
-    if (advertiser != SMTP_SERVER || !in_data)
-        return;
-    if (s->rep.tcp.zero_windows++ == 0)
-        s->rep.tcp.zero_window_frame = frame;
-}
-
-/* ---- at the end ---- */
 
 /* Still open at the end of the capture, or dropped from a full table: how the session
  * would have ended is not known, so nothing is concluded from its ending. */
@@ -132,7 +77,7 @@ static unsigned inspection_flags(smtp_session *s)
         flags |= SMTP_FLAG_COMMAND_MASKED;
     if (r->prints[SMTP_PRINT_STARTTLS_REFUSED].seen)
         flags |= SMTP_FLAG_STARTTLS_REFUSED;
-    r->inspection_confidence = inspect_confidence(r);
+    r->inspection_confidence = smtp_inspect_confidence(r);
     /* below this, one weak sign (a HELO-only server, a refused STARTTLS) stands alone */
     if (r->inspection_confidence >= 0.65)
         flags |= SMTP_FLAG_SMTP_INSPECTION;
@@ -165,15 +110,13 @@ static unsigned split_flag(smtp_session *s)
         smtp_format_cut(&hit->eod, cut, sizeof cut);
         int n = snprintf(line, sizeof line, "end of data split %s, %s", cut,
                          hit->eod.replied ? "refused" : "no reply");
-        uint64_t frame = s->now.ref.frame;
-        s->now.ref.frame = hit->eod.part[hit->eod.nparts - 1].frame;
-        inspect_record(s, SMTP_PRINT_SPLIT_EOD_UNACKED, line, n > 0 ? (size_t)n : 0);
-        s->now.ref.frame = frame;
+        smtp_inspect_record(&s->rep, SMTP_PRINT_SPLIT_EOD_UNACKED,
+                            hit->eod.part[hit->eod.nparts - 1].frame, line, n > 0 ? (size_t)n : 0);
     }
     return SMTP_FLAG_SPLIT_EOD_UNACKED;
 }
 
-unsigned diagnose(smtp_session *s)
+unsigned smtp_diagnose(smtp_session *s)
 {
     smtp_report *r = &s->rep;
     unsigned flags = split_flag(s);

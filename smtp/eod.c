@@ -1,6 +1,10 @@
+/* The end of a message: the scanner that finds CR LF . CR LF (or its bare-LF forms) even when it
+ * is cut across segments, and the rules and wording for what it found. */
 #include "smtp/eod.h"
 
 #include <string.h>
+
+#include "smtp/internal.h"
 
 /* The body seen through a window: the kept tail bytes, then the new segment. */
 typedef struct view {
@@ -98,7 +102,7 @@ static void keep_tail(eod_scan *e, const uint8_t *d, size_t len, eod_seg seg)
     }
 }
 
-void eod_scan_start(eod_scan *e, eod_seg data_line, int data_line_crlf)
+void smtp_eod_scan_start(eod_scan *e, eod_seg data_line, int data_line_crlf)
 {
     memset(e, 0, sizeof *e);
     if (data_line_crlf)
@@ -108,8 +112,8 @@ void eod_scan_start(eod_scan *e, eod_seg data_line, int data_line_crlf)
     /* the seeded line end is not body: offsets start at zero after it */
 }
 
-size_t eod_scan_feed(eod_scan *e, const uint8_t *d, size_t len, eod_seg seg, smtp_eod *eod,
-                     uint64_t *body_bytes, int *found)
+size_t smtp_eod_scan_feed(eod_scan *e, const uint8_t *d, size_t len, eod_seg seg, smtp_eod *eod,
+                          uint64_t *body_bytes, int *found)
 {
     view v = {e, d, len};
     *found = 0;
@@ -139,4 +143,25 @@ size_t eod_scan_feed(eod_scan *e, const uint8_t *d, size_t len, eod_seg seg, smt
     keep_tail(e, d, len, seg);
     e->offset += len;
     return len;
+}
+
+int smtp_eod_split_unacked(const smtp_eod *e)
+{
+    return e->seen && !e->bdat && e->nparts > 1 && !(e->replied && smtp_is_2xx(e->reply));
+}
+
+void smtp_format_cut(const smtp_eod *e, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (unsigned i = 0; i < e->term_len && n + 4 < cap; i++) {
+        if (i > 0 && (e->cuts & (1u << i)))
+            out[n++] = '|';
+        char c = e->term[i];
+        const char *name = c == '\r' ? "CR" : c == '\n' ? "LF" : ".";
+        size_t len = strlen(name);
+        memcpy(out + n, name, len);
+        n += len;
+    }
+    out[n] = '\0';
 }

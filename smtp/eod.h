@@ -19,12 +19,12 @@ typedef struct eod_scan {
 
 /* Start a body. The line end of the DATA command (CR LF, or bare LF) counts as the
  * terminator's leading line end when the body is empty. */
-void eod_scan_start(eod_scan *e, eod_seg data_line, int data_line_crlf);
+void smtp_eod_scan_start(eod_scan *e, eod_seg data_line, int data_line_crlf);
 
 /* Scan one segment's body bytes. Returns how many bytes belong to the body including the
  * terminator: len when none ended here. On a terminator, fills eod (seen, parts, cuts,
  * bare_lf) and *body_bytes (octets before the terminating dot). */
-size_t eod_scan_feed(eod_scan *e, const uint8_t *d, size_t len, eod_seg seg, smtp_eod *eod,
-                     uint64_t *body_bytes, int *found);
+size_t smtp_eod_scan_feed(eod_scan *e, const uint8_t *d, size_t len, eod_seg seg, smtp_eod *eod,
+                          uint64_t *body_bytes, int *found);
 
 #endif

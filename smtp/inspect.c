@@ -18,14 +18,21 @@ const char *smtp_print_name(unsigned index)
     return index < SMTP_PRINT_COUNT ? print_names[index] : "?";
 }
 
-void inspect_record(smtp_session *s, unsigned print, const char *line, size_t len)
+void smtp_inspect_record(smtp_report *r, unsigned print, uint64_t frame, const char *line,
+                         size_t len)
 {
-    smtp_print *p = &s->rep.prints[print];
+    smtp_print *p = &r->prints[print];
     if (p->seen)
         return;
     p->seen = 1;
-    p->frame = s->now.ref.frame;
-    copy_text(p->line, sizeof p->line, line, len);
+    p->frame = frame;
+    smtp_copy_text(p->line, sizeof p->line, line, len);
+}
+
+/* The reply line being parsed shows fingerprint print. */
+static void shown_by_reply(smtp_session *s, unsigned print, const char *line, size_t len)
+{
+    smtp_inspect_record(&s->rep, print, s->now.ref.frame, line, len);
 }
 
 /* ASA replaces keywords it does not support with X's of the same length, the last one a
@@ -40,10 +47,10 @@ static int keyword_masked(const char *text, size_t len)
     return text[len - 1] >= 'A' && text[len - 1] <= 'Z';
 }
 
-void inspect_reply_line(smtp_session *s, verb v, const char *line, size_t len)
+void smtp_inspect_reply_line(smtp_session *s, smtp_verb v, const char *line, size_t len)
 {
-    if (v == V_EHLO && len > 4 && keyword_masked(line + 4, len - 4))
-        inspect_record(s, SMTP_PRINT_ESMTP_MASKED, line, len);
+    if (v == SMTP_VERB_EHLO && len > 4 && keyword_masked(line + 4, len - 4))
+        shown_by_reply(s, SMTP_PRINT_ESMTP_MASKED, line, len);
 }
 
 static int contains_xxxx(const char *line, size_t len)
@@ -54,23 +61,23 @@ static int contains_xxxx(const char *line, size_t len)
     return 0;
 }
 
-void inspect_reply(smtp_session *s, verb v, int code, const char *line, size_t len)
+void smtp_inspect_reply(smtp_session *s, smtp_verb v, int code, const char *line, size_t len)
 {
     int refused = code >= 500 && code < 600;
     /* an over-long or garbled EHLO is refused for itself, not by a firewall */
-    if (v == V_EHLO && refused && s->ehlo_sane)
-        inspect_record(s, SMTP_PRINT_EHLO_REFUSED, line, len);
-    if (v == V_HELO && is_2xx(code) && s->rep.prints[SMTP_PRINT_EHLO_REFUSED].seen)
-        inspect_record(s, SMTP_PRINT_HELO_ACCEPTED, line, len);
+    if (v == SMTP_VERB_EHLO && refused && s->ehlo_sane)
+        shown_by_reply(s, SMTP_PRINT_EHLO_REFUSED, line, len);
+    if (v == SMTP_VERB_HELO && smtp_is_2xx(code) && s->rep.prints[SMTP_PRINT_EHLO_REFUSED].seen)
+        shown_by_reply(s, SMTP_PRINT_HELO_ACCEPTED, line, len);
     if (code >= 500 && code <= 502 && contains_xxxx(line, len))
-        inspect_record(s, SMTP_PRINT_COMMAND_MASKED, line, len);
-    if (v == V_STARTTLS && refused)
-        inspect_record(s, SMTP_PRINT_STARTTLS_REFUSED, line, len);
+        shown_by_reply(s, SMTP_PRINT_COMMAND_MASKED, line, len);
+    if (v == SMTP_VERB_STARTTLS && refused)
+        shown_by_reply(s, SMTP_PRINT_STARTTLS_REFUSED, line, len);
 }
 
 /* Independent pieces of evidence combine as 1 - prod(1 - w). An EHLO refusal counts only
  * when HELO then worked (the Mailguard pattern), not on a server that refuses both. */
-double inspect_confidence(const smtp_report *r)
+double smtp_inspect_confidence(const smtp_report *r)
 {
     double doubt = 1.0;
     for (unsigned i = 0; i < SMTP_PRINT_COUNT; i++) {

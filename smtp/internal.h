@@ -1,5 +1,24 @@
-/* Internal to smtp/: the session's state, shared by the parser (smtp.c), the inspection
- * fingerprints (inspect.c) and the diagnostics (diagnose.c). */
+/* Internal to smtp/: the session's state and the functions the analyser's files share.
+ *
+ * The files, each using only those listed after it:
+ *   session.c     the public session API: new, configure, feed, end, free
+ *   server.c      the server's bytes: greeting and replies, paired with their commands
+ *   client.c      the client's bytes by mode: lines, hold while DATA waits, body, BDAT, TLS
+ *   commands.c    what each command line records and queues
+ *   body.c        the message body: its end, its headers, its digest
+ *   headers.c     the header section: Message-ID, header line lengths
+ *   digest.c      XXH3-128 of the body after the headers
+ *   lines.c       line assembly across segments
+ *   diagnose.c    the diagnostics when a session ends
+ *   inspect.c     fingerprints of an SMTP-inspecting firewall
+ *   tcp.c         TCP-level evidence from the reassembly layer
+ *   txn.c         transactions and the queue of commands awaiting a reply
+ *   transcript.c  the transcript and the live observer
+ *   eod.c         the end-of-data scanner and the rules on what it found
+ *   classify.c    the verb table, command and reply classifiers
+ *   text.c        bounded copies and text checks
+ * Beside them: banner.c (the greeting classifier), flags.c (the flag table), pack.c (reports
+ * as bytes). */
 #ifndef SMTPSCOPE_SMTP_INTERNAL_H
 #define SMTPSCOPE_SMTP_INTERNAL_H
 
@@ -7,22 +26,6 @@
 
 #include "smtp/eod.h"
 #include "smtp/smtp.h"
-
-/* The public smtp_verb under short names. */
-typedef enum {
-    V_OTHER = SMTP_VERB_OTHER,
-    V_HELO = SMTP_VERB_HELO,
-    V_EHLO = SMTP_VERB_EHLO,
-    V_MAIL = SMTP_VERB_MAIL,
-    V_RCPT = SMTP_VERB_RCPT,
-    V_DATA = SMTP_VERB_DATA,
-    V_BDAT = SMTP_VERB_BDAT,
-    V_RSET = SMTP_VERB_RSET,
-    V_QUIT = SMTP_VERB_QUIT,
-    V_AUTH = SMTP_VERB_AUTH,
-    V_STARTTLS = SMTP_VERB_STARTTLS,
-    V_EOD = SMTP_VERB_EOD
-} verb;
 
 typedef struct pending {
     uint8_t verb;
@@ -123,22 +126,84 @@ struct smtp_session {
     void *observer_ctx;
 };
 
-/* Shared helpers (smtp.c). */
-smtp_txn *txn_at(smtp_session *s, int idx);
-void copy_text(char *dst, size_t cap, const char *src, size_t len);
-int is_2xx(int code);
-void note_event(smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Text (text.c). */
+void smtp_copy_text(char *dst, size_t cap, const char *src, size_t len);
+/* A malloc'ed copy, cut to SMTP_TEXT_MAX - 1 bytes; NULL when out of memory. */
+char *smtp_dup_text(const char *src, size_t len);
+int smtp_prefix_nocase(const char *s, size_t len, const char *prefix);
+/* Control bytes other than tab and CR, or DEL. */
+int smtp_has_binary(const char *s, size_t len);
+
+/* The verb table and the reply codes (classify.c). */
+smtp_verb smtp_parse_verb(const char *line, size_t len);
+int smtp_is_2xx(int code);
+
+/* Transcript and observer (transcript.c); at: where the line was seen, dir: smtp_dir or 2 for
+ * an event noted by the analyser. smtp_note_event and smtp_notify stamp the segment being
+ * parsed (s->now). */
+void smtp_note_line(smtp_session *s, int dir, smtp_seg_ref at, const char *text, size_t len);
+void smtp_note_event(smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void smtp_notify(smtp_session *s, smtp_event ev);
+
+/* Transactions and pending commands (txn.c). */
+/* Transaction idx (SPILL: the spill slot), NULL for NO_TXN or out of range. */
+smtp_txn *smtp_txn_at(smtp_session *s, int idx);
+/* A new transaction: its index, SPILL past SMTP_MAX_TXNS, NO_TXN when out of memory. */
+int smtp_txn_new(smtp_session *s);
+void smtp_txn_clear(smtp_txn *t);
+/* The current transaction, started first if there is none and create is set. */
+smtp_txn *smtp_current_txn(smtp_session *s, int create);
+void smtp_enqueue(smtp_session *s, smtp_verb v, int txn, unsigned rcpt, int last);
+/* The oldest command awaiting a reply, NULL if none. */
+pending *smtp_queue_head(smtp_session *s);
+void smtp_dequeue(smtp_session *s);
+
+/* Line assembly (lines.c). Takes the next line from *p. Returns 1 with the line (without its
+ * line end) when one is complete, 0 when the bytes ran out (kept in lb for the next segment). */
+int smtp_take_line(linebuf *lb, const uint8_t **p, size_t *len, line_t *out);
+void smtp_linebuf_reset(linebuf *lb);
+
+/* The message body (digest.c, headers.c, body.c). */
+void smtp_digest_start(smtp_session *s);
+/* The header section ended at body offset from: the digest covers what follows. */
+void smtp_digest_from(smtp_session *s, uint64_t from);
+/* Digests body offsets up to hi. They lie in the scanner's old tail (the tn bytes just before
+ * data_off) or in d (from data_off on). Bytes before the end of the headers are skipped. */
+void smtp_digest_upto(smtp_session *s, uint64_t hi, const uint8_t *tail, unsigned tn,
+                      uint64_t data_off, const uint8_t *d);
+/* The body ended at body offset end: the digest goes into t. */
+void smtp_digest_finish(smtp_session *s, smtp_txn *t, uint64_t end);
+/* A message begins: headers first, then the digested body. */
+void smtp_start_headers(smtp_session *s);
+/* d holds len body octets from body offset data_off on. */
+void smtp_scan_headers(smtp_session *s, const uint8_t *d, size_t len, uint64_t data_off);
+/* DATA was accepted: the body follows, up to its terminator. */
+void smtp_start_body(smtp_session *s);
+size_t smtp_feed_body(smtp_session *s, const uint8_t *d, size_t len);
+size_t smtp_feed_bdat(smtp_session *s, const uint8_t *d, size_t len);
+
+/* One complete command line (commands.c). */
+void smtp_on_command(smtp_session *s, const line_t *l);
+
+/* The client's bytes (client.c). */
+void smtp_feed_client(smtp_session *s, const uint8_t *d, size_t len);
+/* DATA was answered: the bytes held meanwhile are parsed in the mode that follows. */
+void smtp_hold_replay(smtp_session *s);
+/* After an accepted STARTTLS, d (at least one byte) is a TLS record or plain SMTP. */
+size_t smtp_tls_probe(smtp_session *s, const uint8_t *d);
+
+/* The server's bytes (server.c). */
+void smtp_feed_server(smtp_session *s, const uint8_t *d, size_t len);
 
 /* Fingerprints (inspect.c). */
-void inspect_reply_line(smtp_session *s, verb v, const char *line, size_t len);
-void inspect_reply(smtp_session *s, verb v, int code, const char *line, size_t len);
-void inspect_record(smtp_session *s, unsigned print, const char *line, size_t len);
-double inspect_confidence(const smtp_report *r);
+void smtp_inspect_reply_line(smtp_session *s, smtp_verb v, const char *line, size_t len);
+void smtp_inspect_reply(smtp_session *s, smtp_verb v, int code, const char *line, size_t len);
+/* Keeps the first sighting of fingerprint print: the frame and the line that shows it. */
+void smtp_inspect_record(smtp_report *r, unsigned print, uint64_t frame, const char *line,
+                         size_t len);
+double smtp_inspect_confidence(const smtp_report *r);
 
-/* Diagnostics at the end of a session (diagnose.c). */
-unsigned diagnose(smtp_session *s);
-
-/* Tells the observer, if any (ts and frame: the segment being parsed). */
-void notify(smtp_session *s, smtp_event ev);
+/* Diagnostics at the end of a session (diagnose.c): the flags. */
+unsigned smtp_diagnose(smtp_session *s);
 
 #endif

@@ -228,22 +228,31 @@ typedef struct smtp_options {
 } smtp_options;
 #define SMTP_DEFAULT_SLOW_REPLY 60.0
 
-/* Commands as the analyser tells them apart (SMTP_VERB_EOD: the end of a message, which the
- * server answers like a command). */
+/* Commands as the analyser tells them apart, declared in smtp/verbs.def (SMTP_VERB_EOD: the
+ * end of a message, which the server answers like a command). */
 typedef enum {
     SMTP_VERB_OTHER,
-    SMTP_VERB_HELO,
-    SMTP_VERB_EHLO,
-    SMTP_VERB_MAIL,
-    SMTP_VERB_RCPT,
-    SMTP_VERB_DATA,
-    SMTP_VERB_BDAT,
-    SMTP_VERB_RSET,
-    SMTP_VERB_QUIT,
-    SMTP_VERB_AUTH,
-    SMTP_VERB_STARTTLS,
-    SMTP_VERB_EOD
+#define VERB(id, name, opens) SMTP_VERB_##id,
+#define NOT_COMMAND(id) SMTP_VERB_##id,
+#include "smtp/verbs.def"
 } smtp_verb;
+
+/* What SMTP looks like, for telling a connection's protocol from its first bytes. */
+
+/* p starts with the first four letters of a verb of smtp/verbs.def, in any case. */
+int smtp_looks_like_command(const uint8_t *p, size_t n);
+/* line (the client's first line, with its line end if any) is EHLO, HELO or QUIT: its first
+ * four bytes, in any case, then nothing or ' ', CR or LF. */
+int smtp_opens_session(const uint8_t *line, size_t n);
+/* The reply code of a line without its line end: three digits, then the end or ' ' (last line
+ * of the reply) or '-' (*more set: more lines follow). -1 when there is none. */
+int smtp_reply_code(const char *line, size_t len, int *more);
+/* The first line of p (up to LF or the end, a trailing CR removed) has a reply code of RFC
+ * 5321's range: first digit 2 to 5, second 0 to 5. */
+int smtp_looks_like_reply(const uint8_t *p, size_t n);
+/* p could begin a 220 greeting: its first bytes (up to 3) match "220" and, if there is a
+ * fourth, it is ' ', '-', CR or LF. */
+int smtp_greeting_prefix(const uint8_t *p, size_t n);
 
 /* What a live view is told as it happens (smtp_set_observer). */
 typedef enum {

@@ -7,7 +7,7 @@
 
 static banner_mask classify(const char *line)
 {
-    return banner_classify(line, strlen(line));
+    return smtp_banner_classify(line, strlen(line));
 }
 
 static void test_pix51_masks(void)

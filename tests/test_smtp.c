@@ -592,6 +592,132 @@ static void test_random_bytes_do_not_crash(void)
     }
 }
 
+/* ---- classifiers of commands and replies ---- */
+
+/* Each of the n C strings in cases, given to classify, gives want. */
+static void expect_all(int (*classify)(const uint8_t *, size_t), const char *const *cases, size_t n,
+                       int want)
+{
+    for (size_t i = 0; i < n; i++)
+        CU_ASSERT_EQUAL(classify((const uint8_t *)cases[i], strlen(cases[i])), want);
+}
+
+static void test_looks_like_command(void)
+{
+    static const char *const yes[] = {
+        "EHLO", "ehlo",   "HeLo x",     "MAIL FROM:<a@b>", "rcpt",     "DATA\r\n", "RSET", "NOOP",
+        "QUIT", "vrfy x", "AUTH PLAIN", "BDAT 10",         "STARTTLS", "star",     "MAILX"};
+    expect_all(smtp_looks_like_command, yes, N(yes), 1);
+    static const char *const no[] = {"",       "EHL",     "HELP",  "EXPN x", "STAX",
+                                     "220 mx", "\xc5HLO", " EHLO", "E HLO"};
+    expect_all(smtp_looks_like_command, no, N(no), 0);
+    /* only the first n bytes count */
+    CU_ASSERT_EQUAL(smtp_looks_like_command((const uint8_t *)"EHLO", 3), 0);
+    CU_ASSERT_EQUAL(smtp_looks_like_command(NULL, 0), 0);
+}
+
+static void test_opens_session(void)
+{
+    static const char *const yes[] = {
+        "EHLO c.example\r\n", "helo\r\n", "QUIT\r\n", "QUIT", "EHLO\n", "EHLO\r", "eHlO "};
+    expect_all(smtp_opens_session, yes, N(yes), 1);
+    static const char *const no[] = {
+        "",         "EHL",      "EHLOX\r\n", "EHLO\t", "EHLO-", "MAIL FROM:<>\r\n", "STARTTLS\r\n",
+        "NOOP\r\n", "RSET\r\n", "220 mx\r\n"};
+    expect_all(smtp_opens_session, no, N(no), 0);
+    CU_ASSERT_EQUAL(smtp_opens_session((const uint8_t *)"EHLO x", 3), 0);
+    CU_ASSERT_EQUAL(smtp_opens_session((const uint8_t *)"EHLOX", 4), 1);
+}
+
+static void test_reply_code(void)
+{
+    static const struct {
+        const char *line;
+        int code, more;
+    } cases[] = {{"250", 250, 0},  {"250 ok", 250, 0}, {"250-ok", 250, 1}, {"250-", 250, 1},
+                 {"250 ", 250, 0}, {"000", 0, 0},      {"999 x", 999, 0},  {"25", -1, -1},
+                 {"", -1, -1},     {"2a0", -1, -1},    {"250x", -1, -1},   {"250\r", -1, -1},
+                 {" 250", -1, -1}, {"250\t", -1, -1},  {"-250", -1, -1}};
+    for (size_t i = 0; i < N(cases); i++) {
+        int more = -1;
+        CU_ASSERT_EQUAL(smtp_reply_code(cases[i].line, strlen(cases[i].line), &more),
+                        cases[i].code);
+        CU_ASSERT_EQUAL(more, cases[i].more); /* untouched when there is no code */
+    }
+    int more = -1;
+    CU_ASSERT_EQUAL(smtp_reply_code("250xyz", 3, &more), 250); /* len bounds the line */
+    CU_ASSERT_EQUAL(more, 0);
+}
+
+static void test_looks_like_reply(void)
+{
+    static const char *const yes[] = {"220 mx\r\n", "250-x\r\n",      "250\r\n", "250",
+                                      "250\n",      "554 no",         "200 x",   "559 x",
+                                      "421-",       "220 a\nGARBAGE", "251 \r\n"};
+    expect_all(smtp_looks_like_reply, yes, N(yes), 1);
+    static const char *const no[] = {
+        "",     "25",        "199 x",  "600 x",           "260 x",          "196 x", "2505",
+        "250x", "250\r\r\n", "250\rx", "HTTP/1.1 200 OK", "GARBAGE\n220 a", "\r\n",  " 220 mx"};
+    expect_all(smtp_looks_like_reply, no, N(no), 0);
+    CU_ASSERT_EQUAL(smtp_looks_like_reply((const uint8_t *)"2509", 3), 1);
+    CU_ASSERT_EQUAL(smtp_looks_like_reply(NULL, 0), 0);
+}
+
+static void test_greeting_prefix(void)
+{
+    static const char *const yes[] = {
+        "", "2", "22", "220", "220 ", "220-", "220\r", "220\n", "220 mx ESMTP\r\n"};
+    expect_all(smtp_greeting_prefix, yes, N(yes), 1);
+    static const char *const no[] = {"3", "20", "221", "2200", "220x", "221 mx", "220\t", "554 no"};
+    expect_all(smtp_greeting_prefix, no, N(no), 0);
+    CU_ASSERT_EQUAL(smtp_greeting_prefix((const uint8_t *)"22X", 2), 1);
+    CU_ASSERT_EQUAL(smtp_greeting_prefix(NULL, 0), 1);
+}
+
+/* NOOP and VRFY are told apart now, and change nothing else: replies stay paired. */
+typedef struct seen_verbs {
+    smtp_verb cmd[8], reply[8];
+    unsigned ncmd, nreply;
+} seen_verbs;
+
+static void observe_verbs(void *ctx, const smtp_event *ev)
+{
+    seen_verbs *v = ctx;
+    if (ev->kind == SMTP_EV_COMMAND && v->ncmd < N(v->cmd))
+        v->cmd[v->ncmd++] = ev->verb;
+    if (ev->kind == SMTP_EV_REPLY && v->nreply < N(v->reply))
+        v->reply[v->nreply++] = ev->verb;
+}
+
+static void test_noop_vrfy_verbs(void)
+{
+    step st[] = {{S, "220 mx ESMTP\r\n"},
+                 {C, "EHLO c\r\nnoop\r\nVRFY bob\r\nEXPN x\r\n"},
+                 {S, "250 mx\r\n250 ok\r\n252 maybe\r\n502 no\r\n"},
+                 {C, "QUIT\r\n"},
+                 {S, "221 bye\r\n"}};
+    seen_verbs v = {0};
+    smtp_session *s = smtp_session_new(T0, 1);
+    smtp_set_observer(s, observe_verbs, &v);
+    for (size_t i = 0; i < N(st); i++)
+        smtp_feed(s, st[i].dir, (const uint8_t *)st[i].bytes, strlen(st[i].bytes),
+                  T0 + (int64_t)i * 100000, frame_of((unsigned)i));
+    const smtp_report *r = end(s, SMTP_END_FIN);
+    static const smtp_verb want[] = {SMTP_VERB_EHLO, SMTP_VERB_NOOP, SMTP_VERB_VRFY,
+                                     SMTP_VERB_OTHER, SMTP_VERB_QUIT};
+    CU_ASSERT_EQUAL(v.ncmd, N(want));
+    CU_ASSERT_EQUAL(v.nreply, N(want));
+    for (size_t i = 0; i < N(want); i++) {
+        CU_ASSERT_EQUAL(v.cmd[i], want[i]);
+        CU_ASSERT_EQUAL(v.reply[i], want[i]);
+    }
+    CU_ASSERT_EQUAL(r->quit_reply, 221);
+    CU_ASSERT_EQUAL(r->count.unpaired_replies, 0);
+    CU_ASSERT_EQUAL(SMTP_VERB_EOD, 11); /* values before the new verbs did not move */
+    CU_ASSERT_TRUE(SMTP_VERB_NOOP > SMTP_VERB_EOD && SMTP_VERB_VRFY > SMTP_VERB_EOD);
+    smtp_session_free(s);
+}
+
 void add_smtp_suite(void)
 {
     CU_pSuite s = CU_add_suite("smtp", NULL, NULL);
@@ -625,4 +751,10 @@ void add_smtp_suite(void)
     CU_add_test(s, "bounded transactions", test_many_transactions_bounded);
     CU_add_test(s, "one byte per segment", test_every_byte_alone);
     CU_add_test(s, "random bytes", test_random_bytes_do_not_crash);
+    CU_add_test(s, "looks like a command", test_looks_like_command);
+    CU_add_test(s, "opens a session", test_opens_session);
+    CU_add_test(s, "reply code", test_reply_code);
+    CU_add_test(s, "looks like a reply", test_looks_like_reply);
+    CU_add_test(s, "greeting prefix", test_greeting_prefix);
+    CU_add_test(s, "NOOP and VRFY verbs", test_noop_vrfy_verbs);
 }

@@ -1,0 +1,48 @@
+/* What TCP showed around the messages, told by the reassembly layer while the session runs:
+ * FINs, retransmissions of a terminator or of its reply, zero windows during a body. */
+#include "smtp/internal.h"
+
+void smtp_tcp_fin(smtp_session *s, smtp_dir from, int64_t ts, uint64_t frame)
+{
+    smtp_tcp *t = &s->rep.tcp;
+    if (t->fin_ts[from])
+        return;
+    t->fin_ts[from] = ts;
+    t->fin_frame[from] = frame;
+}
+
+static int overlaps(uint64_t off, uint64_t len, uint64_t lo, uint64_t hi)
+{
+    return off < hi && lo < off + len;
+}
+
+void smtp_tcp_retransmission(smtp_session *s, smtp_dir from, uint64_t offset, uint64_t len,
+                             int64_t ts, uint64_t frame)
+{
+    smtp_tcp *tcp = &s->rep.tcp;
+    (void)ts;
+    tcp->retrans[from]++;
+    for (unsigned i = 0; i < s->rep.ntxn; i++) {
+        const smtp_txn *t = &s->txns[i];
+        if (from == SMTP_CLIENT && t->eod.seen && !t->eod.bdat &&
+            overlaps(offset, len, t->term_off, t->term_off + t->eod.term_len)) {
+            if (tcp->eod_retrans++ == 0)
+                tcp->eod_retrans_frame = frame;
+        }
+        if (from == SMTP_SERVER && t->eod.replied &&
+            overlaps(offset, len, t->reply_off, t->reply_end)) {
+            if (tcp->reply_retrans++ == 0)
+                tcp->reply_retrans_frame = frame;
+        }
+    }
+}
+
+void smtp_tcp_zero_window(smtp_session *s, smtp_dir advertiser, int64_t ts, uint64_t frame)
+{
+    (void)ts;
+    int in_data = s->cm == CM_BODY || s->cm == CM_BDAT || s->cm == CM_HOLD;
+    if (advertiser != SMTP_SERVER || !in_data)
+        return;
+    if (s->rep.tcp.zero_windows++ == 0)
+        s->rep.tcp.zero_window_frame = frame;
+}
