@@ -214,6 +214,7 @@ if [ "$rc" -eq 0 ]; then ok "smtpscope -i exits 0 after SIGINT"; else bad "smtps
 stop_scope "$wscope" 30
 if [ "$rc" -eq 0 ]; then ok "--workers 2 -i exits 0 after SIGINT"; else bad "--workers 2 -i exited $rc after SIGINT: $(head -c 300 "$D/workers.err")"; fi
 kill -KILL "$open_pid" "$server_pid" 2>/dev/null || true
+wait "$open_pid" "$server_pid" 2>/dev/null || true # reaped here: bash would say "Killed"
 # The workers saw every flow whole: the same sessions, findings and ends as one process (the
 # numbers and frames differ: each worker counts its own packets).
 if python3 - "$D/live.jsonl" "$D/workers.jsonl" >"$D/workers.check" 2>&1 <<'PY'
