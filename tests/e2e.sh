@@ -3,25 +3,15 @@
 # expected JSON committed next to them, plus the command line's behaviour.
 # Usage: tests/e2e.sh BINARY
 set -u
-bin=${1:?usage: tests/e2e.sh BINARY}
-here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+t_init e2e
+t_binary "${1:-}"
 shared=${SMTPSCOPE_SHARED:-$here/../shared/pcaps}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { # check DESCRIPTION COMMAND...
-    local what=$1; shift
-    if "$@"; then ok; else bad "$what"; fi
-}
 
 # 1. Captures with expected output: each line of tests/expected.list is
 #    CAPTURE EXPECTED [OPTIONS...]
 cd "$here" || exit 2
-case "$bin" in /*) ;; *) bin="$here/$bin" ;; esac
 while read -r pcap expected opts; do
     case "$pcap" in ''|'#'*) continue ;; esac
     # shellcheck disable=SC2086
@@ -79,22 +69,26 @@ if [ "${E2E_WORKERS:-1}" != 0 ] && [ -x "$here/build/benchgen" ]; then
     cat "$tmp/mix.pcap" | "$bin" --workers 2 -r /dev/stdin >/dev/null 2>"$tmp/pipe.err" || rc=$?
     check "a pipe with --workers 2: exit 2 ($rc)" test $rc -eq 2
     check "a pipe with --workers 2: says one process" grep -q 'need one process' "$tmp/pipe.err"
-    # The report goes into a pipe nobody reads yet, so the parent and then the workers block:
-    # a worker is killed while surely running.
-    rm -f "$tmp/kill.rc"
-    { "$bin" --json --workers 2 -r "$tmp/mix.pcap" 2>"$tmp/kill.err"; echo $? >"$tmp/kill.rc"; } |
-        { sleep 1.5; cat >/dev/null; } &
-    killer=$!
+    # The report goes into a pipe nobody reads until a worker has been killed: the parent
+    # blocks writing it, then the workers block writing to the parent, so the worker is
+    # surely running when it is killed, however slow the machine.
+    rm -f "$tmp/kill.rc" "$tmp/kill.pid" "$tmp/killed"
+    { "$bin" --json --workers 2 -r "$tmp/mix.pcap" 2>"$tmp/kill.err" &
+        echo $! >"$tmp/kill.pid"
+        wait $!
+        echo $? >"$tmp/kill.rc"; } |
+        { wait_until 300 test -e "$tmp/killed"; cat >/dev/null; } &
+    reader=$!
     victim=""
-    for _ in $(seq 50); do
-        for p in $(pgrep -f -- "--workers 2 -r $tmp/mix.pcap"); do
-            victim=$(pgrep -P "$p" | head -1) # a worker: the parent's child
-            [ -n "$victim" ] && break 2
-        done
-        sleep 0.02
-    done
-    [ -n "$victim" ] && kill -KILL "$victim"
-    wait "$killer"
+    worker_found() { # a worker: a child of the parent
+        local parent
+        parent=$(cat "$tmp/kill.pid" 2>/dev/null) && [ -n "$parent" ] || return 1
+        victim=$(pgrep -P "$parent" | head -1)
+        [ -n "$victim" ]
+    }
+    wait_until 60 worker_found && kill -KILL "$victim"
+    touch "$tmp/killed"
+    wait "$reader"
     check "a worker killed: found and killed one" test -n "$victim"
     check "a worker killed: exit 2 ($(cat "$tmp/kill.rc" 2>/dev/null))" test "$(cat "$tmp/kill.rc" 2>/dev/null)" = 2
     check "a worker killed: the message says so" grep -q 'worker .* killed by signal 9' "$tmp/kill.err"
@@ -175,5 +169,4 @@ check "text report names the flags" grep -q 'split_eod_unacked' "$tmp/text"
 check "text report ends with a summary" grep -q '^Summary of ' "$tmp/text"
 
 echo "end-to-end tests of $(basename "$bin") done"
-echo "e2e: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+t_done

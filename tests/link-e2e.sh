@@ -11,16 +11,12 @@
 #        tests/link-e2e.sh --remake   re-make the generated captures and every expected
 #                                     output in pcaps/link/ (review the diff)
 set -u
-here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+t_init link-e2e
 cd "$here" || exit 2
 gen=build/linkgen
 out=pcaps/link
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
 # NAME  SOURCE  COMPARE  LINKGEN-ARGS...
 # COMPARE: same (the analysis of SOURCE, addresses mapped back), noframes (the same without
@@ -137,8 +133,8 @@ if [ "${1:-}" = --remake ]; then
     remake
     exit $?
 fi
-bin=${1:?usage: tests/link-e2e.sh BINARY | --remake}
-case "$bin" in /*) ;; *) bin="$here/$bin" ;; esac
+t_usage="BINARY | --remake"
+t_binary "${1:-}"
 
 # 1. The generator re-makes every committed capture byte for byte.
 while read -r name src cmp args; do
@@ -204,5 +200,4 @@ if [ $rc -eq 2 ] && grep -q "different from the type of the first interface" "$t
     bad "pcapng with mixed link types: rc=$rc $(cat "$tmp/e")"; fi
 
 echo "link-layer end-to-end tests of $(basename "$bin") done"
-echo "link-e2e: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+t_done

@@ -1,46 +1,72 @@
 #!/bin/bash
 # The live screen in a real terminal: smtpscope --tui runs inside tmux, keys are sent with
 # send-keys and the screen is read back with capture-pane, asserting what a person would see.
+#
+# Every wait is for a condition (the screen matches, the screen no longer matches, the exit
+# status is written), polled, with a generous limit: on a loaded machine the screen may take
+# seconds to change, and a check only fails when the limit passes. Each run of smtpscope
+# gets a tmux server of its own on a socket of its own, and the previous server is waited
+# for until it is gone, so no command ever reaches a server that is shutting down.
 # Usage: tests/tui-e2e.sh [BINARY]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-bin=${1:-build/smtpscope}
-sock=smtpscope-tui-$$
-out=$(mktemp -d)
-fails=0 checks=0
-trap 'tmux -L "$sock" kill-server 2>/dev/null || true; rm -rf "$out"' EXIT
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+t_init tui-e2e
+t_binary "${1:-}" build/smtpscope
+t_verbose=1
+cd "$here"
+command -v tmux >/dev/null || { echo "FAIL: tui-e2e: no tmux (tools/install-deps.sh test)"; exit 1; }
 
-tm() { tmux -L "$sock" "$@"; }
+sock="" # the socket of the current tmux server, in $tmp
+server="" # its process id
+runs=0
+tm() { tmux -S "$sock" "$@"; }
 screen() { tm capture-pane -p -t s; }
-ok() { checks=$((checks + 1)); echo "ok   $1"; }
-bad() {
-    checks=$((checks + 1)) fails=$((fails + 1))
-    echo "FAIL $1"
-    screen | sed 's/^/     | /'
+show_screen() { screen | sed 's/^/     | /'; }
+t_on_fail=show_screen
+# The screen read whole before it is searched (grep -q may stop reading early).
+screen_has() {
+    local s
+    s=$(screen) || return 1
+    grep -Eq -- "$1" <<<"$s"
 }
-# expect DESCRIPTION REGEX: waits up to 5 s for the screen to match
+screen_lacks() {
+    local s
+    s=$(screen) || return 1
+    ! grep -Eq -- "$1" <<<"$s"
+}
+# Gone from two readings 0.3 s apart: not a screen caught halfway through a redraw.
+screen_lost() { screen_lacks "$1" && sleep 0.3 && screen_lacks "$1"; }
+# expect DESCRIPTION REGEX: the screen matches within 30 s
 expect() {
-    for _ in $(seq 50); do
-        screen | grep -Eq -- "$2" && { ok "$1"; return; }
-        sleep 0.1
-    done
-    bad "$1 (no match for /$2/)"
+    if wait_until 30 screen_has "$2"; then ok "$1"; else bad "$1 (no match for /$2/)"; fi
 }
+# expect_not DESCRIPTION REGEX: the screen stops matching within 30 s (after a key that hides it)
 expect_not() {
-    sleep 0.3
-    if screen | grep -Eq -- "$2"; then bad "$1 (unexpected /$2/)"; else ok "$1"; fi
+    if wait_until 30 screen_lost "$2"; then ok "$1"; else bad "$1 (unexpected /$2/)"; fi
 }
-# start ARGS...: a 150x40 terminal running smtpscope; its exit status lands in $out/status
-start() {
+stop_server() {
+    [ -n "$server" ] || return 0
     tm kill-server 2>/dev/null || true
-    rm -f "$out/status"
+    wait_until 30 t_gone "$server" || echo "warning: tmux server $server still running after 30 s"
+    server=""
+}
+t_on_exit stop_server
+# start ARGS...: a 150x40 terminal running smtpscope, in a new tmux server; its exit status
+# lands in $tmp/status, then the pane stays (with the shell's output) until the next start.
+start() {
+    stop_server
+    runs=$((runs + 1))
+    sock=$tmp/tmux-$runs
+    rm -f "$tmp/status"
     tm -f /dev/null new-session -d -s s -x 150 -y 40 \
-        "$*; echo \$? > $out/status; echo EXITED; sleep 60"
+        "$*; echo \$? > $tmp/status; echo EXITED; sleep 600"
+    server=$(tm display-message -p '#{pid}')
 }
 quit_ok() {
     tm send-keys -t s q
-    for _ in $(seq 50); do [ -s "$out/status" ] && break; sleep 0.1; done
-    if [ "$(cat "$out/status" 2>/dev/null)" = 0 ]; then ok "$1: q exits 0"; else bad "$1: q exits 0"; fi
+    wait_until 30 test -s "$tmp/status" || true
+    if [ "$(cat "$tmp/status" 2>/dev/null)" = 0 ]; then ok "$1: q exits 0"; else bad "$1: q exits 0"; fi
     # the screen is given back: the shell's own output (the summary) is visible again
     expect "$1: terminal restored, summary printed" '^Summary of '
 }
@@ -81,13 +107,15 @@ expect "timeline: connect, banner, HELO, MAIL, RCPT, DATA, end of data, 250, FIN
 tm send-keys -t s Enter
 expect "escapes: the banner's OSC and CSI are shown escaped" '\\x1b\]0;pwned\\x07 ESMTP \\x1b\[2J\\xc2\\x9b31m'
 expect "escapes: the EHLO's SGR codes are shown escaped" 'EHLO \\x1b\[5mclient\\x1b\[0m'
-quit_ok escapes
-# Nothing from the packets acted on the terminal: its title is still tmux's default.
+# Nothing from the packets acted on the terminal: the pane's title is still tmux's default.
 # (A raw OSC 0 in the stream would have renamed the pane to "pwned".)
-start true
-if tm display-message -p -t s '#{pane_title}' | grep -q pwned; then bad "escapes: title untouched"; else ok "escapes: title untouched"; fi
+title=$(tm display-message -p -t s '#{pane_title}')
+case "$title" in *pwned*) bad "escapes: title untouched ($title)" ;; *) ok "escapes: title untouched" ;; esac
+quit_ok escapes
 
 start env TERM=xterm-256color "$bin" --tui -r pcaps/gen/mailguard.pcap
+# keys only once the screen is drawn (not while the terminal is being set up)
+wait_until 30 screen_has 'end of file' || true
 tm send-keys -t s + + + + + + 0
 expect "mailguard: split terminator and the client's wait after it" '/~+F'
 quit_ok mailguard
@@ -96,12 +124,19 @@ quit_ok mailguard
 # sample.pcap's session 4 sends its split terminator 124 s into the capture and waits 60 s
 # for a reply that never comes; at 30x that is 4.1 s to 6.1 s into the replay.
 start env TERM=xterm-256color "$bin" --tui -r pcaps/sample.pcap --speed 30
-waits() { screen | grep -E ' 4 198\.51\.100\.20:51287 ' | tr -cd '~' | wc -c; }
+waits() { # the ~ columns of session 4's row
+    local s
+    s=$(screen) || true
+    grep -E ' 4 198\.51\.100\.20:51287 ' <<<"$s" | tr -cd '~' | wc -c || true
+}
+grown() {
+    w2=$(waits)
+    [ "$w2" -gt "$1" ]
+}
 expect "replay: session 4 is waiting for the reply" ' 4 198\.51\.100\.20:51287 .* wait-eod '
 w1=$(waits)
-sleep 0.8
-w2=$(waits)
-if [ "$w2" -gt "$w1" ]; then ok "replay: the wait grows ($w1 -> $w2 columns)"; else bad "replay: the wait grows ($w1 -> $w2)"; fi
+w2=$w1
+if wait_until 3 grown "$w1"; then ok "replay: the wait grows ($w1 -> $w2 columns)"; else bad "replay: the wait grows ($w1 -> $w2)"; fi
 expect "replay: the file ends, the client gave up" 'end of file.*0 open, 4 ended'
 quit_ok replay
 
@@ -115,12 +150,14 @@ expect "resize: and back to 150x40" 'findings: SPLIT 2 NOQUIT 3 MASK 2'
 quit_ok mono
 
 # ---- not a terminal: a clear error ----
-if "$bin" --tui -r pcaps/sample.pcap </dev/null >"$out/o" 2>"$out/e"; then
+stop_server
+t_on_fail=""
+if "$bin" --tui -r pcaps/sample.pcap </dev/null >"$tmp/o" 2>"$tmp/e"; then
     bad "--tui without a terminal fails"
+elif grep -q 'terminal' "$tmp/e"; then
+    ok "--tui without a terminal: exit 2 with a message"
 else
-    grep -q 'terminal' "$out/e" && ok "--tui without a terminal: exit 2 with a message" ||
-        bad "--tui without a terminal: message ($(cat "$out/e"))"
+    bad "--tui without a terminal: message ($(cat "$tmp/e"))"
 fi
 
-echo "tui-e2e: $checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+t_done

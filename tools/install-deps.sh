@@ -3,11 +3,20 @@
 # Usage: tools/install-deps.sh [build|test|cov|real]
 #        tools/install-deps.sh --packages "PKG ..."   (the capture and lab scripts' own lists;
 #        POSTFIX_MAILER_TYPE answers postfix's debconf question, e.g. "Local only")
-#   test adds clang with libFuzzer (libclang-rt-14-dev), valgrind and GNU time for the
-#   hostile-input tests; cov adds llvm-14 (llvm-profdata, llvm-cov) for `make fuzz-cov`.
+#   test adds what `make test` runs beyond a minimal Debian 12 (debootstrap --variant=minbase,
+#   or the debian:bookworm image), which already has bash, coreutils (timeout, mktemp, seq),
+#   diffutils (cmp, diff), findutils, grep, sed, mawk (awk) and util-linux:
+#     python3             the test helpers (tests/*.py, tests/*/*.py, the mailguard test)
+#     clang, libclang-rt-14-dev   libFuzzer (make fuzz-ci)
+#     valgrind            make valgrind-e2e
+#     time                /usr/bin/time, peak memory in make limits-test
+#     tmux                the live screen's terminal in make tui-test
+#     iproute2            ip: network namespaces and veth in make live-test
+#     procps              pgrep: the workers of a process (tests/e2e.sh, make live-test)
+#   cov adds llvm-14 (llvm-profdata, llvm-cov) for `make fuzz-cov`.
 set -e
 build="gcc make pkg-config libpcap-dev libnids-dev libncurses-dev libcunit1-dev libxxhash-dev"
-test="$build python3 clang libclang-rt-14-dev valgrind time tmux iproute2"
+test="$build python3 clang libclang-rt-14-dev valgrind time tmux iproute2 procps"
 cov="$test llvm-14"
 real="$test postfix swaks ssl-cert libnet-ssleay-perl tshark"
 case "${1:-build}" in

@@ -4,15 +4,10 @@
 # before the damage must still be reported (sessions, then a summary naming the error).
 # Usage: tests/corrupt/run.sh BINARY
 set -u
-bin=${1:?usage: tests/corrupt/run.sh BINARY}
-here=$(cd "$(dirname "$0")/../.." && pwd)
-case "$bin" in /*) ;; *) bin="$here/$bin" ;; esac
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+t_init corrupt
+t_binary "${1:-}"
 
 python3 "$here/tests/corrupt/make-corrupt.py" "$tmp/in" "$here/pcaps/sample.pcap" || exit 2
 
@@ -75,5 +70,5 @@ run ip-header-bitflips.pcap
 if grep -q '^  warnings  10 about IP headers or fragments, 0 about TCP' "$tmp/out"; then ok
 else bad "ip-header-bitflips.pcap: the text summary does not count the refused IP packets"; fi
 
-echo "damaged captures with $(basename "$bin"): $pass passed, $fail failed"
-[ $fail -eq 0 ]
+echo "damaged captures with $(basename "$bin") done"
+t_done

@@ -6,15 +6,10 @@
 # directory and removed.
 # Usage: tests/limits/run.sh BINARY   (a build without ASan: its RSS is the real one)
 set -u
-bin=${1:?usage: tests/limits/run.sh BINARY}
-here=$(cd "$(dirname "$0")/../.." && pwd)
-case "$bin" in /*) ;; *) bin="$here/$bin" ;; esac
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+t_init limits
+t_binary "${1:-}"
 N=300000
 
 python3 "$here/tests/limits/make-flood.py" "$tmp/syn.pcap" $N syn || exit 2
@@ -64,5 +59,5 @@ fi
 if grep -q "sessions evicted (table full)" "$tmp/text"; then ok
 else bad "text summary does not say sessions were evicted"; fi
 
-echo "resource limits: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+echo "resource limits with $(basename "$bin") done"
+t_done

@@ -1,5 +1,5 @@
 #!/bin/bash
-# smtpscope's mail-path lab (issue 8): real MTAs on both sides of a Mailguard-style inspecting
+# smtpscope's mail-path lab: real MTAs on both sides of a Mailguard-style inspecting
 # relay, each in its own network namespace, with tcpdump on both sides of the firewall. It
 # re-makes every capture in pcaps/lab/, the expected smtpscope output of each, and a log of
 # what the relay and the MTAs did; then tools/lab/check-lab.py checks every scenario.

@@ -4,8 +4,11 @@
 Usage: tools/mailguard/test-mailguard.py [BINARY]   (default build/mailguard; `make mailguard-test`)
 
 Each case starts the relay with some switches in front of a one-connection fake server that
-answers from a script, sends the client's writes with pauses between them (so each is one read
-for the relay), and compares what the server received and what the client received.
+answers from a script, sends the client's writes one at a time, and compares what the server
+received and what the client received. After each write the case waits until the traffic has
+settled (every byte read by the program it was sent to, the client's own inbox aside), so each
+write is one read for the relay and the server's replies have come back before the next one,
+however loaded the machine.
 """
 import os
 import socket
@@ -13,6 +16,8 @@ import subprocess
 import sys
 import threading
 import time
+
+SETTLE_LIMIT = 30  # seconds a write may take to settle before the case goes on regardless
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/mailguard"
 REFUSAL = b'500 5.5.1 Command unrecognized: "XXXX"\r\n'
@@ -66,6 +71,43 @@ def free_port():
     return port
 
 
+def tcp_queues():
+    """(local port, remote port, unacknowledged bytes, unread bytes) of every IPv4 TCP socket."""
+    out = []
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            tx, rx = (int(x, 16) for x in fields[4].split(":"))
+            out.append((int(fields[1].split(":")[1], 16), int(fields[2].split(":")[1], 16), tx, rx))
+    return out
+
+
+def settled(ports, client_end):
+    """True when no socket of the case's connections (ports: the relay's and the server's)
+    holds bytes not yet acknowledged or not yet read, except replies waiting for the client,
+    which reads only at the end."""
+    for local, remote, tx, rx in tcp_queues():
+        if local not in ports and remote not in ports:
+            continue
+        if (local, remote) == client_end:
+            rx = 0
+        if tx or rx:
+            return False
+    return True
+
+
+def settle(ports, client_end, wait):
+    """Waits at least WAIT seconds, then until the traffic is settled in two readings 50 ms apart."""
+    time.sleep(wait)
+    deadline = time.monotonic() + SETTLE_LIMIT
+    while time.monotonic() < deadline:
+        if settled(ports, client_end):
+            time.sleep(0.05)
+            if settled(ports, client_end):
+                return
+        time.sleep(0.02)
+
+
 def run_case(switches, banner, writes, answer=line_answers, wait=0.3):
     server = FakeServer(banner, answer)
     server.start()
@@ -81,10 +123,12 @@ def run_case(switches, banner, writes, answer=line_answers, wait=0.3):
             except ConnectionRefusedError:
                 time.sleep(0.05)
         client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        time.sleep(wait)
+        ports = (port, server.port)
+        client_end = (client.getsockname()[1], port)
+        settle(ports, client_end, wait)
         for w in writes:
             client.sendall(w)
-            time.sleep(wait)
+            settle(ports, client_end, wait)
         client.shutdown(socket.SHUT_WR)
         got = b""
         client.settimeout(5)
@@ -102,6 +146,7 @@ def run_case(switches, banner, writes, answer=line_answers, wait=0.3):
 
 
 FAILED = []
+PASSED = []
 
 
 def check(name, cond, detail):
@@ -109,6 +154,8 @@ def check(name, cond, detail):
     if not cond:
         print("     " + detail)
         FAILED.append(name)
+    else:
+        PASSED.append(name)
 
 
 def main():
@@ -162,7 +209,7 @@ def main():
     check("STARTTLS: opaque afterwards", srv == b"".join(writes) and "uninspected" in log,
           repr(srv) + log)
 
-    print("mailguard: %d failed" % len(FAILED))
+    print("mailguard: %d passed, %d failed" % (len(PASSED), len(FAILED)))
     return 1 if FAILED else 0
 
 

@@ -1,4 +1,4 @@
-# Link layers, IPv6, pcapng (issue 5).
+# Link layers, IPv6, fragments and pcapng: the captures build/linkgen makes and their checks.
 
 # tools/linkgen.c rewrites captures into every link layer, IPv6, fragments and pcapng;
 # pcaps/link/README.md says how each file there was made.

@@ -1,5 +1,5 @@
-# Hostile input (issue 7): damaged captures, resource limits, valgrind on the end-to-end
-# runs. Each is also run by `make test` (TEST_EXTRA). See docs/fuzzing.md.
+# Damaged and hostile input: damaged captures, floods against the resource limits, valgrind
+# on the end-to-end runs. Each is also run by `make test` (TEST_EXTRA). See docs/fuzzing.md.
 #   make corrupt-test     damaged captures: exit status, exact message, partial results
 #   make limits-test      SYN and handshake floods: peak RSS bounded by --max-streams
 #   make valgrind-e2e     e2e and damaged-capture tests with smtpscope under memcheck

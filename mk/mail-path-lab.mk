@@ -1,4 +1,4 @@
-# The mail-path lab (issue 8): real MTAs in network namespaces, the Mailguard-style relay
+# The mail-path lab: real MTAs in network namespaces, the Mailguard-style relay
 # between them, captures on both sides. Needs root; never part of `make test`, which uses the
 # committed captures through tests/expected.list.
 .PHONY: lab mailguard-test
