@@ -13,4 +13,5 @@ void add_ui_suite(void);
 void add_capture_suite(void);
 void add_pack_suite(void);
 void add_map_suite(void);
+void add_pkt_suite(void);
 #endif

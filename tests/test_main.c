@@ -20,6 +20,7 @@ int main(void)
     add_capture_suite();
     add_pack_suite();
     add_map_suite();
+    add_pkt_suite();
     CU_basic_set_mode(CU_BRM_NORMAL);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();
