@@ -272,10 +272,11 @@ static ip6_result rewrite(const uint8_t *ip6, const uint8_t *src, const uint8_t 
 static ip6_result reassembled(const net_packet *p, const ip6_datagram *d, const uint8_t **out,
                               size_t *len)
 {
+    pkt_view data = pkt_view_of(d->data, d->len);
     uint8_t nh = d->nh;
     size_t off = 0;
 
-    if (ip6_skip_ext(d->data, d->len, &nh, &off) != 0 || nh == IP6_FRAGMENT)
+    if (net_ip6_skip_ext(&data, &nh, &off) != 0 || nh == IP6_FRAGMENT)
         return IP6_MALFORMED;
     if (nh != IP6_TCP)
         return IP6_NOTHING;
