@@ -8,6 +8,8 @@
 #include <sys/random.h>
 #include <xxhash.h>
 
+#include "base/pkt.h"
+
 #define MIN_PAIRS 1024u
 #define MAX_PAIRS (1u << 20)
 #define SYNTH_PAIRS (1u << 27)   /* 240.0.0.0/4 holds 2^28 addresses, two per pair */
@@ -29,8 +31,9 @@ static struct {
     uint32_t *bucket; /* first slot + 1 of each chain, 0 empty */
     uint32_t cap, shift, used, hand;
     uint64_t seed;
-    uint8_t out[20 + 65535]; /* the rewritten packet */
 } M;
+
+static uint8_t rewritten[20 + 65535]; /* the IPv4 packet ip6_translate hands out */
 
 static void out_of_memory(void)
 {
@@ -199,77 +202,59 @@ void ip6_release(uint32_t addr)
 
 /* ---- the rewrite ---- */
 
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static uint32_t fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return sum;
-}
-
-/* One's complement sum of n 16-bit words (big-endian) at p. */
-static uint32_t sum_words(const uint8_t *p, int n, uint32_t sum)
-{
-    for (int i = 0; i < n; i++)
-        sum += get16(p + 2 * i);
-    return sum;
-}
-
 /* RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'), with m the IPv6 addresses and m' the IPv4 ones:
- * the length and protocol parts of the two pseudo-headers sum to the same value. */
-static void adjust_checksum(uint8_t *tcp, const uint8_t *src6, const uint8_t *dst6,
-                            const uint8_t *ip4)
+ * the length and protocol parts of the two pseudo-headers sum to the same value. The TCP
+ * header is at 20 in the rewritten packet of len bytes. */
+static void adjust_checksum(size_t len, const uint8_t *src6, const uint8_t *dst6)
 {
-    uint32_t old = fold(sum_words(dst6, 8, sum_words(src6, 8, 0)));
-    uint32_t sum = (uint16_t)~get16(tcp + 16);
+    pkt_view ip4 = pkt_view_of(rewritten, len);
+    uint16_t old = pkt_fold(pkt_sum_bytes(dst6, 16, pkt_sum_bytes(src6, 16, 0)));
+    uint32_t sum = (uint16_t)~pkt_be16(&ip4, 20 + 16);
 
     sum += (uint16_t)~old;
-    sum = sum_words(ip4 + 12, 4, sum);
-    put16(tcp + 16, (uint16_t)~fold(sum));
+    sum = pkt_sum(&ip4, 12, 8, sum);
+    pkt_put16(rewritten + 20 + 16, (uint16_t)~pkt_fold(sum));
 }
 
-static void ip4_header(uint8_t *h, const uint8_t *ip6, size_t seglen, uint32_t s4, uint32_t d4)
+/* The IPv4 header at h for a segment of seglen bytes; traffic class and hop limit come from
+ * the IPv6 header. */
+static void ip4_header(uint8_t *h, pkt_view *ip6, size_t seglen, uint32_t s4, uint32_t d4)
 {
+    uint8_t b0 = pkt_u8(ip6, 0), b1 = pkt_u8(ip6, 1);
+
     memset(h, 0, 20);
     h[0] = 0x45;
-    h[1] = (uint8_t)((ip6[0] & 0x0f) << 4 | ip6[1] >> 4); /* traffic class */
-    put16(h + 2, (uint32_t)(20 + seglen));
+    h[1] = (uint8_t)((b0 & 0x0f) << 4 | b1 >> 4); /* traffic class */
+    pkt_put16(h + 2, (uint32_t)(20 + seglen));
     h[6] = 0x40; /* don't fragment: it was whole or is reassembled */
-    h[8] = ip6[7];
+    h[8] = pkt_u8(ip6, 7);
     h[9] = IP6_TCP;
     memcpy(h + 12, &s4, 4);
     memcpy(h + 16, &d4, 4);
-    put16(h + 10, (uint16_t)~fold(sum_words(h, 10, 0)));
+    pkt_put16(h + 10, (uint16_t)~pkt_fold(pkt_sum_bytes(h, 20, 0)));
 }
 
-static ip6_result rewrite(const uint8_t *ip6, const uint8_t *src, const uint8_t *dst,
-                          const uint8_t *seg, size_t seglen, const uint8_t **out, size_t *len)
+/* src and dst: the 16 bytes of each address; seg: the TCP segment. */
+static ip6_result rewrite(pkt_view *ip6, const uint8_t *src, const uint8_t *dst, pkt_view *seg,
+                          const uint8_t **out, size_t *len)
 {
+    size_t seglen = seg->len;
+    const uint8_t *bytes = pkt_bytes(seg, 0, seglen);
     uint32_t s4, d4;
 
-    if (seglen < 20 || seglen > MAX_SEGMENT)
+    if (bytes == NULL || seglen < 20 || seglen > MAX_SEGMENT)
         return IP6_MALFORMED;
     if (map_pair(src, dst, &s4, &d4) != 0)
         return IP6_NO_ROOM;
-    ip4_header(M.out, ip6, seglen, s4, d4);
-    memcpy(M.out + 20, seg, seglen);
-    adjust_checksum(M.out + 20, src, dst, M.out);
-    *out = M.out;
+    ip4_header(rewritten, ip6, seglen, s4, d4);
+    memcpy(rewritten + 20, bytes, seglen);
+    adjust_checksum(20 + seglen, src, dst);
+    *out = rewritten;
     *len = 20 + seglen;
     return IP6_PACKET;
 }
 
-static ip6_result reassembled(const net_packet *p, const ip6_datagram *d, const uint8_t **out,
+static ip6_result reassembled(pkt_view *ip6, const ip6_datagram *d, const uint8_t **out,
                               size_t *len)
 {
     pkt_view data = pkt_view_of(d->data, d->len);
@@ -280,14 +265,16 @@ static ip6_result reassembled(const net_packet *p, const ip6_datagram *d, const 
         return IP6_MALFORMED;
     if (nh != IP6_TCP)
         return IP6_NOTHING;
-    return rewrite(p->ip, d->src, d->dst, d->data + off, d->len - off, out, len);
+    pkt_view seg = pkt_rest(&data, off);
+    return rewrite(ip6, d->src, d->dst, &seg, out, len);
 }
 
 ip6_result ip6_translate(const net_packet *p, struct timeval ts, const uint8_t **out, size_t *len)
 {
-    size_t total = 40 + (size_t)get16(p->ip + 4);
+    pkt_view ip = pkt_view_of(p->ip, p->caplen);
+    size_t total = 40 + (size_t)pkt_be16(&ip, 4);
 
-    if (total == 40 || total > p->caplen)
+    if (total == 40 || total > ip.len)
         return IP6_MALFORMED; /* truncated by the snap length, or a jumbogram */
     if (p->fragment) {
         ip6_datagram d;
@@ -297,10 +284,14 @@ ip6_result ip6_translate(const net_packet *p, struct timeval ts, const uint8_t *
         case FRAG_BAD:
             return IP6_MALFORMED;
         case FRAG_DONE:
-            return reassembled(p, &d, out, len);
+            return reassembled(&ip, &d, out, len);
         }
     }
     if (p->proto != IP6_TCP || p->l4_off == 0)
         return IP6_NOTHING; /* another protocol, or a chain it could not follow (ESP) */
-    return rewrite(p->ip, p->ip + 8, p->ip + 24, p->ip + p->l4_off, total - p->l4_off, out, len);
+    const uint8_t *src = pkt_bytes(&ip, 8, 16), *dst = pkt_bytes(&ip, 24, 16);
+    pkt_view whole = pkt_sub(&ip, 0, total), seg = pkt_rest(&whole, p->l4_off);
+    if (src == NULL || dst == NULL)
+        return IP6_MALFORMED;
+    return rewrite(&ip, src, dst, &seg, out, len);
 }
