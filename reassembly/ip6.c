@@ -8,6 +8,7 @@
 #include <sys/random.h>
 #include <xxhash.h>
 
+#include "base/map.h"
 #include "base/pkt.h"
 
 #define MIN_PAIRS 1024u
@@ -22,16 +23,16 @@ typedef struct pair {
     uint8_t lo[16], hi[16]; /* the two addresses, lower first (memcmp order) */
     uint32_t gen;
     uint32_t live; /* sessions that hold it */
-    uint32_t next; /* next slot + 1 in the hash chain, 0 ends it */
     uint8_t ref;   /* used since the clock hand last passed */
 } pair;
 
+/* The pair table: a fixed number of slots, and an index from each pair to its slot. */
 static struct {
     pair *slot;
-    uint32_t *bucket; /* first slot + 1 of each chain, 0 empty */
+    map index; /* seeded XXH3 of the pair -> slot number; same_pair tells pairs apart */
     uint32_t cap, shift, used, hand;
     uint64_t seed;
-} M;
+} pairs;
 
 static uint8_t rewritten[20 + 65535]; /* the IPv4 packet ip6_translate hands out */
 
@@ -48,85 +49,101 @@ void ip6_init(int max_streams)
     ip6_exit();
     while (cap < MAX_PAIRS && cap < (uint32_t)max_streams)
         cap <<= 1;
-    M.cap = cap;
-    for (M.shift = 0; (1u << M.shift) < cap; M.shift++)
+    pairs.cap = cap;
+    for (pairs.shift = 0; (1u << pairs.shift) < cap; pairs.shift++)
         ;
     /* Only the hash depends on the seed, never the output: a random one keeps a crafted
-     * capture from piling every pair into one chain. */
-    if (getrandom(&M.seed, sizeof M.seed, GRND_NONBLOCK) != (ssize_t)sizeof M.seed)
-        M.seed = 0x5eed5eed5eed5eedULL;
+     * capture from piling every pair onto one run of the index. */
+    if (getrandom(&pairs.seed, sizeof pairs.seed, GRND_NONBLOCK) != (ssize_t)sizeof pairs.seed)
+        pairs.seed = 0x5eed5eed5eed5eedULL;
 }
 
 void ip6_exit(void)
 {
-    free(M.slot);
-    free(M.bucket);
-    M.slot = NULL;
-    M.bucket = NULL;
-    M.used = M.hand = 0;
+    free(pairs.slot);
+    pairs.slot = NULL;
+    map_free(&pairs.index);
+    pairs.used = pairs.hand = 0;
     ip6_frag_exit();
 }
 
 /* calloc: pages of the table that no pair touches are never really allocated. */
 static void allocate(void)
 {
-    M.slot = calloc(M.cap, sizeof *M.slot);
-    M.bucket = calloc(M.cap, sizeof *M.bucket);
-    if (M.slot == NULL || M.bucket == NULL)
+    pairs.slot = calloc(pairs.cap, sizeof *pairs.slot);
+    if (pairs.slot == NULL)
         out_of_memory();
 }
 
-static uint32_t bucket_of(const uint8_t *lo, const uint8_t *hi)
+typedef struct pair_key {
+    const uint8_t *lo, *hi;
+} pair_key;
+
+static uint64_t key_of(const uint8_t *lo, const uint8_t *hi)
 {
     uint8_t key[32];
 
     memcpy(key, lo, 16);
     memcpy(key + 16, hi, 16);
-    return (uint32_t)XXH3_64bits_withSeed(key, sizeof key, M.seed) & (M.cap - 1);
+    return map_key(XXH3_64bits_withSeed(key, sizeof key, pairs.seed));
 }
 
-static uint32_t find(uint32_t b, const uint8_t *lo, const uint8_t *hi)
+static int same_pair(uint64_t slot, const void *arg)
 {
-    for (uint32_t i = M.bucket[b]; i != 0; i = M.slot[i - 1].next) {
-        const pair *p = &M.slot[i - 1];
-        if (memcmp(p->lo, lo, 16) == 0 && memcmp(p->hi, hi, 16) == 0)
-            return i;
-    }
-    return 0;
+    const pair *p = &pairs.slot[slot];
+    const pair_key *k = arg;
+
+    return memcmp(p->lo, k->lo, 16) == 0 && memcmp(p->hi, k->hi, 16) == 0;
 }
 
-static void unlink_slot(uint32_t s)
+static int same_slot(uint64_t slot, const void *arg)
 {
-    pair *p = &M.slot[s];
-    uint32_t *link = &M.bucket[bucket_of(p->lo, p->hi)];
-
-    while (*link != 0 && *link != s + 1)
-        link = &M.slot[*link - 1].next;
-    if (*link != 0)
-        *link = p->next;
+    return slot == *(const uint32_t *)arg;
 }
 
 /* A slot for a new pair: a fresh one while there are, else the clock algorithm's choice among
- * the pairs no session holds. Returns slot + 1, 0 when every pair is held. */
+ * the pairs no session holds, whose old pair leaves the index. Returns slot + 1, 0 when every
+ * pair is held. */
 static uint32_t take_slot(void)
 {
-    if (M.used < M.cap)
-        return ++M.used;
-    for (uint32_t n = 0; n < 2 * M.cap; n++) {
-        uint32_t s = M.hand;
-        pair *p = &M.slot[s];
-        M.hand = (M.hand + 1) & (M.cap - 1);
+    if (pairs.used < pairs.cap)
+        return ++pairs.used;
+    for (uint32_t n = 0; n < 2 * pairs.cap; n++) {
+        uint32_t s = pairs.hand;
+        pair *p = &pairs.slot[s];
+        pairs.hand = (pairs.hand + 1) & (pairs.cap - 1);
         if (p->live != 0)
             continue;
         if (p->ref) {
             p->ref = 0;
             continue;
         }
-        unlink_slot(s);
-        p->gen = (p->gen + 1) % (SYNTH_PAIRS / M.cap);
+        map_remove(&pairs.index, key_of(p->lo, p->hi), same_slot, &s, NULL);
+        p->gen = (p->gen + 1) % (SYNTH_PAIRS / pairs.cap);
         return s + 1;
     }
     return 0;
+}
+
+/* The slot of the pair lo, hi: the one it has, else a new one. Returns slot + 1, 0 when every
+ * pair is held. */
+static uint32_t slot_of(const uint8_t *lo, const uint8_t *hi)
+{
+    pair_key k = {lo, hi};
+    uint64_t key = key_of(lo, hi);
+    const uint64_t *found = map_find(&pairs.index, key, same_pair, &k);
+    uint32_t i;
+
+    if (found != NULL)
+        return (uint32_t)*found + 1;
+    if ((i = take_slot()) == 0)
+        return 0;
+    pair *p = &pairs.slot[i - 1];
+    memcpy(p->lo, lo, 16);
+    memcpy(p->hi, hi, 16);
+    if (map_add(&pairs.index, key, i - 1) != 0)
+        out_of_memory();
+    return i;
 }
 
 /* The synthetic IPv4 addresses (network order) of src and dst. */
@@ -134,23 +151,14 @@ static int map_pair(const uint8_t *src, const uint8_t *dst, uint32_t *s4, uint32
 {
     int cmp = memcmp(src, dst, 16);
     const uint8_t *lo = cmp > 0 ? dst : src, *hi = cmp > 0 ? src : dst;
-    uint32_t b, i, base;
+    uint32_t i, base;
 
-    if (M.slot == NULL)
+    if (pairs.slot == NULL)
         allocate();
-    b = bucket_of(lo, hi);
-    i = find(b, lo, hi);
-    if (i == 0) {
-        if ((i = take_slot()) == 0)
-            return -1;
-        pair *p = &M.slot[i - 1];
-        memcpy(p->lo, lo, 16);
-        memcpy(p->hi, hi, 16);
-        p->next = M.bucket[b];
-        M.bucket[b] = i;
-    }
-    M.slot[i - 1].ref = 1;
-    base = IP6_SYNTH_NET | (M.slot[i - 1].gen << M.shift | (i - 1)) << 1;
+    if ((i = slot_of(lo, hi)) == 0)
+        return -1;
+    pairs.slot[i - 1].ref = 1;
+    base = IP6_SYNTH_NET | (pairs.slot[i - 1].gen << pairs.shift | (i - 1)) << 1;
     /* A host talking to itself (::1 to ::1) keeps one address, as 127.0.0.1 does in IPv4:
      * libnids matches the two directions of a stream by swapping the addresses. */
     *s4 = htonl(cmp == 0 ? base : cmp < 0 ? base : base | 1);
@@ -167,11 +175,12 @@ int ip6_is_synthetic(uint32_t addr)
 static pair *pair_of(uint32_t addr)
 {
     uint32_t a = ntohl(addr), idx = (a & 0x0fffffffu) >> 1;
-    uint32_t s = idx & (M.cap - 1);
+    uint32_t s = idx & (pairs.cap - 1);
 
-    if (!ip6_is_synthetic(addr) || M.slot == NULL || s >= M.used || M.slot[s].gen != idx >> M.shift)
+    if (!ip6_is_synthetic(addr) || pairs.slot == NULL || s >= pairs.used ||
+        pairs.slot[s].gen != idx >> pairs.shift)
         return NULL;
-    return &M.slot[s];
+    return &pairs.slot[s];
 }
 
 int ip6_real_address(uint32_t addr, uint8_t out[16])
