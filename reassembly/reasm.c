@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/pkt.h"
 #include "reassembly/ip6.h"
 #include "reassembly/midflow.h"
 
@@ -65,12 +66,15 @@ typedef struct list {
 } list;
 
 /* The TCP packet libnids is processing, as its IP layer saw it (after defragmentation), and
- * the stream it belonged to before libnids processed it. */
+ * the stream it belonged to before libnids processed it. The header fields are read once, in
+ * on_ip, while the packet's bytes are at hand. */
 typedef struct current_tcp {
     int valid;
     uint32_t saddr, daddr; /* network order, as in struct tuple4 */
     uint16_t sport, dport; /* host order, as in struct tuple4 */
     uint8_t flags;
+    uint32_t seq;
+    uint16_t window;
     uint32_t len;                        /* payload bytes */
     struct tcp_stream *stream;           /* with a session; NULL once that session ends */
     int unfollowed;                      /* no session held a stream for it */
@@ -101,16 +105,14 @@ static struct nids_chksum_ctl no_checksum = {0, 0, NIDS_DONT_CHKSUM, 0};
 
 /* ---- packet bytes ---- */
 
-static uint16_t get16(const uint8_t *p)
+/* The address at off, in network order as libnids keeps it; 0 when it is not there. */
+static uint32_t addr_at(pkt_view *ip, size_t off)
 {
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
+    const uint8_t *b = pkt_bytes(ip, off, 4);
+    uint32_t a = 0;
 
-static uint32_t get_addr(const uint8_t *p)
-{
-    uint32_t a;
-
-    memcpy(&a, p, 4); /* packet bytes need not be aligned */
+    if (b != NULL)
+        memcpy(&a, b, 4); /* packet bytes need not be aligned */
     return a;
 }
 
@@ -321,18 +323,18 @@ static void claim_early(session *s, uint32_t seq, reasm_dir dir, reasm_segment *
 
 /* Called before libnids processes a TCP packet with payload of a followed session: one that
  * lies beyond the next expected byte will be queued, so its origin is remembered. */
-static void note_if_early(struct tcp_stream *a, int dir, const uint8_t *th)
+static void note_if_early(struct tcp_stream *a, int dir)
 {
     session *s = a->user;
-    uint32_t seq = (uint32_t)get16(th + 4) << 16 | get16(th + 6);
+    const current_tcp *p = &R.pkt;
     uint32_t next = dir == REASM_FROM_CLIENT ? expected_seq(&a->server, &a->client)
                                              : expected_seq(&a->client, &a->server);
 
-    if (R.pkt.len == 0 || s->handle == NULL || !seq_before(next, seq))
+    if (p->len == 0 || s->handle == NULL || !seq_before(next, p->seq))
         return;
     early_seg *e = &s->early[s->early_next++ % EARLY_SEGS];
-    e->seq = seq;
-    e->len = R.pkt.len;
+    e->seq = p->seq;
+    e->len = p->len;
     e->frame = R.frame;
     e->ts = R.ts;
     e->dir = dir;
@@ -350,29 +352,28 @@ static void emit(session *s, reasm_tcp_event *ev, reasm_event_kind kind, int dir
 /* Evidence for the diagnostics, taken before libnids digests the packet: a FIN, a zero
  * window, or payload that starts before the next byte libnids expects (sent before, so a
  * retransmission; a keep-alive probe of one old byte is not). */
-static void note_tcp_events(struct tcp_stream *a, int dir, const uint8_t *th)
+static void note_tcp_events(struct tcp_stream *a, int dir)
 {
     session *s = a->user;
+    const current_tcp *p = &R.pkt;
     reasm_tcp_event ev = {0};
-    uint8_t flags = th[13];
 
     if (s->handle == NULL || R.cb.tcp_event == NULL)
         return;
-    if (flags & TH_FIN)
+    if (p->flags & TH_FIN)
         emit(s, &ev, REASM_EV_FIN, dir);
-    if (!(flags & (TH_RST | TH_SYN)) && get16(th + 14) == 0)
+    if (!(p->flags & (TH_RST | TH_SYN)) && p->window == 0)
         emit(s, &ev, REASM_EV_ZERO_WINDOW, dir);
-    if (R.pkt.len == 0)
+    if (p->len == 0)
         return;
     const struct half_stream *snd = dir == REASM_FROM_CLIENT ? &a->client : &a->server;
     const struct half_stream *rcv = dir == REASM_FROM_CLIENT ? &a->server : &a->client;
-    uint32_t seq = (uint32_t)get16(th + 4) << 16 | get16(th + 6);
     uint32_t next = expected_seq(rcv, snd);
-    if (!seq_before(seq, next) || (R.pkt.len == 1 && seq + 1 == next))
+    if (!seq_before(p->seq, next) || (p->len == 1 && p->seq + 1 == next))
         return;
-    uint32_t end = seq + R.pkt.len;
-    ev.offset = seq - snd->first_data_seq;
-    ev.len = (seq_before(end, next) ? end : next) - seq;
+    uint32_t end = p->seq + p->len;
+    ev.offset = p->seq - snd->first_data_seq;
+    ev.len = (seq_before(end, next) ? end : next) - p->seq;
     emit(s, &ev, REASM_EV_RETRANSMISSION, dir);
 }
 
@@ -459,44 +460,36 @@ static void on_tcp(struct tcp_stream *a, void **unused)
 
 /* ---- per packet ---- */
 
-/* RFC 1071 sum over the TCP segment and its pseudo-header; 1 when it verifies. */
-static int tcp_checksum_ok(const uint8_t *ip, unsigned hl, unsigned iplen)
+/* RFC 1071 sum over the TCP segment (at hl in the IP packet) and its pseudo-header; 1 when it
+ * verifies. */
+static int tcp_checksum_ok(pkt_view *ip, size_t hl)
 {
-    uint32_t sum = IPPROTO_TCP + (iplen - hl);
-    unsigned i;
+    uint32_t sum = IPPROTO_TCP + (uint32_t)(ip->len - hl);
 
-    for (i = 12; i < 20; i += 2)
-        sum += get16(ip + i);
-    for (i = hl; i + 1 < iplen; i += 2)
-        sum += get16(ip + i);
-    if ((iplen - hl) & 1)
-        sum += (uint32_t)ip[iplen - 1] << 8;
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return sum == 0xffff;
+    sum = pkt_sum(ip, 12, 8, sum);
+    sum = pkt_sum(ip, hl, ip->len - hl, sum);
+    return pkt_fold(sum) == 0xffff;
 }
 
 /* A client SYN with a new sequence number on the 4-tuple of a live stream means the port
  * was reused, so the old connection is gone even though its end was not seen. libnids would
- * ignore the SYN (tcp_flow_timeout is 0, see configure_libnids), and the new connection would
- * stay invisible; so the old stream is ended and freed here, before libnids sees the SYN.
- * A retransmitted SYN of the current connection has the old sequence number and is left. */
-static void check_port_reuse(const uint8_t *ip, unsigned hl, unsigned iplen)
+ * ignore the SYN (tcp_flow_timeout is 0, see configure_libnids), and the new
+ * connection would stay invisible; so the old stream is ended and freed here, before libnids
+ * sees the SYN. A retransmitted SYN of the current connection has the old sequence number and
+ * is left. */
+static void check_port_reuse(pkt_view *ip, size_t hl)
 {
-    const uint8_t *th = ip + hl;
-    uint8_t flags = th[13];
+    const current_tcp *p = &R.pkt;
     struct tcp_stream *a;
-    uint32_t seq;
 
-    if ((flags & (TH_SYN | TH_ACK | TH_RST)) != TH_SYN)
+    if ((p->flags & (TH_SYN | TH_ACK | TH_RST)) != TH_SYN)
         return;
-    a = find_stream(R.pkt.saddr, R.pkt.sport, R.pkt.daddr, R.pkt.dport);
+    a = find_stream(p->saddr, p->sport, p->daddr, p->dport);
     if (a == NULL)
         return;
-    seq = (uint32_t)get16(th + 4) << 16 | get16(th + 6);
-    if (seq + 1 == a->client.first_data_seq)
+    if (p->seq + 1 == a->client.first_data_seq)
         return;
-    if (R.cfg.verify_checksums && !tcp_checksum_ok(ip, hl, iplen))
+    if (R.cfg.verify_checksums && !tcp_checksum_ok(ip, hl))
         return;
     if (a->user != NULL)
         end_fin_or(a->user, REASM_END_TIMEOUT, R.frame, R.ts);
@@ -506,60 +499,81 @@ static void check_port_reuse(const uint8_t *ip, unsigned hl, unsigned iplen)
 /* A packet of no session's stream: kept for midflow, unless it is a SYN (a new stream) or,
  * under --verify-checksums, a packet libnids will drop. Its payload pointer may not outlive
  * libnids' processing (a reassembled IPv4 datagram is freed), so the first bytes are copied. */
-static void mark_unfollowed(const uint8_t *ip, unsigned hl, unsigned iplen, unsigned thl)
+static void mark_unfollowed(pkt_view *ip, size_t hl, size_t thl)
 {
-    if ((R.pkt.flags & (TH_SYN | TH_ACK)) == TH_SYN)
+    current_tcp *p = &R.pkt;
+
+    if ((p->flags & (TH_SYN | TH_ACK)) == TH_SYN)
         return;
-    if (R.cfg.verify_checksums && !tcp_checksum_ok(ip, hl, iplen))
+    if (R.cfg.verify_checksums && !tcp_checksum_ok(ip, hl))
         return;
-    R.pkt.unfollowed = 1;
-    if (R.pkt.len > 0)
-        memcpy(R.pkt.sample, ip + hl + thl,
-               R.pkt.len < REASM_UNSEEN_SAMPLE ? R.pkt.len : REASM_UNSEEN_SAMPLE);
+    p->unfollowed = 1;
+    if (p->len == 0)
+        return;
+    size_t n = p->len < REASM_UNSEEN_SAMPLE ? p->len : REASM_UNSEEN_SAMPLE;
+    const uint8_t *payload = pkt_bytes(ip, hl + thl, n);
+    if (payload != NULL)
+        memcpy(p->sample, payload, n);
 }
 
 /* The stream of the current packet and the side that sent it; NULL when there is none. */
 static struct tcp_stream *current_stream(int *dir)
 {
-    struct tcp_stream *a = find_stream(R.pkt.saddr, R.pkt.sport, R.pkt.daddr, R.pkt.dport);
+    const current_tcp *p = &R.pkt;
+    struct tcp_stream *a = find_stream(p->saddr, p->sport, p->daddr, p->dport);
 
     *dir = REASM_FROM_CLIENT;
     if (a == NULL) {
-        a = find_stream(R.pkt.daddr, R.pkt.dport, R.pkt.saddr, R.pkt.sport);
+        a = find_stream(p->daddr, p->dport, p->saddr, p->sport);
         *dir = REASM_FROM_SERVER;
     }
     return a;
 }
 
+/* The TCP header (at hl in the IP packet) into R.pkt; returns its length. */
+static size_t read_tcp(pkt_view *ip, size_t hl)
+{
+    current_tcp *p = &R.pkt;
+    pkt_view th = pkt_rest(ip, hl);
+    size_t thl = (pkt_u8(&th, 12) >> 4) * 4u;
+
+    p->valid = 1;
+    p->saddr = addr_at(ip, 12);
+    p->daddr = addr_at(ip, 16);
+    p->sport = pkt_be16(&th, 0);
+    p->dport = pkt_be16(&th, 2);
+    p->seq = pkt_be32(&th, 4);
+    p->flags = pkt_u8(&th, 13);
+    p->window = pkt_be16(&th, 14);
+    p->len = (uint32_t)(ip->len > hl + thl ? ip->len - hl - thl : 0);
+    return thl;
+}
+
 /* Registered as a libnids IP callback, so it runs for every IP datagram libnids accepted
- * (defragmented, headers checked) just before libnids' own TCP processing of it. */
+ * (defragmented, headers checked) just before libnids' own TCP processing of it. libnids
+ * passes only a datagram whose 20-byte header it checked and whose total length it holds
+ * (gen_ip_frag_proc drops the others; a reassembled one is allocated at that length), so the
+ * packet is read as a view of its total length. */
 static void on_ip(struct ip *iph, int skblen)
 {
-    const uint8_t *ip = (const uint8_t *)iph, *th;
-    unsigned hl = (ip[0] & 0x0fu) * 4u, iplen = get16(ip + 2), thl;
+    pkt_view header = pkt_view_of((const uint8_t *)iph, 20);
+    pkt_view ip = pkt_view_of((const uint8_t *)iph, pkt_be16(&header, 2));
+    size_t hl = (pkt_u8(&ip, 0) & 0x0fu) * 4u, thl;
     struct tcp_stream *a;
     int dir;
 
     (void)skblen;
-    if (ip[9] != IPPROTO_TCP || iplen < hl + 20)
+    if (pkt_u8(&ip, 9) != IPPROTO_TCP || ip.len < hl + 20)
         return;
-    th = ip + hl;
-    thl = (th[12] >> 4) * 4u;
-    R.pkt.valid = 1;
-    R.pkt.saddr = get_addr(ip + 12);
-    R.pkt.daddr = get_addr(ip + 16);
-    R.pkt.sport = get16(th);
-    R.pkt.dport = get16(th + 2);
-    R.pkt.flags = th[13];
-    R.pkt.len = iplen > hl + thl ? iplen - hl - thl : 0;
-    check_port_reuse(ip, hl, iplen);
+    thl = read_tcp(&ip, hl);
+    check_port_reuse(&ip, hl);
     a = current_stream(&dir);
     if (a != NULL && a->user != NULL) {
         R.pkt.stream = a;
-        note_if_early(a, dir, th);
-        note_tcp_events(a, dir, th);
+        note_if_early(a, dir);
+        note_tcp_events(a, dir);
     } else {
-        mark_unfollowed(ip, hl, iplen, thl);
+        mark_unfollowed(&ip, hl, thl);
     }
 }
 
@@ -654,13 +668,11 @@ static void feed(const uint8_t *ip, size_t len)
 /* Real IPv4 packets from or to the synthetic range could join a rewritten IPv6 stream. */
 static int synthetic_ip4(const net_packet *p)
 {
-    uint32_t s, d;
+    pkt_view ip = pkt_view_of(p->ip, p->caplen);
 
-    if (p->caplen < 20)
+    if (!pkt_have(&ip, 0, 20))
         return 0;
-    memcpy(&s, p->ip + 12, 4);
-    memcpy(&d, p->ip + 16, 4);
-    return ip6_is_synthetic(s) || ip6_is_synthetic(d);
+    return ip6_is_synthetic(addr_at(&ip, 12)) || ip6_is_synthetic(addr_at(&ip, 16));
 }
 
 static void packet6(const net_packet *p)
