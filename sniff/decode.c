@@ -104,22 +104,27 @@ int net_ip6_skip_ext(pkt_view *ip, uint8_t *nh, size_t *off)
     return -1;
 }
 
-/* ip: the IP packet up to the end of its payload as captured. */
-static void set_ports(pkt_view *ip, net_packet *out)
+/* ip: the IP packet up to the end of its payload as captured. (inline, as decode_ethertype:
+ * both are on the way of every frame, and small.) */
+static inline void set_ports(pkt_view *ip, net_packet *out)
 {
-    if (out->proto != IP6_TCP || out->l4_off == 0 || !pkt_have(ip, out->l4_off, 4))
+    if (out->proto != IP6_TCP || out->l4_off == 0)
         return;
-    out->sport = pkt_be16(ip, out->l4_off);
-    out->dport = pkt_be16(ip, out->l4_off + 2u);
+    pkt_view ports = pkt_sub(ip, out->l4_off, 4);
+    if (ports.truncated)
+        return;
+    out->sport = pkt_be16(&ports, 0);
+    out->dport = pkt_be16(&ports, 2);
     out->has_ports = 1;
 }
 
 static void decode_ip4(pkt_view *ip, net_packet *out)
 {
-    unsigned hl = (pkt_u8(ip, 0) & 0x0fu) * 4u, frag = pkt_be16(ip, 6);
+    pkt_view h = pkt_sub(ip, 0, 20);
+    unsigned hl = (pkt_u8(&h, 0) & 0x0fu) * 4u, frag = pkt_be16(&h, 6);
 
     out->family = NET_IP4;
-    out->proto = pkt_u8(ip, 9);
+    out->proto = pkt_u8(&h, 9);
     out->fragment = (frag & 0x3fff) != 0;
     if ((frag & 0x1fff) == 0 && hl >= 20 && hl <= ip->len)
         out->l4_off = (uint16_t)hl;
@@ -128,8 +133,9 @@ static void decode_ip4(pkt_view *ip, net_packet *out)
 
 static void decode_ip6(pkt_view *ip, net_packet *out)
 {
-    size_t plen = pkt_be16(ip, 4), end = 40 + plen, off = 40;
-    uint8_t nh = pkt_u8(ip, 6);
+    pkt_view h = pkt_sub(ip, 0, 40);
+    size_t plen = pkt_be16(&h, 4), end = 40 + plen, off = 40;
+    uint8_t nh = pkt_u8(&h, 6);
 
     out->family = NET_IP6;
     if (plen == 0 || end > ip->len)
@@ -182,15 +188,17 @@ static void decode_type(pkt_view *frame, uint16_t type, size_t off, net_packet *
     int tags = 0;
 
     while ((type == ETH_VLAN || type == ETH_QINQ || type == ETH_QINQ_OLD) && tags++ < MAX_TAGS) {
-        if (!pkt_have(frame, off, 4))
+        pkt_view tag = pkt_sub(frame, off, 4);
+        if (tag.truncated)
             return;
-        type = pkt_be16(frame, off + 2); /* after the 2-byte tag control information */
+        type = pkt_be16(&tag, 2); /* after the 2-byte tag control information */
         off += 4;
     }
     if (type == ETH_PPPOE) {
-        if (!pkt_have(frame, off, 8))
+        pkt_view pppoe = pkt_sub(frame, off, 8);
+        if (pppoe.truncated)
             return;
-        int v = ppp_version(pkt_be16(frame, off + 6));
+        int v = ppp_version(pkt_be16(&pppoe, 6));
         if (v > 0)
             decode_ip(frame, off + 8, v, out);
         return;
@@ -200,10 +208,12 @@ static void decode_type(pkt_view *frame, uint16_t type, size_t off, net_packet *
 }
 
 /* The Ethernet type at at, the payload right after it. */
-static void decode_ethertype(pkt_view *frame, size_t at, net_packet *out)
+static inline void decode_ethertype(pkt_view *frame, size_t at, net_packet *out)
 {
-    if (pkt_have(frame, at, 2))
-        decode_type(frame, pkt_be16(frame, at), at + 2, out);
+    pkt_view type = pkt_sub(frame, at, 2);
+
+    if (!type.truncated)
+        decode_type(frame, pkt_be16(&type, 0), at + 2, out);
 }
 
 /* BSD loopback: the address family of the capturing host, in its byte order (DLT_NULL) or
@@ -211,14 +221,14 @@ static void decode_ethertype(pkt_view *frame, size_t at, net_packet *out)
  * NetBSD/OpenBSD 24, FreeBSD 28, macOS 30. */
 static void decode_null(pkt_view *frame, int network_order, net_packet *out)
 {
+    pkt_view h = pkt_sub(frame, 0, 4);
     uint32_t af;
 
-    if (!pkt_have(frame, 0, 4))
+    if (h.truncated)
         return;
-    uint32_t b0 = pkt_u8(frame, 0), b1 = pkt_u8(frame, 1), b2 = pkt_u8(frame, 2);
-    uint32_t b3 = pkt_u8(frame, 3);
+    uint32_t b0 = pkt_u8(&h, 0), b1 = pkt_u8(&h, 1), b2 = pkt_u8(&h, 2), b3 = pkt_u8(&h, 3);
     if (network_order)
-        af = pkt_be32(frame, 0);
+        af = pkt_be32(&h, 0);
     else if (b0 != 0 || (b1 | b2 | b3) == 0)
         af = b0 | b1 << 8 | b2 << 16;
     else
@@ -247,12 +257,13 @@ static void decode_ppp(pkt_view *frame, net_packet *out)
 static void decode_80211(pkt_view *frame, size_t off, net_packet *out)
 {
     static const uint8_t snap[6] = {0xaa, 0xaa, 0x03, 0, 0, 0};
+    pkt_view h = pkt_sub(frame, off, 24);
     uint16_t fc;
     size_t hl = 24;
 
-    if (!pkt_have(frame, off, 24))
+    if (h.truncated)
         return;
-    fc = pkt_le16(frame, off);
+    fc = pkt_le16(&h, 0);
     if (((fc >> 2) & 3) != 2 || (fc & 0x4000) != 0)
         return;
     if ((fc & 0x0300) == 0x0300)
@@ -263,7 +274,8 @@ static void decode_80211(pkt_view *frame, size_t off, net_packet *out)
             hl += 4; /* HT control */
     }
     off += hl;
-    if (!pkt_have(frame, off, 8) || memcmp(pkt_bytes(frame, off, 6), snap, sizeof snap) != 0)
+    pkt_view llc = pkt_sub(frame, off, 8);
+    if (llc.truncated || memcmp(pkt_bytes(&llc, 0, 6), snap, sizeof snap) != 0)
         return;
     decode_ethertype(frame, off + 6, out);
 }
