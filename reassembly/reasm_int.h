@@ -1,14 +1,16 @@
 /* reasm_int: what the files of the reassembler share (internal to reassembly/).
  *
- * reasm.c sets it up and tears it down, reasm_packet.c feeds libnids one packet at a time,
- * reasm_session.c follows the sessions libnids holds streams for, and reasm_nids.c reads
- * libnids' stream state and the TCP evidence. They share one state, because libnids is one
- * global instance and calls back into them without a context pointer. */
+ * reasm.c sets it up and tears it down; reasm_packet.c feeds libnids one packet at a time and
+ * takes the TCP evidence from it on the way; reasm_session.c follows the sessions libnids
+ * holds streams for, to their end. They share one state, because libnids is one global
+ * instance and calls back into them without a context pointer, and the few readers of
+ * libnids' stream state below, inline because the packet path calls them for every packet. */
 #ifndef SMTPSCOPE_REASM_INT_H
 #define SMTPSCOPE_REASM_INT_H
 
 #include <nids.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/time.h>
 
 #include "reassembly/reasm.h"
@@ -84,19 +86,61 @@ typedef struct reasm_global {
 /* libnids is one global instance, so this is too (defined in reasm.c). */
 extern reasm_global reasm_state;
 
-/* ---- reasm_nids.c: libnids' stream state, and the evidence read before it changes ---- */
+/* ---- libnids' stream state, read where it is needed ---- */
 
-int reasm_half_sent_fin(const struct half_stream *h);
-int reasm_any_fin(const struct tcp_stream *a);
-void reasm_note_fin(session *s);
-int reasm_current_sender(const struct tcp_stream *a);
-struct tcp_stream *reasm_find_stream(uint32_t saddr, uint16_t sport, uint32_t daddr,
-                                     uint16_t dport);
-int reasm_is_closing_timeout(const struct tcp_stream *a);
-void reasm_note_if_early(struct tcp_stream *a, int dir);
-void reasm_claim_early(session *s, const struct half_stream *h, const struct half_stream *sender,
-                       reasm_segment *seg);
-void reasm_note_tcp_events(struct tcp_stream *a, int dir);
+/* libnids' private half-stream states (tcp.c, not in nids.h). A half in one of them has
+ * sent a FIN: FIN_SENT/FIN_CONFIRMED once it is in order, TCP_CLOSING while it waits in the
+ * out-of-order queue. */
+#define NIDS_HALF_FIN_SENT 120
+#define NIDS_HALF_FIN_CONFIRMED 121
+#define NIDS_HALF_CLOSING 11
+
+static inline int reasm_half_sent_fin(const struct half_stream *h)
+{
+    return h->state == NIDS_HALF_FIN_SENT || h->state == NIDS_HALF_FIN_CONFIRMED ||
+           h->state == NIDS_HALF_CLOSING;
+}
+
+static inline int reasm_any_fin(const struct tcp_stream *a)
+{
+    return reasm_half_sent_fin(&a->client) || reasm_half_sent_fin(&a->server);
+}
+
+/* Remembers which side sent the first FIN. Called after every packet of the stream: one
+ * packet can add a FIN for its sender only, so when exactly one half shows a FIN, that
+ * half's side was first. */
+static inline void reasm_note_fin(session *s)
+{
+    int c = reasm_half_sent_fin(&s->tcp->client), v = reasm_half_sent_fin(&s->tcp->server);
+
+    if (s->fin_first < 0 && c != v)
+        s->fin_first = c ? REASM_FROM_CLIENT : REASM_FROM_SERVER;
+}
+
+static inline struct tcp_stream *reasm_find_stream(uint32_t saddr, uint16_t sport, uint32_t daddr,
+                                                   uint16_t dport)
+{
+    struct tuple4 t;
+
+    memset(&t, 0, sizeof t); /* libnids compares tuples with memcmp */
+    t.saddr = saddr;
+    t.source = sport;
+    t.daddr = daddr;
+    t.dest = dport;
+    return nids_find_tcp_stream(&t);
+}
+
+/* The sequence number of the next in-order byte a half expects (libnids' EXP_SEQ). */
+static inline uint32_t reasm_expected_seq(const struct half_stream *rcv,
+                                          const struct half_stream *snd)
+{
+    return snd->first_data_seq + (uint32_t)rcv->count + (uint32_t)rcv->urg_count;
+}
+
+static inline int reasm_seq_before(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) < 0;
+}
 
 /* ---- reasm_session.c: sessions from the handshake to their end ---- */
 

@@ -92,16 +92,18 @@ static struct tcp_stream *current_stream(int *dir)
     return a;
 }
 
-/* The TCP header (at hl in the IP packet) into reasm_state.pkt; returns its length. */
-static size_t read_tcp(pkt_view *ip, size_t hl)
+/* The addresses (from the 20-byte IP header) and the TCP header (20 bytes at hl in the IP
+ * packet, which reasm_on_ip checked are there) into reasm_state.pkt; returns the TCP header's
+ * length. */
+static size_t read_tcp(pkt_view *header, pkt_view *ip, size_t hl)
 {
     current_tcp *p = &reasm_state.pkt;
-    pkt_view th = pkt_rest(ip, hl);
+    pkt_view th = pkt_sub(ip, hl, 20);
     size_t thl = (pkt_u8(&th, 12) >> 4) * 4u;
 
     p->valid = 1;
-    p->saddr = addr_at(ip, 12);
-    p->daddr = addr_at(ip, 16);
+    p->saddr = addr_at(header, 12);
+    p->daddr = addr_at(header, 16);
     p->sport = pkt_be16(&th, 0);
     p->dport = pkt_be16(&th, 2);
     p->seq = pkt_be32(&th, 4);
@@ -111,29 +113,87 @@ static size_t read_tcp(pkt_view *ip, size_t hl)
     return thl;
 }
 
+/* ---- the TCP evidence, taken before libnids digests the packet ---- */
+
+/* Called before libnids processes a TCP packet with payload of a followed session: one that
+ * lies beyond the next expected byte will be queued, so its origin is remembered. */
+static void note_if_early(struct tcp_stream *a, int dir)
+{
+    session *s = a->user;
+    const current_tcp *p = &reasm_state.pkt;
+    uint32_t next = dir == REASM_FROM_CLIENT ? reasm_expected_seq(&a->server, &a->client)
+                                             : reasm_expected_seq(&a->client, &a->server);
+
+    if (p->len == 0 || s->handle == NULL || !reasm_seq_before(next, p->seq))
+        return;
+    early_seg *e = &s->early[s->early_next++ % EARLY_SEGS];
+    e->seq = p->seq;
+    e->len = p->len;
+    e->frame = reasm_state.frame;
+    e->ts = reasm_state.ts;
+    e->dir = dir;
+}
+
+static void emit(session *s, reasm_tcp_event *ev, reasm_event_kind kind, int dir)
+{
+    ev->kind = kind;
+    ev->from = (reasm_dir)dir;
+    ev->ts = reasm_state.ts;
+    ev->frame = reasm_state.frame;
+    reasm_state.cb.tcp_event(reasm_state.cb.ctx, s->handle, ev);
+}
+
+/* Evidence for the diagnostics, taken before libnids digests the packet: a FIN, a zero
+ * window, or payload that starts before the next byte libnids expects (sent before, so a
+ * retransmission; a keep-alive probe of one old byte is not). */
+static void note_tcp_events(struct tcp_stream *a, int dir)
+{
+    session *s = a->user;
+    const current_tcp *p = &reasm_state.pkt;
+    reasm_tcp_event ev = {0};
+
+    if (s->handle == NULL || reasm_state.cb.tcp_event == NULL)
+        return;
+    if (p->flags & TH_FIN)
+        emit(s, &ev, REASM_EV_FIN, dir);
+    if (!(p->flags & (TH_RST | TH_SYN)) && p->window == 0)
+        emit(s, &ev, REASM_EV_ZERO_WINDOW, dir);
+    if (p->len == 0)
+        return;
+    const struct half_stream *snd = dir == REASM_FROM_CLIENT ? &a->client : &a->server;
+    const struct half_stream *rcv = dir == REASM_FROM_CLIENT ? &a->server : &a->client;
+    uint32_t next = reasm_expected_seq(rcv, snd);
+    if (!reasm_seq_before(p->seq, next) || (p->len == 1 && p->seq + 1 == next))
+        return;
+    uint32_t end = p->seq + p->len;
+    ev.offset = p->seq - snd->first_data_seq;
+    ev.len = (reasm_seq_before(end, next) ? end : next) - p->seq;
+    emit(s, &ev, REASM_EV_RETRANSMISSION, dir);
+}
+
 /* Registered as a libnids IP callback, so it runs for every IP datagram libnids accepted
  * (defragmented, headers checked) just before libnids' own TCP processing of it. libnids
  * passes only a datagram whose 20-byte header it checked and whose total length it holds
  * (gen_ip_frag_proc drops the others; a reassembled one is allocated at that length), so the
- * packet is read as a view of its total length. */
+ * header is read as a view of 20 bytes, the rest as one of the total length. */
 void reasm_on_ip(struct ip *iph, int skblen)
 {
     pkt_view header = pkt_view_of((const uint8_t *)iph, 20);
     pkt_view ip = pkt_view_of((const uint8_t *)iph, pkt_be16(&header, 2));
-    size_t hl = (pkt_u8(&ip, 0) & 0x0fu) * 4u, thl;
+    size_t hl = (pkt_u8(&header, 0) & 0x0fu) * 4u, thl;
     struct tcp_stream *a;
     int dir;
 
     (void)skblen;
-    if (pkt_u8(&ip, 9) != IPPROTO_TCP || ip.len < hl + 20)
+    if (pkt_u8(&header, 9) != IPPROTO_TCP || ip.len < hl + 20)
         return;
-    thl = read_tcp(&ip, hl);
+    thl = read_tcp(&header, &ip, hl);
     check_port_reuse(&ip, hl);
     a = current_stream(&dir);
     if (a != NULL && a->user != NULL) {
         reasm_state.pkt.stream = a;
-        reasm_note_if_early(a, dir);
-        reasm_note_tcp_events(a, dir);
+        note_if_early(a, dir);
+        note_tcp_events(a, dir);
     } else {
         mark_unfollowed(&ip, hl, thl);
     }

@@ -150,6 +150,25 @@ void reasm_session_seen(session *s)
 
 /* ---- data ---- */
 
+/* The new bytes of half h (sent by sender) in seg: when a queued segment carried the first of
+ * them, they take that segment's frame and time. */
+static void claim_early(session *s, const struct half_stream *h, const struct half_stream *sender,
+                        reasm_segment *seg)
+{
+    uint32_t seq = reasm_expected_seq(h, sender) - (uint32_t)h->count_new;
+
+    for (unsigned i = 0; i < EARLY_SEGS; i++) {
+        early_seg *e = &s->early[i];
+        if (e->frame && e->dir == (int)seg->dir && !reasm_seq_before(seq, e->seq) &&
+            reasm_seq_before(seq, e->seq + e->len)) {
+            seg->frame = e->frame;
+            seg->ts = e->ts;
+            e->frame = 0;
+            return;
+        }
+    }
+}
+
 /* The caller stopped following the session from its data callback. */
 static void unfollow(session *s)
 {
@@ -172,7 +191,7 @@ static void deliver(session *s, const struct half_stream *h, const struct half_s
     seg.ts = reasm_state.ts;
     seg.frame = reasm_state.frame;
     seg.dir = dir;
-    reasm_claim_early(s, h, sender, &seg);
+    claim_early(s, h, sender, &seg);
     reasm_state.unfollow = 0;
     reasm_state.cb.data(reasm_state.cb.ctx, s->handle, &seg);
     if (reasm_state.unfollow)
@@ -183,6 +202,32 @@ static void deliver(session *s, const struct half_stream *h, const struct half_s
 void reasm_unfollow(void)
 {
     reasm_state.unfollow = 1;
+}
+
+/* ---- libnids' TCP callback ---- */
+
+/* The side that sent the packet being processed, -1 if it is not a TCP packet of a. */
+static int current_sender(const struct tcp_stream *a)
+{
+    const current_tcp *p = &reasm_state.pkt;
+
+    if (!p->valid)
+        return -1;
+    if (p->saddr == a->addr.saddr && p->sport == a->addr.source && p->daddr == a->addr.daddr &&
+        p->dport == a->addr.dest)
+        return REASM_FROM_CLIENT;
+    if (p->saddr == a->addr.daddr && p->sport == a->addr.dest && p->daddr == a->addr.saddr &&
+        p->dport == a->addr.source)
+        return REASM_FROM_SERVER;
+    return -1;
+}
+
+/* libnids' closing timeout (10 s after FINs, tcp_workarounds) runs through the head of
+ * nids_tcp_timeouts; any other NIDS_TIMED_OUT is the eviction of the oldest stream. */
+static int is_closing_timeout(const struct tcp_stream *a)
+{
+    return nids_tcp_timeouts != NULL && nids_tcp_timeouts->a_tcp == a &&
+           nids_tcp_timeouts->timeout.tv_sec <= reasm_state.ts.tv_sec;
 }
 
 void reasm_on_tcp(struct tcp_stream *a, void **unused)
@@ -206,11 +251,11 @@ void reasm_on_tcp(struct tcp_stream *a, void **unused)
         end_session(s, REASM_END_FIN, reasm_state.frame, reasm_state.ts, s->fin_first);
         break;
     case NIDS_RESET:
-        end_session(s, REASM_END_RST, reasm_state.frame, reasm_state.ts, reasm_current_sender(a));
+        end_session(s, REASM_END_RST, reasm_state.frame, reasm_state.ts, current_sender(a));
         break;
     case NIDS_TIMED_OUT:
         /* Neither is a packet of this stream, hence frame 0. */
-        if (reasm_is_closing_timeout(a)) {
+        if (is_closing_timeout(a)) {
             reasm_end_fin_or(s, REASM_END_TIMEOUT, 0, reasm_state.ts);
             break;
         }
