@@ -8,6 +8,9 @@
 #include <sys/random.h>
 #include <xxhash.h>
 
+#include "base/map.h"
+#include "base/pkt.h"
+
 #define MIN_PAIRS 1024u
 #define MAX_PAIRS (1u << 20)
 #define SYNTH_PAIRS (1u << 27)   /* 240.0.0.0/4 holds 2^28 addresses, two per pair */
@@ -20,17 +23,18 @@ typedef struct pair {
     uint8_t lo[16], hi[16]; /* the two addresses, lower first (memcmp order) */
     uint32_t gen;
     uint32_t live; /* sessions that hold it */
-    uint32_t next; /* next slot + 1 in the hash chain, 0 ends it */
     uint8_t ref;   /* used since the clock hand last passed */
 } pair;
 
+/* The pair table: a fixed number of slots, and an index from each pair to its slot. */
 static struct {
     pair *slot;
-    uint32_t *bucket; /* first slot + 1 of each chain, 0 empty */
+    map index; /* seeded XXH3 of the pair -> slot number; same_pair tells pairs apart */
     uint32_t cap, shift, used, hand;
     uint64_t seed;
-    uint8_t out[20 + 65535]; /* the rewritten packet */
-} M;
+} pairs;
+
+static uint8_t rewritten[20 + 65535]; /* the IPv4 packet ip6_translate hands out */
 
 static void out_of_memory(void)
 {
@@ -45,85 +49,101 @@ void ip6_init(int max_streams)
     ip6_exit();
     while (cap < MAX_PAIRS && cap < (uint32_t)max_streams)
         cap <<= 1;
-    M.cap = cap;
-    for (M.shift = 0; (1u << M.shift) < cap; M.shift++)
+    pairs.cap = cap;
+    for (pairs.shift = 0; (1u << pairs.shift) < cap; pairs.shift++)
         ;
     /* Only the hash depends on the seed, never the output: a random one keeps a crafted
-     * capture from piling every pair into one chain. */
-    if (getrandom(&M.seed, sizeof M.seed, GRND_NONBLOCK) != (ssize_t)sizeof M.seed)
-        M.seed = 0x5eed5eed5eed5eedULL;
+     * capture from piling every pair onto one run of the index. */
+    if (getrandom(&pairs.seed, sizeof pairs.seed, GRND_NONBLOCK) != (ssize_t)sizeof pairs.seed)
+        pairs.seed = 0x5eed5eed5eed5eedULL;
 }
 
 void ip6_exit(void)
 {
-    free(M.slot);
-    free(M.bucket);
-    M.slot = NULL;
-    M.bucket = NULL;
-    M.used = M.hand = 0;
+    free(pairs.slot);
+    pairs.slot = NULL;
+    map_free(&pairs.index);
+    pairs.used = pairs.hand = 0;
     ip6_frag_exit();
 }
 
 /* calloc: pages of the table that no pair touches are never really allocated. */
 static void allocate(void)
 {
-    M.slot = calloc(M.cap, sizeof *M.slot);
-    M.bucket = calloc(M.cap, sizeof *M.bucket);
-    if (M.slot == NULL || M.bucket == NULL)
+    pairs.slot = calloc(pairs.cap, sizeof *pairs.slot);
+    if (pairs.slot == NULL)
         out_of_memory();
 }
 
-static uint32_t bucket_of(const uint8_t *lo, const uint8_t *hi)
+typedef struct pair_key {
+    const uint8_t *lo, *hi;
+} pair_key;
+
+static uint64_t key_of(const uint8_t *lo, const uint8_t *hi)
 {
     uint8_t key[32];
 
     memcpy(key, lo, 16);
     memcpy(key + 16, hi, 16);
-    return (uint32_t)XXH3_64bits_withSeed(key, sizeof key, M.seed) & (M.cap - 1);
+    return map_key(XXH3_64bits_withSeed(key, sizeof key, pairs.seed));
 }
 
-static uint32_t find(uint32_t b, const uint8_t *lo, const uint8_t *hi)
+static int same_pair(uint64_t slot, const void *arg)
 {
-    for (uint32_t i = M.bucket[b]; i != 0; i = M.slot[i - 1].next) {
-        const pair *p = &M.slot[i - 1];
-        if (memcmp(p->lo, lo, 16) == 0 && memcmp(p->hi, hi, 16) == 0)
-            return i;
-    }
-    return 0;
+    const pair *p = &pairs.slot[slot];
+    const pair_key *k = arg;
+
+    return memcmp(p->lo, k->lo, 16) == 0 && memcmp(p->hi, k->hi, 16) == 0;
 }
 
-static void unlink_slot(uint32_t s)
+static int same_slot(uint64_t slot, const void *arg)
 {
-    pair *p = &M.slot[s];
-    uint32_t *link = &M.bucket[bucket_of(p->lo, p->hi)];
-
-    while (*link != 0 && *link != s + 1)
-        link = &M.slot[*link - 1].next;
-    if (*link != 0)
-        *link = p->next;
+    return slot == *(const uint32_t *)arg;
 }
 
 /* A slot for a new pair: a fresh one while there are, else the clock algorithm's choice among
- * the pairs no session holds. Returns slot + 1, 0 when every pair is held. */
+ * the pairs no session holds, whose old pair leaves the index. Returns slot + 1, 0 when every
+ * pair is held. */
 static uint32_t take_slot(void)
 {
-    if (M.used < M.cap)
-        return ++M.used;
-    for (uint32_t n = 0; n < 2 * M.cap; n++) {
-        uint32_t s = M.hand;
-        pair *p = &M.slot[s];
-        M.hand = (M.hand + 1) & (M.cap - 1);
+    if (pairs.used < pairs.cap)
+        return ++pairs.used;
+    for (uint32_t n = 0; n < 2 * pairs.cap; n++) {
+        uint32_t s = pairs.hand;
+        pair *p = &pairs.slot[s];
+        pairs.hand = (pairs.hand + 1) & (pairs.cap - 1);
         if (p->live != 0)
             continue;
         if (p->ref) {
             p->ref = 0;
             continue;
         }
-        unlink_slot(s);
-        p->gen = (p->gen + 1) % (SYNTH_PAIRS / M.cap);
+        map_remove(&pairs.index, key_of(p->lo, p->hi), same_slot, &s, NULL);
+        p->gen = (p->gen + 1) % (SYNTH_PAIRS / pairs.cap);
         return s + 1;
     }
     return 0;
+}
+
+/* The slot of the pair lo, hi: the one it has, else a new one. Returns slot + 1, 0 when every
+ * pair is held. */
+static uint32_t slot_of(const uint8_t *lo, const uint8_t *hi)
+{
+    pair_key k = {lo, hi};
+    uint64_t key = key_of(lo, hi);
+    const uint64_t *found = map_find(&pairs.index, key, same_pair, &k);
+    uint32_t i;
+
+    if (found != NULL)
+        return (uint32_t)*found + 1;
+    if ((i = take_slot()) == 0)
+        return 0;
+    pair *p = &pairs.slot[i - 1];
+    memcpy(p->lo, lo, 16);
+    memcpy(p->hi, hi, 16);
+    if (map_add(&pairs.index, key, i - 1) != 0)
+        out_of_memory();
+    return i;
 }
 
 /* The synthetic IPv4 addresses (network order) of src and dst. */
@@ -131,23 +151,14 @@ static int map_pair(const uint8_t *src, const uint8_t *dst, uint32_t *s4, uint32
 {
     int cmp = memcmp(src, dst, 16);
     const uint8_t *lo = cmp > 0 ? dst : src, *hi = cmp > 0 ? src : dst;
-    uint32_t b, i, base;
+    uint32_t i, base;
 
-    if (M.slot == NULL)
+    if (pairs.slot == NULL)
         allocate();
-    b = bucket_of(lo, hi);
-    i = find(b, lo, hi);
-    if (i == 0) {
-        if ((i = take_slot()) == 0)
-            return -1;
-        pair *p = &M.slot[i - 1];
-        memcpy(p->lo, lo, 16);
-        memcpy(p->hi, hi, 16);
-        p->next = M.bucket[b];
-        M.bucket[b] = i;
-    }
-    M.slot[i - 1].ref = 1;
-    base = IP6_SYNTH_NET | (M.slot[i - 1].gen << M.shift | (i - 1)) << 1;
+    if ((i = slot_of(lo, hi)) == 0)
+        return -1;
+    pairs.slot[i - 1].ref = 1;
+    base = IP6_SYNTH_NET | (pairs.slot[i - 1].gen << pairs.shift | (i - 1)) << 1;
     /* A host talking to itself (::1 to ::1) keeps one address, as 127.0.0.1 does in IPv4:
      * libnids matches the two directions of a stream by swapping the addresses. */
     *s4 = htonl(cmp == 0 ? base : cmp < 0 ? base : base | 1);
@@ -164,11 +175,12 @@ int ip6_is_synthetic(uint32_t addr)
 static pair *pair_of(uint32_t addr)
 {
     uint32_t a = ntohl(addr), idx = (a & 0x0fffffffu) >> 1;
-    uint32_t s = idx & (M.cap - 1);
+    uint32_t s = idx & (pairs.cap - 1);
 
-    if (!ip6_is_synthetic(addr) || M.slot == NULL || s >= M.used || M.slot[s].gen != idx >> M.shift)
+    if (!ip6_is_synthetic(addr) || pairs.slot == NULL || s >= pairs.used ||
+        pairs.slot[s].gen != idx >> pairs.shift)
         return NULL;
-    return &M.slot[s];
+    return &pairs.slot[s];
 }
 
 int ip6_real_address(uint32_t addr, uint8_t out[16])
@@ -199,94 +211,79 @@ void ip6_release(uint32_t addr)
 
 /* ---- the rewrite ---- */
 
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static uint32_t fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return sum;
-}
-
-/* One's complement sum of n 16-bit words (big-endian) at p. */
-static uint32_t sum_words(const uint8_t *p, int n, uint32_t sum)
-{
-    for (int i = 0; i < n; i++)
-        sum += get16(p + 2 * i);
-    return sum;
-}
-
 /* RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'), with m the IPv6 addresses and m' the IPv4 ones:
- * the length and protocol parts of the two pseudo-headers sum to the same value. */
-static void adjust_checksum(uint8_t *tcp, const uint8_t *src6, const uint8_t *dst6,
-                            const uint8_t *ip4)
+ * the length and protocol parts of the two pseudo-headers sum to the same value. The TCP
+ * header is at 20 in the rewritten packet of len bytes. */
+static void adjust_checksum(size_t len, const uint8_t *src6, const uint8_t *dst6)
 {
-    uint32_t old = fold(sum_words(dst6, 8, sum_words(src6, 8, 0)));
-    uint32_t sum = (uint16_t)~get16(tcp + 16);
+    pkt_view ip4 = pkt_view_of(rewritten, len);
+    uint16_t old = pkt_fold(pkt_sum_bytes(dst6, 16, pkt_sum_bytes(src6, 16, 0)));
+    uint32_t sum = (uint16_t)~pkt_be16(&ip4, 20 + 16);
 
     sum += (uint16_t)~old;
-    sum = sum_words(ip4 + 12, 4, sum);
-    put16(tcp + 16, (uint16_t)~fold(sum));
+    sum = pkt_sum(&ip4, 12, 8, sum);
+    pkt_put16(rewritten + 20 + 16, (uint16_t)~pkt_fold(sum));
 }
 
-static void ip4_header(uint8_t *h, const uint8_t *ip6, size_t seglen, uint32_t s4, uint32_t d4)
+/* The IPv4 header at h for a segment of seglen bytes; traffic class and hop limit come from
+ * the IPv6 header. */
+static void ip4_header(uint8_t *h, pkt_view *ip6, size_t seglen, uint32_t s4, uint32_t d4)
 {
+    uint8_t b0 = pkt_u8(ip6, 0), b1 = pkt_u8(ip6, 1);
+
     memset(h, 0, 20);
     h[0] = 0x45;
-    h[1] = (uint8_t)((ip6[0] & 0x0f) << 4 | ip6[1] >> 4); /* traffic class */
-    put16(h + 2, (uint32_t)(20 + seglen));
+    h[1] = (uint8_t)((b0 & 0x0f) << 4 | b1 >> 4); /* traffic class */
+    pkt_put16(h + 2, (uint32_t)(20 + seglen));
     h[6] = 0x40; /* don't fragment: it was whole or is reassembled */
-    h[8] = ip6[7];
+    h[8] = pkt_u8(ip6, 7);
     h[9] = IP6_TCP;
     memcpy(h + 12, &s4, 4);
     memcpy(h + 16, &d4, 4);
-    put16(h + 10, (uint16_t)~fold(sum_words(h, 10, 0)));
+    pkt_put16(h + 10, (uint16_t)~pkt_fold(pkt_sum_bytes(h, 20, 0)));
 }
 
-static ip6_result rewrite(const uint8_t *ip6, const uint8_t *src, const uint8_t *dst,
-                          const uint8_t *seg, size_t seglen, const uint8_t **out, size_t *len)
+/* src and dst: the 16 bytes of each address; seg: the TCP segment. */
+static ip6_result rewrite(pkt_view *ip6, const uint8_t *src, const uint8_t *dst, pkt_view *seg,
+                          const uint8_t **out, size_t *len)
 {
+    size_t seglen = seg->len;
+    const uint8_t *bytes = pkt_bytes(seg, 0, seglen);
     uint32_t s4, d4;
 
-    if (seglen < 20 || seglen > MAX_SEGMENT)
+    if (bytes == NULL || seglen < 20 || seglen > MAX_SEGMENT)
         return IP6_MALFORMED;
     if (map_pair(src, dst, &s4, &d4) != 0)
         return IP6_NO_ROOM;
-    ip4_header(M.out, ip6, seglen, s4, d4);
-    memcpy(M.out + 20, seg, seglen);
-    adjust_checksum(M.out + 20, src, dst, M.out);
-    *out = M.out;
+    ip4_header(rewritten, ip6, seglen, s4, d4);
+    memcpy(rewritten + 20, bytes, seglen);
+    adjust_checksum(20 + seglen, src, dst);
+    *out = rewritten;
     *len = 20 + seglen;
     return IP6_PACKET;
 }
 
-static ip6_result reassembled(const net_packet *p, const ip6_datagram *d, const uint8_t **out,
+static ip6_result reassembled(pkt_view *ip6, const ip6_datagram *d, const uint8_t **out,
                               size_t *len)
 {
+    pkt_view data = pkt_view_of(d->data, d->len);
     uint8_t nh = d->nh;
     size_t off = 0;
 
-    if (ip6_skip_ext(d->data, d->len, &nh, &off) != 0 || nh == IP6_FRAGMENT)
+    if (net_ip6_skip_ext(&data, &nh, &off) != 0 || nh == IP6_FRAGMENT)
         return IP6_MALFORMED;
     if (nh != IP6_TCP)
         return IP6_NOTHING;
-    return rewrite(p->ip, d->src, d->dst, d->data + off, d->len - off, out, len);
+    pkt_view seg = pkt_rest(&data, off);
+    return rewrite(ip6, d->src, d->dst, &seg, out, len);
 }
 
 ip6_result ip6_translate(const net_packet *p, struct timeval ts, const uint8_t **out, size_t *len)
 {
-    size_t total = 40 + (size_t)get16(p->ip + 4);
+    pkt_view ip = pkt_view_of(p->ip, p->caplen);
+    size_t total = 40 + (size_t)pkt_be16(&ip, 4);
 
-    if (total == 40 || total > p->caplen)
+    if (total == 40 || total > ip.len)
         return IP6_MALFORMED; /* truncated by the snap length, or a jumbogram */
     if (p->fragment) {
         ip6_datagram d;
@@ -296,10 +293,14 @@ ip6_result ip6_translate(const net_packet *p, struct timeval ts, const uint8_t *
         case FRAG_BAD:
             return IP6_MALFORMED;
         case FRAG_DONE:
-            return reassembled(p, &d, out, len);
+            return reassembled(&ip, &d, out, len);
         }
     }
     if (p->proto != IP6_TCP || p->l4_off == 0)
         return IP6_NOTHING; /* another protocol, or a chain it could not follow (ESP) */
-    return rewrite(p->ip, p->ip + 8, p->ip + 24, p->ip + p->l4_off, total - p->l4_off, out, len);
+    const uint8_t *src = pkt_bytes(&ip, 8, 16), *dst = pkt_bytes(&ip, 24, 16);
+    pkt_view whole = pkt_sub(&ip, 0, total), seg = pkt_rest(&whole, p->l4_off);
+    if (src == NULL || dst == NULL)
+        return IP6_MALFORMED;
+    return rewrite(&ip, src, dst, &seg, out, len);
 }

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/pkt.h"
+
 #define SLOTS 16
 #define TIMEOUT_SEC 60 /* RFC 8200: give up 60 s after the first fragment */
 #define MAX_DATA 65535 /* the fragmentable part fits the 16-bit payload length */
@@ -30,19 +32,14 @@ typedef struct slot {
     uint8_t map[(BLOCKS + 7) / 8];
 } slot;
 
-static slot F[SLOTS];
+static slot frag_slots[SLOTS];
 
 void ip6_frag_exit(void)
 {
     for (int i = 0; i < SLOTS; i++) {
-        free(F[i].buf);
-        memset(&F[i], 0, sizeof F[i]);
+        free(frag_slots[i].buf);
+        memset(&frag_slots[i], 0, sizeof frag_slots[i]);
     }
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
 }
 
 static int expired(const slot *s, struct timeval now)
@@ -50,7 +47,7 @@ static int expired(const slot *s, struct timeval now)
     return now.tv_sec - s->first.tv_sec > TIMEOUT_SEC;
 }
 
-static void start(slot *s, const uint8_t *ip, uint32_t id, struct timeval ts)
+static void start(slot *s, const uint8_t *src, const uint8_t *dst, uint32_t id, struct timeval ts)
 {
     uint8_t *buf = s->buf;
 
@@ -61,33 +58,33 @@ static void start(slot *s, const uint8_t *ip, uint32_t id, struct timeval ts)
         exit(2);
     }
     s->used = 1;
-    memcpy(s->src, ip + 8, 16);
-    memcpy(s->dst, ip + 24, 16);
+    memcpy(s->src, src, 16);
+    memcpy(s->dst, dst, 16);
     s->id = id;
     s->first = ts;
 }
 
 /* The slot of this datagram, a free one, or the oldest one given up for it. Expired slots
  * are freed on the way: a bounded scan, as SLOTS is small. */
-static slot *find_slot(const uint8_t *ip, uint32_t id, struct timeval ts)
+static slot *find_slot(const uint8_t *src, const uint8_t *dst, uint32_t id, struct timeval ts)
 {
     slot *free_slot = NULL, *oldest = NULL;
 
     for (int i = 0; i < SLOTS; i++) {
-        slot *s = &F[i];
+        slot *s = &frag_slots[i];
         if (s->used && expired(s, ts))
             s->used = 0;
         if (!s->used) {
             free_slot = free_slot != NULL ? free_slot : s;
             continue;
         }
-        if (s->id == id && memcmp(s->src, ip + 8, 16) == 0 && memcmp(s->dst, ip + 24, 16) == 0)
+        if (s->id == id && memcmp(s->src, src, 16) == 0 && memcmp(s->dst, dst, 16) == 0)
             return s;
         if (oldest == NULL || timercmp(&s->first, &oldest->first, <))
             oldest = s;
     }
     slot *s = free_slot != NULL ? free_slot : oldest;
-    start(s, ip, id, ts);
+    start(s, src, dst, id, ts);
     return s;
 }
 
@@ -121,11 +118,11 @@ static void store(slot *s, uint32_t off, const uint8_t *data, uint32_t len)
 }
 
 /* Records where the datagram starts or ends; 0, or -1 when fragments disagree on its end. */
-static int note_edges(slot *s, const uint8_t *fh, uint32_t off, uint32_t len, int more)
+static int note_edges(slot *s, uint8_t nh, uint32_t off, uint32_t len, int more)
 {
     if (off == 0) {
         s->have_first = 1;
-        s->nh = fh[0];
+        s->nh = nh;
     }
     if (!more) {
         if (s->have_last && s->total != off + len)
@@ -138,25 +135,27 @@ static int note_edges(slot *s, const uint8_t *fh, uint32_t off, uint32_t len, in
 
 frag_result ip6_frag_add(const net_packet *p, struct timeval ts, ip6_datagram *d)
 {
-    const uint8_t *ip = p->ip, *fh = ip + p->frag_off;
-    size_t end = 40 + (size_t)get16(ip + 4), hdr_end = p->frag_off + 8u;
-    uint32_t off = get16(fh + 2) & 0xfff8u, more = fh[3] & 1u, len, id;
+    pkt_view ip = pkt_view_of(p->ip, p->caplen), fh = pkt_sub(&ip, p->frag_off, 8);
+    size_t end = 40 + (size_t)pkt_be16(&ip, 4), hdr_end = p->frag_off + 8u;
+    uint32_t off = pkt_be16(&fh, 2) & 0xfff8u, more = pkt_u8(&fh, 3) & 1u, len;
+    uint32_t id = pkt_be32(&fh, 4);
+    const uint8_t *src = pkt_bytes(&ip, 8, 16), *dst = pkt_bytes(&ip, 24, 16), *data;
     slot *s;
     int fresh;
 
-    if (end < hdr_end || end > p->caplen)
+    if (ip.truncated || end < hdr_end || end > ip.len)
         return FRAG_BAD;
     len = (uint32_t)(end - hdr_end);
-    id = (uint32_t)get16(fh + 4) << 16 | get16(fh + 6);
-    if (len == 0 || (more && len % 8 != 0) || off + len > MAX_DATA)
+    data = pkt_bytes(&ip, hdr_end, len);
+    if (data == NULL || len == 0 || (more && len % 8 != 0) || off + len > MAX_DATA)
         return FRAG_BAD;
-    s = find_slot(ip, id, ts);
-    fresh = check_overlap(s, off, ip + hdr_end, len);
+    s = find_slot(src, dst, id, ts);
+    fresh = check_overlap(s, off, data, len);
     if (fresh == 0)
         return FRAG_HELD;
     if (fresh > 0) {
-        store(s, off, ip + hdr_end, len);
-        fresh = note_edges(s, fh, off, len, (int)more);
+        store(s, off, data, len);
+        fresh = note_edges(s, pkt_u8(&fh, 0), off, len, (int)more);
     }
     if (fresh < 0) {
         s->used = 0;

@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/map.h"
+
 #define MAX_FLOWS 16384
-#define BUCKETS 16384 /* a power of two */
 
 enum { BY_USE, BY_START, N_LISTS };
 
@@ -24,27 +25,26 @@ typedef struct flow {
     uint8_t sample_len[2];
     int synack_from; /* side that sent a SYN/ACK, -1 none */
     int syn_seen;
-    struct flow *hnext;
     struct flow *prev[N_LISTS], *next[N_LISTS];
 } flow;
 
 static struct {
-    flow *bucket[BUCKETS];
+    map index; /* symmetric hash of the tuple -> the flow (a pointer); same_tuple tells apart */
     flow *head[N_LISTS], *tail[N_LISTS];
     unsigned count;
     midflow_endpoint_fn endpoint;
     midflow_report_fn report;
-} T;
+} flows;
 
 static void list_append(int l, flow *f)
 {
-    f->prev[l] = T.tail[l];
+    f->prev[l] = flows.tail[l];
     f->next[l] = NULL;
-    if (T.tail[l] != NULL)
-        T.tail[l]->next[l] = f;
+    if (flows.tail[l] != NULL)
+        flows.tail[l]->next[l] = f;
     else
-        T.head[l] = f;
-    T.tail[l] = f;
+        flows.head[l] = f;
+    flows.tail[l] = f;
 }
 
 static void list_remove(int l, flow *f)
@@ -52,43 +52,65 @@ static void list_remove(int l, flow *f)
     if (f->prev[l] != NULL)
         f->prev[l]->next[l] = f->next[l];
     else
-        T.head[l] = f->next[l];
+        flows.head[l] = f->next[l];
     if (f->next[l] != NULL)
         f->next[l]->prev[l] = f->prev[l];
     else
-        T.tail[l] = f->prev[l];
+        flows.tail[l] = f->prev[l];
 }
 
 void midflow_init(midflow_endpoint_fn endpoint, midflow_report_fn report)
 {
-    memset(&T, 0, sizeof T);
-    T.endpoint = endpoint;
-    T.report = report;
+    memset(&flows, 0, sizeof flows);
+    flows.endpoint = endpoint;
+    flows.report = report;
 }
 
-/* Symmetric in the two endpoints, so either direction gives the same bucket. */
-static unsigned bucket_of(uint32_t a, uint16_t pa, uint32_t b, uint16_t pb)
+/* Symmetric in the two endpoints, so either direction gives the same key. */
+static uint64_t key_of(uint32_t a, uint16_t pa, uint32_t b, uint16_t pb)
 {
     uint64_t x = ((uint64_t)a << 16 | pa) ^ ((uint64_t)b << 16 | pb);
     uint64_t y = ((uint64_t)a << 16 | pa) + ((uint64_t)b << 16 | pb);
 
-    x = (x ^ (y << 23) ^ (y >> 41)) * 0x9e3779b97f4a7c15ULL;
-    return (unsigned)(x >> 40) & (BUCKETS - 1);
+    return map_key((x ^ (y << 23) ^ (y >> 41)) * 0x9e3779b97f4a7c15ULL);
+}
+
+typedef struct tuple {
+    uint32_t saddr, daddr;
+    uint16_t sport, dport;
+} tuple;
+
+/* Which side of f the source of t is: 0 or 1, -1 when t is not f's, either way round. */
+static int side_of(const flow *f, const tuple *t)
+{
+    for (int s = 0; s < 2; s++)
+        if (f->addr[s] == t->saddr && f->port[s] == t->sport && f->addr[!s] == t->daddr &&
+            f->port[!s] == t->dport)
+            return s;
+    return -1;
+}
+
+static int same_tuple(uint64_t value, const void *arg)
+{
+    return side_of((const flow *)(uintptr_t)value, arg) >= 0;
+}
+
+static int same_flow(uint64_t value, const void *arg)
+{
+    return (const void *)(uintptr_t)value == arg;
 }
 
 /* The record of the tuple, and through *side which side the source (saddr) is. */
 static flow *lookup(uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport, int *side)
 {
-    for (flow *f = T.bucket[bucket_of(saddr, sport, daddr, dport)]; f != NULL; f = f->hnext) {
-        for (int s = 0; s < 2; s++) {
-            if (f->addr[s] == saddr && f->port[s] == sport && f->addr[!s] == daddr &&
-                f->port[!s] == dport) {
-                *side = s;
-                return f;
-            }
-        }
-    }
-    return NULL;
+    tuple t = {saddr, daddr, sport, dport};
+    const uint64_t *v = map_find(&flows.index, key_of(saddr, sport, daddr, dport), same_tuple, &t);
+
+    if (v == NULL)
+        return NULL;
+    flow *f = (flow *)(uintptr_t)*v;
+    *side = side_of(f, &t);
+    return f;
 }
 
 static int looks_like_reply(const uint8_t *p, unsigned len)
@@ -127,51 +149,51 @@ static void report(const flow *f)
     u.client_len = f->sample_len[!srv];
     u.server_data = f->sample[srv];
     u.server_len = f->sample_len[srv];
-    if (T.report != NULL)
-        T.report(&u);
+    if (flows.report != NULL)
+        flows.report(&u);
 }
 
 static void drop(flow *f)
 {
-    flow **link = &T.bucket[bucket_of(f->addr[0], f->port[0], f->addr[1], f->port[1])];
-
-    while (*link != f)
-        link = &(*link)->hnext;
-    *link = f->hnext;
+    map_remove(&flows.index, key_of(f->addr[0], f->port[0], f->addr[1], f->port[1]), same_flow, f,
+               NULL);
     list_remove(BY_USE, f);
     list_remove(BY_START, f);
-    T.count--;
+    flows.count--;
     free(f);
+}
+
+static void out_of_memory(void)
+{
+    fprintf(stderr, "smtpscope: out of memory for connections without a handshake\n");
+    exit(2);
 }
 
 static flow *create(const midflow_pkt *p)
 {
     flow *f;
 
-    if (T.count >= MAX_FLOWS) {
-        report(T.head[BY_USE]);
-        drop(T.head[BY_USE]);
+    if (flows.count >= MAX_FLOWS) {
+        report(flows.head[BY_USE]);
+        drop(flows.head[BY_USE]);
     }
     f = calloc(1, sizeof *f);
-    if (f == NULL) {
-        fprintf(stderr, "smtpscope: out of memory for connections without a handshake\n");
-        exit(2);
-    }
+    if (f == NULL)
+        out_of_memory();
     f->addr[0] = p->saddr;
     f->addr[1] = p->daddr;
     f->port[0] = p->sport;
     f->port[1] = p->dport;
-    f->ep[0] = T.endpoint(p->saddr, p->sport);
-    f->ep[1] = T.endpoint(p->daddr, p->dport);
+    f->ep[0] = flows.endpoint(p->saddr, p->sport);
+    f->ep[1] = flows.endpoint(p->daddr, p->dport);
     f->first = p->ts;
     f->first_frame = p->frame;
     f->synack_from = -1;
-    unsigned b = bucket_of(p->saddr, p->sport, p->daddr, p->dport);
-    f->hnext = T.bucket[b];
-    T.bucket[b] = f;
+    if (map_add(&flows.index, key_of(p->saddr, p->sport, p->daddr, p->dport), (uintptr_t)f) != 0)
+        out_of_memory();
     list_append(BY_USE, f);
     list_append(BY_START, f);
-    T.count++;
+    flows.count++;
     return f;
 }
 
@@ -217,8 +239,9 @@ void midflow_opened(uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dpo
 
 void midflow_finish(void)
 {
-    while (T.head[BY_START] != NULL) {
-        report(T.head[BY_START]);
-        drop(T.head[BY_START]);
+    while (flows.head[BY_START] != NULL) {
+        report(flows.head[BY_START]);
+        drop(flows.head[BY_START]);
     }
+    map_free(&flows.index);
 }

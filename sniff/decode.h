@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/pkt.h"
+
 enum { NET_NONE = 0, NET_IP4 = 4, NET_IP6 = 6 };
 
 /* IPv6 next-header values that matter here (netinet/in.h spells them differently per libc). */
@@ -48,10 +50,10 @@ void net_decode(int dlt, const uint8_t *frame, uint32_t caplen, net_packet *out)
  * what splits flows between processes (--workers). */
 uint64_t net_pair_hash(const net_packet *p);
 
-/* Skips IPv6 extension headers from next-header *nh at p + *off, within end bytes of p. Stops
- * at the first header that is not an extension header (TCP, UDP, ...) or at a fragment header
- * that is not atomic, leaving *nh and *off there. Returns -1 for a chain that is truncated,
- * too long or unparsable (ESP, no next header). */
-int ip6_skip_ext(const uint8_t *p, size_t end, uint8_t *nh, size_t *off);
+/* Skips IPv6 extension headers from next-header *nh at *off in ip, a view that ends where the
+ * payload ends. Stops at the first header that is not an extension header (TCP, UDP, ...) or at
+ * a fragment header that is not atomic, leaving *nh and *off there. Returns -1 for a chain that
+ * is truncated, too long or unparsable (ESP, no next header). */
+int net_ip6_skip_ext(pkt_view *ip, uint8_t *nh, size_t *off);
 
 #endif

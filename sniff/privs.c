@@ -1,4 +1,4 @@
-/* privs: see privs.h. */
+/* privs: opening the -w file safely as root, then giving root up (tcpdump -Z). See privs.h. */
 #include "sniff/privs.h"
 
 #include <errno.h>

@@ -16,4 +16,5 @@ void add_map_suite(void);
 void add_pipeline_suite(void);
 void add_escape_suite(void);
 void add_unseen_suite(void);
+void add_pkt_suite(void);
 #endif

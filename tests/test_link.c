@@ -9,37 +9,8 @@
 
 #include "reassembly/reasm.h"
 #include "sniff/decode.h"
+#include "tests/pkt.h"
 #include "tests/suites.h"
-
-/* ---- bytes ---- */
-
-static void put16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, v >> 16);
-    put16(p + 2, v);
-}
-
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
-{
-    for (size_t i = 0; i + 1 < len; i += 2)
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (len & 1)
-        sum += (uint32_t)p[len - 1] << 8;
-    return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
 
 /* ---- packets ---- */
 
@@ -86,16 +57,16 @@ static size_t build_tcp(uint8_t *tcp, const host *from, const host *to, uint8_t 
 {
     size_t len = strlen(payload), n = from->v6 ? 16 : 4;
     memset(tcp, 0, 20);
-    put16(tcp, from->port);
-    put16(tcp + 2, to->port);
-    put32(tcp + 4, seq);
-    put32(tcp + 8, ack);
+    pkt_put16(tcp, from->port);
+    pkt_put16(tcp + 2, to->port);
+    pkt_put32(tcp + 4, seq);
+    pkt_put32(tcp + 8, ack);
     tcp[12] = 5 << 4;
     tcp[13] = flags;
-    put16(tcp + 14, 65535);
+    pkt_put16(tcp + 14, 65535);
     memcpy(tcp + 20, payload, len);
-    uint32_t pseudo = sum16(to->addr, n, sum16(from->addr, n, 6 + (uint32_t)(20 + len)));
-    put16(tcp + 16, fold(sum16(tcp, 20 + len, pseudo)) ^ (bad ? 0x5a5a : 0));
+    uint32_t pseudo = pkt_tcp_pseudo(from->addr, to->addr, n, 20 + len);
+    pkt_put16(tcp + 16, pkt_tcp_checksum(tcp, 20 + len, pseudo) ^ (bad ? 0x5a5a : 0));
     return 20 + len;
 }
 
@@ -106,7 +77,7 @@ static size_t build_ip(uint8_t *ip, const host *from, const host *to, const uint
     if (from->v6) {
         memset(ip, 0, 40);
         ip[0] = 0x60;
-        put16(ip + 4, (uint32_t)seglen);
+        pkt_put16(ip + 4, (uint32_t)seglen);
         ip[6] = 6;
         ip[7] = 64;
         memcpy(ip + 8, from->addr, 16);
@@ -116,12 +87,12 @@ static size_t build_ip(uint8_t *ip, const host *from, const host *to, const uint
     }
     memset(ip, 0, 20);
     ip[0] = 0x45;
-    put16(ip + 2, (uint32_t)(20 + seglen));
+    pkt_put16(ip + 2, (uint32_t)(20 + seglen));
     ip[8] = 64;
     ip[9] = 6;
     memcpy(ip + 12, from->addr, 4);
     memcpy(ip + 16, to->addr, 4);
-    put16(ip + 10, fold(sum16(ip, 20, 0)));
+    pkt_ip4_checksum(ip);
     memcpy(ip + 20, seg, seglen);
     return 20 + seglen;
 }
@@ -226,11 +197,11 @@ static size_t frame_eth(uint8_t *f, const uint8_t *ip, size_t len, int tags)
     size_t off = 12;
     memset(f, 0x02, 12);
     for (int t = 0; t < tags; t++) {
-        put16(f + off, t == 0 && tags == 2 ? 0x88a8 : 0x8100);
-        put16(f + off + 2, 7);
+        pkt_put16(f + off, t == 0 && tags == 2 ? 0x88a8 : 0x8100);
+        pkt_put16(f + off + 2, 7);
         off += 4;
     }
-    put16(f + off, (ip[0] >> 4) == 6 ? 0x86dd : 0x0800);
+    pkt_put16(f + off, (ip[0] >> 4) == 6 ? 0x86dd : 0x0800);
     memcpy(f + off + 2, ip, len);
     return off + 2 + len;
 }
@@ -336,11 +307,11 @@ static void test_decode_link_layers(void)
         expect_tcp4(DLT_EN10MB, f, n, 14 + 4u * (unsigned)tags);
     }
     memset(f, 0, 16); /* Linux cooked v1: protocol at 14 */
-    put16(f + 14, 0x0800);
+    pkt_put16(f + 14, 0x0800);
     memcpy(f + 16, tcp4, tcp4_len);
     expect_tcp4(DLT_LINUX_SLL, f, 16 + tcp4_len, 16);
     memset(f, 0, 20); /* cooked v2: protocol first, 20-byte header */
-    put16(f, 0x0800);
+    pkt_put16(f, 0x0800);
     memcpy(f + 20, tcp4, tcp4_len);
     expect_tcp4(276, f, 20 + tcp4_len, 20);
     static const uint8_t af[3][4] = {{2, 0, 0, 0}, {0, 0, 0, 2}};
@@ -353,7 +324,7 @@ static void test_decode_link_layers(void)
     expect_tcp4(DLT_RAW, tcp4, tcp4_len, 0);
     expect_tcp4(228, tcp4, tcp4_len, 0);
     f[0] = 0xff, f[1] = 0x03; /* PPP in HDLC framing */
-    put16(f + 2, 0x0021);
+    pkt_put16(f + 2, 0x0021);
     memcpy(f + 4, tcp4, tcp4_len);
     expect_tcp4(DLT_PPP, f, 4 + tcp4_len, 4);
 }
@@ -391,7 +362,7 @@ static void test_decode_not_ip_and_truncated(void)
         CU_ASSERT(n.family == NET_NONE || n.ip + n.caplen <= copy + cut);
         free(copy);
     }
-    put16(f + 20, 0x0806); /* ARP inside the QinQ tags */
+    pkt_put16(f + 20, 0x0806); /* ARP inside the QinQ tags */
     net_decode(DLT_EN10MB, f, (uint32_t)len, &n);
     CU_ASSERT_EQUAL(n.family, NET_NONE);
     CU_ASSERT_EQUAL(net_link_supported(DLT_USB_LINUX), 0);
@@ -404,7 +375,7 @@ static void ip6_header(uint8_t *ip, size_t plen, uint8_t nh)
     host a = host6(1, 0), b = host6(2, 0);
     memset(ip, 0, 40);
     ip[0] = 0x60;
-    put16(ip + 4, (uint32_t)plen);
+    pkt_put16(ip + 4, (uint32_t)plen);
     ip[6] = nh;
     ip[7] = 64;
     memcpy(ip + 8, a.addr, 16);
@@ -423,15 +394,15 @@ static void test_decode_ip6_extension_headers(void)
     ip[49] = 1;
     ip[64] = IP6_FRAGMENT; /* destination options, 8 bytes */
     ip[72] = IP6_TCP;      /* an atomic fragment: offset 0, no more */
-    put16(ip + 80, 40000);
-    put16(ip + 82, 25);
+    pkt_put16(ip + 80, 40000);
+    pkt_put16(ip + 82, 25);
     net_decode(DLT_RAW, ip, 100, &n);
     CU_ASSERT_EQUAL(n.family, NET_IP6);
     CU_ASSERT_EQUAL(n.proto, 6);
     CU_ASSERT_EQUAL(n.l4_off, 80);
     CU_ASSERT(n.has_ports && n.sport == 40000 && n.dport == 25);
     CU_ASSERT_EQUAL(n.fragment, 0);
-    put16(ip + 74, 0x0001); /* more fragments: a real one */
+    pkt_put16(ip + 74, 0x0001); /* more fragments: a real one */
     net_decode(DLT_RAW, ip, 100, &n);
     CU_ASSERT(n.fragment && n.frag_off == 72 && n.l4_off == 0 && !n.has_ports);
     ip[64] = IP6_ESP; /* encrypted: no transport header to find */
@@ -526,8 +497,8 @@ static void send_fragments(const conn *c, const char *payload, size_t n, const i
         memcpy(ip + 24, c->srv.addr, 16);
         memset(ip + 40, 0, 8);
         ip[40] = IP6_TCP;
-        put16(ip + 42, (uint32_t)(off | (more ? 1u : 0u)));
-        put32(ip + 44, id);
+        pkt_put16(ip + 42, (uint32_t)(off | (more ? 1u : 0u)));
+        pkt_put32(ip + 44, id);
         memcpy(ip + 48, seg + off, part);
         feed_ip(ip, 48 + part);
     }
@@ -571,15 +542,15 @@ static void test_ip6_bad_fragments(void)
     memcpy(ip + 24, c.srv.addr, 16);
     memset(ip + 40, 0, 8);
     ip[40] = IP6_TCP;
-    put16(ip + 42, 8);
-    put32(ip + 44, 9);
+    pkt_put16(ip + 42, 8);
+    pkt_put32(ip + 44, 9);
     memset(ip + 48, 'X', 16);
     feed_ip(ip, 64);
     CU_ASSERT_EQUAL(reasm_get_stats()->warn_ip, 1); /* RFC 5722: the datagram is dropped */
-    put16(ip + 42, 8 | 1);
+    pkt_put16(ip + 42, 8 | 1);
     feed_ip(ip, 60); /* a middle piece whose length is no multiple of 8 */
     CU_ASSERT_EQUAL(reasm_get_stats()->warn_ip, 2);
-    put16(ip + 4, 200); /* longer than captured */
+    pkt_put16(ip + 4, 200); /* longer than captured */
     feed_ip(ip, 60);
     CU_ASSERT_EQUAL(reasm_get_stats()->warn_ip, 3);
     CU_ASSERT_EQUAL(count(EV_DATA), 0);

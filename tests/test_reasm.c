@@ -10,6 +10,7 @@
 
 #include "reassembly/reasm.h"
 #include "sniff/sniff.h"
+#include "tests/pkt.h"
 #include "tests/suites.h"
 
 /* ---- recording callbacks ---- */
@@ -120,36 +121,6 @@ static uint64_t frame_no;
 static time_t now_sec;
 static int link_offset; /* bytes of link header before IP (0 raw, 14 Ethernet, 18 VLAN) */
 
-static void put16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, v >> 16);
-    put16(p + 2, v);
-}
-
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
-{
-    size_t i;
-
-    for (i = 0; i + 1 < len; i += 2)
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (len & 1)
-        sum += (uint32_t)p[len - 1] << 8;
-    return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
 /* An IPv4 header and a TCP header (no options, window 65535) with the payload after them;
  * both checksums right unless bad_sum, which spoils the TCP one. Returns the IP length. */
 static size_t build_ip(uint8_t *ip, const conn *c, int from, uint8_t flags, uint32_t seq,
@@ -161,22 +132,22 @@ static size_t build_ip(uint8_t *ip, const conn *c, int from, uint8_t flags, uint
 
     memset(ip, 0, 40);
     ip[0] = 0x45;
-    put16(ip + 2, (uint32_t)total);
+    pkt_put16(ip + 2, (uint32_t)total);
     ip[8] = 64;
     ip[9] = 6;
-    put32(ip + 12, from == FROM_CLIENT ? c->cli_ip : c->srv_ip);
-    put32(ip + 16, from == FROM_CLIENT ? c->srv_ip : c->cli_ip);
-    put16(ip + 10, fold(sum16(ip, 20, 0)));
-    put16(tcp, from == FROM_CLIENT ? c->cli_port : c->srv_port);
-    put16(tcp + 2, from == FROM_CLIENT ? c->srv_port : c->cli_port);
-    put32(tcp + 4, seq);
-    put32(tcp + 8, ack);
+    pkt_put32(ip + 12, from == FROM_CLIENT ? c->cli_ip : c->srv_ip);
+    pkt_put32(ip + 16, from == FROM_CLIENT ? c->srv_ip : c->cli_ip);
+    pkt_ip4_checksum(ip);
+    pkt_put16(tcp, from == FROM_CLIENT ? c->cli_port : c->srv_port);
+    pkt_put16(tcp + 2, from == FROM_CLIENT ? c->srv_port : c->cli_port);
+    pkt_put32(tcp + 4, seq);
+    pkt_put32(tcp + 8, ack);
     tcp[12] = 5 << 4;
     tcp[13] = flags;
-    put16(tcp + 14, next_window);
+    pkt_put16(tcp + 14, next_window);
     memcpy(tcp + 20, payload, len);
-    pseudo = sum16(ip + 12, 8, 6 + (uint32_t)(20 + len));
-    put16(tcp + 16, fold(sum16(tcp, 20 + len, pseudo)) ^ (bad_sum ? 0x5a5a : 0));
+    pseudo = pkt_tcp_pseudo(ip + 12, ip + 16, 4, 20 + len);
+    pkt_put16(tcp + 16, pkt_tcp_checksum(tcp, 20 + len, pseudo) ^ (bad_sum ? 0x5a5a : 0));
     return total;
 }
 

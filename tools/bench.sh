@@ -454,8 +454,9 @@ if [ "$profile" = 1 ]; then
     echo "-- with callees"
     perf report -i "$dir/perf.data" --children --sort sym --stdio -g none >"$dir/perf.children" \
         2>/dev/null
-    stages='sniff_loop|pcap_next_ex|feed|nids_pcap_handler|process_tcp|on_ip|deliver|smtp_feed'
-    stages="$stages|feed_body|on_end|report_session|json_session|correlate_session|tcp_init"
+    stages='sniff_loop|pcap_next_ex|feed|nids_pcap_handler|process_tcp|reasm_on_ip|deliver'
+    stages="$stages|smtp_feed|feed_body|on_end|report_session|json_session|correlate_session"
+    stages="$stages|tcp_init"
     grep -E "%.*\\] ($stages)\$" \
         "$dir/perf.children" || true
 fi

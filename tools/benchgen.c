@@ -30,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/pkt.h"
+
 #define EPOCH_S 1772442000LL /* 2026-03-02 09:00:00 UTC: time 0 of the capture */
 #define SNAPLEN 65535
 #define MSS 1460
@@ -361,37 +363,6 @@ static int text(const session *s, int id, char *out, size_t cap)
 
 /* ---- frames ---- */
 
-static void put16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, v >> 16);
-    put16(p + 2, v & 0xffff);
-}
-
-/* RFC 1071: the one's complement sum of big-endian 16-bit words, folded. */
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
-{
-    size_t i;
-
-    for (i = 0; i + 1 < len; i += 2)
-        sum += (uint32_t)p[i] << 8 | p[i + 1];
-    if (len & 1)
-        sum += (uint32_t)p[len - 1] << 8;
-    return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
 static void write_frame(gen *g, int64_t t, size_t len)
 {
     int64_t us = EPOCH_S * 1000000 + t;
@@ -416,27 +387,26 @@ static void emit(gen *g, session *s, int from, uint8_t flags, size_t opt, size_t
 
     memcpy(e, mac[!from], 6);
     memcpy(e + 6, mac[from], 6);
-    put16(e + 12, 0x0800);
+    pkt_put16(e + 12, 0x0800);
     ip[0] = 0x45;
     ip[1] = 0;
-    put16(ip + 2, (uint32_t)(IP_LEN + tcp_len));
-    put16(ip + 4, snd->ip_id++);
-    put16(ip + 6, 0x4000); /* don't fragment */
+    pkt_put16(ip + 2, (uint32_t)(IP_LEN + tcp_len));
+    pkt_put16(ip + 4, snd->ip_id++);
+    pkt_put16(ip + 6, 0x4000); /* don't fragment */
     ip[8] = 64;
     ip[9] = 6;
-    put16(ip + 10, 0);
-    put32(ip + 12, snd->ip);
-    put32(ip + 16, rcv->ip);
-    put16(ip + 10, fold(sum16(ip, IP_LEN, 0)));
-    put16(th, snd->port);
-    put16(th + 2, rcv->port);
-    put32(th + 4, snd->nxt);
-    put32(th + 8, flags & F_ACK ? rcv->nxt : 0);
+    pkt_put32(ip + 12, snd->ip);
+    pkt_put32(ip + 16, rcv->ip);
+    pkt_ip4_checksum(ip);
+    pkt_put16(th, snd->port);
+    pkt_put16(th + 2, rcv->port);
+    pkt_put32(th + 4, snd->nxt);
+    pkt_put32(th + 8, flags & F_ACK ? rcv->nxt : 0);
     th[12] = (uint8_t)((TCP_LEN + opt) / 4 << 4);
     th[13] = flags;
-    put16(th + 14, WINDOW);
-    put32(th + 16, 0); /* checksum, urgent pointer */
-    put16(th + 16, fold(sum16(th, tcp_len, sum16(ip + 12, 8, 6 + (uint32_t)tcp_len))));
+    pkt_put16(th + 14, WINDOW);
+    pkt_put32(th + 16, 0); /* checksum, urgent pointer */
+    pkt_put16(th + 16, pkt_tcp_checksum(th, tcp_len, pkt_tcp_pseudo(ip + 12, ip + 16, 4, tcp_len)));
     snd->nxt += (uint32_t)(extra - opt) + ((flags & (F_SYN | F_FIN)) != 0);
     write_frame(g, s->t, HDRS + extra);
 }
@@ -447,7 +417,7 @@ static void emit_syn(gen *g, session *s, int from, uint8_t flags)
 
     opt[0] = 2; /* maximum segment size */
     opt[1] = 4;
-    put16(opt + 2, MSS);
+    pkt_put16(opt + 2, MSS);
     emit(g, s, from, flags, MSS_OPT, MSS_OPT);
 }
 

@@ -41,6 +41,7 @@
 #include "reassembly/reasm.h"
 #include "sniff/decode.h"
 #include "sniff/sniff.h"
+#include "tests/pkt.h"
 
 #define MAX_FRAME (65536 + 64)
 #define MAX_IP6_PORTS 16
@@ -104,62 +105,24 @@ static void die(const char *fmt, const char *arg)
     exit(1);
 }
 
-/* ---- bytes and checksums ---- */
+/* ---- bytes and checksums (the writers and sums are tests/pkt.h's) ---- */
 
-static uint16_t get16(const uint8_t *p)
+/* The 16- or 32-bit field at off of the packet in p; 0 past its end. */
+static uint16_t field16(const pkt *p, size_t off)
 {
-    return (uint16_t)(p[0] << 8 | p[1]);
+    pkt_view v = pkt_view_of(p->ip, p->len);
+    return pkt_be16(&v, off);
 }
 
-static void put16(uint8_t *p, uint32_t v)
+static uint32_t field32(const pkt *p, size_t off)
 {
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, v >> 16);
-    put16(p + 2, v);
-}
-
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
-{
-    for (size_t i = 0; i + 1 < len; i += 2)
-        sum += get16(p + i);
-    if (len & 1)
-        sum += (uint32_t)p[len - 1] << 8;
-    return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
-/* The TCP checksum the segment should carry, from its pseudo-header sum. */
-static uint16_t tcp_sum(const uint8_t *tcp, size_t len, uint32_t pseudo)
-{
-    uint32_t sum = sum16(tcp, 16, pseudo) + sum16(tcp + 18, len - 18, 0);
-    return fold(sum);
+    pkt_view v = pkt_view_of(p->ip, p->len);
+    return pkt_be32(&v, off);
 }
 
 static uint32_t pseudo4(const uint8_t *ip, size_t tcp_len)
 {
-    return sum16(ip + 12, 8, 6 + (uint32_t)tcp_len);
-}
-
-static uint32_t pseudo6(const uint8_t *src, const uint8_t *dst, size_t tcp_len)
-{
-    return sum16(dst, 16, sum16(src, 16, 6 + (uint32_t)tcp_len));
-}
-
-static void ip4_header_sum(uint8_t *ip)
-{
-    put16(ip + 10, 0);
-    put16(ip + 10, fold(sum16(ip, (size_t)(ip[0] & 15) * 4, 0)));
+    return pkt_tcp_pseudo(ip + 12, ip + 16, 4, tcp_len);
 }
 
 /* ---- options ---- */
@@ -263,10 +226,10 @@ static void parse(options *o, int argc, char **argv)
 static int tcp_ports(const pkt *p, uint16_t *sport, uint16_t *dport)
 {
     size_t hl = (size_t)(p->ip[0] & 15) * 4;
-    if ((p->ip[0] >> 4) != 4 || p->ip[9] != 6 || (get16(p->ip + 6) & 0x3fff) || p->len < hl + 20)
+    if ((p->ip[0] >> 4) != 4 || p->ip[9] != 6 || (field16(p, 6) & 0x3fff) || p->len < hl + 20)
         return 0;
-    *sport = get16(p->ip + hl);
-    *dport = get16(p->ip + hl + 2);
+    *sport = field16(p, hl);
+    *dport = field16(p, hl + 2);
     return 1;
 }
 
@@ -276,14 +239,14 @@ static void map_ports(const options *o, pkt *p)
     uint16_t s, d;
     if (o->port_from == 0 || !tcp_ports(p, &s, &d))
         return;
-    int good =
-        tcp_sum(p->ip + hl, p->len - hl, pseudo4(p->ip, p->len - hl)) == get16(p->ip + hl + 16);
+    int good = pkt_tcp_checksum(p->ip + hl, p->len - hl, pseudo4(p->ip, p->len - hl)) ==
+               field16(p, hl + 16);
     if (s == o->port_from)
-        put16(p->ip + hl, (uint32_t)o->port_to);
+        pkt_put16(p->ip + hl, (uint32_t)o->port_to);
     if (d == o->port_from)
-        put16(p->ip + hl + 2, (uint32_t)o->port_to);
-    uint16_t sum = tcp_sum(p->ip + hl, p->len - hl, pseudo4(p->ip, p->len - hl));
-    put16(p->ip + hl + 16, good ? sum : sum ^ 0x5a5a);
+        pkt_put16(p->ip + hl + 2, (uint32_t)o->port_to);
+    uint16_t sum = pkt_tcp_checksum(p->ip + hl, p->len - hl, pseudo4(p->ip, p->len - hl));
+    pkt_put16(p->ip + hl + 16, good ? sum : sum ^ 0x5a5a);
 }
 
 /* Copy k of --repeat: the client (the higher port) moves k addresses up. */
@@ -293,14 +256,13 @@ static void shift_client(pkt *p, long k)
     uint16_t s, d;
     if (k == 0 || !tcp_ports(p, &s, &d))
         return;
-    int good =
-        tcp_sum(p->ip + hl, p->len - hl, pseudo4(p->ip, p->len - hl)) == get16(p->ip + hl + 16);
-    uint8_t *a = p->ip + (s > d ? 12 : 16);
-    uint32_t v = ((uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | get16(a + 2)) + (uint32_t)k;
-    put32(a, v);
-    ip4_header_sum(p->ip);
-    uint16_t sum = tcp_sum(p->ip + hl, p->len - hl, pseudo4(p->ip, p->len - hl));
-    put16(p->ip + hl + 16, good ? sum : sum ^ 0x5a5a);
+    int good = pkt_tcp_checksum(p->ip + hl, p->len - hl, pseudo4(p->ip, p->len - hl)) ==
+               field16(p, hl + 16);
+    size_t a = s > d ? 12 : 16;
+    pkt_put32(p->ip + a, field32(p, a) + (uint32_t)k);
+    pkt_ip4_checksum(p->ip);
+    uint16_t sum = pkt_tcp_checksum(p->ip + hl, p->len - hl, pseudo4(p->ip, p->len - hl));
+    pkt_put16(p->ip + hl + 16, good ? sum : sum ^ 0x5a5a);
 }
 
 static int wants_ip6(const options *o, const pkt *p)
@@ -339,11 +301,11 @@ static size_t put_ext(uint8_t *h)
 static void to_ip6(const options *o, pkt *p)
 {
     uint8_t tcp[65536], *ip = p->ip;
-    size_t hl = (size_t)(ip[0] & 15) * 4, tlen = get16(ip + 2) - hl, ext = 0;
+    size_t hl = (size_t)(ip[0] & 15) * 4, tlen = field16(p, 2) - hl, ext = 0;
     uint16_t s, d;
-    if (!tcp_ports(p, &s, &d) || get16(ip + 2) > p->len)
+    if (!tcp_ports(p, &s, &d) || field16(p, 2) > p->len)
         return;
-    int good = tcp_sum(ip + hl, tlen, pseudo4(ip, tlen)) == get16(ip + hl + 16);
+    int good = pkt_tcp_checksum(ip + hl, tlen, pseudo4(ip, tlen)) == field16(p, hl + 16);
     uint8_t src[16], dst[16];
     addr6(src, ip + 12);
     addr6(dst, ip + 16);
@@ -360,10 +322,10 @@ static void to_ip6(const options *o, pkt *p)
         ip[6] = IP6_HOPOPTS;
         ext = put_ext(ip + 40);
     }
-    uint16_t sum = tcp_sum(tcp, tlen, pseudo6(src, dst, tlen));
-    put16(tcp + 16, good ? sum : sum ^ 0x5a5a);
+    uint16_t sum = pkt_tcp_checksum(tcp, tlen, pkt_tcp_pseudo(src, dst, 16, tlen));
+    pkt_put16(tcp + 16, good ? sum : sum ^ 0x5a5a);
     memcpy(ip + 40 + ext, tcp, tlen);
-    put16(ip + 4, (uint32_t)(ext + tlen));
+    pkt_put16(ip + 4, (uint32_t)(ext + tlen));
     p->len = 40 + ext + tlen;
 }
 
@@ -375,36 +337,36 @@ static size_t put_eth(uint8_t *f, const pkt *p, uint16_t type, int tags)
     memcpy(f, p->mac_dst, 6);
     memcpy(f + 6, p->mac_src, 6);
     if (tags == 2) { /* the provider's service tag outside the customer's tag */
-        put16(f + off, 0x88a8);
-        put16(f + off + 2, 200);
+        pkt_put16(f + off, 0x88a8);
+        pkt_put16(f + off + 2, 200);
         off += 4;
     }
     if (tags >= 1) {
-        put16(f + off, 0x8100);
-        put16(f + off + 2, 100);
+        pkt_put16(f + off, 0x8100);
+        pkt_put16(f + off + 2, 100);
         off += 4;
     }
-    put16(f + off, type);
+    pkt_put16(f + off, type);
     return off + 2;
 }
 
 static size_t put_sll(uint8_t *f, const pkt *p, uint16_t type)
 {
     memset(f, 0, 16);
-    put16(f, p->from_server ? 4 : 0); /* sent by this host, or to it */
-    put16(f + 2, 1);                  /* ARPHRD_ETHER */
-    put16(f + 4, 6);
+    pkt_put16(f, p->from_server ? 4 : 0); /* sent by this host, or to it */
+    pkt_put16(f + 2, 1);                  /* ARPHRD_ETHER */
+    pkt_put16(f + 4, 6);
     memcpy(f + 6, p->mac_src, 6);
-    put16(f + 14, type);
+    pkt_put16(f + 14, type);
     return 16;
 }
 
 static size_t put_sll2(uint8_t *f, const pkt *p, uint16_t type)
 {
     memset(f, 0, 20);
-    put16(f, type);
-    put32(f + 4, 1); /* interface index */
-    put16(f + 8, 1); /* ARPHRD_ETHER */
+    pkt_put16(f, type);
+    pkt_put32(f + 4, 1); /* interface index */
+    pkt_put16(f + 8, 1); /* ARPHRD_ETHER */
     f[10] = p->from_server ? 4 : 0;
     f[11] = 6;
     memcpy(f + 12, p->mac_src, 6);
@@ -436,7 +398,7 @@ static size_t put_link(enum link l, uint8_t *f, const pkt *p)
     case L_PPP:
         f[0] = 0xff;
         f[1] = 0x03;
-        put16(f + 2, v6 ? 0x0057 : 0x0021);
+        pkt_put16(f + 2, v6 ? 0x0057 : 0x0021);
         return 4;
     case L_TOKENRING:
         memset(f, 0, 22);
@@ -551,9 +513,9 @@ static void emit_frag4(writer *w, const pkt *p, size_t off, size_t n, int more)
     size_t hl = (size_t)(p->ip[0] & 15) * 4;
     memcpy(f, p->ip, hl);
     memcpy(f + hl, p->ip + hl + off, n);
-    put16(f + 2, (uint32_t)(hl + n));
-    put16(f + 6, (uint32_t)((more ? 0x2000 : 0) | off / 8));
-    ip4_header_sum(f);
+    pkt_put16(f + 2, (uint32_t)(hl + n));
+    pkt_put16(f + 6, (uint32_t)((more ? 0x2000 : 0) | off / 8));
+    pkt_ip4_checksum(f);
     emit(w, p, f, hl + n);
 }
 
@@ -566,14 +528,14 @@ static void emit_frag6(writer *w, const pkt *p, size_t off, size_t n, int more)
     uint8_t *fh = f + unfrag;
     fh[0] = p->ip[unfrag == 48 ? 40 : 6];
     fh[1] = 0;
-    put16(fh + 2, (uint32_t)(off | (more ? 1 : 0)));
-    put32(fh + 4, w->frag_id);
+    pkt_put16(fh + 2, (uint32_t)(off | (more ? 1 : 0)));
+    pkt_put32(fh + 4, w->frag_id);
     if (unfrag == 48)
         f[40] = IP6_FRAGMENT;
     else
         f[6] = IP6_FRAGMENT;
     memcpy(fh + 8, p->ip + unfrag + off, n);
-    put16(f + 4, (uint32_t)(unfrag - 40 + 8 + n));
+    pkt_put16(f + 4, (uint32_t)(unfrag - 40 + 8 + n));
     emit(w, p, f, unfrag + 8 + n);
 }
 
@@ -582,7 +544,7 @@ static void write_packet(writer *w, const pkt *p)
     int v6 = (p->ip[0] >> 4) == 6;
     size_t head = v6 ? (p->ip[6] == IP6_HOPOPTS ? 48 : 40) : (size_t)(p->ip[0] & 15) * 4;
     size_t body = p->len - head, n = (size_t)w->o->frag, count;
-    if (n == 0 || body <= n || (!v6 && (get16(p->ip + 6) & 0x3fff))) {
+    if (n == 0 || body <= n || (!v6 && (field16(p, 6) & 0x3fff))) {
         emit(w, p, p->ip, p->len);
         return;
     }
@@ -618,8 +580,8 @@ static int read_packet(input *in, pkt *p)
         p->ts = in->hdr->ts;
         memcpy(p->ip, n.ip, n.caplen);
         p->len = n.caplen;
-        if (n.family == NET_IP4 && get16(p->ip + 2) <= p->len)
-            p->len = get16(p->ip + 2); /* without the Ethernet padding */
+        if (n.family == NET_IP4 && field16(p, 2) <= p->len)
+            p->len = field16(p, 2); /* without the Ethernet padding */
         p->from_server = n.has_ports && n.sport < n.dport;
         if (in->dlt == DLT_EN10MB && in->hdr->caplen >= 12) {
             memcpy(p->mac_dst, in->bytes, 6);

@@ -19,6 +19,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tests/pkt.h"
+
 #define EPOCH 1772442000LL /* 2026-03-02 09:00:00 UTC: time 0 of every scenario */
 #define SNAPLEN 65535
 #define MSS 1460
@@ -134,61 +136,23 @@ static void cat(char *out, size_t n, size_t *len, const char *s)
 
 /* ---- frames ---- */
 
-static void put16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, v >> 16);
-    put16(p + 2, v & 0xffff);
-}
-
-static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i + 1 < n; i += 2)
-        sum += (uint32_t)p[i] << 8 | p[i + 1];
-    if (n & 1)
-        sum += (uint32_t)p[n - 1] << 8;
-    return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
 /* Ethernet and IPv4 (DF, TTL 64) headers for a TCP segment of tcplen bytes. */
 static void put_eth_ipv4(uint8_t *f, const side *s, const side *r, size_t tcplen)
 {
     uint8_t *ip = f + 14;
     memcpy(f, r->mac, 6);
     memcpy(f + 6, s->mac, 6);
-    put16(f + 12, 0x0800);
+    pkt_put16(f + 12, 0x0800);
     memset(ip, 0, 20);
     ip[0] = 0x45;
-    put16(ip + 2, (uint32_t)(20 + tcplen));
-    put16(ip + 4, s->ip_id);
-    put16(ip + 6, 0x4000);
+    pkt_put16(ip + 2, (uint32_t)(20 + tcplen));
+    pkt_put16(ip + 4, s->ip_id);
+    pkt_put16(ip + 6, 0x4000);
     ip[8] = 64;
     ip[9] = 6;
     memcpy(ip + 12, s->ip, 4);
     memcpy(ip + 16, r->ip, 4);
-    put16(ip + 10, fold(sum16(0, ip, 20)));
-}
-
-static uint16_t tcp_checksum(const side *s, const side *r, const uint8_t *tcp, size_t tcplen)
-{
-    uint8_t pseudo[12] = {0};
-    memcpy(pseudo, s->ip, 4);
-    memcpy(pseudo + 4, r->ip, 4);
-    pseudo[9] = 6;
-    put16(pseudo + 10, (uint32_t)tcplen);
-    return fold(sum16(sum16(0, pseudo, 12), tcp, tcplen));
+    pkt_ip4_checksum(ip);
 }
 
 /* A whole frame: window 65535, the MSS option on SYNs. Returns its length. */
@@ -201,22 +165,22 @@ static size_t build(uint8_t *f, const side *s, const side *r, uint8_t flags, uin
 
     put_eth_ipv4(f, s, r, tcplen);
     memset(tcp, 0, 20);
-    put16(tcp, s->port);
-    put16(tcp + 2, r->port);
-    put32(tcp + 4, seq);
-    put32(tcp + 8, ack);
+    pkt_put16(tcp, s->port);
+    pkt_put16(tcp + 2, r->port);
+    pkt_put32(tcp + 4, seq);
+    pkt_put32(tcp + 8, ack);
     tcp[12] = (uint8_t)((20 + opt) / 4 << 4);
     tcp[13] = flags;
-    put16(tcp + 14, s->window);
+    pkt_put16(tcp + 14, s->window);
     if (opt) {
         tcp[20] = 2; /* kind MSS, length 4 */
         tcp[21] = 4;
-        put16(tcp + 22, MSS);
+        pkt_put16(tcp + 22, MSS);
     }
     if (len)
         memcpy(tcp + 20 + opt, data, len);
     if (!zero_csum)
-        put16(tcp + 16, tcp_checksum(s, r, tcp, tcplen));
+        pkt_put16(tcp + 16, pkt_tcp_checksum(tcp, tcplen, pkt_tcp_pseudo(s->ip, r->ip, 4, tcplen)));
     return 14 + 20 + tcplen;
 }
 
