@@ -18,6 +18,28 @@ static void swap_sides(reasm_unseen *u)
     u->server_len = n;
 }
 
+/* Without a SYN/ACK, the server is the side whose first bytes look like a protocol's server
+ * (the side seen first, on a tie), else the side on the lower port. */
+static void orient(const pipeline *pl, reasm_unseen *u)
+{
+    if (u->oriented)
+        return;
+    for (int side = 0; side < 2; side++) {
+        const uint8_t *d = side == 0 ? u->client_data : u->server_data;
+        size_t n = side == 0 ? u->client_len : u->server_len;
+        for (unsigned i = 0; i < PROTO_COUNT; i++) {
+            const analyser *an = pl->an[i];
+            if (an->looks_like_server && an->looks_like_server(d, n)) {
+                if (side == 0)
+                    swap_sides(u);
+                return;
+            }
+        }
+    }
+    if (u->server.port > u->client.port)
+        swap_sides(u);
+}
+
 /* Worth telling: on a protocol's server port (turned around when the reassembly's guess has
  * the port on the client side), or with --detect, bytes that look like a protocol's. */
 static int is_mail(const pipeline *pl, reasm_unseen *u)
@@ -42,6 +64,7 @@ void pipeline_on_unseen(void *ctx, const reasm_unseen *seen)
 {
     pipeline *pl = ctx;
     reasm_unseen u = *seen;
+    orient(pl, &u);
     if (!is_mail(pl, &u))
         return;
     unseen_conn c;

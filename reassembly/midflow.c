@@ -113,21 +113,12 @@ static flow *lookup(uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dpo
     return f;
 }
 
-static int looks_like_reply(const uint8_t *p, unsigned len)
-{
-    return len >= 4 && p[0] >= '1' && p[0] <= '5' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
-           p[2] <= '9' && (p[3] == ' ' || p[3] == '-' || p[3] == '\r');
-}
-
-/* Which side is the server: see reasm_unseen. */
+/* The server is the side that sent a SYN/ACK; without one, which side serves is a question
+ * of the protocol (the pipeline asks its analysers), so side 0, whose packet came first, is
+ * told as the client. */
 static int server_side(const flow *f)
 {
-    if (f->synack_from >= 0)
-        return f->synack_from;
-    for (int s = 0; s < 2; s++)
-        if (looks_like_reply(f->sample[s], f->sample_len[s]))
-            return s;
-    return f->port[1] <= f->port[0];
+    return f->synack_from >= 0 ? f->synack_from : 1;
 }
 
 static void report(const flow *f)
@@ -145,6 +136,7 @@ static void report(const flow *f)
     u.packets = f->packets;
     u.bytes = f->bytes;
     u.syn_seen = f->syn_seen;
+    u.oriented = f->synack_from >= 0;
     u.client_data = f->sample[!srv];
     u.client_len = f->sample_len[!srv];
     u.server_data = f->sample[srv];

@@ -48,14 +48,16 @@ typedef struct reasm_end {
 
 /* A TCP connection whose packets were seen but not its three-way handshake (the capture
  * started mid-session, or the SYN was lost or filtered out): libnids cannot follow it, so its
- * bytes are not analysed. Which side is the server is a guess: the sender of a SYN/ACK, else
- * the side whose first bytes look like an SMTP reply, else the lower port. */
+ * bytes are not analysed. Which side is the server is known when a SYN/ACK was seen
+ * (oriented); otherwise client is the side whose packet came first, and the caller decides
+ * from what each side sent and the ports. */
 typedef struct reasm_unseen {
     reasm_endpoint client, server;
     struct timeval first, last;
     uint64_t first_frame, last_frame;
     uint64_t packets, bytes;                  /* TCP packets, and payload bytes, seen of it */
     int syn_seen;                             /* a SYN was seen but the handshake never completed */
+    int oriented;                             /* a SYN/ACK told which side is the server */
     const uint8_t *client_data, *server_data; /* the first payload bytes each way */
     size_t client_len, server_len;            /* (at most REASM_UNSEEN_SAMPLE) */
 } reasm_unseen;

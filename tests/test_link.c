@@ -617,7 +617,10 @@ static void test_unseen_mid_session(void)
     CU_ASSERT_EQUAL(e->unseen.packets, 3);
     CU_ASSERT_EQUAL(e->unseen.bytes, 29);
     CU_ASSERT_EQUAL(e->unseen.syn_seen, 0);
-    CU_ASSERT_EQUAL(e->server.port, 25); /* the side whose bytes are an SMTP reply */
+    /* no SYN/ACK: the side seen first is told as the client, the pipeline decides */
+    CU_ASSERT_EQUAL(e->unseen.oriented, 0);
+    CU_ASSERT_EQUAL(e->client.port, 40000);
+    CU_ASSERT_EQUAL(e->server.port, 25);
     CU_ASSERT_EQUAL(memcmp(e->server.addr, c.srv.addr, 16), 0);
     CU_ASSERT_STRING_EQUAL(e->server_data, "250 2.1.5 Ok\r\n");
     CU_ASSERT_STRING_EQUAL(e->client_data, "RCPT TO:<x@y>\r\n");
@@ -638,10 +641,12 @@ static void test_unseen_synack_and_incomplete(void)
     reasm_finish();
     CU_ASSERT_EQUAL_FATAL(count(EV_UNSEEN), 2);
     event *ea = nth(EV_UNSEEN, 0), *eb = nth(EV_UNSEEN, 1);
-    CU_ASSERT_EQUAL(ea->server.port, 2500); /* the SYN/ACK's sender */
+    CU_ASSERT_EQUAL(ea->server.port, 2500); /* the SYN/ACK's sender, though seen first */
+    CU_ASSERT_EQUAL(ea->unseen.oriented, 1);
     CU_ASSERT_EQUAL(ea->unseen.packets, 2);
     CU_ASSERT_EQUAL(eb->unseen.syn_seen, 1);
-    CU_ASSERT_EQUAL(eb->server.port, 25); /* the lower port */
+    CU_ASSERT_EQUAL(eb->unseen.oriented, 0);
+    CU_ASSERT_EQUAL(eb->client.port, 40001); /* seen first */
     CU_ASSERT_EQUAL(eb->unseen.first_frame, 3);
 }
 

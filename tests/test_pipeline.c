@@ -285,8 +285,23 @@ static void test_unseen_by_content(void)
     pipeline_on_unseen(&pl, &u);
     u = conn(40002, 8080, "GET / HTTP/1.1\r\n", "HTTP/1.1 200 OK");
     pipeline_on_unseen(&pl, &u);
-    CU_ASSERT_EQUAL(ntold, 2);
+    /* no SYN/ACK, and the side seen first is the one that replies: it is the server */
+    u = conn(2526, 40003, "220 mx\r\n", "EHLO x\r\n");
+    pipeline_on_unseen(&pl, &u);
+    /* a SYN/ACK said which side serves: no second guess from the bytes (turned around, the
+     * reply-looking side would have made it SMTP) */
+    u = conn(40004, 2526, "250 ok\r\n", "MAIL FROM:<a@b>\r\n");
+    u.oriented = 1;
+    pipeline_on_unseen(&pl, &u);
+    /* neither side's bytes say who serves: the lower port does, and the command is then the
+     * client's */
+    u = conn(2526, 40005, "", "EHLO x\r\n");
+    pipeline_on_unseen(&pl, &u);
+    CU_ASSERT_EQUAL_FATAL(ntold, 4);
+    CU_ASSERT_STRING_EQUAL(told[3].client, "192.0.2.2:40005");
     CU_ASSERT_STRING_EQUAL(told[1].client, "192.0.2.1:40001");
+    CU_ASSERT_STRING_EQUAL(told[2].client, "192.0.2.2:40003");
+    CU_ASSERT_STRING_EQUAL(told[2].server, "192.0.2.1:2526");
 }
 
 void add_pipeline_suite(void)
