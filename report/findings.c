@@ -143,7 +143,7 @@ static void json_group_lists(json *j, const correlate *c, const corr_group *g)
 
 static void json_group_causes(json *j, const corr_group *g)
 {
-    json_field_str(j, "cause", g->ncauses ? cause_name(g->causes[0].id) : "unknown");
+    json_field_str(j, "cause", g->ncauses ? smtp_cause_name(g->causes[0].id) : "unknown");
     report_causes_json(j, g->causes, g->ncauses);
 }
 
@@ -276,8 +276,8 @@ static void triage_group(report *r, const corr_group *g)
     fprintf(r->out, "- Message %s was sent %u times (%u acknowledged, median %.0f s apart). ", mid,
             g->n, g->acknowledged, g->interval_median);
     if (g->ncauses)
-        fprintf(r->out, "Likely cause: %s (%.2f). Fix: %s.\n", cause_name(g->causes[0].id),
-                g->causes[0].score, cause_fix(g->causes[0].id));
+        fprintf(r->out, "Likely cause: %s (%.2f). Fix: %s.\n", smtp_cause_name(g->causes[0].id),
+                g->causes[0].score, smtp_cause_fix(g->causes[0].id));
     else
         fprintf(r->out, "No cause visible in this capture.\n");
 }

@@ -38,9 +38,9 @@ void report_causes_text(FILE *out, const char *lead, const cause *c, unsigned n)
 {
     fputs(lead, out);
     for (unsigned i = 0; i < n; i++)
-        fprintf(out, "%s %s (%.2f)", i ? "," : "", cause_name(c[i].id), c[i].score);
+        fprintf(out, "%s %s (%.2f)", i ? "," : "", smtp_cause_name(c[i].id), c[i].score);
     fputc('\n', out);
-    report_advice(out, "fix", cause_fix(c[0].id));
+    report_advice(out, "fix", smtp_cause_fix(c[0].id));
 }
 
 void report_json_decimal(json *j, const char *key, double v)
@@ -55,9 +55,9 @@ void report_causes_json(json *j, const cause *c, unsigned n)
     json_begin_array(j);
     for (unsigned i = 0; i < n; i++) {
         json_begin_object(j);
-        json_field_str(j, "cause", cause_name(c[i].id));
+        json_field_str(j, "cause", smtp_cause_name(c[i].id));
         report_json_decimal(j, "score", c[i].score);
-        json_field_str(j, "fix", cause_fix(c[i].id));
+        json_field_str(j, "fix", smtp_cause_fix(c[i].id));
         json_end_object(j);
     }
     json_end_array(j);

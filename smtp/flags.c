@@ -25,12 +25,12 @@ const char *smtp_flag_name(unsigned index)
     return index < SMTP_FLAG_COUNT ? flags[index].name : "?";
 }
 
-const char *cause_name(cause_id id)
+const char *smtp_cause_name(cause_id id)
 {
     return id >= 0 && id < CAUSE_COUNT ? causes[id].name : "?";
 }
 
-const char *cause_fix(cause_id id)
+const char *smtp_cause_fix(cause_id id)
 {
     return id >= 0 && id < CAUSE_COUNT ? causes[id].fix : "";
 }

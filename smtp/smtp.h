@@ -61,8 +61,8 @@ const smtp_flag_info *smtp_flag(unsigned index);
 /* Its name, "?" past the end. */
 const char *smtp_flag_name(unsigned index);
 /* A cause's name and fix; "?" and "" for anything else. */
-const char *cause_name(cause_id id);
-const char *cause_fix(cause_id id);
+const char *smtp_cause_name(cause_id id);
+const char *smtp_cause_fix(cause_id id);
 
 /* Bounds on what one session keeps. */
 #define SMTP_LINE_MAX 1024     /* longest command/reply/header line kept (rest counted) */
