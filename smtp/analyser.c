@@ -102,16 +102,6 @@ static detect_verdict detect(const uint8_t *server, size_t server_len, const uin
     return client_len == 0 && server_len >= 3 ? DETECT_YES : DETECT_NO;
 }
 
-static int looks_like_server(const uint8_t *p, size_t n)
-{
-    return smtp_looks_like_reply(p, n);
-}
-
-static int looks_like_client(const uint8_t *p, size_t n)
-{
-    return smtp_looks_like_command(p, n);
-}
-
 const analyser smtp_analyser = {
     .proto = PROTO_SMTP,
     .name = "smtp",
@@ -128,6 +118,6 @@ const analyser smtp_analyser = {
     .pack = pack,
     .unpack = unpack,
     .detect = detect,
-    .looks_like_server = looks_like_server,
-    .looks_like_client = looks_like_client,
+    .looks_like_server = smtp_looks_like_reply,
+    .looks_like_client = smtp_looks_like_command,
 };
