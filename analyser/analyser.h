@@ -61,6 +61,15 @@ typedef struct analyser_observer {
     void *ctx;
 } analyser_observer;
 
+/* One finding an analyser can raise, as the reports and the live screen show it; each
+ * analyser declares its own in a table (smtp/flags.def). */
+typedef struct flag_info {
+    const char *name;   /* as reports and JSON name it */
+    const char *badge;  /* the live screen's short label */
+    const char *advice; /* one line: what it means */
+    int serious;        /* mail lost (or may be), or a device in the way: the alarm colour */
+} flag_info;
+
 /* --detect: is this flow the analyser's protocol, from the first bytes of each side? */
 typedef enum { DETECT_NO, DETECT_YES, DETECT_UNDECIDED } detect_verdict;
 
@@ -70,6 +79,10 @@ typedef struct analyser {
     const char *title;         /* "SMTP", as the help names it */
     const char *ports_option;  /* its long option for server ports: "ports" */
     const char *default_ports; /* "25,587,2525" */
+
+    /* Its findings: bit i of a report's flags is flag(i), i < nflags. */
+    unsigned nflags;
+    const flag_info *(*flag)(unsigned index);
 
     /* A session of the protocol began (the handshake's frame and time). config: the
      * analyser's options (pipeline_config.analyser_config); NULL when out of memory. */

@@ -478,7 +478,7 @@ static void text_session(report *r, uint64_t id, const char *client, const char 
     text_transcript(r, s);
     for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
         if (s->flags & (1u << i))
-            report_advice(r->out, smtp_flag_name(i), smtp_flag(i)->advice);
+            report_advice(r->out, smtp_flag_name(i), smtp_flag(i)->info.advice);
     text_causes(r, s);
     fputc('\n', r->out);
 }

@@ -15,6 +15,12 @@ _Static_assert((int)FLOW_END_FIN == (int)SMTP_END_FIN && (int)FLOW_END_RST == (i
                    (int)FLOW_END_EVICTED == (int)SMTP_END_EVICTED,
                "flow ends");
 
+static const flag_info *flag(unsigned index)
+{
+    const smtp_flag_info *f = smtp_flag(index);
+    return f ? &f->info : NULL;
+}
+
 static void *open_session(const void *config, int64_t ts, uint64_t frame)
 {
     smtp_session *s = smtp_session_new(ts, frame);
@@ -108,6 +114,8 @@ const analyser smtp_analyser = {
     .title = "SMTP",
     .ports_option = "ports",
     .default_ports = "25,587,2525",
+    .nflags = SMTP_FLAG_COUNT,
+    .flag = flag,
     .open = open_session,
     .data = data,
     .tcp = tcp,

@@ -4,7 +4,7 @@
 
 static const smtp_flag_info flags[SMTP_FLAG_COUNT] = {
 #define FLAG(id, name, badge, serious, cause, weight, rule, advice)                                \
-    {name, badge, advice, serious, CAUSE_##cause, weight, CAUSE_RULE_##rule},
+    {{name, badge, advice, serious}, CAUSE_##cause, weight, CAUSE_RULE_##rule},
 #include "smtp/flags.def"
 };
 
@@ -22,7 +22,7 @@ const smtp_flag_info *smtp_flag(unsigned index)
 
 const char *smtp_flag_name(unsigned index)
 {
-    return index < SMTP_FLAG_COUNT ? flags[index].name : "?";
+    return index < SMTP_FLAG_COUNT ? flags[index].info.name : "?";
 }
 
 const char *smtp_cause_name(cause_id id)

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analyser/analyser.h"
+
 typedef enum { SMTP_CLIENT = 0, SMTP_SERVER = 1 } smtp_dir;
 
 typedef enum {
@@ -47,10 +49,7 @@ typedef enum {
 } cause_rule;
 
 typedef struct smtp_flag_info {
-    const char *name;   /* as reports name it */
-    const char *badge;  /* the live screen's label */
-    const char *advice; /* one line: what it means */
-    int serious;
+    flag_info info; /* name, badge, advice, serious */
     cause_id cause;
     double weight;
     cause_rule rule;
@@ -312,7 +311,6 @@ size_t smtp_report_pack(const smtp_report *r, uint8_t *buf, size_t cap);
 int smtp_report_unpack(uint8_t *buf, size_t len, const smtp_report **out);
 
 /* The analyser the pipeline hands SMTP flows to (analyser/analyser.h; smtp/analyser.c). */
-struct analyser;
-extern const struct analyser smtp_analyser;
+extern const analyser smtp_analyser;
 
 #endif

@@ -39,12 +39,12 @@ static const unsigned serious_mask =
 
 const char *ui_flag_badge(unsigned index)
 {
-    return index < SMTP_FLAG_COUNT ? smtp_flag(index)->badge : "?";
+    return index < SMTP_FLAG_COUNT ? smtp_flag(index)->info.badge : "?";
 }
 
 int ui_flag_serious(unsigned index)
 {
-    return index < SMTP_FLAG_COUNT && smtp_flag(index)->serious;
+    return index < SMTP_FLAG_COUNT && smtp_flag(index)->info.serious;
 }
 
 /* ---- table ---- */
