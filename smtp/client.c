@@ -79,7 +79,8 @@ static size_t feed_lines(smtp_session *s, const uint8_t *d, size_t len)
         s->rep.count.long_lines += l.overflow;
         s->line_end = s->off[SMTP_CLIENT] + (uint64_t)(p - d);
         if (s->cm == CM_AUTH_LINE) {
-            smtp_note_line(s, SMTP_CLIENT, s->now.ref, "[authentication data]", 21);
+            smtp_note_line(s, SMTP_CLIENT, s->now.ref, SMTP_AUTH_PLACEHOLDER,
+                           strlen(SMTP_AUTH_PLACEHOLDER));
             s->cm = CM_COMMAND;
             break;
         }

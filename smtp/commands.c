@@ -1,6 +1,7 @@
 /* The client's command lines: what each records (envelope, transaction, BDAT chunk, HELO
  * name) and the command it queues for the server's reply. */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "smtp/internal.h"
@@ -116,16 +117,42 @@ static void on_helo(smtp_session *s, const line_t *l)
     s->ehlo_sane = l->full <= SMTP_ASA_COMMAND_LINE && !smtp_has_binary(l->text, l->len);
 }
 
+/* "AUTH PLAIN dXNlcgB1c2VyAHNlY3JldA==": the mechanism may be followed by an initial response
+ * (RFC 4954), which carries the credentials: the transcript keeps "AUTH PLAIN" and a
+ * placeholder, as it does for the lines that answer a 334. */
+static void note_auth(smtp_session *s, const line_t *l)
+{
+    size_t i = 4; /* past "AUTH" */
+    while (i < l->len && l->text[i] == ' ')
+        i++;
+    while (i < l->len && l->text[i] != ' ')
+        i++;
+    size_t mech_end = i;
+    while (i < l->len && l->text[i] == ' ')
+        i++;
+    if (i == l->len) {
+        smtp_note_line(s, SMTP_CLIENT, s->now.ref, l->text, mech_end);
+        return;
+    }
+    char buf[SMTP_TRANSCRIPT_TEXT];
+    size_t keep = mech_end < 64 ? mech_end : 64;
+    snprintf(buf, sizeof buf, "%.*s %s", (int)keep, l->text, SMTP_AUTH_PLACEHOLDER);
+    smtp_note_line(s, SMTP_CLIENT, s->now.ref, buf, strlen(buf));
+}
+
 /* Counts the line and keeps it: its length (the ASA policy's limit), the transcript, and
  * whether it looks like a command at all. */
-static void note_command(smtp_session *s, const line_t *l)
+static void note_command(smtp_session *s, const line_t *l, smtp_verb v)
 {
     if (l->full > s->rep.asa.command_line_max) {
         s->rep.asa.command_line_max = (unsigned)(l->full > UINT32_MAX ? UINT32_MAX : l->full);
         s->rep.asa.command_line_frame = s->now.ref.frame;
     }
     s->rep.count.commands++;
-    smtp_note_line(s, SMTP_CLIENT, s->now.ref, l->text, l->len);
+    if (v == SMTP_VERB_AUTH)
+        note_auth(s, l);
+    else
+        smtp_note_line(s, SMTP_CLIENT, s->now.ref, l->text, l->len);
     if (l->len == 0 || !isalpha((unsigned char)l->text[0]) || smtp_has_binary(l->text, l->len))
         s->rep.count.bad_lines++;
 }
@@ -134,8 +161,8 @@ void smtp_on_command(smtp_session *s, const line_t *l)
 {
     const char *line = l->text;
     size_t len = l->len;
-    note_command(s, l);
     smtp_verb v = smtp_parse_verb(line, len);
+    note_command(s, l, v);
     smtp_notify(s, (smtp_event){.kind = SMTP_EV_COMMAND, .verb = v});
     switch (v) {
     case SMTP_VERB_MAIL:

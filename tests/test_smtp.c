@@ -393,6 +393,46 @@ static void test_auth_continuations(void)
     smtp_session_free(s);
 }
 
+/* Whether any transcript line of the session holds needle. */
+static int transcript_has(const smtp_report *r, const char *needle)
+{
+    for (unsigned i = 0; i < r->nhead; i++)
+        if (strstr(r->head[i].text, needle))
+            return 1;
+    for (unsigned i = 0; i < r->ntail; i++)
+        if (strstr(smtp_tail_line(r, i)->text, needle))
+            return 1;
+    return 0;
+}
+
+/* RFC 4954's initial response on the AUTH line carries the credentials as the 334 answers do:
+ * the transcript keeps the mechanism and a placeholder, never the response. */
+static void test_auth_initial_response_redacted(void)
+{
+    step st[] = {{S, "220 mx\r\n"},
+                 {C, "EHLO c\r\n"},
+                 {S, "250 AUTH PLAIN LOGIN\r\n"},
+                 {C, "AUTH PLAIN AHVzZXIAczNjcjN0\r\n"},
+                 {S, "535 5.7.8 bad\r\n"},
+                 {C, "auth   login   dXNlcg==\r\n"},
+                 {S, "334 UGFzc3dvcmQ6\r\n"},
+                 {C, "czNjcjN0\r\n"},
+                 {S, "235 ok\r\n"},
+                 {C, "AUTH CRAM-MD5\r\n"},
+                 {S, "503 already\r\n"}};
+    smtp_session *s = play(st, N(st));
+    const smtp_report *r = end(s, SMTP_END_CAPTURE_END);
+    CU_ASSERT_FALSE(transcript_has(r, "AHVzZXIAczNjcjN0"));
+    CU_ASSERT_FALSE(transcript_has(r, "dXNlcg=="));
+    CU_ASSERT_FALSE(transcript_has(r, "czNjcjN0"));
+    CU_ASSERT(transcript_has(r, "AUTH PLAIN [authentication data]"));
+    CU_ASSERT(transcript_has(r, "auth   login [authentication data]"));
+    CU_ASSERT(transcript_has(r, "AUTH CRAM-MD5"));
+    CU_ASSERT_FALSE(transcript_has(r, "CRAM-MD5 ["));
+    CU_ASSERT_EQUAL(r->count.commands, 4); /* EHLO and three AUTH: the 334 answer is not one */
+    smtp_session_free(s);
+}
+
 static void test_long_line_and_garbage(void)
 {
     char *big = malloc(5001);
@@ -741,6 +781,7 @@ void add_smtp_suite(void)
     CU_add_test(s, "STARTTLS", test_starttls_stops_parsing);
     CU_add_test(s, "STARTTLS decrypted", test_decrypted_starttls_keeps_parsing);
     CU_add_test(s, "AUTH continuations", test_auth_continuations);
+    CU_add_test(s, "AUTH initial response redacted", test_auth_initial_response_redacted);
     CU_add_test(s, "long line and garbage", test_long_line_and_garbage);
     CU_add_test(s, "binary server", test_binary_server_is_not_smtp);
     CU_add_test(s, "missing_quit rules", test_missing_quit_rules);
