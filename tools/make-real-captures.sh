@@ -9,32 +9,28 @@
 # (config copied from tools/postfix-lab/ to /etc/postfix-lab) on 127.0.0.1:25 and :2525,
 # and stops that instance again when done. A system Postfix that was running is stopped
 # for the duration (it would hold port 25) and started again at the end.
-set -euo pipefail
+# shellcheck source=tools/capture-common.sh
+. "$(dirname "$0")/capture-common.sh"
 
-cd "$(dirname "$0")/.."
 OUT=pcaps/real
 LAB=/etc/postfix-lab
 FILTER='tcp port 25 or tcp port 2525'
 FROM=sender@client.example.test
 TO=rcpt@example.test
 HELO=client.example.test
-WORK=$(mktemp -d)
 DEFAULT_WAS_RUNNING=0
 LAB_STARTED=0
 FAILED=0
-
-log() { echo "== $*" >&2; }
-die() {
-    echo "make-real-captures: $*" >&2
-    exit 1
-}
+# The files this script makes (pcaps/real/ also holds those of make-overload-captures.sh).
+CAPTURES="swaks-clean swaks-pipelining swaks-starttls split-cut1 split-cut2 split-cut3 split-cut4
+          no-quit rst-close port2525 split-cut2-rejected resend-after-ack"
 
 # ---------------------------------------------------------------- setup
 
 install_missing() {
     # 'Local only' gives a minimal system main.cf that our separate instance leaves alone.
-    POSTFIX_MAILER_TYPE="Local only" tools/install-deps.sh --packages \
-        "postfix swaks libnet-ssleay-perl tcpdump tshark ssl-cert gcc libc6-dev"
+    install_packages "postfix swaks libnet-ssleay-perl tcpdump tshark ssl-cert gcc libc6-dev" \
+        "Local only"
 }
 
 build_client() {
@@ -95,9 +91,8 @@ cleanup() {
     if [ "$DEFAULT_WAS_RUNNING" = 1 ]; then
         if [ -d /run/systemd/system ]; then systemctl start postfix; else postfix start; fi
     fi
-    rm -rf "$WORK"
 }
-trap cleanup EXIT
+on_exit cleanup
 
 # ---------------------------------------------------------------- capturing
 
@@ -109,22 +104,9 @@ session_open() {
 
 # capture NAME EXPECTED_EXIT COMMAND...: one capture file, one client run.
 capture() {
-    local name=$1 want_rc=$2 pid rc
+    local name=$1 want_rc=$2 rc
     shift 2
-    local file=$OUT/$name.pcap
-    rm -f "$file"
-    # Created here so the wait below never greps a file the background job has not made yet.
-    : >"$WORK/$name.tcpdump"
-    # -Z root: Debian's tcpdump would drop to user tcpdump, who may not write here.
-    # --immediate-mode: without it packets wait in the kernel ring and SIGINT loses them.
-    tcpdump -i lo -nn -U --immediate-mode -Z root -w "$file" "$FILTER" \
-        2>"$WORK/$name.tcpdump" &
-    pid=$!
-    for _ in $(seq 50); do
-        grep -q 'listening on' "$WORK/$name.tcpdump" && break
-        sleep 0.1
-    done
-    grep -q 'listening on' "$WORK/$name.tcpdump" || die "tcpdump did not start for $name"
+    capture_start "$OUT/$name.pcap" lo "$FILTER"
     rc=0
     "$@" >"$WORK/$name.client" 2>&1 || rc=$?
     # The server's FIN and the last ACKs follow the client's exit.
@@ -133,13 +115,11 @@ capture() {
         sleep 0.1
     done
     sleep 0.3
-    kill -INT "$pid"
-    wait "$pid" || true
+    capture_stop
     if [ "$rc" != "$want_rc" ]; then
         cat "$WORK/$name.client" >&2
         die "$name: client exited $rc, expected $want_rc"
     fi
-    log "$name.pcap: $(grep 'packets captured' "$WORK/$name.tcpdump"), $(stat -c %s "$file") bytes"
 }
 
 swaks_run() {
@@ -166,7 +146,6 @@ resend_twice() {
 
 make_captures() {
     mkdir -p "$OUT"
-    rm -f "$OUT"/*.pcap
     capture swaks-clean 0 swaks_run swaks-clean 25
     capture swaks-pipelining 0 swaks_run swaks-pipelining 25 --pipeline
     capture swaks-starttls 0 swaks_run swaks-starttls 25 --tls
@@ -294,12 +273,12 @@ verify_all() {
     verify split-cut2-rejected 25 "$s=* end=fin quit=1 starttls=0 cut=2 eod=554"
     log "checksums (tshark with tcp.check_checksum / ip.check_checksum on):"
     local f
-    for f in "$OUT"/*.pcap; do checksum_report "$f"; done
+    for f in $CAPTURES; do checksum_report "$OUT/$f.pcap"; done
 }
 
 # ---------------------------------------------------------------- main
 
-[ "$(id -u)" = 0 ] || die "run as root (installs packages, runs Postfix, captures on lo)"
+need_root "installs packages, runs Postfix, captures on lo"
 install_missing
 build_client
 start_lab
