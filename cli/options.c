@@ -50,6 +50,8 @@ static const char usage_text[] =
     "                       one per core; one with the live screen, -w, a pipe, -c live);\n"
     "                       the report is the same as with one\n"
     "      --slow-reply SECS  flag replies to end of data slower than SECS (default 60)\n"
+    "      --slow-banner SECS  flag greetings later than SECS after the handshake\n"
+    "                       (default 30)\n"
     "  -h, --help           this help\n"
     "      --version        version\n"
     "\n"
@@ -146,6 +148,7 @@ enum {
     OPT_VERSION,
     OPT_DETECT,
     OPT_SLOW,
+    OPT_SLOW_BANNER,
     OPT_TUI,
     OPT_NO_TUI,
     OPT_SPEED,
@@ -202,6 +205,7 @@ int options_parse(options *o, int argc, char **argv)
         {"idle-timeout", required_argument, 0, OPT_IDLE},
         {"max-streams", required_argument, 0, OPT_STREAMS},
         {"slow-reply", required_argument, 0, OPT_SLOW},
+        {"slow-banner", required_argument, 0, OPT_SLOW_BANNER},
         {"tui", no_argument, 0, OPT_TUI},
         {"no-tui", no_argument, 0, OPT_NO_TUI},
         {"speed", required_argument, 0, OPT_SPEED},
@@ -223,6 +227,7 @@ int options_parse(options *o, int argc, char **argv)
     int c;
     o->idle_timeout = REASM_DEFAULT_IDLE_TIMEOUT;
     o->smtp.slow_reply = SMTP_DEFAULT_SLOW_REPLY;
+    o->smtp.slow_banner = SMTP_DEFAULT_SLOW_BANNER;
     o->max_streams = REASM_DEFAULT_MAX_STREAMS;
     o->tui = -1;
     opterr = 0;
@@ -265,6 +270,11 @@ int options_parse(options *o, int argc, char **argv)
             if (parse_number(optarg, 0.001, 1e9, &v) < 0)
                 return cli_fail("bad reply threshold '%s' (seconds)", optarg), -1;
             o->smtp.slow_reply = v;
+            break;
+        case OPT_SLOW_BANNER:
+            if (parse_number(optarg, 0.001, 1e9, &v) < 0)
+                return cli_fail("bad greeting threshold '%s' (seconds)", optarg), -1;
+            o->smtp.slow_banner = v;
             break;
         case 'i':
             o->iface = optarg;

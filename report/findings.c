@@ -282,6 +282,24 @@ static void triage_group(report *r, const corr_group *g)
         fprintf(r->out, "No cause visible in this capture.\n");
 }
 
+/* Servers that turn sessions away or greet late, and messages refused as too big, in plain
+ * words with their fix: no duplicate group names them when nothing was sent twice. */
+static void triage_server_limits(report *r)
+{
+    const totals *t = &r->t;
+    uint64_t busy = t->per_flag[SMTP_FLAG_BIT_SERVER_BUSY_421];
+    uint64_t late = t->per_flag[SMTP_FLAG_BIT_SLOW_BANNER];
+    uint64_t big = t->per_flag[SMTP_FLAG_BIT_MESSAGE_TOO_BIG];
+    if (busy || late)
+        fprintf(r->out,
+                "- Overloaded server: %" PRIu64 " session%s turned away with 421, %" PRIu64
+                " greeted late. Fix: %s.\n",
+                busy, busy == 1 ? "" : "s", late, smtp_cause_fix(CAUSE_SERVER_OVERLOADED));
+    if (big)
+        fprintf(r->out, "- Message too big: refused in %" PRIu64 " session%s. Fix: %s.\n", big,
+                big == 1 ? "" : "s", smtp_cause_fix(CAUSE_MESSAGE_TOO_BIG));
+}
+
 void report_findings_triage(report *r)
 {
     const totals *t = &r->t;
@@ -300,6 +318,7 @@ void report_findings_triage(report *r)
         if (t->per_flag[i])
             fprintf(r->out, "- %s: %" PRIu64 " session%s.\n", smtp_flag_name(i), t->per_flag[i],
                     t->per_flag[i] == 1 ? "" : "s");
+    triage_server_limits(r);
     unsigned k = correlate_nclients_never_quit(r->corr, NEVER_QUIT_MIN);
     for (unsigned i = 0; i < k; i++) {
         const corr_client *cl = correlate_client_never_quit(r->corr, NEVER_QUIT_MIN, i);

@@ -133,6 +133,7 @@ static void json_txn(json *j, const smtp_txn *t)
     json_begin_object(j);
     json_field_str(j, "mail_from", t->mail_from);
     json_reply(j, "mail_reply", t->mail_reply);
+    json_field_uint_or_null(j, "size_declared", t->has_size, t->size_declared);
     json_key(j, "rcpt");
     json_begin_array(j);
     for (unsigned i = 0; i < t->nrcpt; i++)
@@ -208,6 +209,61 @@ static void json_split_evidence(json *j, const smtp_report *s)
     json_end_array(j);
 }
 
+/* The greeting's delay after the handshake; without a greeting, how long the session went
+ * without one. */
+static int64_t greeting_delay(const smtp_report *s)
+{
+    return (s->banner.seen ? s->banner.at.ts : s->end) - s->start;
+}
+
+static void json_slow_banner_evidence(json *j, const smtp_report *s)
+{
+    json_key(j, "slow_banner");
+    json_begin_object(j);
+    json_field_seconds(j, "delay", greeting_delay(s));
+    json_field_uint(j, "handshake_frame", s->start_frame);
+    json_field_uint_or_null(j, "greeting_frame", s->banner.seen, s->banner.at.frame);
+    json_end_object(j);
+}
+
+static void json_busy_evidence(json *j, const smtp_report *s)
+{
+    json_key(j, "server_busy_421");
+    json_begin_object(j);
+    json_field_str(j, "line", s->busy.text);
+    json_field_uint(j, "frame", s->busy.at.frame);
+    json_field_str(j, "answered", smtp_answered_name(s->busy.answered));
+    json_field_uint(j, "replies", s->busy_replies);
+    json_end_object(j);
+}
+
+/* The message's octets as sent, when it was sent whole. */
+static int sent_whole(const smtp_txn *t)
+{
+    return t->eod.seen;
+}
+
+static void json_too_big_evidence(json *j, const smtp_report *s)
+{
+    json_key(j, "message_too_big");
+    json_begin_array(j);
+    for (unsigned i = 0; i < s->ntxn; i++) {
+        const smtp_txn *t = &s->txns[i];
+        if (!t->too_big.code)
+            continue;
+        json_begin_object(j);
+        json_field_uint(j, "transaction", i);
+        json_reply(j, "reply", t->too_big.code);
+        json_field_str(j, "line", t->too_big.text);
+        json_field_uint(j, "frame", t->too_big.at.frame);
+        json_field_str(j, "answered", smtp_answered_name(t->too_big.answered));
+        json_field_uint_or_null(j, "size_declared", t->has_size, t->size_declared);
+        json_field_uint_or_null(j, "bytes", sent_whole(t), t->bytes);
+        json_end_object(j);
+    }
+    json_end_array(j);
+}
+
 static void json_evidence(json *j, const smtp_report *s)
 {
     json_key(j, "evidence");
@@ -231,6 +287,12 @@ static void json_evidence(json *j, const smtp_report *s)
         json_field_bool(j, "unterminated", s->banner.unterminated);
         json_end_object(j);
     }
+    if (s->flags & SMTP_FLAG_SLOW_BANNER)
+        json_slow_banner_evidence(j, s);
+    if (s->flags & SMTP_FLAG_SERVER_BUSY_421)
+        json_busy_evidence(j, s);
+    if (s->flags & SMTP_FLAG_MESSAGE_TOO_BIG)
+        json_too_big_evidence(j, s);
     json_end_object(j);
 }
 
@@ -408,6 +470,25 @@ static void text_eod(report *r, const smtp_report *s, const smtp_txn *t)
     }
 }
 
+/* "552 5.3.4 ... to MAIL in frame 12; SIZE=52428800 declared, not sent" */
+static void text_too_big(report *r, const smtp_txn *t)
+{
+    const smtp_reply_ref *b = &t->too_big;
+    const char *what = smtp_answered_name(b->answered);
+    char clean[SMTP_TRANSCRIPT_TEXT * 4 + 1];
+    escape_str(clean, sizeof clean, b->text);
+    fprintf(r->out, "    too big: %s to %s in frame %" PRIu64 "; ", clean, what ? what : "?",
+            b->at.frame);
+    if (t->has_size)
+        fprintf(r->out, "SIZE=%" PRIu64 " declared, ", t->size_declared);
+    else
+        fprintf(r->out, "no SIZE= declared, ");
+    if (sent_whole(t))
+        fprintf(r->out, "%" PRIu64 " bytes sent\n", t->bytes);
+    else
+        fprintf(r->out, "not sent\n");
+}
+
 static void text_txn(report *r, const smtp_report *s, unsigned i)
 {
     const smtp_txn *t = &s->txns[i];
@@ -421,6 +502,8 @@ static void text_txn(report *r, const smtp_report *s, unsigned i)
         fprintf(r->out, "    DATA refused with %d\n", t->data_reply);
     else if (t->data_reply || t->bdat_chunks)
         text_eod(r, s, t);
+    if (t->too_big.code)
+        text_too_big(r, t);
 }
 
 static void text_fingerprints(report *r, const smtp_report *s)
@@ -448,6 +531,36 @@ static void text_causes(report *r, const smtp_report *s)
                            n);
 }
 
+/* The greeting's delay (slow_banner) and the first 421 (server_busy_421), under the banner. */
+static void text_greeting_evidence(report *r, const smtp_report *s)
+{
+    if (s->flags & SMTP_FLAG_SLOW_BANNER) {
+        if (s->banner.seen)
+            fprintf(r->out,
+                    "  greeting after %.3f s (handshake frame %" PRIu64 ", greeting frame %" PRIu64
+                    ")\n",
+                    secs(greeting_delay(s)), s->start_frame, s->banner.at.frame);
+        else
+            fprintf(r->out,
+                    "  no greeting in %.3f s after the handshake (frame %" PRIu64
+                    "), then the session ended (%s)\n",
+                    secs(greeting_delay(s)), s->start_frame, end_reason_name(s->end_reason));
+    }
+    if (s->flags & SMTP_FLAG_SERVER_BUSY_421) {
+        char clean[SMTP_TRANSCRIPT_TEXT * 4 + 1];
+        const char *answered = smtp_answered_name(s->busy.answered);
+        escape_str(clean, sizeof clean, s->busy.text);
+        fprintf(r->out, "  server busy: %s %s%s in frame %" PRIu64, clean,
+                s->busy.answered == SMTP_ANSWERED_GREETING ? "as the "
+                : answered                                 ? "answering "
+                                                           : "",
+                answered ? answered : "with no command waiting", s->busy.at.frame);
+        if (s->busy_replies > 1)
+            fprintf(r->out, " (%u 421 replies in all)", s->busy_replies);
+        fputc('\n', r->out);
+    }
+}
+
 /* full: the transcript and details even when nothing was flagged (the TUI's detail pane). */
 static void text_session(report *r, uint64_t id, const char *client, const char *server,
                          const smtp_report *s, int full)
@@ -472,6 +585,7 @@ static void text_session(report *r, uint64_t id, const char *client, const char 
         fprintf(r->out, "  banner: %s%s%s\n", clean, s->banner.masked ? "  [masked]" : "",
                 s->banner.unterminated ? " [never ended]" : "");
     }
+    text_greeting_evidence(r, s);
     for (unsigned i = 0; i < s->ntxn; i++)
         text_txn(r, s, i);
     text_fingerprints(r, s);

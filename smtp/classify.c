@@ -97,3 +97,44 @@ int smtp_is_2xx(int code)
 {
     return code >= 200 && code < 300;
 }
+
+const char *smtp_answered_name(int answered)
+{
+    if (answered == SMTP_ANSWERED_GREETING)
+        return "greeting";
+    if (answered == SMTP_VERB_OTHER)
+        return "other command";
+    if (answered == SMTP_VERB_EOD)
+        return "end of data";
+    for (size_t i = 0; i < NVERBS; i++)
+        if ((int)verbs[i].verb == answered)
+            return verbs[i].name;
+    return NULL;
+}
+
+/* "5.3.4" after the code: an RFC 3463 enhanced status (class, subject and detail of 1 to 3
+ * digits each). Returns 1 and the three numbers when the line has one. */
+static int enhanced_status(const char *line, size_t len, int num[3])
+{
+    size_t i = 4; /* past "552 " or "552-" */
+    for (int k = 0; k < 3; k++) {
+        size_t start = i;
+        num[k] = 0;
+        while (i < len && i - start < 3 && isdigit((unsigned char)line[i]))
+            num[k] = num[k] * 10 + (line[i++] - '0');
+        if (i == start || (k < 2 && (i >= len || line[i++] != '.')))
+            return 0;
+    }
+    return i == len || line[i] == ' ';
+}
+
+int smtp_reply_too_big(int code, const char *line, size_t len)
+{
+    int st[3];
+    if (code < 500 || code > 599)
+        return 0;
+    if (!enhanced_status(line, len, st))
+        return code == 552;
+    int size_status = (st[1] == 3 && st[2] == 4) || (st[1] == 2 && st[2] == 3);
+    return size_status && (st[0] == 5 || code == 552);
+}

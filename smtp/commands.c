@@ -7,8 +7,10 @@
 #include "smtp/internal.h"
 
 /* The address argument of MAIL FROM:/RCPT TO:, as sent (with its angle brackets); *full
- * gets its length before truncation. */
-static char *path_arg(const char *line, size_t len, const char *keyword, unsigned *full)
+ * gets its length before truncation, *after the offset just past it (where the parameters
+ * begin). */
+static char *path_arg(const char *line, size_t len, const char *keyword, unsigned *full,
+                      size_t *after)
 {
     size_t i = 5; /* past "MAIL " / "RCPT " */
     if (i <= len && smtp_prefix_nocase(line + i, len - i, keyword))
@@ -27,7 +29,41 @@ static char *path_arg(const char *line, size_t len, const char *keyword, unsigne
             end++;
     }
     *full = (unsigned)(end - i);
+    *after = end;
     return smtp_dup_text(line + i, end - i);
+}
+
+/* The decimal number of p[0 .. n-1], all digits; 0 when it is not one or exceeds UINT64_MAX. */
+static int parse_decimal(const char *p, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned char)p[i] - '0';
+        if (d > 9 || v > (UINT64_MAX - d) / 10)
+            return 0;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 1;
+}
+
+/* The first SIZE= among MAIL FROM's parameters (RFC 1870), when it is a number. */
+static void parse_size(smtp_txn *t, const char *line, size_t len, size_t i)
+{
+    while (i < len) {
+        while (i < len && line[i] == ' ')
+            i++;
+        size_t end = i;
+        while (end < len && line[end] != ' ')
+            end++;
+        if (smtp_prefix_nocase(line + i, end - i, "SIZE=")) {
+            t->has_size = parse_decimal(line + i + 5, end - i - 5, &t->size_declared);
+            return;
+        }
+        i = end;
+    }
 }
 
 /* "BDAT size [LAST]": the chunk size and whether it is the last; 0 when malformed. */
@@ -36,21 +72,16 @@ static int parse_bdat(const char *line, size_t len, uint64_t *size, int *last)
     size_t i = 4;
     while (i < len && line[i] == ' ')
         i++;
-    if (i >= len || !isdigit((unsigned char)line[i]))
+    size_t digits = i;
+    while (digits < len && isdigit((unsigned char)line[digits]))
+        digits++;
+    if (!parse_decimal(line + i, digits - i, size))
         return 0;
-    uint64_t n = 0;
-    for (; i < len && isdigit((unsigned char)line[i]); i++) {
-        if (n > (UINT64_MAX - 9) / 10)
-            return 0;
-        n = n * 10 + (uint64_t)(line[i] - '0');
-    }
+    i = digits;
     while (i < len && line[i] == ' ')
         i++;
     *last = smtp_prefix_nocase(line + i, len - i, "LAST");
-    if (i < len && !*last)
-        return 0;
-    *size = n;
-    return 1;
+    return i == len || *last;
 }
 
 static void on_mail(smtp_session *s, const char *line, size_t len)
@@ -58,7 +89,9 @@ static void on_mail(smtp_session *s, const char *line, size_t len)
     s->cur = smtp_txn_new(s);
     smtp_txn *t = smtp_txn_at(s, s->cur);
     if (t) {
-        t->mail_from = path_arg(line, len, "FROM:", &t->mail_from_len);
+        size_t params;
+        t->mail_from = path_arg(line, len, "FROM:", &t->mail_from_len, &params);
+        parse_size(t, line, len, params);
         if (t->mail_from_len > s->rep.asa.sender_max)
             s->rep.asa.sender_max = t->mail_from_len;
     }
@@ -74,7 +107,8 @@ static void on_rcpt(smtp_session *s, const char *line, size_t len)
         if (t->nrcpt < SMTP_MAX_RCPTS) {
             idx = t->nrcpt++;
             unsigned full;
-            t->rcpt[idx] = path_arg(line, len, "TO:", &full);
+            size_t params;
+            t->rcpt[idx] = path_arg(line, len, "TO:", &full, &params);
         }
     }
     smtp_enqueue(s, SMTP_VERB_RCPT, s->cur, idx, 0);

@@ -116,11 +116,31 @@ static unsigned split_flag(smtp_session *s)
     return SMTP_FLAG_SPLIT_EOD_UNACKED;
 }
 
+/* The greeting came later than the threshold after the handshake; or none came, and the
+ * session lasted longer than that. */
+static unsigned banner_flag(const smtp_session *s)
+{
+    const smtp_report *r = &s->rep;
+    if (r->non_smtp)
+        return 0; /* not an SMTP server: no greeting was due */
+    int64_t waited = r->banner.seen ? r->banner.at.ts - r->start : r->end - r->start;
+    return waited > s->slow_banner ? SMTP_FLAG_SLOW_BANNER : 0;
+}
+
+static unsigned too_big_flag(const smtp_session *s)
+{
+    for (unsigned i = 0; i < s->rep.ntxn; i++)
+        if (s->txns[i].too_big.code)
+            return SMTP_FLAG_MESSAGE_TOO_BIG;
+    return s->spill_too_big || s->spill.too_big.code ? SMTP_FLAG_MESSAGE_TOO_BIG : 0;
+}
+
 unsigned smtp_diagnose(smtp_session *s)
 {
     smtp_report *r = &s->rep;
     unsigned flags = split_flag(s);
-    if (end_known(r) && !r->quit && !r->tls && !r->non_smtp)
+    /* after a 421 the server closes the connection itself (RFC 5321 §3.8): no QUIT is due */
+    if (end_known(r) && !r->quit && !r->tls && !r->non_smtp && !r->busy.code)
         flags |= SMTP_FLAG_MISSING_QUIT;
     r->banner.unterminated = r->banner.masked && !r->banner.done;
     if (r->banner.masked)
@@ -134,5 +154,9 @@ unsigned smtp_diagnose(smtp_session *s)
         flags |= SMTP_FLAG_ZERO_WINDOW_DATA;
     flags |= inspection_flags(s);
     flags |= asa_flags(s);
+    flags |= banner_flag(s);
+    if (r->busy.code)
+        flags |= SMTP_FLAG_SERVER_BUSY_421;
+    flags |= too_big_flag(s);
     return flags;
 }

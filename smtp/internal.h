@@ -89,6 +89,7 @@ struct smtp_session {
     smtp_txn *txns;
     smtp_txn spill; /* transactions past SMTP_MAX_TXNS: tracked, not kept */
     unsigned spill_split_unacked;
+    unsigned spill_too_big; /* spilled transactions refused as too big, before the last */
     int cur;
     pending *q; /* ring of qcap entries, grown up to SMTP_PIPELINE_MAX as pipelining needs */
     unsigned qhead, qlen, qcap;
@@ -102,6 +103,7 @@ struct smtp_session {
     uint64_t line_end;         /* stream offset just past the line being handled */
     uint64_t reply_line_start; /* server stream offset of the reply line being handled */
     int64_t slow_reply;        /* microseconds */
+    int64_t slow_banner;       /* microseconds */
     int no_transcript;
     int ehlo_sane; /* the last EHLO was an ordinary line: its refusal means something */
     /* message body */

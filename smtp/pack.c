@@ -193,6 +193,12 @@ static int end_reason_ok(const smtp_report *r)
     return v <= SMTP_END_EVICTED;
 }
 
+/* Readers print its text and take differences of its time. */
+static int reply_ref_ok(const smtp_reply_ref *ref)
+{
+    return time_ok(ref->at.ts) && text_ok(ref->text, sizeof ref->text);
+}
+
 static int prints_ok(const smtp_report *r)
 {
     for (unsigned i = 0; i < SMTP_PRINT_COUNT; i++)
@@ -221,7 +227,7 @@ static int report_ok(const smtp_report *r)
     return (r->flags >> SMTP_FLAG_COUNT) == 0 && end_reason_ok(r) && r->closed_by >= -1 &&
            r->closed_by <= SMTP_SERVER && confidence_ok && counts_ok(r) && report_times_ok(r) &&
            text_ok(r->helo, sizeof r->helo) && text_ok(r->banner.text, sizeof r->banner.text) &&
-           prints_ok(r);
+           reply_ref_ok(&r->busy) && prints_ok(r);
 }
 
 /* Readers take part[nparts - 1] of a terminator seen and format term[0 .. term_len-1]. */
@@ -269,7 +275,7 @@ static int txn_strings_ok(const smtp_txn *t, const uint8_t *buf, size_t len, siz
 static int txn_ok(const smtp_txn *t, const uint8_t *buf, size_t len, size_t first)
 {
     return t->nrcpt <= SMTP_MAX_RCPTS && time_ok(t->data_at.ts) && eod_ok(&t->eod) &&
-           txn_strings_ok(t, buf, len, first);
+           reply_ref_ok(&t->too_big) && txn_strings_ok(t, buf, len, first);
 }
 
 /* dir picks the "C:", "S:" or "--" prefix. */

@@ -6,11 +6,34 @@
 #include "smtp/banner.h"
 #include "smtp/internal.h"
 
+/* Keeps the reply as evidence in *ref unless one is kept there already. */
+static void keep_reply(smtp_reply_ref *ref, int code, int answered, smtp_seg_ref at,
+                       const char *text, size_t len)
+{
+    if (ref->code)
+        return;
+    ref->code = code;
+    ref->answered = answered;
+    ref->at = at;
+    smtp_copy_text(ref->text, sizeof ref->text, text, len);
+}
+
+/* 421: the service is not available and the server closes (RFC 5321 §3.8). */
+static void note_busy(smtp_session *s, int code, int answered, smtp_seg_ref at, const char *text,
+                      size_t len)
+{
+    if (code != 421)
+        return;
+    s->rep.busy_replies++;
+    keep_reply(&s->rep.busy, code, answered, at, text, len);
+}
+
 static void finish_greeting(smtp_session *s, int code)
 {
     smtp_banner *b = &s->rep.banner;
     b->done = 1;
     b->code = code;
+    note_busy(s, code, SMTP_ANSWERED_GREETING, b->at, b->text, strlen(b->text));
 }
 
 /* A line before the greeting ended: kept, judged for masking, told to the observer. */
@@ -87,6 +110,18 @@ static void reply_to_starttls(smtp_session *s, int code)
     smtp_linebuf_reset(&s->sl);
 }
 
+/* A refusal of the message as too big, to a command of its transaction (MAIL FROM with SIZE=,
+ * RCPT, DATA, a BDAT chunk) or to its end: kept with the transaction. */
+static void note_too_big(smtp_session *s, smtp_txn *t, smtp_verb answered, int code,
+                         const char *text, size_t len)
+{
+    int to_message = answered == SMTP_VERB_MAIL || answered == SMTP_VERB_RCPT ||
+                     answered == SMTP_VERB_DATA || answered == SMTP_VERB_BDAT ||
+                     answered == SMTP_VERB_EOD;
+    if (t && to_message && smtp_reply_too_big(code, text, len))
+        keep_reply(&t->too_big, code, (int)answered, s->ml_at, text, len);
+}
+
 /* What the reply to cmd records. */
 static void record_reply(smtp_session *s, const pending *cmd, int code, const char *text,
                          size_t len)
@@ -131,6 +166,7 @@ static void dispatch_reply(smtp_session *s, int code, const char *text, size_t l
     pending *p = smtp_queue_head(s);
     if (!p) {
         s->rep.count.unpaired_replies++;
+        note_busy(s, code, SMTP_ANSWERED_NOTHING, s->ml_at, text, len);
         return;
     }
     if (code == 334 && p->verb == SMTP_VERB_AUTH) {
@@ -144,6 +180,8 @@ static void dispatch_reply(smtp_session *s, int code, const char *text, size_t l
         cmd.verb == SMTP_VERB_BDAT && cmd.last ? SMTP_VERB_EOD : (smtp_verb)cmd.verb;
     smtp_notify(s, (smtp_event){.kind = SMTP_EV_REPLY, .verb = answered, .code = code});
     smtp_inspect_reply(s, (smtp_verb)cmd.verb, code, text, len);
+    note_busy(s, code, (int)answered, s->ml_at, text, len);
+    note_too_big(s, smtp_txn_at(s, cmd.txn), answered, code, text, len);
     record_reply(s, &cmd, code, text, len);
 }
 

@@ -11,17 +11,20 @@ smtp_session *smtp_session_new(int64_t ts, uint64_t frame)
         return NULL;
     s->cur = NO_TXN;
     s->rep.start = ts;
+    s->rep.start_frame = frame;
     s->rep.end = ts;
     s->rep.closed_by = -1;
     s->now.ref.ts = ts;
     s->now.ref.frame = frame;
     s->slow_reply = (int64_t)(SMTP_DEFAULT_SLOW_REPLY * 1e6);
+    s->slow_banner = (int64_t)(SMTP_DEFAULT_SLOW_BANNER * 1e6);
     return s;
 }
 
 void smtp_session_configure(smtp_session *s, const smtp_options *o)
 {
     s->slow_reply = (int64_t)(o->slow_reply * 1e6);
+    s->slow_banner = (int64_t)(o->slow_banner * 1e6);
     s->no_transcript = o->no_transcript;
 }
 

@@ -96,9 +96,23 @@ typedef struct smtp_eod {
     char reply_text[SMTP_TRANSCRIPT_TEXT];
 } smtp_eod;
 
+/* What a kept reply answered: a command's smtp_verb (SMTP_VERB_EOD also for BDAT ... LAST),
+ * or one of these. */
+enum { SMTP_ANSWERED_GREETING = -1, SMTP_ANSWERED_NOTHING = -2 /* no command was waiting */ };
+
+/* A reply kept as evidence: its code, its first line, where it came and what it answered. */
+typedef struct smtp_reply_ref {
+    int code; /* 0: none kept */
+    int answered;
+    smtp_seg_ref at;
+    char text[SMTP_TRANSCRIPT_TEXT];
+} smtp_reply_ref;
+
 typedef struct smtp_txn {
     char *mail_from; /* NULL: no MAIL command (envelope-less DATA) */
     int mail_reply;
+    int has_size;           /* MAIL FROM declared SIZE= with a number (RFC 1870) */
+    uint64_t size_declared; /* that number */
     char *rcpt[SMTP_MAX_RCPTS];
     int rcpt_reply[SMTP_MAX_RCPTS];
     unsigned nrcpt;                /* kept */
@@ -117,6 +131,7 @@ typedef struct smtp_txn {
     uint64_t reply_off, reply_end; /* server stream offsets of the reply to end of data */
     smtp_seg_ref data_at;
     smtp_eod eod;
+    smtp_reply_ref too_big; /* the first reply that refused the message as too big */
 } smtp_txn;
 
 typedef struct smtp_banner {
@@ -198,15 +213,18 @@ typedef struct smtp_report {
     smtp_end_reason end_reason;
     int closed_by; /* -1 unknown, else smtp_dir */
     int64_t start, end;
+    uint64_t start_frame; /* the packet that completed the handshake */
     uint64_t end_frame;
     char helo[SMTP_TEXT_MAX];
     int ehlo_reply;
     smtp_banner banner;
-    int starttls;   /* STARTTLS accepted (220) */
-    int tls;        /* the rest of the session is encrypted: commands no longer visible */
-    int quit;       /* client sent QUIT */
-    int quit_reply; /* server's reply to it */
-    int non_smtp;   /* the stream is not SMTP: parsing gave up */
+    smtp_reply_ref busy;   /* the first 421 (service not available), greeting or reply */
+    unsigned busy_replies; /* 421s in all */
+    int starttls;          /* STARTTLS accepted (220) */
+    int tls;               /* the rest of the session is encrypted: commands no longer visible */
+    int quit;              /* client sent QUIT */
+    int quit_reply;        /* server's reply to it */
+    int non_smtp;          /* the stream is not SMTP: parsing gave up */
     smtp_counters count;
     smtp_print prints[SMTP_PRINT_COUNT];
     double inspection_confidence; /* 0..1, from the fingerprints seen */
@@ -222,10 +240,12 @@ typedef struct smtp_report {
 } smtp_report;
 
 typedef struct smtp_options {
-    double slow_reply; /* seconds: a slower reply to end of data is flagged (default 60) */
-    int no_transcript; /* keep no transcript lines (JSON output has none): 4 KB less a session */
+    double slow_reply;  /* seconds: a slower reply to end of data is flagged (default 60) */
+    double slow_banner; /* seconds: a later greeting is flagged (default 30) */
+    int no_transcript;  /* keep no transcript lines (JSON output has none): 4 KB less a session */
 } smtp_options;
 #define SMTP_DEFAULT_SLOW_REPLY 60.0
+#define SMTP_DEFAULT_SLOW_BANNER 30.0
 
 /* Commands as the analyser tells them apart, declared in smtp/verbs.def (SMTP_VERB_EOD: the
  * end of a message, which the server answers like a command). */
@@ -234,7 +254,13 @@ typedef enum {
 #define VERB(id, name, opens) SMTP_VERB_##id,
 #define NOT_COMMAND(id) SMTP_VERB_##id,
 #include "smtp/verbs.def"
+    SMTP_VERB_COUNT
 } smtp_verb;
+
+/* What a kept reply answered as reports name it: the command ("MAIL"), "end of data" for
+ * SMTP_VERB_EOD, "other command" for SMTP_VERB_OTHER, "greeting"; NULL for
+ * SMTP_ANSWERED_NOTHING and anything else. */
+const char *smtp_answered_name(int answered);
 
 /* What SMTP looks like, for telling a connection's protocol from its first bytes. */
 
@@ -293,6 +319,10 @@ void smtp_tcp_zero_window(smtp_session *s, smtp_dir advertiser, int64_t ts, uint
 /* The connection ended: settle pending state and raise the diagnostics. */
 void smtp_end(smtp_session *s, smtp_end_reason why, int closed_by, int64_t ts, uint64_t frame);
 const smtp_report *smtp_get_report(const smtp_session *s);
+/* The rule of message_too_big: a 5xx reply (code, first line) that refuses a message as too
+ * big: 552 without an enhanced status or with X.3.4 / X.2.3 (RFC 3463: too big for the
+ * system, over the administrative limit), or any 5xx with 5.3.4 or 5.2.3. */
+int smtp_reply_too_big(int code, const char *line, size_t len);
 /* The rule of split_eod_unacked: a terminator cut across segments (not BDAT) that got no 2xx. */
 int smtp_eod_split_unacked(const smtp_eod *e);
 /* The terminator as text with '|' at each segment boundary, e.g. "CRLF|.CRLF". */

@@ -27,6 +27,7 @@ int smtp_txn_new(smtp_session *s)
 {
     if (s->rep.ntxn >= SMTP_MAX_TXNS) {
         s->spill_split_unacked += smtp_eod_split_unacked(&s->spill.eod);
+        s->spill_too_big += s->spill.too_big.code != 0;
         smtp_txn_clear(&s->spill);
         s->rep.count.txn_overflow++;
         return SPILL;

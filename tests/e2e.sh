@@ -148,6 +148,7 @@ expect_error "bad filter" "filter" -r "$here/pcaps/sample.pcap" 'tcp port'
 expect_error "bad port list" "port list" --ports 25,x -r "$here/pcaps/sample.pcap"
 expect_error "-c needs a number" "packet count" -c zero -r "$here/pcaps/sample.pcap"
 expect_error "--slow-reply needs seconds" "reply threshold" --slow-reply soon -r "$here/pcaps/sample.pcap"
+expect_error "--slow-banner needs seconds" "greeting threshold" --slow-banner 0 -r "$here/pcaps/sample.pcap"
 expect_error "-r and -i together" "exclude each other" -r "$here/pcaps/sample.pcap" -i lo
 expect_error "-w needs a live capture" "writes a live capture" -w "$tmp/w.pcap" -r "$here/pcaps/sample.pcap"
 expect_error "--speed needs --tui" "paces a file replay" --speed 2 -r "$here/pcaps/sample.pcap"

@@ -70,7 +70,10 @@ static void test_slow_reply(void)
     stop();
     /* the threshold is an option */
     start();
-    smtp_options o = {120.0, 1}; /* and no transcript: the verdicts must not depend on it */
+    smtp_options o = {.slow_reply = 120.0,
+                      .slow_banner = SMTP_DEFAULT_SLOW_BANNER,
+                      .no_transcript =
+                          1}; /* and no transcript: the verdicts must not depend on it */
     smtp_session_configure(sess, &o);
     envelope(0);
     at(1, C, "x\r\n.\r\n");
@@ -352,10 +355,179 @@ static void test_digest_bdat_equals_data(void)
     stop();
 }
 
+/* ---- overloaded servers and size limits ---- */
+
+/* A session whose greeting comes `wait` seconds after the handshake, then QUIT. */
+static const smtp_report *greeted_after(double wait, const smtp_options *o)
+{
+    start();
+    if (o)
+        smtp_session_configure(sess, o);
+    at(wait, S, "220 mx ESMTP\r\n");
+    at(wait + 0.1, C, "QUIT\r\n");
+    at(wait + 0.2, S, "221 bye\r\n");
+    return finish(wait + 0.3, SMTP_END_FIN, S);
+}
+
+static void test_slow_banner(void)
+{
+    const smtp_report *r = greeted_after(35, NULL);
+    CU_ASSERT(HAS(r, SMTP_FLAG_SLOW_BANNER));
+    CU_ASSERT_EQUAL(r->banner.at.ts - r->start, 35 * SEC); /* the evidence: delay and frames */
+    CU_ASSERT_EQUAL(r->start_frame, 1);
+    CU_ASSERT_EQUAL(r->banner.at.frame, 2);
+    CU_ASSERT_FALSE(HAS(r, SMTP_FLAG_MISSING_QUIT));
+    stop();
+    r = greeted_after(29, NULL); /* under the default 30 s */
+    CU_ASSERT_FALSE(HAS(r, SMTP_FLAG_SLOW_BANNER));
+    CU_ASSERT_EQUAL(r->flags, 0);
+    stop();
+    /* the threshold is an option */
+    smtp_options o = {.slow_reply = SMTP_DEFAULT_SLOW_REPLY, .slow_banner = 40};
+    r = greeted_after(35, &o);
+    CU_ASSERT_FALSE(HAS(r, SMTP_FLAG_SLOW_BANNER));
+    stop();
+    o.slow_banner = 10;
+    r = greeted_after(29, &o);
+    CU_ASSERT(HAS(r, SMTP_FLAG_SLOW_BANNER));
+    stop();
+}
+
+/* No greeting at all: waiting longer than the threshold counts, a short wait does not. */
+static void test_no_greeting(void)
+{
+    start();
+    const smtp_report *r = finish(31, SMTP_END_FIN, C);
+    CU_ASSERT(HAS(r, SMTP_FLAG_SLOW_BANNER));
+    CU_ASSERT_FALSE(r->banner.seen);
+    stop();
+    start();
+    r = finish(10, SMTP_END_FIN, C);
+    CU_ASSERT_FALSE(HAS(r, SMTP_FLAG_SLOW_BANNER));
+    stop();
+}
+
+static void test_busy_421_greeting(void)
+{
+    start();
+    at(0.01, S, "421 4.7.0 mx Error: too many connections from 198.51.100.10\r\n");
+    smtp_tcp_fin(sess, S, T0 + SEC / 50, 3);
+    const smtp_report *r = finish(0.03, SMTP_END_FIN, S);
+    CU_ASSERT(HAS(r, SMTP_FLAG_SERVER_BUSY_421));
+    /* the server closes after a 421 itself: the client owes no QUIT */
+    CU_ASSERT_FALSE(HAS(r, SMTP_FLAG_MISSING_QUIT));
+    CU_ASSERT_FALSE(HAS(r, SMTP_FLAG_SLOW_BANNER));
+    CU_ASSERT_EQUAL(r->busy.code, 421);
+    CU_ASSERT_EQUAL(r->busy.answered, SMTP_ANSWERED_GREETING);
+    CU_ASSERT_STRING_EQUAL(r->busy.text,
+                           "421 4.7.0 mx Error: too many connections from 198.51.100.10");
+    CU_ASSERT_EQUAL(r->busy.at.frame, 2);
+    CU_ASSERT_EQUAL(r->busy_replies, 1);
+    stop();
+}
+
+static void test_busy_421_reply(void)
+{
+    start();
+    envelope(0);
+    at(1, C, "x\r\n");
+    at(2, S, "421 4.4.2 mx Error: timeout exceeded\r\n");
+    const smtp_report *r = finish(3, SMTP_END_FIN, S);
+    CU_ASSERT(HAS(r, SMTP_FLAG_SERVER_BUSY_421));
+    CU_ASSERT_FALSE(HAS(r, SMTP_FLAG_MISSING_QUIT));
+    CU_ASSERT_EQUAL(r->busy.answered, SMTP_ANSWERED_NOTHING); /* the body was still coming */
+    stop();
+    /* answering a command; a second 421 is counted, the first kept */
+    start();
+    at(0, S, "220 mx\r\n");
+    at(0.1, C, "EHLO c\r\nMAIL FROM:<a@x>\r\n");
+    at(0.2, S, "250 mx\r\n421 4.3.2 Service shutting down\r\n421 again\r\n");
+    const smtp_report *r2 = finish(1, SMTP_END_FIN, S);
+    CU_ASSERT(HAS(r2, SMTP_FLAG_SERVER_BUSY_421));
+    CU_ASSERT_EQUAL(r2->busy.answered, SMTP_VERB_MAIL);
+    CU_ASSERT_STRING_EQUAL(r2->busy.text, "421 4.3.2 Service shutting down");
+    CU_ASSERT_EQUAL(r2->busy_replies, 2);
+    stop();
+    /* other temporary refusals are not a 421 */
+    start();
+    at(0, S, "220 mx\r\n");
+    at(0.1, C, "MAIL FROM:<a@x>\r\n");
+    at(0.2, S, "451 4.3.0 try later\r\n");
+    at(0.3, C, "QUIT\r\n");
+    at(0.4, S, "221 bye\r\n");
+    const smtp_report *r3 = finish(1, SMTP_END_FIN, S);
+    CU_ASSERT_EQUAL(r3->flags, 0);
+    stop();
+}
+
+/* One transaction: MAIL FROM (mail), then the reply to it, RCPT and its reply; QUIT. */
+static const smtp_report *envelope_refused(const char *mail, const char *mail_reply,
+                                           const char *rcpt_reply)
+{
+    start();
+    at(0, S, "220 mx\r\n");
+    at(0.1, C, mail);
+    at(0.2, S, mail_reply);
+    at(0.3, C, "RCPT TO:<b@y>\r\n");
+    at(0.4, S, rcpt_reply);
+    at(0.5, C, "QUIT\r\n");
+    at(0.6, S, "221 bye\r\n");
+    return finish(1, SMTP_END_FIN, S);
+}
+
+static void test_message_too_big(void)
+{
+    const smtp_report *r =
+        envelope_refused("MAIL FROM:<a@x> BODY=8BITMIME SIZE=52428800\r\n",
+                         "552 5.3.4 Message size exceeds fixed limit\r\n", "503 no sender\r\n");
+    CU_ASSERT(HAS(r, SMTP_FLAG_MESSAGE_TOO_BIG));
+    CU_ASSERT(r->txns[0].has_size);
+    CU_ASSERT_EQUAL(r->txns[0].size_declared, 52428800);
+    CU_ASSERT_EQUAL(r->txns[0].too_big.code, 552);
+    CU_ASSERT_EQUAL(r->txns[0].too_big.answered, SMTP_VERB_MAIL);
+    stop();
+    /* to RCPT, with the older 5.2.3 ("exceeds administrative limit") */
+    r = envelope_refused("MAIL FROM:<a@x>\r\n", "250 ok\r\n", "552 5.2.3 too long\r\n");
+    CU_ASSERT(HAS(r, SMTP_FLAG_MESSAGE_TOO_BIG));
+    CU_ASSERT_FALSE(r->txns[0].has_size);
+    CU_ASSERT_EQUAL(r->txns[0].too_big.answered, SMTP_VERB_RCPT);
+    stop();
+    /* not too big: mailbox full (X.2.2), no such user, a full disk for now */
+    const char *not_big[] = {"552 5.2.2 mailbox full\r\n", "550 5.1.1 no such user\r\n",
+                             "452 4.3.1 insufficient system storage\r\n"};
+    for (size_t i = 0; i < sizeof not_big / sizeof *not_big; i++) {
+        r = envelope_refused("MAIL FROM:<a@x> SIZE=100\r\n", "250 ok\r\n", not_big[i]);
+        CU_ASSERT_FALSE(HAS(r, SMTP_FLAG_MESSAGE_TOO_BIG));
+        CU_ASSERT_EQUAL(r->txns[0].size_declared, 100);
+        stop();
+    }
+}
+
+static void test_message_too_big_at_end_of_data(void)
+{
+    start();
+    envelope(0);
+    at(1, C, "Subject: x\r\n\r\nbody\r\n.\r\n");
+    at(2, S, "552 Error: message file too big\r\n");
+    at(2.1, C, "QUIT\r\n");
+    at(2.2, S, "221 bye\r\n");
+    const smtp_report *r = finish(3, SMTP_END_FIN, C);
+    CU_ASSERT(HAS(r, SMTP_FLAG_MESSAGE_TOO_BIG));
+    CU_ASSERT_EQUAL(r->txns[0].too_big.answered, SMTP_VERB_EOD);
+    CU_ASSERT_EQUAL(r->txns[0].eod.reply, 552);
+    stop();
+}
+
 void add_diagnose_suite(void)
 {
     CU_pSuite s = CU_add_suite("diagnose", NULL, NULL);
     CU_add_test(s, "slow reply", test_slow_reply);
+    CU_add_test(s, "slow banner", test_slow_banner);
+    CU_add_test(s, "no greeting", test_no_greeting);
+    CU_add_test(s, "421 greeting", test_busy_421_greeting);
+    CU_add_test(s, "421 reply", test_busy_421_reply);
+    CU_add_test(s, "message too big", test_message_too_big);
+    CU_add_test(s, "too big at end of data", test_message_too_big_at_end_of_data);
     CU_add_test(s, "client gave up, late reply", test_client_gave_up_and_late_reply);
     CU_add_test(s, "silent server", test_silent_server);
     CU_add_test(s, "QUIT pipelined before FIN", test_pipelined_quit_then_fin_is_not_giving_up);

@@ -29,7 +29,7 @@ static void start(int no_transcript)
     sess = smtp_session_new(T0, 1);
     frame = 1;
     if (no_transcript) {
-        smtp_options o = {SMTP_DEFAULT_SLOW_REPLY, 1};
+        smtp_options o = {SMTP_DEFAULT_SLOW_REPLY, SMTP_DEFAULT_SLOW_BANNER, 1};
         smtp_session_configure(sess, &o);
     }
 }
@@ -208,6 +208,20 @@ static smtp_session *refused(void)
     return finish(0.5, SMTP_END_FIN, S);
 }
 
+/* A late greeting, a message refused as too big for its SIZE=, then a 421 to RCPT. */
+static smtp_session *server_limits(void)
+{
+    start(0);
+    at(35, S, "220 mx ESMTP\r\n");
+    at(35.1, C, "EHLO c\r\n");
+    at(35.2, S, "250-mx\r\n250 SIZE 1000\r\n");
+    at(35.3, C, "MAIL FROM:<a@x> SIZE=5000\r\n");
+    at(35.4, S, "552 5.3.4 Message size exceeds fixed limit\r\n");
+    at(35.5, C, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n");
+    at(35.6, S, "250 ok\r\n421 4.3.2 shutting down\r\n");
+    return finish(35.7, SMTP_END_FIN, S);
+}
+
 typedef struct test_case {
     smtp_session *(*build)(void);
     const char *client;
@@ -222,7 +236,8 @@ static const test_case cases[] = {{clean_delivery, "192.0.2.1:40001"},
                                   {long_session, "[2001:db8::5]:40006"},
                                   {no_transcript, "192.0.2.1:40007"},
                                   {txn_overflow, "192.0.2.2:40008"},
-                                  {refused, "192.0.2.3:40009"}};
+                                  {refused, "192.0.2.3:40009"},
+                                  {server_limits, "192.0.2.4:40010"}};
 enum { NCASES = sizeof cases / sizeof cases[0] };
 static const char *const SERVER = "192.0.2.25:25";
 
@@ -340,6 +355,9 @@ static void check_cases_cover(const smtp_report *const *r)
     CU_ASSERT_EQUAL(r[6]->txns[0].eod.nparts, 2);
     CU_ASSERT_EQUAL(r[7]->ntxn, SMTP_MAX_TXNS);
     CU_ASSERT_EQUAL(r[8]->ntxn, 0);
+    unsigned limits = SMTP_FLAG_SLOW_BANNER | SMTP_FLAG_SERVER_BUSY_421 | SMTP_FLAG_MESSAGE_TOO_BIG;
+    CU_ASSERT_EQUAL(r[9]->flags & limits, limits);
+    CU_ASSERT(r[9]->ntxn == 2 && r[9]->txns[0].has_size && r[9]->txns[0].too_big.code == 552);
 }
 
 /* ---- round trip ---- */
@@ -364,6 +382,10 @@ static void test_round_trip_reads_the_same(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"type\":\"duplicate\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"finding\":\"never_quits\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "Duplicates: "));
+    /* and the evidence of the server's limits */
+    CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"size_declared\":5000"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"server_busy_421\":{\"line\":\"421 4.3.2"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "greeting after 35.000 s"));
     CU_ASSERT_PTR_NOT_NULL(strstr(detail[5], "\\x1b[2J\\x07\\xff\\xfe"));
     /* nothing unpacked may point back into a session */
     for (unsigned i = 0; i < NCASES; i++)

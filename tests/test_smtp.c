@@ -689,6 +689,65 @@ static void test_reply_code(void)
     CU_ASSERT_EQUAL(more, 0);
 }
 
+/* RFC 3463: X.3.4 "message too big for system", X.2.3 "message length exceeds administrative
+ * limit"; X.2.2 is a full mailbox, not a size limit. */
+static void test_reply_too_big(void)
+{
+    static const struct {
+        const char *line;
+        int big;
+    } cases[] = {{"552 5.3.4 Message size exceeds fixed limit", 1},
+                 {"552-5.2.3 Your message exceeded Google's message size limits", 1},
+                 {"554 5.3.4 Message too big for system", 1},
+                 {"552 Requested mail action aborted: exceeded storage allocation", 1},
+                 {"552", 1},
+                 {"552 5.2.2 mailbox full", 0},
+                 {"552 5.7.0 message content rejected", 0},
+                 {"550 5.1.1 no such user", 0},
+                 {"550 message too big", 0},
+                 {"452 4.3.1 insufficient system storage", 0},
+                 {"452 4.3.4 too big for now", 0},
+                 {"451 4.3.4 x", 0},
+                 {"552 5.3.44 x", 0}, /* another status (X.3.44), not a size limit */
+                 {"552 5.3.4x", 1},
+                 {"554 5.3.40 x", 0}};
+    for (size_t i = 0; i < N(cases); i++) {
+        int code = atoi(cases[i].line);
+        CU_ASSERT_EQUAL(smtp_reply_too_big(code, cases[i].line, strlen(cases[i].line)),
+                        cases[i].big);
+    }
+    /* len bounds the line: the status is cut off */
+    CU_ASSERT_EQUAL(smtp_reply_too_big(554, "554 5.3.4", 7), 0);
+}
+
+/* RFC 1870: SIZE= among MAIL FROM's parameters, in any case; not a number, not kept. */
+static void test_size_declared(void)
+{
+    static const struct {
+        const char *mail;
+        int has;
+        uint64_t size;
+    } cases[] = {{"MAIL FROM:<a@x> SIZE=1000\r\n", 1, 1000},
+                 {"MAIL FROM:<a@x> BODY=8BITMIME size=42\r\n", 1, 42},
+                 {"MAIL FROM:<> SIZE=0\r\n", 1, 0},
+                 {"MAIL FROM:<a@x>\r\n", 0, 0},
+                 {"MAIL FROM:<a@x> SIZE=\r\n", 0, 0},
+                 {"MAIL FROM:<a@x> SIZE=12k\r\n", 0, 0},
+                 {"MAIL FROM:<a@x> SIZE=99999999999999999999999\r\n", 0, 0},
+                 {"MAIL FROM:<a@x> XSIZE=5\r\n", 0, 0},
+                 {"MAIL FROM:<SIZE=7@x>\r\n", 0, 0}};
+    for (size_t i = 0; i < N(cases); i++) {
+        step st[] = {{S, "220 mx\r\n"}, {C, cases[i].mail}};
+        smtp_session *s = play(st, N(st));
+        const smtp_report *r = end(s, SMTP_END_CAPTURE_END);
+        CU_ASSERT_EQUAL_FATAL(r->ntxn, 1);
+        CU_ASSERT_EQUAL(r->txns[0].has_size, cases[i].has);
+        if (cases[i].has)
+            CU_ASSERT_EQUAL(r->txns[0].size_declared, cases[i].size);
+        smtp_session_free(s);
+    }
+}
+
 static void test_looks_like_reply(void)
 {
     static const char *const yes[] = {"220 mx\r\n", "250-x\r\n",      "250\r\n", "250",
@@ -785,6 +844,8 @@ void add_smtp_suite(void)
     CU_add_test(s, "long line and garbage", test_long_line_and_garbage);
     CU_add_test(s, "binary server", test_binary_server_is_not_smtp);
     CU_add_test(s, "missing_quit rules", test_missing_quit_rules);
+    CU_add_test(s, "too big replies", test_reply_too_big);
+    CU_add_test(s, "SIZE= declared", test_size_declared);
     CU_add_test(s, "masked banner session", test_masked_banner_session);
     CU_add_test(s, "masked multi-line unterminated", test_masked_multiline_unterminated);
     CU_add_test(s, "banner with stars", test_banner_with_stars_is_normal);

@@ -1363,6 +1363,84 @@ static void sc_terminal_escapes(gen *g)
     hang_up(c, t + 0.05);
 }
 
+/* ---- overloaded servers and size limits (field notes: what a real Postfix does) ---- */
+
+/* A delivery whose greeting comes `wait` seconds after the handshake (reverse DNS before the
+ * banner, postscreen's greet wait, a full process limit). */
+static void late_greeting(gen *g, uint16_t port, double t0, double wait, const mail *m,
+                          const char *queued)
+{
+    conn *c = conn_open(g, CLIENT, port, SERVER, 25, t0);
+    double t = greet(c, t0 + 0.001 + wait - 0.005, BANNER);
+    t = ehlo(c, t);
+    t = deliver(c, t, &POSTFIX, m, queued);
+    quit(c, t);
+}
+
+/* A greeting 35 s after the handshake (over the default --slow-banner of 30), and one of
+ * 29 s, which is not. */
+static void sc_slow_banner(gen *g)
+{
+    late_greeting(g, 40400, 0, 35.0, &M_REPORT, QUEUED("7A8B9C0D1E"));
+    late_greeting(g, 40401, 120, 29.0, &M_MINUTES, QUEUED("8B9C0D1E2F"));
+}
+
+/* Postfix over smtpd_client_connection_count_limit: anvil makes it greet with 421 and close.
+ * The sender queues the message and delivers it five minutes later. */
+static void sc_busy_421(gen *g)
+{
+    conn *c = conn_open(g, CLIENT, 40410, SERVER, 25, 0);
+    double t =
+        greet(c, 0, "421 4.7.0 mx.example.net Error: too many connections from " CLIENT "\r\n");
+    srv_fin(c, t += 0.0001);
+    cli_fin(c, t + 0.001);
+    clean_delivery(g, 40411, 300, &M_LUNCH, QUEUED("9C0D1E2F3A"));
+}
+
+/* A body of n lines of figures, for a message over a small size limit. */
+static const char *figures_body(char *out, size_t n, unsigned lines)
+{
+    size_t len = fmt(out, n, "Bob,\n\nThe figures, line by line:\n");
+    for (unsigned i = 0; i < lines; i++) {
+        char line[96];
+        fmt(line, sizeof line, "%03u  EUR %7u.00  cost centre %04u  March 2026\n", i,
+            (i * 7919u) % 100000u, 1000u + i);
+        cat(out, n, &len, line);
+    }
+    cat(out, n, &len, "\nAlice\n");
+    return out;
+}
+
+#define SERVER_SMALL "192.0.2.26"
+#define SMALL_EHLO "250-mx2.example.net\r\n250-PIPELINING\r\n250-SIZE 2048\r\n" EHLO_TAIL
+
+/* Postfix's message_size_limit, twice. The sender declares SIZE= over the advertised limit
+ * and MAIL FROM gets 552 5.3.4; a sender that declares nothing sends the whole message to a
+ * server with a limit of 2048 octets and gets 552 5.3.4 to its end of data. */
+static void sc_size_limit(gen *g)
+{
+    conn *c = conn_open(g, CLIENT, 40420, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = ehlo(c, t);
+    t = cmd(c, t + THINK, "MAIL FROM:<alice@example.org> SIZE=15728640\r\n",
+            "552 5.3.4 Message size exceeds fixed limit\r\n");
+    quit(c, t);
+
+    char body[4096];
+    const mail big = {"20260302091800.6D7E8F@client.example.org", "alice@example.org",
+                      "bob@example.net", "March figures, all of them",
+                      figures_body(body, sizeof body, 48)};
+    char data[TEXT_MAX];
+    payload(data, sizeof data, &big);
+    c = conn_open(g, "198.51.100.20", 40421, SERVER_SMALL, 25, 60);
+    t = greet(c, 60, "220 mx2.example.net ESMTP Postfix\r\n");
+    t = cmd(c, t + THINK, EHLO_CMD, SMALL_EHLO);
+    t = envelope(c, t, &POSTFIX, &big);
+    cli(c, t += THINK, data);
+    srv(c, t += QUEUE, "552 5.3.4 Error: message file too big\r\n");
+    quit(c, t);
+}
+
 static const scenario SCENARIOS[] = {
     {"clean", sc_clean},
     {"split-cut1", sc_split_cut1},
@@ -1400,6 +1478,9 @@ static const scenario SCENARIOS[] = {
     {"retrans-eod-rst", sc_retrans_eod_rst},
     {"never-quit-client", sc_never_quit_client},
     {"terminal-escapes", sc_terminal_escapes},
+    {"slow-banner", sc_slow_banner},
+    {"busy-421", sc_busy_421},
+    {"size-limit", sc_size_limit},
     {"sample", sc_sample},
 };
 
