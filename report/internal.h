@@ -60,6 +60,8 @@ void report_findings_triage(report *r);
 void report_connects_text(report *r);
 /* "Servers: ..." and a line per server (the first REPORT_SERVERS_LISTED). */
 void report_servers_text(report *r);
+/* Triage lines for the servers that look overloaded or closed (text). */
+void report_servers_triage(report *r);
 /* A "server" line per server seen. */
 void report_servers_json(report *r);
 

@@ -652,6 +652,7 @@ void report_summary(report *r, const capture_summary *cap)
         report_findings_text(r);
         text_summary(r, cap);
         report_findings_triage(r);
+        report_servers_triage(r);
     }
     if (fflush(r->out) != 0)
         r->write_error = 1;

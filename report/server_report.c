@@ -120,6 +120,63 @@ void report_servers_text(report *r)
     fputc('\n', r->out);
 }
 
+enum { TRIAGE_SERVERS = 5, BANNER_LATE_US = 30000000, EOD_LATE_US = 60000000 };
+
+static int late(const quantile *q, int64_t limit)
+{
+    return q && q->n && quantile_get(q, 0.99) > (double)limit;
+}
+
+/* One plain line for a server that refused every attempt, or shows what overload looks
+ * like (unanswered SYNs, 421s, greetings or end-of-data replies late at p99). */
+static int server_triage(report *r, const server_stats *v)
+{
+    char addr[sizeof v->address * 4];
+    escape_line(addr, sizeof addr, v->address, strnlen(v->address, sizeof v->address));
+    uint64_t unanswered = v->connect_failed - v->connect_refused;
+    if (v->connect_refused && !v->sessions && !unanswered) {
+        fprintf(r->out,
+                "- Server %s refused %" PRIu64 " connection attempt%s (RST): nothing listens "
+                "there or a firewall rejects the port. Fix: start the service, correct the port "
+                "the senders use, or open the firewall.\n",
+                addr, v->connect_refused, v->connect_refused == 1 ? "" : "s");
+        return 1;
+    }
+    int late_banner = late(v->banner_delay, BANNER_LATE_US);
+    int late_eod = late(v->eod_reply_delay, EOD_LATE_US);
+    if (!unanswered && !v->replies_421 && !late_banner && !late_eod)
+        return 0;
+    char why[256] = "";
+    size_t n = 0;
+    if (unanswered)
+        n += (size_t)snprintf(why + n, sizeof why - n,
+                              ", %" PRIu64 " connection attempt%s never answered", unanswered,
+                              unanswered == 1 ? "" : "s");
+    if (v->replies_421 && n < sizeof why)
+        n += (size_t)snprintf(why + n, sizeof why - n, ", %" PRIu64 " 421 repl%s", v->replies_421,
+                              v->replies_421 == 1 ? "y" : "ies");
+    if (late_banner && n < sizeof why)
+        n += (size_t)snprintf(why + n, sizeof why - n, ", greetings late (p99 %.1f s)",
+                              quantile_get(v->banner_delay, 0.99) / 1e6);
+    if (late_eod && n < sizeof why)
+        snprintf(why + n, sizeof why - n, ", end-of-data replies late (p99 %.1f s)",
+                 quantile_get(v->eod_reply_delay, 0.99) / 1e6);
+    fprintf(r->out,
+            "- Server %s looks overloaded: %s; %" PRIu64 " session%s, %" PRIu64
+            " open at once. Fix: set a limit to the concurrent connections on the senders (50 "
+            "is usually acceptable), add capacity at the server, and check the firewall for the "
+            "port.\n",
+            addr, why + 2, v->sessions, v->sessions == 1 ? "" : "s", v->peak_concurrent);
+    return 1;
+}
+
+void report_servers_triage(report *r)
+{
+    unsigned told = 0;
+    for (unsigned i = 0; i < servers_count(r->servers) && told < TRIAGE_SERVERS; i++)
+        told += (unsigned)server_triage(r, servers_get(r->servers, i));
+}
+
 /* ---- JSON ---- */
 
 static void delays_json(json *j, const char *key, const quantile *q)

@@ -162,6 +162,7 @@ void servers_connect_failed(servers *s, const connect_failed *c)
     if (!v)
         return;
     v->connect_failed++;
+    v->connect_refused += c->refused != 0;
     if (!v->fail_times && !(v->fail_times = malloc(SERVER_FAIL_TIMES * sizeof *v->fail_times)))
         return;
     if (v->nfail_times < SERVER_FAIL_TIMES)

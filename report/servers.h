@@ -18,6 +18,7 @@
 typedef struct server_stats {
     char address[64]; /* "addr:port", as sessions name it */
     uint64_t sessions, open, peak_concurrent, connect_failed, replies_421, unanswered_eod;
+    uint64_t connect_refused;                 /* of connect_failed, refused with a RST */
     quantile *banner_delay, *eod_reply_delay; /* NULL until a first sample */
     int64_t *fail_times;                      /* first SYN of the first SERVER_FAIL_TIMES */
     unsigned nfail_times;
