@@ -18,4 +18,5 @@ void add_escape_suite(void);
 void add_unseen_suite(void);
 void add_pkt_suite(void);
 void add_quantile_suite(void);
+void add_servers_suite(void);
 #endif
