@@ -72,6 +72,12 @@ static server_stats *find(const servers *s, const char *address)
     return v ? &s->list[*v] : NULL;
 }
 
+int servers_index(const servers *s, const char *address)
+{
+    const server_stats *v = find(s, address);
+    return v ? (int)(v - s->list) : -1;
+}
+
 /* The server's figures, added when new; NULL past SERVERS_MAX (or out of memory): the event
  * is counted in over_limit. */
 static server_stats *server_of(servers *s, const char *address)

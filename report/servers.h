@@ -37,6 +37,9 @@ void servers_connect_failed(servers *s, const connect_failed *c);
 /* The servers seen, in the order they were first seen. */
 unsigned servers_count(const servers *s);
 const server_stats *servers_get(const servers *s, unsigned i);
+/* The index (for servers_get) of the server with that address, -1 when it has none: a
+ * correlation can keep 4 bytes per attempt instead of the address. */
+int servers_index(const servers *s, const char *address);
 /* Sessions and failed connects at servers past SERVERS_MAX, in no server's figures. */
 uint64_t servers_over_limit(const servers *s);
 
