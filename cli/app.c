@@ -46,6 +46,16 @@ void app_report_unseen(app *a, const unseen_conn *u)
     report_unseen(a->rep, u);
 }
 
+void app_report_opened(app *a, const flow_report *f)
+{
+    report_opened(a->rep, f);
+}
+
+void app_report_connect_failed(app *a, const connect_failed *c)
+{
+    report_connect_failed(a->rep, c);
+}
+
 /* ---- setup ---- */
 
 void app_pipeline_config(const app *a, pipeline_config *cfg, unsigned part, unsigned nparts)

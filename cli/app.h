@@ -33,6 +33,10 @@ void app_pipeline_config(const app *a, pipeline_config *cfg, unsigned part, unsi
 /* A finished session into the report. */
 void app_report_session(app *a, const flow_report *f);
 void app_report_unseen(app *a, const unseen_conn *u);
+/* A session recognised (its server's open sessions are counted), and a failed attempt to
+ * connect, into the report. */
+void app_report_opened(app *a, const flow_report *f);
+void app_report_connect_failed(app *a, const connect_failed *c);
 /* The unseen list, the summary and the exit status; cap from pipeline_summary. */
 int app_report_end(app *a, const capture_summary *cap);
 /* Ctrl-C, SIGTERM, SIGHUP call handler; once: the next one is not caught. */

@@ -28,12 +28,27 @@ static void unseen(void *ctx, const unseen_conn *u)
     app_report_unseen(ctx, u);
 }
 
+/* Not watched (NULL): the report only counts the sessions open at each server. */
+static void *session_opened(void *ctx, const flow_report *f, int64_t ts, uint64_t frame,
+                            const pipeline_flow *flow)
+{
+    (void)ts, (void)frame, (void)flow;
+    app_report_opened(ctx, f);
+    return NULL;
+}
+
+static void connect_failed_at(void *ctx, const connect_failed *c)
+{
+    app_report_connect_failed(ctx, c);
+}
+
 /* ---- the live screen's view of the sessions ---- */
 
 static void *screen_opened(void *ctx, const flow_report *f, int64_t ts, uint64_t frame,
                            const pipeline_flow *flow)
 {
     app *a = ctx;
+    app_report_opened(a, f);
     return ui_model_open(a->model, f->id, f->client, f->server, ts, frame, (void *)flow);
 }
 
@@ -123,14 +138,23 @@ static int run_one(app *a, sniff *sn, char *err, size_t errlen)
 {
     int tui = wants_tui(&a->opt);
     pipeline_config cfg;
-    pipeline_sink sink = {
-        .ctx = a, .number = next_number, .ended = session_ended, .unseen = unseen};
+    pipeline_sink sink = {.ctx = a,
+                          .number = next_number,
+                          .opened = session_opened,
+                          .ended = session_ended,
+                          .unseen = unseen,
+                          .connect_failed = connect_failed_at};
     if (tui && !(a->model = ui_model_new(UI_DEFAULT_CAPACITY)))
         return cli_fail("%s", "out of memory"), EXIT_ERROR;
     if (tui)
-        sink = (pipeline_sink){
-            a,      next_number, screen_opened, screen_event, screen_tcp_end, screen_ended,
-            unseen, NULL};
+        sink = (pipeline_sink){.ctx = a,
+                               .number = next_number,
+                               .opened = screen_opened,
+                               .event = screen_event,
+                               .tcp_end = screen_tcp_end,
+                               .ended = screen_ended,
+                               .unseen = unseen,
+                               .connect_failed = connect_failed_at};
     app_pipeline_config(a, &cfg, 0, 0);
     if (!(a->pl = pipeline_open(&cfg, &sink, sniff_handle(sn), err, errlen)))
         return cli_fail("%s", err), EXIT_ERROR;

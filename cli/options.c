@@ -40,7 +40,8 @@ static const char usage_text[] =
     "%s" /* each analyser's ports option */
     "      --detect         also find SMTP on any other port, by content (a 220 greeting,\n"
     "                       then EHLO, HELO or QUIT)\n"
-    "      --json           JSON Lines: one object per session, then a summary object\n"
+    "      --json           JSON Lines: one object per session and per failed connection\n"
+    "                       attempt, then one per server, and a summary object\n"
     "  -v, --verbose        text report: also one line per session without findings\n"
     "      --verify-checksums  drop packets with wrong TCP checksums (default: accept them,\n"
     "                       as captures taken on the sending host carry offloaded ones)\n"

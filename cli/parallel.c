@@ -10,7 +10,7 @@
 #include "sniff/privs.h"
 
 /* Records main.c's side sends besides sessions (workers.h carries them as bytes). */
-enum { WK_UNSEEN = 1, WK_TOTALS, WK_ERROR };
+enum { WK_UNSEEN = 1, WK_TOTALS, WK_ERROR, WK_OPENED, WK_CONNECT_FAILED };
 
 /* What a worker tells at its end: the capture's counters and its reassembly's. */
 typedef struct wk_totals {
@@ -54,6 +54,27 @@ static void worker_unseen(void *ctx, const unseen_conn *u)
     reasm_position at;
     reasm_now(&at);
     wk_blob(a->writer, &at, WK_UNSEEN, u, sizeof *u);
+}
+
+/* The server of a session just opened: sent where it happened, so the parent counts the
+ * sessions open at once in the order one process would. */
+static void *worker_opened(void *ctx, const flow_report *f, int64_t ts, uint64_t frame,
+                           const pipeline_flow *flow)
+{
+    app *a = ctx;
+    reasm_position at;
+    (void)ts, (void)frame, (void)flow;
+    reasm_now(&at);
+    wk_blob(a->writer, &at, WK_OPENED, f->server, strlen(f->server) + 1);
+    return NULL;
+}
+
+static void worker_connect_failed(void *ctx, const connect_failed *c)
+{
+    app *a = ctx;
+    reasm_position at;
+    reasm_now(&at);
+    wk_blob(a->writer, &at, WK_CONNECT_FAILED, c, sizeof *c);
 }
 
 static void worker_progress(void *ctx, uint64_t frame)
@@ -105,8 +126,10 @@ static int worker_main(void *ctx, unsigned index, wk_writer *w)
         cfg.reasm.max_streams = 16;
     pipeline_sink sink = {.ctx = a,
                           .number = worker_number,
+                          .opened = worker_opened,
                           .ended = worker_ended,
                           .unseen = worker_unseen,
+                          .connect_failed = worker_connect_failed,
                           .progress = worker_progress};
     if (!(a->pl = pipeline_open(&cfg, &sink, sniff_handle(sn), err, sizeof err))) {
         sniff_close(sn);
@@ -155,6 +178,17 @@ static void merged_blob(void *ctx, unsigned worker, int type, const void *data, 
         memcpy(&u, data, sizeof u);
         u.client[sizeof u.client - 1] = u.server[sizeof u.server - 1] = '\0';
         app_report_unseen(m->a, &u);
+    } else if (type == WK_OPENED && len > 0 && len <= 64) {
+        char server[64];
+        memcpy(server, data, len);
+        server[len - 1] = '\0';
+        flow_report f = {.server = server};
+        app_report_opened(m->a, &f);
+    } else if (type == WK_CONNECT_FAILED && len == sizeof(connect_failed)) {
+        connect_failed c;
+        memcpy(&c, data, sizeof c);
+        c.client[sizeof c.client - 1] = c.server[sizeof c.server - 1] = '\0';
+        app_report_connect_failed(m->a, &c);
     } else if (type == WK_TOTALS && len == sizeof(wk_totals)) {
         wk_totals t;
         memcpy(&t, data, sizeof t);

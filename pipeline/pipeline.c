@@ -96,6 +96,31 @@ static void on_end(void *ctx, void *handle, const reasm_end *end)
     free_flow(f);
 }
 
+/* ---- connection attempts: followed to an analyser's port (a later protocol's too) ---- */
+
+static int wants_connect(void *ctx, uint16_t server_port)
+{
+    return pipeline_analyser_for_port(ctx, server_port) != NULL;
+}
+
+static void on_connect_failed(void *ctx, const reasm_connect_failure *f)
+{
+    pipeline *pl = ctx;
+    connect_failed c;
+    if (!pl->sink.connect_failed)
+        return;
+    memset(&c, 0, sizeof c); /* sent whole to the parent with --workers */
+    reasm_format_endpoint(c.client, sizeof c.client, &f->client);
+    reasm_format_endpoint(c.server, sizeof c.server, &f->server);
+    c.refused = f->reason == REASM_CONNECT_REFUSED;
+    c.attempts = f->attempts;
+    c.first = sniff_usec(f->first);
+    c.last = sniff_usec(f->last);
+    c.first_frame = f->first_frame;
+    c.last_frame = f->last_frame;
+    pl->sink.connect_failed(pl->sink.ctx, &c);
+}
+
 /* ---- the packets ---- */
 
 void pipeline_packet(pipeline *pl, uint64_t frame, const struct pcap_pkthdr *hdr,
@@ -137,7 +162,8 @@ pipeline *pipeline_open(const pipeline_config *cfg, const pipeline_sink *sink, p
     pl->dlt = pcap_datalink(link);
     for (unsigned p = 0; p < PROTO_COUNT; p++)
         pl->an[p] = cfg->analysers[p] ? cfg->analysers[p] : pipeline_analyser((proto_id)p);
-    reasm_callbacks cb = {on_open, on_data, on_end, pl, pipeline_on_unseen, on_tcp_event};
+    reasm_callbacks cb = {on_open,      on_data,       on_end,           pl, pipeline_on_unseen,
+                          on_tcp_event, wants_connect, on_connect_failed};
     if (reasm_init(&cfg->reasm, &cb, link, err, errlen) < 0) {
         free(pl);
         return NULL;
@@ -174,6 +200,7 @@ void pipeline_summary(capture_summary *c, const char *source, const sniff_stats 
     c->idle_expired = rs->idle_expired;
     c->warn_ip = rs->warn_ip;
     c->warn_tcp = rs->warn_tcp;
+    c->connect_evicted = rs->connect_evicted;
     c->read_error = read_error;
     c->live = st->live;
     c->drops = st->drops;

@@ -3,7 +3,8 @@
  * --detect by what each side says first — and handed to the analyser of its protocol
  * (analyser/analyser.h; the list is in registry.c); when the flow ends, its report goes to
  * the sink, with the session number the sink gave it. Connections seen without their
- * handshake are classified the same way and told to the sink. The sink is the caller's:
+ * handshake are classified the same way and told to the sink, and so are the attempts to
+ * connect to an analyser's port that failed. The sink is the caller's:
  * the report writer in one process, the pipe to the parent in a worker, the live screen.
  *
  * One pipeline per process (libnids is one global instance). */
@@ -55,6 +56,9 @@ typedef struct pipeline_sink {
     /* Required: a connection seen without its handshake, on a protocol's port or (with
      * --detect) looking like one. */
     void (*unseen)(void *ctx, const unseen_conn *u);
+    /* Optional: an attempt to connect to an analyser's server port failed (never answered,
+     * or refused). */
+    void (*connect_failed)(void *ctx, const connect_failed *c);
     /* Optional: after each frame (workers tell the merge how far they are). */
     void (*progress)(void *ctx, uint64_t frame);
 } pipeline_sink;

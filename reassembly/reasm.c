@@ -4,8 +4,9 @@
  * trimming, IPv4 defragmentation). The reassembler feeds it one IP packet at a time through a
  * raw-IP pcap handle (IPv6 rewritten as IPv4 by ip6.c), tells its callbacks which frame is
  * being processed, and adds what libnids lacks: an idle timeout, a deterministic order at
- * capture end, end reasons with the side that closed the session, and a record of the
- * connections it could not follow (midflow.c). This file holds its state and starts and stops
+ * capture end, end reasons with the side that closed the session, a record of the
+ * connections it could not follow (midflow.c) and of the attempts that never became
+ * connections (connect.c). This file holds its state and starts and stops
  * it; reasm_int.h says where the rest is. */
 #include "reassembly/reasm.h"
 
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "reassembly/connect.h"
 #include "reassembly/ip6.h"
 #include "reassembly/midflow.h"
 #include "reassembly/reasm_int.h"
@@ -54,6 +56,13 @@ static void report_unseen(const reasm_unseen *u)
     reasm_state.stats.unseen++;
     if (reasm_state.cb.unseen != NULL)
         reasm_state.cb.unseen(reasm_state.cb.ctx, u);
+}
+
+static void report_connect_failed(const reasm_connect_failure *f)
+{
+    reasm_state.stats.connect_failed++;
+    if (reasm_state.cb.connect_failed != NULL)
+        reasm_state.cb.connect_failed(reasm_state.cb.ctx, f);
 }
 
 /* libnids keeps at most 3/4 of n_tcp_streams streams. */
@@ -170,6 +179,7 @@ int reasm_init(const reasm_config *cfg, const reasm_callbacks *cb, pcap_t *link_
                              reasm_state.cfg.verify_checksums ? 0 : 1);
     ip6_init(reasm_state.cfg.max_streams);
     midflow_init(reasm_endpoint_of, report_unseen);
+    connect_init(reasm_endpoint_of, report_connect_failed);
     reasm_state.active = 1;
     return 0;
 }
@@ -181,6 +191,8 @@ void reasm_finish(void)
     reasm_end_all();
     reasm_state.at = (reasm_position){UINT64_MAX, REASM_AT_FINISH_UNSEEN, 0};
     midflow_finish(); /* needs the IPv6 table for the addresses */
+    connect_finish(reasm_state.ts, &reasm_state.at);
+    reasm_state.stats.connect_evicted = connect_evicted();
     /* nids_init resets libnids' callback lists without freeing them, and nids_exit frees
      * only the first node of the IP list, which must be libnids' own: unregistering ours
      * first frees exactly what was allocated. */
@@ -195,6 +207,8 @@ void reasm_finish(void)
 
 const reasm_stats *reasm_get_stats(void)
 {
+    if (reasm_state.active)
+        reasm_state.stats.connect_evicted = connect_evicted();
     return &reasm_state.stats;
 }
 
@@ -215,4 +229,6 @@ void reasm_stats_add(reasm_stats *sum, const reasm_stats *s)
     sum->unseen += s->unseen;
     sum->warn_ip += s->warn_ip;
     sum->warn_tcp += s->warn_tcp;
+    sum->connect_failed += s->connect_failed;
+    sum->connect_evicted += s->connect_evicted;
 }

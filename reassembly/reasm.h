@@ -3,7 +3,8 @@
  * Fed one captured frame at a time (with its 1-based frame number; the link layers
  * sniff/decode.h knows), it delivers events through callbacks: a session opened (three-way
  * handshake seen), one TCP segment's new in-order bytes for one direction, a session ended with a
- * reason, and a connection seen without its handshake, which cannot be followed. Addresses are
+ * reason, a connection seen without its handshake, which cannot be followed, and a connection
+ * attempt that failed (its SYNs unanswered or refused with a RST). Addresses are
  * family-neutral: IPv6 goes through libnids too (ip6.h says how). */
 #ifndef SMTPSCOPE_REASM_H
 #define SMTPSCOPE_REASM_H
@@ -64,6 +65,18 @@ typedef struct reasm_unseen {
 
 #define REASM_UNSEEN_SAMPLE 16
 
+/* A client's connection attempt that never became a connection: its SYNs (attempts counts
+ * them, retransmissions included) got no SYN/ACK, or the server refused them with a RST. */
+typedef enum { REASM_CONNECT_NO_SYNACK, REASM_CONNECT_REFUSED } reasm_connect_reason;
+
+typedef struct reasm_connect_failure {
+    reasm_endpoint client, server;
+    reasm_connect_reason reason;
+    unsigned attempts;
+    struct timeval first, last; /* the first SYN; the last SYN, or the RST */
+    uint64_t first_frame, last_frame;
+} reasm_connect_failure;
+
 /* TCP-level evidence about a followed session, seen before libnids digests the packet. */
 typedef enum {
     REASM_EV_FIN,            /* the side sent a FIN (repeats possible) */
@@ -94,6 +107,11 @@ typedef struct reasm_callbacks {
     void (*unseen)(void *ctx, const reasm_unseen *u);
     /* May be NULL. FINs, retransmissions and zero windows of followed sessions. */
     void (*tcp_event)(void *ctx, void *session, const reasm_tcp_event *ev);
+    /* May be NULL (no attempt is followed): should a client SYN to this port be followed
+     * until it is answered? Asked once per SYN. */
+    int (*wants_connect)(void *ctx, uint16_t server_port);
+    /* May be NULL. A followed attempt failed (connect.h says when it is settled). */
+    void (*connect_failed)(void *ctx, const reasm_connect_failure *f);
 } reasm_callbacks;
 
 typedef struct reasm_config {
@@ -103,14 +121,16 @@ typedef struct reasm_config {
 } reasm_config;
 
 typedef struct reasm_stats {
-    uint64_t packets;      /* IP packets given to reasm */
-    uint64_t ip6_packets;  /* IPv6 TCP packets handed to libnids (rewritten as IPv4) */
-    uint64_t sessions;     /* opened and followed */
-    uint64_t evicted;      /* ended because the stream table was full */
-    uint64_t idle_expired; /* ended by the idle timeout */
-    uint64_t unseen;       /* connections reported through the unseen callback */
-    uint64_t warn_ip;      /* warnings about IP headers / fragments (libnids' and IPv6) */
-    uint64_t warn_tcp;     /* libnids warnings about TCP (bad header, big queue, too many) */
+    uint64_t packets;         /* IP packets given to reasm */
+    uint64_t ip6_packets;     /* IPv6 TCP packets handed to libnids (rewritten as IPv4) */
+    uint64_t sessions;        /* opened and followed */
+    uint64_t evicted;         /* ended because the stream table was full */
+    uint64_t idle_expired;    /* ended by the idle timeout */
+    uint64_t unseen;          /* connections reported through the unseen callback */
+    uint64_t warn_ip;         /* warnings about IP headers / fragments (libnids' and IPv6) */
+    uint64_t warn_tcp;        /* libnids warnings about TCP (bad header, big queue, too many) */
+    uint64_t connect_failed;  /* attempts reported through the connect_failed callback */
+    uint64_t connect_evicted; /* attempts dropped unsettled from the full table (65536) */
 } reasm_stats;
 
 #define REASM_DEFAULT_MAX_STREAMS 262144
@@ -135,9 +155,11 @@ void reasm_tick(uint64_t frame, const struct pcap_pkthdr *hdr, const net_packet 
  * frame at capture end, the connection's first frame for unseen ones at capture end). */
 typedef enum {
     REASM_AT_IDLE_EXPIRY,     /* before the frame's packet: idle sessions end */
+    REASM_AT_CONNECT_EXPIRY,  /* then connection attempts unanswered too long (sub: last SYN) */
     REASM_AT_PACKET,          /* the frame's packet */
     REASM_AT_FINISH_SESSIONS, /* reasm_finish (frame UINT64_MAX): sessions still open */
-    REASM_AT_FINISH_UNSEEN    /* reasm_finish: connections seen without their handshake */
+    REASM_AT_FINISH_UNSEEN,   /* reasm_finish: connections seen without their handshake */
+    REASM_AT_FINISH_CONNECTS  /* reasm_finish: attempts never answered (sub: first SYN) */
 } reasm_phase;
 
 typedef struct reasm_position {

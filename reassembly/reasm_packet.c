@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/pkt.h"
+#include "reassembly/connect.h"
 #include "reassembly/ip6.h"
 #include "reassembly/midflow.h"
 
@@ -171,6 +172,33 @@ static void note_tcp_events(struct tcp_stream *a, int dir)
     emit(s, &ev, REASM_EV_RETRANSMISSION, dir);
 }
 
+/* Connection attempts (connect.h): a client SYN to a port the caller follows (not one of a
+ * session whose handshake completed: a late duplicate), and while attempts wait, the packets
+ * that may settle one: SYN/ACKs, RSTs, and packets of no session (a session's own packets
+ * come after its handshake, which settled its attempt). Under --verify-checksums only what
+ * libnids will accept counts. */
+static void follow_connect(pkt_view *ip, size_t hl, const struct tcp_stream *a)
+{
+    const current_tcp *p = &reasm_state.pkt;
+    int syn = (p->flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN;
+    int in_session = a != NULL && a->user != NULL;
+
+    if (syn ? in_session || reasm_state.cb.wants_connect == NULL : connect_pending() == 0)
+        return;
+    if (!syn && in_session && !(p->flags & (TH_SYN | TH_RST)))
+        return;
+    if (syn && !reasm_state.cb.wants_connect(reasm_state.cb.ctx, p->dport))
+        return;
+    if (reasm_state.cfg.verify_checksums && !tcp_checksum_ok(ip, hl))
+        return;
+    connect_pkt c = {p->saddr, p->daddr,          p->sport,      p->dport,
+                     p->flags, reasm_state.frame, reasm_state.ts};
+    if (syn)
+        connect_syn(&c);
+    else
+        connect_other(&c);
+}
+
 /* Registered as a libnids IP callback, so it runs for every IP datagram libnids accepted
  * (defragmented, headers checked) just before libnids' own TCP processing of it. libnids
  * passes only a datagram whose 20-byte header it checked and whose total length it holds
@@ -190,6 +218,7 @@ void reasm_on_ip(struct ip *iph, int skblen)
     thl = read_tcp(&header, &ip, hl);
     check_port_reuse(&ip, hl);
     a = current_stream(&dir);
+    follow_connect(&ip, hl, a);
     if (a != NULL && a->user != NULL) {
         reasm_state.pkt.stream = a;
         note_if_early(a, dir);
@@ -282,12 +311,14 @@ static void packet6(const net_packet *p)
     }
 }
 
-/* Time moves on to this frame: sessions idle too long end first. */
+/* Time moves on to this frame: sessions idle too long end first, then attempts unanswered
+ * too long. */
 static void advance(uint64_t frame, const struct pcap_pkthdr *hdr)
 {
     reasm_state.frame = frame;
     reasm_state.ts = hdr->ts;
     reasm_expire_idle();
+    connect_expire(reasm_state.ts, frame, &reasm_state.at);
 }
 
 void reasm_tick(uint64_t frame, const struct pcap_pkthdr *hdr, const net_packet *p)

@@ -1,5 +1,5 @@
 /* Internal to report/: the report's state, and the helpers its files share (output.c) or
- * report.c calls in them (findings.c, unseen.c). */
+ * report.c calls in them (findings.c, unseen.c, server_report.c). */
 #ifndef SMTPSCOPE_REPORT_INTERNAL_H
 #define SMTPSCOPE_REPORT_INTERNAL_H
 
@@ -9,6 +9,7 @@
 #include "report/correlate.h"
 #include "report/json.h"
 #include "report/report.h"
+#include "report/servers.h"
 
 typedef struct totals {
     uint64_t sessions, flagged, tls, non_smtp;
@@ -25,8 +26,11 @@ struct report {
     json j;
     totals t;
     correlate *corr;
-    uint64_t not_analysed; /* report_unseen */
-    unseen_conn *unseen;   /* text: the first REPORT_UNSEEN_LISTED of them */
+    uint64_t not_analysed;                      /* report_unseen */
+    unseen_conn *unseen;                        /* text: the first REPORT_UNSEEN_LISTED of them */
+    servers *servers;                           /* per-server figures */
+    uint64_t connects_failed, connects_refused; /* report_connect_failed */
+    connect_failed *connects;                   /* text: the first REPORT_CONNECTS_LISTED of them */
 };
 
 /* ---- output.c ---- */
@@ -49,6 +53,17 @@ void report_json_line(report *r);
 void report_findings_json(report *r);
 void report_findings_text(report *r);
 void report_findings_triage(report *r);
+
+/* ---- server_report.c ---- */
+
+/* "Connection attempts that failed: ..." and the attempts kept, when there were any. */
+void report_connects_text(report *r);
+/* "Servers: ..." and a line per server (the first REPORT_SERVERS_LISTED). */
+void report_servers_text(report *r);
+/* Triage lines for the servers that look overloaded or closed (text). */
+void report_servers_triage(report *r);
+/* A "server" line per server seen. */
+void report_servers_json(report *r);
 
 /* ---- unseen.c ---- */
 

@@ -19,9 +19,12 @@ report *report_new(FILE *out, report_format fmt, int verbose)
     r->verbose = verbose;
     json_init(&r->j);
     r->corr = correlate_new();
-    if (fmt == REPORT_TEXT)
+    r->servers = servers_new();
+    if (fmt == REPORT_TEXT) {
         r->unseen = calloc(REPORT_UNSEEN_LISTED, sizeof *r->unseen);
-    if (!r->corr || (fmt == REPORT_TEXT && !r->unseen)) {
+        r->connects = calloc(REPORT_CONNECTS_LISTED, sizeof *r->connects);
+    }
+    if (!r->corr || !r->servers || (fmt == REPORT_TEXT && (!r->unseen || !r->connects))) {
         report_free(r);
         return NULL;
     }
@@ -40,6 +43,8 @@ void report_free(report *r)
     json_free(&r->j);
     correlate_free(r->corr);
     free(r->unseen);
+    servers_free(r->servers);
+    free(r->connects);
     free(r);
 }
 
@@ -603,6 +608,7 @@ void report_session(report *r, uint64_t id, const char *client, const char *serv
     count_session(&r->t, s);
     correlate_session(r->corr, id, s);
     correlate_client(r->corr, client, s);
+    servers_session(r->servers, server, s);
     if (r->quiet)
         return;
     if (r->fmt == REPORT_JSON)
@@ -656,6 +662,9 @@ static void json_summary(report *r, const capture_summary *c)
     json_field_uint(j, "tls_sessions", t->tls);
     json_field_uint(j, "non_smtp_sessions", t->non_smtp);
     json_field_uint(j, "not_analysed", r->not_analysed);
+    json_field_uint(j, "connect_failed", r->connects_failed);
+    json_field_uint(j, "servers", servers_count(r->servers));
+    json_field_uint(j, "servers_over_limit", servers_over_limit(r->servers));
     json_field_uint(j, "messages", t->messages);
     json_key(j, "eod");
     json_begin_object(j);
@@ -670,6 +679,7 @@ static void json_summary(report *r, const capture_summary *c)
     json_field_uint(j, "idle_expired", c->idle_expired);
     json_field_uint(j, "ip_warnings", c->warn_ip);
     json_field_uint(j, "tcp_warnings", c->warn_tcp);
+    json_field_uint(j, "connect_evicted", c->connect_evicted);
     json_end_object(j);
     if (json_key_or_null(j, "dropped", c->live)) {
         json_begin_object(j);
@@ -718,6 +728,14 @@ static void text_summary(report *r, const capture_summary *c)
                 "  reassembly: %" PRIu64 " sessions evicted (table full), %" PRIu64
                 " idle timeouts\n",
                 c->streams_evicted, c->idle_expired);
+    if (r->connects_failed)
+        fprintf(r->out, "  connects  %" PRIu64 " attempts failed (listed above)\n",
+                r->connects_failed);
+    if (c->connect_evicted)
+        fprintf(r->out,
+                "  connects  %" PRIu64
+                " attempts dropped unsettled from a full table (more than 65536 waiting)\n",
+                c->connect_evicted);
     if (c->warn_ip || c->warn_tcp)
         fprintf(r->out,
                 "  warnings  %" PRIu64 " about IP headers or fragments, %" PRIu64
@@ -738,13 +756,17 @@ void report_summary(report *r, const capture_summary *cap)
 {
     correlate_finish(r->corr);
     if (r->fmt == REPORT_JSON) {
+        report_servers_json(r);
         report_findings_json(r);
         json_summary(r, cap);
     } else {
         report_unseen_text(r);
+        report_connects_text(r);
+        report_servers_text(r);
         report_findings_text(r);
         text_summary(r, cap);
         report_findings_triage(r);
+        report_servers_triage(r);
     }
     if (fflush(r->out) != 0)
         r->write_error = 1;

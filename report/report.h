@@ -15,6 +15,9 @@ typedef enum { REPORT_TEXT, REPORT_JSON } report_format;
 /* Connections without a handshake that the text report lists (all are counted; JSON lists
  * all). */
 #define REPORT_UNSEEN_LISTED 100
+/* Failed connection attempts and servers the text report lists (JSON lists all). */
+#define REPORT_CONNECTS_LISTED 100
+#define REPORT_SERVERS_LISTED 100
 
 typedef struct report report;
 
@@ -37,8 +40,15 @@ void report_flow_text(FILE *out, const flow_report *f);
  * kept (the first REPORT_UNSEEN_LISTED) for a list before the summary; counted either way,
  * also while sessions are quiet. */
 void report_unseen(report *r, const unseen_conn *u);
-/* Duplicates and other findings across sessions, the connections not analysed (text), and
- * the totals. */
+/* A session was recognised (its handshake): its server's sessions open at once are counted
+ * from these and the ends (report_flow). */
+void report_opened(report *r, const flow_report *f);
+/* An attempt to connect to a server's port that failed: with JSON a "connect_failed" line at
+ * once, in text kept (the first REPORT_CONNECTS_LISTED) for a list before the summary;
+ * counted at its server either way, also while sessions are quiet. */
+void report_connect_failed(report *r, const connect_failed *c);
+/* Duplicates and other findings across sessions, the servers, the connections not analysed (text),
+ * and the totals. */
 void report_summary(report *r, const capture_summary *cap);
 /* 0, or -1 when writing the output failed (disk full, closed pipe). */
 int report_error(const report *r);

@@ -17,4 +17,6 @@ void add_pipeline_suite(void);
 void add_escape_suite(void);
 void add_unseen_suite(void);
 void add_pkt_suite(void);
+void add_quantile_suite(void);
+void add_servers_suite(void);
 #endif

@@ -438,6 +438,48 @@ static void test_ip6_session(void)
     CU_ASSERT_EQUAL(count(EV_END), 1);
 }
 
+/* An IPv6 SYN refused by a RST: the failure names the real IPv6 endpoints. */
+static reasm_connect_failure refused6;
+static int n_refused6;
+
+static int any_port(void *ctx, uint16_t port)
+{
+    (void)ctx;
+    (void)port;
+    return 1;
+}
+
+static void rec_refused6(void *ctx, const reasm_connect_failure *f)
+{
+    (void)ctx;
+    refused6 = *f;
+    n_refused6++;
+}
+
+static void test_ip6_connect_refused(void)
+{
+    conn c = make_conn(host6(1, 40000), host6(0x25, 25), 1000);
+    reasm_callbacks cb = recorder;
+    reasm_config cfg = {0, 64, 900.0};
+    char err[256];
+    cb.wants_connect = any_port;
+    cb.connect_failed = rec_refused6;
+    reasm_finish();
+    n_events = n_sessions = n_refused6 = 0;
+    frame_no = 0;
+    CU_ASSERT_FATAL(reasm_init(&cfg, &cb, eth_link, err, sizeof err) == 0);
+    send_raw(&c, 0, F_SYN, c.cli_seq, 0, "", 0);
+    send_raw(&c, 1, F_RST | F_ACK, 0, c.cli_seq + 1, "", 0);
+    CU_ASSERT_EQUAL_FATAL(n_refused6, 1);
+    CU_ASSERT_EQUAL(refused6.reason, REASM_CONNECT_REFUSED);
+    CU_ASSERT_EQUAL(refused6.client.family, 6);
+    CU_ASSERT_EQUAL(memcmp(refused6.client.addr, c.cli.addr, 16), 0);
+    CU_ASSERT_EQUAL(memcmp(refused6.server.addr, c.srv.addr, 16), 0);
+    CU_ASSERT_EQUAL(refused6.server.port, 25);
+    reasm_finish();
+    CU_ASSERT_EQUAL(n_refused6, 1);
+}
+
 static void test_ip6_loopback_and_mixed(void)
 {
     host lo = {1, {[15] = 1}, 0};
@@ -715,6 +757,7 @@ void add_link_suite(void)
     CU_add_test(s, "decode: not IP, truncated", test_decode_not_ip_and_truncated);
     CU_add_test(s, "decode: IPv6 extension headers", test_decode_ip6_extension_headers);
     CU_add_test(s, "IPv6 session through libnids", test_ip6_session);
+    CU_add_test(s, "IPv6 SYN refused: a connection failure", test_ip6_connect_refused);
     CU_add_test(s, "IPv6 loopback, IPv4 and IPv6 together", test_ip6_loopback_and_mixed);
     CU_add_test(s, "IPv6 checksums verified", test_ip6_checksums_verified);
     CU_add_test(s, "IPv6 fragments", test_ip6_fragments);

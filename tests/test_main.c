@@ -24,6 +24,8 @@ int main(void)
     add_escape_suite();
     add_unseen_suite();
     add_pkt_suite();
+    add_quantile_suite();
+    add_servers_suite();
     CU_basic_set_mode(CU_BRM_NORMAL);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();

@@ -867,6 +867,132 @@ static void test_tcp_events(void)
     reasm_finish();
 }
 
+/* ---- connection attempts that failed (connect.c) ---- */
+
+static reasm_connect_failure failures[8];
+static int n_failures;
+static reasm_position failure_at[8];
+
+static int wants_port_25(void *ctx, uint16_t port)
+{
+    (void)ctx;
+    return port == 25;
+}
+
+static void rec_connect_failed(void *ctx, const reasm_connect_failure *f)
+{
+    (void)ctx;
+    if (n_failures < 8) {
+        reasm_now(&failure_at[n_failures]);
+        failures[n_failures++] = *f;
+    }
+}
+
+static int start_connects(void)
+{
+    reasm_config cfg = {0, 64, 900.0};
+    reasm_callbacks cb = recorder;
+    char err[256] = "";
+    cb.wants_connect = wants_port_25;
+    cb.connect_failed = rec_connect_failed;
+    reasm_finish();
+    reset_recorder();
+    n_failures = 0;
+    return reasm_init(&cfg, &cb, raw_link, err, sizeof err);
+}
+
+/* SYNs sent again (the same sequence number, then a new one) are one attempt; 75 s without
+ * a SYN settle it at the next packet, before that packet. */
+static void test_connect_syn_unanswered(void)
+{
+    CU_ASSERT_FATAL(start_connects() == 0);
+    conn c = make_conn(40000, 1000), other = make_conn(40001, 5000);
+    send_raw(&c, FROM_CLIENT, F_SYN, c.cli_seq, 0, "", GOOD_SUM);
+    now_sec += 1;
+    send_raw(&c, FROM_CLIENT, F_SYN, c.cli_seq, 0, "", GOOD_SUM);
+    now_sec += 2;
+    send_raw(&c, FROM_CLIENT, F_SYN, c.cli_seq + 777, 0, "", GOOD_SUM);
+    now_sec += 74;
+    send_raw(&other, FROM_CLIENT, F_ACK, 1, 1, "", GOOD_SUM); /* 74 s: still waiting */
+    CU_ASSERT_EQUAL(n_failures, 0);
+    now_sec += 1;
+    send_raw(&other, FROM_CLIENT, F_ACK, 1, 1, "", GOOD_SUM);
+    CU_ASSERT_EQUAL_FATAL(n_failures, 1);
+    CU_ASSERT_EQUAL(failures[0].reason, REASM_CONNECT_NO_SYNACK);
+    CU_ASSERT_EQUAL(failures[0].attempts, 3);
+    CU_ASSERT_EQUAL(failures[0].first_frame, 1);
+    CU_ASSERT_EQUAL(failures[0].last_frame, 3);
+    CU_ASSERT_EQUAL(failures[0].last.tv_sec - failures[0].first.tv_sec, 3);
+    CU_ASSERT_EQUAL(failures[0].client.port, 40000);
+    CU_ASSERT_EQUAL(failures[0].server.port, 25);
+    CU_ASSERT_EQUAL(failure_at[0].frame, 5);
+    CU_ASSERT_EQUAL(failure_at[0].phase, REASM_AT_CONNECT_EXPIRY);
+    CU_ASSERT_EQUAL(failure_at[0].sub, 3);
+    reasm_finish();
+    CU_ASSERT_EQUAL(n_failures, 1);
+    CU_ASSERT_EQUAL(reasm_get_stats()->connect_failed, 1);
+}
+
+static void test_connect_refused(void)
+{
+    CU_ASSERT_FATAL(start_connects() == 0);
+    conn c = make_conn(40010, 1000);
+    send_raw(&c, FROM_CLIENT, F_SYN, c.cli_seq, 0, "", GOOD_SUM);
+    send_raw(&c, FROM_SERVER, F_RST | F_ACK, 0, c.cli_seq + 1, "", GOOD_SUM);
+    CU_ASSERT_EQUAL_FATAL(n_failures, 1);
+    CU_ASSERT_EQUAL(failures[0].reason, REASM_CONNECT_REFUSED);
+    CU_ASSERT_EQUAL(failures[0].attempts, 1);
+    CU_ASSERT_EQUAL(failures[0].last_frame, 2);
+    CU_ASSERT_EQUAL(failure_at[0].phase, REASM_AT_PACKET);
+    reasm_finish();
+    CU_ASSERT_EQUAL(n_failures, 1);
+}
+
+/* Answered attempts are not failures: a completed handshake, a SYN/ACK whose ACK never came,
+ * a SYN/ACK missed by the capture (the client's ACK tells), a session's own packets, a SYN to
+ * a port nobody follows. */
+static void test_connect_answered_is_not_failed(void)
+{
+    CU_ASSERT_FATAL(start_connects() == 0);
+    conn ok = make_conn(40020, 1000), half = make_conn(40021, 2000),
+         missed = make_conn(40022, 3000);
+    conn web = make_conn(40023, 4000);
+    web.srv_port = 80;
+    handshake(&ok);
+    send_seg(&ok, FROM_SERVER, F_PSH, "220 hi\r\n", GOOD_SUM);
+    send_raw(&half, FROM_CLIENT, F_SYN, half.cli_seq, 0, "", GOOD_SUM);
+    send_raw(&half, FROM_SERVER, F_SYN | F_ACK, half.srv_seq, half.cli_seq + 1, "", GOOD_SUM);
+    send_raw(&missed, FROM_CLIENT, F_SYN, missed.cli_seq, 0, "", GOOD_SUM);
+    send_raw(&missed, FROM_CLIENT, F_ACK, missed.cli_seq + 1, missed.srv_seq + 1, "", GOOD_SUM);
+    send_raw(&web, FROM_CLIENT, F_SYN, web.cli_seq, 0, "", GOOD_SUM);
+    now_sec += 200;
+    send_seg(&ok, FROM_CLIENT, F_PSH, "QUIT\r\n", GOOD_SUM);
+    reasm_finish();
+    CU_ASSERT_EQUAL(n_failures, 0);
+}
+
+/* At capture end an attempt is told only when its first SYN is 3 s old or more: a younger
+ * one may just be waiting for its SYN/ACK. Told in the order of their first SYNs. */
+static void test_connect_at_capture_end(void)
+{
+    CU_ASSERT_FATAL(start_connects() == 0);
+    conn a = make_conn(40031, 1000), b = make_conn(40030, 2000), young = make_conn(40032, 3000);
+    send_raw(&a, FROM_CLIENT, F_SYN, a.cli_seq, 0, "", GOOD_SUM);
+    send_raw(&b, FROM_CLIENT, F_SYN, b.cli_seq, 0, "", GOOD_SUM);
+    now_sec += 2;
+    send_raw(&a, FROM_CLIENT, F_SYN, a.cli_seq, 0, "", GOOD_SUM); /* a's latest SYN after b's */
+    now_sec += 1;
+    send_raw(&young, FROM_CLIENT, F_SYN, young.cli_seq, 0, "", GOOD_SUM);
+    reasm_finish();
+    CU_ASSERT_EQUAL_FATAL(n_failures, 2);
+    CU_ASSERT_EQUAL(failures[0].client.port, 40031);
+    CU_ASSERT_EQUAL(failures[0].attempts, 2);
+    CU_ASSERT_EQUAL(failures[1].client.port, 40030);
+    CU_ASSERT_EQUAL(failure_at[0].phase, REASM_AT_FINISH_CONNECTS);
+    CU_ASSERT_EQUAL(failure_at[0].sub, 1);
+    CU_ASSERT_EQUAL(failure_at[1].sub, 2);
+}
+
 void add_reasm_suite(void)
 {
     CU_pSuite s = CU_add_suite("reassembly", suite_init, suite_clean);
@@ -894,6 +1020,11 @@ void add_reasm_suite(void)
     CU_add_test(s, "libnids closing timeout ends as FIN", test_libnids_closing_timeout_ends_as_fin);
     CU_add_test(s, "Ethernet and VLAN frames", test_ethernet_and_vlan_frames);
     CU_add_test(s, "re-init and unsupported link", test_reinit_and_unsupported_link);
+    CU_add_test(s, "connect: SYNs unanswered, settled by the timeout", test_connect_syn_unanswered);
+    CU_add_test(s, "connect: SYN refused by RST", test_connect_refused);
+    CU_add_test(s, "connect: answered attempts are not failures",
+                test_connect_answered_is_not_failed);
+    CU_add_test(s, "connect: at capture end, 3 s old or more", test_connect_at_capture_end);
 
     s = CU_add_suite("sniff", NULL, NULL);
     CU_add_test(s, "numbers every record", test_sniff_numbers_every_record);

@@ -25,7 +25,7 @@
 #define SNAPLEN 65535
 #define MSS 1460
 #define FRAME_MAX (14 + 20 + 24 + MSS)
-#define MAX_CONNS 8
+#define MAX_CONNS 64
 #define TEXT_MAX 8192
 
 #define F_FIN 0x01
@@ -327,9 +327,8 @@ static void side_init(side *s, const char *ip, uint16_t port)
     s->window = 65535;
 }
 
-/* SYN, SYN/ACK and ACK, 0.5 ms apart. */
-static conn *conn_open(gen *g, const char *cip, uint16_t cport, const char *sip, uint16_t sport,
-                       double t)
+/* A connection's two sides, before any packet. */
+static conn *conn_new(gen *g, const char *cip, uint16_t cport, const char *sip, uint16_t sport)
 {
     if (g->nconns == MAX_CONNS)
         fatal("too many connections in one scenario");
@@ -341,10 +340,54 @@ static conn *conn_open(gen *g, const char *cip, uint16_t cport, const char *sip,
     c->end[CLI].rcv = c->end[SRV].nxt;
     c->end[SRV].rcv = c->end[CLI].nxt;
     g->conns[g->nconns++] = c;
+    return c;
+}
+
+/* SYN, SYN/ACK and ACK, 0.5 ms apart. */
+static conn *conn_open(gen *g, const char *cip, uint16_t cport, const char *sip, uint16_t sport,
+                       double t)
+{
+    conn *c = conn_new(g, cip, cport, sip, sport);
     seg(c, CLI, t, F_SYN, NULL, 0);
     seg(c, SRV, t + 0.0005, F_SYN | F_ACK, NULL, 0);
     seg(c, CLI, t + 0.001, F_ACK, NULL, 0);
     return c;
+}
+
+/* Nothing more goes out on c: not even the ACKs the far side would owe. */
+static void conn_dead(conn *c)
+{
+    c->end[CLI].ack_due = NO_ACK;
+    c->end[SRV].ack_due = NO_ACK;
+    c->reset = 1;
+}
+
+/* A client's SYN that nothing answers (a full backlog, a DROP rule), sent again `retries`
+ * times with the same sequence number after 1, 2, 4 ... s, as Linux does. */
+static void syn_unanswered(gen *g, const char *cip, uint16_t cport, const char *sip, uint16_t sport,
+                           double t, int retries)
+{
+    conn *c = conn_new(g, cip, cport, sip, sport);
+    uint32_t isn = c->end[CLI].nxt;
+    seg(c, CLI, t, F_SYN, NULL, 0);
+    c->end[SRV].ack_due = NO_ACK; /* the server never saw it */
+    double wait = 1.0;
+    for (int i = 0; i < retries; i++, wait *= 2) {
+        tx(c, CLI, t += wait, F_SYN, isn, NULL, 0);
+        c->end[SRV].ack_due = NO_ACK;
+    }
+    conn_dead(c);
+}
+
+/* A client's SYN refused with RST/ACK: nothing listens on the port. */
+static void syn_refused(gen *g, const char *cip, uint16_t cport, const char *sip, uint16_t sport,
+                        double t)
+{
+    conn *c = conn_new(g, cip, cport, sip, sport);
+    seg(c, CLI, t, F_SYN, NULL, 0);
+    c->end[SRV].ack_due = NO_ACK;
+    tx(c, SRV, t + 0.0003, F_RST | F_ACK, 0, NULL, 0);
+    conn_dead(c);
 }
 
 /* One application write: MSS-sized segments back to back, PSH on the last. */
@@ -1441,6 +1484,71 @@ static void sc_size_limit(gen *g)
     quit(c, t);
 }
 
+/* ---- overloaded servers ---- */
+
+/* A client's SYN retried 3 times (1, 2, 4 s apart) with no SYN/ACK; 93 s later the same
+ * client gets through from another port: one connect_failed (no_synack, 4 attempts), settled
+ * by the timeout while the capture goes on. */
+static void sc_syn_unanswered(gen *g)
+{
+    syn_unanswered(g, CLIENT, 40400, SERVER, 25, 0, 3);
+    clean_delivery(g, 40401, 100, &M_REPORT, QUEUED("5E6F708192"));
+}
+
+/* Nothing listens on port 25: each SYN is refused with a RST; the client tries again a minute
+ * later from another port. Two connect_failed (refused), no session. */
+static void sc_syn_refused(gen *g)
+{
+    syn_refused(g, CLIENT, 40410, SERVER, 25, 0);
+    syn_refused(g, CLIENT, 40411, SERVER, 25, 60);
+}
+
+enum { BUSY_CLIENTS = 40 };
+
+/* One busy-server client: i picks its greeting and end-of-data delays (a few slow ones), or
+ * the 421 that turns it away. */
+static void busy_client(gen *g, int i)
+{
+    char ip[32], line[128];
+    fmt(ip, sizeof ip, "198.51.100.%d", 100 + i);
+    double t = i * 0.1;
+    conn *c = conn_open(g, ip, (uint16_t)(42000 + i), SERVER, 25, t);
+    if (i == 20) { /* Postfix's anvil limit */
+        fmt(line, sizeof line, "421 4.7.0 mx.example.net Error: too many connections from %s\r\n",
+            ip);
+        srv(c, t += 0.005, line);
+        srv_fin(c, t += 0.0001);
+        cli_fin(c, t + 0.001);
+        return;
+    }
+    double banner = i % 10 == 3 ? 8.0 + i * 0.2 : 0.005 + 0.001 * (i % 7);
+    double queue = i % 10 == 7 ? 20.0 + i * 0.5 : 0.5 + 0.05 * (i % 20);
+    char id[64], body[128], data[TEXT_MAX];
+    fmt(id, sizeof id, "20260302090000.B%04X@client%d.example.org", (unsigned)i, i);
+    fmt(body, sizeof body, "Order %d confirmed.\n", 7000 + i);
+    const mail m = {id, "shop@example.org", "bob@example.net", "Your order", body};
+    payload(data, sizeof data, &m);
+    srv(c, t += banner, BANNER);
+    t = ehlo(c, t);
+    t = envelope(c, t, &POSTFIX, &m);
+    cli(c, t += THINK, data);
+    fmt(line, sizeof line, "250 2.0.0 Ok: queued as B%04X\r\n", (unsigned)i);
+    srv(c, t += queue, line);
+    quit(c, t);
+}
+
+/* 40 clients at one server within 4 s: greetings late for four of them (8.6 to 14.6 s),
+ * replies to end of data late for four (23.5 to 38.5 s), one turned away with a 421, and two
+ * more clients whose SYNs the full backlog never answers (still waiting at capture end). The
+ * server object shows the peak of sessions open at once and the delays' percentiles. */
+static void sc_busy_server(gen *g)
+{
+    for (int i = 0; i < BUSY_CLIENTS; i++)
+        busy_client(g, i);
+    syn_unanswered(g, "198.51.100.200", 43000, SERVER, 25, 2.0, 2);
+    syn_unanswered(g, "198.51.100.201", 43001, SERVER, 25, 2.5, 2);
+}
+
 static const scenario SCENARIOS[] = {
     {"clean", sc_clean},
     {"split-cut1", sc_split_cut1},
@@ -1481,6 +1589,9 @@ static const scenario SCENARIOS[] = {
     {"slow-banner", sc_slow_banner},
     {"busy-421", sc_busy_421},
     {"size-limit", sc_size_limit},
+    {"syn-unanswered", sc_syn_unanswered},
+    {"syn-refused", sc_syn_refused},
+    {"busy-server", sc_busy_server},
     {"sample", sc_sample},
 };
 

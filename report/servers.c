@@ -1,0 +1,186 @@
+/* servers: per-server figures across the capture. See servers.h. */
+#include "report/servers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "base/map.h"
+
+struct servers {
+    map index; /* hash of the address -> index in list; same_address tells apart */
+    server_stats *list;
+    unsigned n, cap;
+    uint64_t over_limit;
+};
+
+servers *servers_new(void)
+{
+    return calloc(1, sizeof(servers));
+}
+
+void servers_free(servers *s)
+{
+    if (!s)
+        return;
+    for (unsigned i = 0; i < s->n; i++) {
+        free(s->list[i].banner_delay);
+        free(s->list[i].eod_reply_delay);
+        free(s->list[i].fail_times);
+    }
+    free(s->list);
+    map_free(&s->index);
+    free(s);
+}
+
+unsigned servers_count(const servers *s)
+{
+    return s->n;
+}
+
+const server_stats *servers_get(const servers *s, unsigned i)
+{
+    return i < s->n ? &s->list[i] : NULL;
+}
+
+uint64_t servers_over_limit(const servers *s)
+{
+    return s->over_limit;
+}
+
+static uint64_t key_of(const char *address)
+{
+    return map_key(XXH3_64bits(address, strlen(address)));
+}
+
+typedef struct lookup_arg {
+    const servers *s;
+    const char *address;
+} lookup_arg;
+
+static int same_address(uint64_t value, const void *arg)
+{
+    const lookup_arg *a = arg;
+    return strcmp(a->s->list[value].address, a->address) == 0;
+}
+
+static server_stats *find(const servers *s, const char *address)
+{
+    lookup_arg arg = {s, address};
+    const uint64_t *v = map_find(&s->index, key_of(address), same_address, &arg);
+    return v ? &s->list[*v] : NULL;
+}
+
+int servers_index(const servers *s, const char *address)
+{
+    const server_stats *v = find(s, address);
+    return v ? (int)(v - s->list) : -1;
+}
+
+/* The server's figures, added when new; NULL past SERVERS_MAX (or out of memory): the event
+ * is counted in over_limit. */
+static server_stats *server_of(servers *s, const char *address)
+{
+    server_stats *v = find(s, address);
+    if (v)
+        return v;
+    if (s->n == s->cap && s->n < SERVERS_MAX) {
+        unsigned cap = s->cap ? s->cap * 2 : 16;
+        server_stats *l = realloc(s->list, cap * sizeof *l);
+        if (l) {
+            s->list = l;
+            s->cap = cap;
+        }
+    }
+    if (s->n == s->cap || map_add(&s->index, key_of(address), s->n) < 0) {
+        s->over_limit++;
+        return NULL;
+    }
+    v = &s->list[s->n++];
+    memset(v, 0, sizeof *v);
+    snprintf(v->address, sizeof v->address, "%s", address);
+    return v;
+}
+
+void servers_opened(servers *s, const char *server)
+{
+    server_stats *v = server_of(s, server);
+    if (!v)
+        return;
+    if (++v->open > v->peak_concurrent)
+        v->peak_concurrent = v->open;
+}
+
+/* Adds a sample to a lazily made histogram (a server with none costs nothing). */
+static void sample(quantile **q, int64_t usec)
+{
+    if (!*q && (*q = malloc(sizeof **q)) != NULL)
+        quantile_init(*q);
+    if (*q)
+        quantile_add(*q, usec);
+}
+
+static unsigned is_421(int code)
+{
+    return code == 421;
+}
+
+unsigned servers_replies_421(const smtp_report *r)
+{
+    unsigned n =
+        is_421(r->banner.done ? r->banner.code : 0) + is_421(r->ehlo_reply) + is_421(r->quit_reply);
+    for (unsigned i = 0; i < r->ntxn; i++) {
+        const smtp_txn *t = &r->txns[i];
+        n += is_421(t->mail_reply) + is_421(t->data_reply);
+        n += is_421(t->eod.replied ? t->eod.reply : 0);
+        for (unsigned k = 0; k < t->nrcpt; k++)
+            n += is_421(t->rcpt_reply[k]);
+    }
+    return n;
+}
+
+void servers_session(servers *s, const char *server, const smtp_report *r)
+{
+    server_stats *v = server_of(s, server);
+    if (!v)
+        return;
+    v->sessions++;
+    if (v->open > 0)
+        v->open--;
+    v->replies_421 += servers_replies_421(r);
+    if (r->banner.seen)
+        sample(&v->banner_delay, r->banner.at.ts - r->start);
+    for (unsigned i = 0; i < r->ntxn; i++) {
+        const smtp_eod *e = &r->txns[i].eod;
+        if (!e->seen)
+            continue;
+        if (e->replied)
+            sample(&v->eod_reply_delay, e->reply_at.ts - e->part[e->nparts - 1].ts);
+        else
+            v->unanswered_eod++;
+    }
+}
+
+void servers_connect_failed(servers *s, const connect_failed *c)
+{
+    server_stats *v = server_of(s, c->server);
+    if (!v)
+        return;
+    v->connect_failed++;
+    v->connect_refused += c->refused != 0;
+    if (!v->fail_times && !(v->fail_times = malloc(SERVER_FAIL_TIMES * sizeof *v->fail_times)))
+        return;
+    if (v->nfail_times < SERVER_FAIL_TIMES)
+        v->fail_times[v->nfail_times++] = c->first;
+}
+
+unsigned servers_connect_failures_between(const servers *s, const char *server, int64_t from,
+                                          int64_t to)
+{
+    const server_stats *v = find(s, server);
+    unsigned n = 0;
+    for (unsigned i = 0; v && i < v->nfail_times; i++)
+        n += v->fail_times[i] >= from && v->fail_times[i] <= to;
+    return n;
+}

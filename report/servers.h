@@ -1,0 +1,54 @@
+/* servers: what each mail server went through across the capture, from its sessions as they
+ * open and end and from the failed attempts to connect to it: sessions, most open at once,
+ * failed connects, 421 replies, how long its greetings and its replies to end of data took
+ * (percentiles from base/quantile.h), ends of data it never answered. Memory is bounded: at
+ * most SERVERS_MAX servers (events at any other are counted, not kept), each a fixed size. */
+#ifndef SMTPSCOPE_SERVERS_H
+#define SMTPSCOPE_SERVERS_H
+
+#include <stdint.h>
+
+#include "base/quantile.h"
+#include "pipeline/summary.h"
+#include "smtp/smtp.h"
+
+#define SERVERS_MAX 1024
+#define SERVER_FAIL_TIMES 256 /* failed connects whose time is kept per server (all counted) */
+
+typedef struct server_stats {
+    char address[64]; /* "addr:port", as sessions name it */
+    uint64_t sessions, open, peak_concurrent, connect_failed, replies_421, unanswered_eod;
+    uint64_t connect_refused;                 /* of connect_failed, refused with a RST */
+    quantile *banner_delay, *eod_reply_delay; /* NULL until a first sample */
+    int64_t *fail_times;                      /* first SYN of the first SERVER_FAIL_TIMES */
+    unsigned nfail_times;
+} server_stats;
+
+typedef struct servers servers;
+
+servers *servers_new(void);
+void servers_free(servers *s);
+/* A session opened at server (the handshake); the opened and ended calls count the sessions
+ * open at once. */
+void servers_opened(servers *s, const char *server);
+/* A session at server ended with report r. */
+void servers_session(servers *s, const char *server, const smtp_report *r);
+void servers_connect_failed(servers *s, const connect_failed *c);
+/* The servers seen, in the order they were first seen. */
+unsigned servers_count(const servers *s);
+const server_stats *servers_get(const servers *s, unsigned i);
+/* The index (for servers_get) of the server with that address, -1 when it has none: a
+ * correlation can keep 4 bytes per attempt instead of the address. */
+int servers_index(const servers *s, const char *address);
+/* Sessions and failed connects at servers past SERVERS_MAX, in no server's figures. */
+uint64_t servers_over_limit(const servers *s);
+
+/* Evidence for an overloaded server: the failed connects at server whose first SYN lies in
+ * [from, to] (microseconds); of the first SERVER_FAIL_TIMES failures there. */
+unsigned servers_connect_failures_between(const servers *s, const char *server, int64_t from,
+                                          int64_t to);
+/* 421 replies in a session, from the replies its report keeps (greeting, EHLO/HELO, MAIL,
+ * RCPT, DATA, end of data, QUIT). */
+unsigned servers_replies_421(const smtp_report *r);
+
+#endif
