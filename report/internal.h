@@ -50,6 +50,12 @@ void report_findings_json(report *r);
 void report_findings_text(report *r);
 void report_findings_triage(report *r);
 
+/* ---- paths.c: mail loops, relay paths, fan-out ---- */
+
+void report_paths_json(report *r);
+void report_paths_text(report *r);
+void report_paths_triage(report *r);
+
 /* ---- unseen.c ---- */
 
 /* "Not analysed: ..." and the connections kept, when there were any. */
