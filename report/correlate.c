@@ -156,53 +156,9 @@ void correlate_free(correlate *c)
     free(c);
 }
 
-char *correlate_dup(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s);
-    char *p = malloc(n + 1);
-    if (p)
-        memcpy(p, s, n + 1);
-    return p;
-}
-
-int correlate_grow(void **p, size_t size, uint32_t *cap, uint32_t need, uint32_t first)
-{
-    if (need <= *cap)
-        return 0;
-    uint32_t n = *cap ? *cap * 2 : first;
-    void *q = realloc(*p, (size_t)n * size);
-    if (!q)
-        return -1;
-    *p = q;
-    *cap = n;
-    return 0;
-}
-
 static int grow(void **p, size_t size, uint32_t *cap, uint32_t need)
 {
     return correlate_grow(p, size, cap, need, 256);
-}
-
-int correlate_add_member(corr_group *g, uint32_t attempt)
-{
-    /* groups are many and mostly small */
-    if (correlate_grow((void **)&g->members, sizeof *g->members, &g->cap, g->n + 1, 4) < 0)
-        return -1;
-    g->members[g->n++] = attempt;
-    return 0;
-}
-
-corr_group *correlate_new_group(correlate *c)
-{
-    uint32_t cap = c->gcap;
-    if (grow((void **)&c->groups, sizeof *c->groups, &cap, c->ngroups + 1) < 0)
-        return NULL;
-    c->gcap = cap;
-    corr_group *g = &c->groups[c->ngroups++];
-    memset(g, 0, sizeof *g);
-    return g;
 }
 
 static corr_group *new_group(correlate *c, const smtp_txn *t, int by_digest, uint32_t first,
@@ -393,13 +349,6 @@ static int by_attempt_time(const void *a, const void *b)
     int64_t x = sort_ctx->attempts[*(const uint32_t *)a].time;
     int64_t y = sort_ctx->attempts[*(const uint32_t *)b].time;
     return (x > y) - (x < y);
-}
-
-/* Accepted as far as the client can know: a 2xx that came after the client had closed
- * never reached it, so the client rightly sends again. */
-int correlate_delivered(const corr_attempt *a)
-{
-    return a->reply / 100 == 2 && !(a->flags & SMTP_FLAG_REPLY_AFTER_CLOSE);
 }
 
 /* An attempt of the group carried a long trail of relays (seen on one hop only, a loop

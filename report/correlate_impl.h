@@ -1,5 +1,6 @@
 /* Internal to the correlator (correlate.c records and groups the attempts, hops.c sorts each
- * group into hops, loops and copies): its state and what the two share. */
+ * group into hops, loops and copies, correlate_store.c keeps the tables both grow): its
+ * state and what they share. */
 #ifndef SMTPSCOPE_CORRELATE_IMPL_H
 #define SMTPSCOPE_CORRELATE_IMPL_H
 
@@ -31,6 +32,8 @@ struct correlate {
     corr_client *clients;
     unsigned nclients, ccap;
 };
+
+/* ---- correlate_store.c ---- */
 
 /* Grows *p (cap elements of size) to hold need, doubling from first. */
 int correlate_grow(void **p, size_t size, uint32_t *cap, uint32_t need, uint32_t first);

@@ -125,7 +125,7 @@ static void split_off(correlate *c, unsigned gi, const uint32_t *m, const unsign
         if (cluster[i] != k)
             continue;
         if (!g->rcpt)
-            g->rcpt = correlate_dup(correlate_rcpt(c, c->attempts[m[i]].rcpt_name));
+            g->rcpt = correlate_dup(names_get(&c->rcpts, c->attempts[m[i]].rcpt_name));
         correlate_add_member(g, m[i]);
     }
 }
