@@ -97,6 +97,9 @@ unsigned correlate_rank_session(const smtp_report *s, cause out[CAUSE_COUNT])
     return sort_causes(score, out);
 }
 
+/* A capture may hold millions of messages: the per-message record stays one cache line. */
+_Static_assert(sizeof(corr_attempt) == 64, "corr_attempt is 64 bytes");
+
 /* ---- what a key (a Message-ID's or a digest's hash) files under ---- */
 
 /* The map's value of a key: the first attempt filed under it, and its group index + 1 (0

@@ -91,26 +91,63 @@ static uint32_t hop_attempt(const correlate *c, const uint32_t *m, unsigned n)
     return best;
 }
 
-/* Groups the attempts of one hop by shared recipients: cluster[i] for m[i]; returns how many.
- * Each attempt joins the first cluster whose first attempt it shares a recipient with. */
-static unsigned by_recipients(const correlate *c, const uint32_t *m, unsigned n, unsigned *cluster,
-                              uint32_t *seed)
+/* Whether any attempt of m had no recipient seen: then the copies cannot be told apart. */
+static int recipients_unknown(const correlate *c, const uint32_t *m, unsigned n)
 {
+    for (unsigned i = 0; i < n; i++)
+        if (!c->attempts[m[i]].rcpt_hash[0])
+            return 1;
+    return 0;
+}
+
+/* Groups the attempts of one hop by shared recipients: cluster[i] for m[i]; returns how many.
+ * An attempt joins the cluster of the first recipient hash of its own already seen, so a
+ * newsletter sent as 100,000 single-recipient copies costs 100,000 look-ups, not their
+ * square. */
+static unsigned by_recipients(const correlate *c, const uint32_t *m, unsigned n, unsigned *cluster)
+{
+    if (recipients_unknown(c, m, n)) {
+        memset(cluster, 0, n * sizeof *cluster);
+        return 1;
+    }
+    map seen = {0}; /* recipient hash -> its cluster */
     unsigned k = 0;
     for (unsigned i = 0; i < n; i++) {
-        unsigned j = 0;
-        while (j < k && !rcpts_overlap(&c->attempts[seed[j]], &c->attempts[m[i]]))
-            j++;
-        if (j == k)
-            seed[k++] = m[i];
+        const uint32_t *h = c->attempts[m[i]].rcpt_hash;
+        unsigned j = k;
+        for (unsigned r = 0; r < CORR_RCPT_HASHES && h[r] && j == k; r++) {
+            const uint64_t *v = map_find(&seen, h[r], NULL, NULL);
+            if (v)
+                j = (unsigned)*v;
+        }
+        k += j == k;
+        for (unsigned r = 0; r < CORR_RCPT_HASHES && h[r]; r++)
+            if (!map_find(&seen, h[r], NULL, NULL))
+                map_add(&seen, h[r], j);
         cluster[i] = j;
     }
+    map_free(&seen);
     return k;
 }
 
-/* A duplicate group of the attempts of cluster k, with the strings of group gi. */
-static void split_off(correlate *c, unsigned gi, const uint32_t *m, const unsigned *cluster,
-                      unsigned n, unsigned k)
+/* m reordered cluster by cluster (time order kept inside each) into out; start[j] is where
+ * cluster j begins, start[k] = n. */
+static void by_cluster(const uint32_t *m, unsigned n, const unsigned *cluster, unsigned k,
+                       uint32_t *out, unsigned *start)
+{
+    memset(start, 0, (k + 1) * sizeof *start);
+    for (unsigned i = 0; i < n; i++)
+        start[cluster[i] + 1]++;
+    for (unsigned j = 0; j < k; j++)
+        start[j + 1] += start[j];
+    for (unsigned i = 0; i < n; i++)
+        out[start[cluster[i]]++] = m[i];
+    memmove(start + 1, start, k * sizeof *start);
+    start[0] = 0;
+}
+
+/* A duplicate group of the n attempts m, with the strings of group gi. */
+static void split_off(correlate *c, unsigned gi, const uint32_t *m, unsigned n)
 {
     corr_group *g = correlate_new_group(c);
     if (!g)
@@ -121,48 +158,59 @@ static void split_off(correlate *c, unsigned gi, const uint32_t *m, const unsign
     memcpy(g->digest, from->digest, sizeof g->digest);
     g->message_id = correlate_dup(from->message_id);
     g->mail_from = correlate_dup(from->mail_from);
-    for (unsigned i = 0; i < n; i++) {
-        if (cluster[i] != k)
-            continue;
-        if (!g->rcpt)
-            g->rcpt = correlate_dup(names_get(&c->rcpts, c->attempts[m[i]].rcpt_name));
+    g->rcpt = correlate_dup(names_get(&c->rcpts, c->attempts[m[0]].rcpt_name));
+    for (unsigned i = 0; i < n; i++)
         correlate_add_member(g, m[i]);
-    }
 }
 
-/* The copies of one hop: each recipient cluster seen more than once is a duplicate group;
- * two or more clusters accepted are fan-out. Returns whether group gi had to be split. */
-static int sort_out_hop(correlate *c, unsigned gi, const uint32_t *m, unsigned n, int whole)
+static uint32_t first_delivered(const correlate *c, const uint32_t *m, unsigned n)
 {
-    unsigned *cluster = malloc(n * sizeof *cluster);
-    uint32_t *seed = malloc(n * sizeof *seed), *copies = malloc(n * sizeof *copies);
-    unsigned k = 0, ncopies = 0;
-    if (cluster && seed && copies)
-        k = by_recipients(c, m, n, cluster, seed);
-    if (whole && k == 1)
-        k = 0; /* one hop, one recipient set: group gi as it is */
+    for (unsigned i = 0; i < n; i++)
+        if (correlate_delivered(&c->attempts[m[i]]))
+            return m[i];
+    return UINT32_MAX;
+}
+
+/* The clusters of one hop: each seen more than once is a duplicate group; two or more
+ * accepted are fan-out (one copy each, the first accepted). */
+static void sort_out_clusters(correlate *c, unsigned gi, const uint32_t *order,
+                              const unsigned *start, unsigned k, uint32_t *copies)
+{
+    unsigned ncopies = 0;
     for (unsigned j = 0; j < k; j++) {
-        unsigned size = 0;
-        uint32_t delivered = UINT32_MAX;
-        for (unsigned i = 0; i < n; i++)
-            if (cluster[i] == j) {
-                size++;
-                if (delivered == UINT32_MAX && correlate_delivered(&c->attempts[m[i]]))
-                    delivered = m[i];
-            }
+        unsigned size = start[j + 1] - start[j];
+        uint32_t delivered = first_delivered(c, order + start[j], size);
         if (size > 1)
-            split_off(c, gi, m, cluster, n, j);
+            split_off(c, gi, order + start[j], size);
         if (delivered != UINT32_MAX)
             copies[ncopies++] = delivered;
     }
-    if (ncopies > 1) {
-        sort_ctx = c;
-        qsort(copies, ncopies, sizeof *copies, by_hop);
-        sort_ctx = NULL;
-        add_path(c, CORR_FANOUT, c->groups[gi].message_id, copies, ncopies);
+    if (ncopies < 2)
+        return;
+    sort_ctx = c;
+    qsort(copies, ncopies, sizeof *copies, by_hop);
+    sort_ctx = NULL;
+    add_path(c, CORR_FANOUT, c->groups[gi].message_id, copies, ncopies);
+}
+
+/* The copies of one hop (see sort_out_clusters). Returns whether group gi had to be split:
+ * not when it is all one hop (whole) and one recipient set. */
+static int sort_out_hop(correlate *c, unsigned gi, const uint32_t *m, unsigned n, int whole)
+{
+    unsigned *cluster = malloc(n * sizeof *cluster), *start = malloc((n + 1) * sizeof *start);
+    uint32_t *order = malloc(n * sizeof *order), *copies = malloc(n * sizeof *copies);
+    unsigned k = 0;
+    if (cluster && start && order && copies)
+        k = by_recipients(c, m, n, cluster);
+    if (whole && k == 1)
+        k = 0;
+    if (k) {
+        by_cluster(m, n, cluster, k, order, start);
+        sort_out_clusters(c, gi, order, start, k, copies);
     }
     free(cluster);
-    free(seed);
+    free(start);
+    free(order);
     free(copies);
     return k > 0;
 }

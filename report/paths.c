@@ -6,8 +6,9 @@
 #include "base/escape.h"
 #include "report/internal.h"
 
-/* A gateway capture makes a relay path of every message: the text lists the first few. */
-enum { TEXT_PATHS_MAX = 20 };
+/* A gateway capture makes a relay path of every message, a newsletter thousands of copies:
+ * the text lists the first few. */
+enum { TEXT_PATHS_MAX = 20, TEXT_COPIES_MAX = 10 };
 
 static const corr_attempt *member(const report *r, const corr_path *p, unsigned i)
 {
@@ -171,7 +172,7 @@ static void text_fanout(report *r, const corr_path *p)
 {
     text_message(r, p, "copies");
     fprintf(r->out, "    ");
-    for (unsigned i = 0; i < p->n; i++) {
+    for (unsigned i = 0; i < p->n && i < TEXT_COPIES_MAX; i++) {
         const corr_attempt *a = member(r, p, i);
         const char *to = correlate_rcpt(r->corr, a->rcpt_name);
         char clean[SMTP_TEXT_MAX * 4];
@@ -179,6 +180,8 @@ static void text_fanout(report *r, const corr_path *p)
         fprintf(r->out, "%s%s%s in session %" PRIu32, i ? "; " : "", clean,
                 a->nrcpt > 1 ? " and others" : "", a->session);
     }
+    if (p->n > TEXT_COPIES_MAX)
+        fprintf(r->out, "; %u more copies", p->n - TEXT_COPIES_MAX);
     fputc('\n', r->out);
 }
 

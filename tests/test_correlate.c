@@ -545,6 +545,40 @@ static void test_fanout_with_a_retried_copy(void)
     correlate_free(c);
 }
 
+/* A newsletter sent as thousands of single-recipient copies: one fan-out, found without
+ * comparing every copy with every other. */
+static void test_large_fanout(void)
+{
+    enum { COPIES = 5000 };
+    correlate *c = correlate_new();
+    char to[32];
+    for (unsigned i = 0; i < COPIES; i++) {
+        snprintf(to, sizeof to, "u%u@y", i);
+        hop_spec h = {i * 0.01, A_C, B_S, 1, to, OK, "<news@x>"};
+        smtp_session *s = hop_session(&h);
+        correlate_session(c, i + 1, h.client, h.server, smtp_get_report(s));
+        smtp_session_free(s);
+    }
+    correlate_finish(c);
+    CU_ASSERT_EQUAL(correlate_ngroups(c), 0);
+    CU_ASSERT_EQUAL_FATAL(paths(c, CORR_FANOUT), 1);
+    CU_ASSERT_EQUAL(correlate_path(c, CORR_FANOUT, 0)->n, COPIES);
+    correlate_free(c);
+}
+
+/* A copy whose recipients were not seen could be any of them: no fan-out is claimed. */
+static void test_unknown_rcpts_stay_duplicates(void)
+{
+    hop_spec h[] = {
+        {0, A_C, B_S, 1, "", OK, "<unk@x>"},
+        {60, A_C, B_S, 1, "b@y", OK, "<unk@x>"},
+    };
+    correlate *c = run_hops(h, 2);
+    CU_ASSERT_EQUAL(paths(c, CORR_FANOUT), 0);
+    CU_ASSERT_EQUAL(correlate_ngroups(c), 1);
+    correlate_free(c);
+}
+
 /* A message with a long trail of relays points at a loop even when one hop is all there is. */
 static void test_many_received_ranks_mail_loop(void)
 {
@@ -598,4 +632,6 @@ void add_correlate_suite(void)
     CU_add_test(s, "many recipients fingerprint", test_many_rcpts_fingerprint);
     CU_add_test(s, "fan-out with a retried copy", test_fanout_with_a_retried_copy);
     CU_add_test(s, "many Received ranks mail_loop", test_many_received_ranks_mail_loop);
+    CU_add_test(s, "large fan-out", test_large_fanout);
+    CU_add_test(s, "unknown recipients stay duplicates", test_unknown_rcpts_stay_duplicates);
 }
