@@ -1,7 +1,7 @@
 /* hops: tells what a group of attempts of one message is. Attempts with the same count of
  * Received: lines are the message at the same point of its path: one hop. Several counts
- * are successive hops (a relay path), or a loop when the message came back to a server it had
- * passed, or went back the way it came, for the same recipients. On one hop, copies for
+ * are successive hops (a relay path), or a loop when the message crossed a hop again or went
+ * back the way it came, for the same recipients. On one hop, copies for
  * disjoint recipient sets are fan-out; what is left, the same message more than once over
  * the same hop, is a duplicate group. */
 #include <stdlib.h>
@@ -44,14 +44,16 @@ static int rcpts_overlap(const corr_attempt *a, const corr_attempt *b)
     return 0;
 }
 
-/* b (a later hop) reached a server a had reached, or went back from a's server to a's
- * client, for the same recipients. A relay handing to a filter on its own host (Postfix to
- * amavis on 127.0.0.1) goes to another port: not back. */
+/* b (a later hop) crossed a's hop again (same client host, same server), or went back from
+ * a's server to a's client, for the same recipients. Reaching a's server from elsewhere is
+ * not enough: a sender that tried the backup MX and then the primary too reaches the primary
+ * twice without a loop. A relay handing to a filter on its own host (Postfix to amavis on
+ * 127.0.0.1) goes to another port: not back. */
 static int came_round(const corr_attempt *a, const corr_attempt *b)
 {
     if (!rcpts_overlap(a, b))
         return 0;
-    if (same_name(a->server, b->server))
+    if (same_name(a->client, b->client) && same_name(a->server, b->server))
         return 1;
     return same_name(a->client, b->server_host) && same_name(a->server_host, b->client) &&
            a->client != a->server_host;

@@ -417,6 +417,25 @@ static void test_relay_path_not_duplicate(void)
     correlate_free(c);
 }
 
+/* The sender tried the backup MX, which relayed to the primary, and then the primary too:
+ * the primary got it twice, not in a loop. A relay path, and a duplicate on the first hop. */
+static void test_backup_mx_is_not_a_loop(void)
+{
+    hop_spec h[] = {
+        {0, "198.51.100.7:40000", A_S, 1, "b@y", OK, "<mx@x>"},
+        {5, A_C, B_S, 2, "b@y", OK, "<mx@x>"},
+        {300, "198.51.100.7:40001", B_S, 1, "b@y", OK, "<mx@x>"},
+    };
+    correlate *c = run_hops(h, 3);
+    CU_ASSERT_EQUAL(paths(c, CORR_LOOP), 0);
+    CU_ASSERT_EQUAL(paths(c, CORR_RELAY), 1);
+    CU_ASSERT_EQUAL_FATAL(correlate_ngroups(c), 1);
+    const corr_group *g = correlate_group(c, 0);
+    CU_ASSERT_EQUAL(correlate_attempt(c, g->members[0])->session, 1);
+    CU_ASSERT_EQUAL(correlate_attempt(c, g->members[1])->session, 3);
+    correlate_free(c);
+}
+
 /* A relay handing mail to a filter on its own host and back (Postfix, amavis) goes to other
  * ports: a path, not a loop. */
 static void test_filter_on_localhost_is_a_path(void)
@@ -625,6 +644,7 @@ void add_correlate_suite(void)
     CU_add_test(s, "loop seen one way", test_loop_seen_one_way);
     CU_add_test(s, "relay path is not a duplicate", test_relay_path_not_duplicate);
     CU_add_test(s, "filter on localhost is a path", test_filter_on_localhost_is_a_path);
+    CU_add_test(s, "backup MX is not a loop", test_backup_mx_is_not_a_loop);
     CU_add_test(s, "retry inside a relay path", test_retry_inside_relay_path);
     CU_add_test(s, "fan-out is not a duplicate", test_fanout_not_duplicate);
     CU_add_test(s, "same hop, same recipients", test_same_hop_same_rcpts_is_duplicate);
