@@ -1,5 +1,6 @@
 /* correlate: the causes ranked from a session's flags, the same message found across
- * sessions (by Message-ID, by body digest), and clients that never QUIT (see correlate.h). */
+ * sessions (by Message-ID, by body digest), and clients that never QUIT (see correlate.h);
+ * hops.c tells hops, loops and copies apart from duplicates. */
 #include "report/correlate.h"
 
 #include <stdio.h>
@@ -7,11 +8,16 @@
 #include <string.h>
 #include <xxhash.h>
 
-#include "base/map.h"
+#include "report/correlate_impl.h"
 
 /* ---- causes ---- */
 
 #define HAS(flags, f) (((flags) & (f)) != 0)
+
+/* A message that carries this many Received: lines has passed more relays than mail takes
+ * (3 to 10 is usual; Postfix bounces a loop at 50, hopcount_limit): it is going round. */
+enum { LOOP_RECEIVED_MIN = 25 };
+#define LOOP_WEIGHT 0.6
 
 /* Evidence for one cause combines as 1 - prod(1 - w), as independent signs do. */
 static void add_sign(double *score, int present, double w)
@@ -61,10 +67,20 @@ static int rule_holds(cause_rule rule, const smtp_report *s)
     }
 }
 
-/* Each raised flag adds its weight (smtp/flags.def) to the cause it points at. */
+static int carries_many_received(const smtp_report *s)
+{
+    for (unsigned i = 0; i < s->ntxn; i++)
+        if (s->txns[i].received >= LOOP_RECEIVED_MIN)
+            return 1;
+    return 0;
+}
+
+/* Each raised flag adds its weight (smtp/flags.def) to the cause it points at; a message with
+ * a long trail of relays is evidence of a loop. */
 static void session_scores(const smtp_report *s, double score[CAUSE_COUNT])
 {
     memset(score, 0, sizeof(double) * CAUSE_COUNT);
+    add_sign(&score[CAUSE_MAIL_LOOP], carries_many_received(s), LOOP_WEIGHT);
     for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++) {
         const smtp_flag_info *f = smtp_flag(i);
         if (!HAS(s->flags, 1u << i) || f->cause == CAUSE_NONE)
@@ -80,6 +96,9 @@ unsigned correlate_rank_session(const smtp_report *s, cause out[CAUSE_COUNT])
     session_scores(s, score);
     return sort_causes(score, out);
 }
+
+/* A capture may hold millions of messages: the per-message record stays one cache line. */
+_Static_assert(sizeof(corr_attempt) == 64, "corr_attempt is 64 bytes");
 
 /* ---- what a key (a Message-ID's or a digest's hash) files under ---- */
 
@@ -102,24 +121,12 @@ static uint64_t filed(uint32_t first, uint32_t group)
 
 /* ---- the correlator ---- */
 
-struct correlate {
-    corr_attempt *attempts;
-    uint8_t (*scores)[CAUSE_COUNT]; /* per attempt, percent */
-    uint8_t *in_id_group;           /* per attempt: already in a Message-ID group */
-    uint32_t nattempts, cap;
-    map keys; /* Message-ID and digest hashes -> filed() */
-    corr_group *groups;
-    unsigned ngroups, gcap;
-    unsigned *order; /* groups worth reporting, worst first */
-    unsigned norder;
-    map client_keys; /* hash of a client's address -> index in clients, UINT32_MAX: none */
-    corr_client *clients;
-    unsigned nclients, ccap;
-};
-
 correlate *correlate_new(void)
 {
-    return calloc(1, sizeof(correlate));
+    correlate *c = calloc(1, sizeof(correlate));
+    if (c)
+        c->rcpts.max = CORR_RCPT_NAMES_MAX;
+    return c;
 }
 
 void correlate_free(correlate *c)
@@ -132,8 +139,15 @@ void correlate_free(correlate *c)
         free(c->groups[i].rcpt);
         free(c->groups[i].members);
     }
+    for (unsigned k = 0; k < CORR_PATH_KINDS; k++) {
+        for (unsigned i = 0; i < c->npaths[k]; i++)
+            free(c->paths[k][i].members);
+        free(c->paths[k]);
+    }
     for (unsigned i = 0; i < c->nclients; i++)
         free(c->clients[i].address);
+    names_free(&c->hosts);
+    names_free(&c->rcpts);
     free(c->groups);
     free(c->order);
     free(c->attempts);
@@ -145,61 +159,25 @@ void correlate_free(correlate *c)
     free(c);
 }
 
-static char *dup_or_null(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s);
-    char *p = malloc(n + 1);
-    if (p)
-        memcpy(p, s, n + 1);
-    return p;
-}
-
-static int grow_from(void **p, size_t size, uint32_t *cap, uint32_t need, uint32_t first)
-{
-    if (need <= *cap)
-        return 0;
-    uint32_t n = *cap ? *cap * 2 : first;
-    void *q = realloc(*p, (size_t)n * size);
-    if (!q)
-        return -1;
-    *p = q;
-    *cap = n;
-    return 0;
-}
-
 static int grow(void **p, size_t size, uint32_t *cap, uint32_t need)
 {
-    return grow_from(p, size, cap, need, 256);
-}
-
-static int add_member(corr_group *g, uint32_t attempt)
-{
-    /* groups are many and mostly small */
-    if (grow_from((void **)&g->members, sizeof *g->members, &g->cap, g->n + 1, 4) < 0)
-        return -1;
-    g->members[g->n++] = attempt;
-    return 0;
+    return correlate_grow(p, size, cap, need, 256);
 }
 
 static corr_group *new_group(correlate *c, const smtp_txn *t, int by_digest, uint32_t first,
                              uint32_t second)
 {
-    uint32_t cap = c->gcap;
-    if (grow((void **)&c->groups, sizeof *c->groups, &cap, c->ngroups + 1) < 0)
+    corr_group *g = correlate_new_group(c);
+    if (!g)
         return NULL;
-    c->gcap = cap;
-    corr_group *g = &c->groups[c->ngroups++];
-    memset(g, 0, sizeof *g);
     g->by_digest = by_digest;
-    g->message_id = dup_or_null(t->message_id);
-    g->mail_from = dup_or_null(t->mail_from);
-    g->rcpt = dup_or_null(t->nrcpt ? t->rcpt[0] : NULL);
+    g->message_id = correlate_dup(t->message_id);
+    g->mail_from = correlate_dup(t->mail_from);
+    g->rcpt = correlate_dup(t->nrcpt ? t->rcpt[0] : NULL);
     g->has_digest = t->has_digest;
     memcpy(g->digest, t->digest, sizeof g->digest);
-    add_member(g, first);
-    add_member(g, second);
+    correlate_add_member(g, first);
+    correlate_add_member(g, second);
     return g;
 }
 
@@ -215,7 +193,7 @@ static void file_under(correlate *c, uint64_t key, const smtp_txn *t, int by_dig
         return;
     }
     if (group_of(*v)) {
-        add_member(&c->groups[group_of(*v) - 1], attempt);
+        correlate_add_member(&c->groups[group_of(*v) - 1], attempt);
         return;
     }
     if (new_group(c, t, by_digest, first_attempt(*v), attempt))
@@ -237,8 +215,60 @@ static int was_sent(const smtp_txn *t)
     return t->data_reply == 354 || t->bdat_chunks > 0;
 }
 
-static void add_attempt(correlate *c, uint64_t id, unsigned i, const smtp_report *s,
-                        const double score[CAUSE_COUNT])
+/* Milliseconds from a to b, within int32_t. */
+static int32_t ms_between(int64_t a, int64_t b)
+{
+    int64_t ms = (b - a) / 1000;
+    return ms > INT32_MAX ? INT32_MAX : ms < INT32_MIN ? INT32_MIN : (int32_t)ms;
+}
+
+/* Keeps h among the CORR_RCPT_HASHES lowest in *out (ascending, 0 = free), once. */
+static void keep_lowest(uint32_t out[CORR_RCPT_HASHES], uint32_t h)
+{
+    unsigned k = 0;
+    while (k < CORR_RCPT_HASHES && out[k] && out[k] < h)
+        k++;
+    if (k == CORR_RCPT_HASHES || out[k] == h)
+        return;
+    memmove(&out[k + 1], &out[k], (CORR_RCPT_HASHES - 1 - k) * sizeof *out);
+    out[k] = h;
+}
+
+/* The recipients as a bounded fingerprint (the lowest hashes: the same for the same set in
+ * any order) and the first one's name for the fan-out report. */
+static void note_recipients(correlate *c, corr_attempt *a, const smtp_txn *t)
+{
+    memset(a->rcpt_hash, 0, sizeof a->rcpt_hash);
+    for (unsigned k = 0; k < t->nrcpt; k++) {
+        uint32_t h = (uint32_t)XXH3_64bits_withSeed(t->rcpt[k], strlen(t->rcpt[k]), 4);
+        keep_lowest(a->rcpt_hash, h ? h : 1);
+    }
+    a->nrcpt = (uint8_t)(t->rcpt_total > 255 ? 255 : t->rcpt_total);
+    a->rcpt_name = t->nrcpt ? names_add(&c->rcpts, t->rcpt[0], strlen(t->rcpt[0])) : NAMES_NONE;
+}
+
+/* Who carried it: the client's host, the server's endpoint and host. */
+static void note_hop(correlate *c, corr_attempt *a, const char *client, const char *server)
+{
+    const char *host;
+    size_t n = names_host_part(client, &host);
+    a->client = names_add(&c->hosts, host, n);
+    a->server = names_add(&c->hosts, server, strlen(server));
+    n = names_host_part(server, &host);
+    a->server_host = names_add(&c->hosts, host, n);
+}
+
+static void note_times(corr_attempt *a, const smtp_txn *t)
+{
+    a->time = t->eod.seen ? t->eod.part[t->eod.nparts - 1].ts : t->data_at.ts;
+    a->sent_ms = ms_between(t->data_at.ts, a->time);
+    a->accepted_ms = t->eod.replied ? ms_between(a->time, t->eod.reply_at.ts) : -1;
+    if (a->accepted_ms < -1)
+        a->accepted_ms = 0; /* a reply before the end of data: as good as at once */
+}
+
+static void add_attempt(correlate *c, uint64_t id, const char *client, const char *server,
+                        unsigned i, const smtp_report *s, const double score[CAUSE_COUNT])
 {
     const smtp_txn *t = &s->txns[i];
     uint32_t n = c->nattempts, cap = c->cap;
@@ -254,7 +284,10 @@ static void add_attempt(correlate *c, uint64_t id, unsigned i, const smtp_report
     corr_attempt *a = &c->attempts[n];
     a->session = id > UINT32_MAX ? UINT32_MAX : (uint32_t)id;
     a->txn = (uint8_t)i;
-    a->time = t->eod.seen ? t->eod.part[t->eod.nparts - 1].ts : t->data_at.ts;
+    note_times(a, t);
+    note_hop(c, a, client, server);
+    note_recipients(c, a, t);
+    a->received = (uint8_t)(t->received > 255 ? 255 : t->received);
     a->reply = t->eod.replied && t->eod.reply > 0 ? (uint16_t)t->eod.reply : 0;
     a->flags = s->flags;
     a->quit = (uint8_t)s->quit;
@@ -268,13 +301,14 @@ static void add_attempt(correlate *c, uint64_t id, unsigned i, const smtp_report
         file_under(c, digest_key(t), t, 1, n);
 }
 
-void correlate_session(correlate *c, uint64_t id, const smtp_report *s)
+void correlate_session(correlate *c, uint64_t id, const char *client, const char *server,
+                       const smtp_report *s)
 {
     double score[CAUSE_COUNT];
     session_scores(s, score);
     for (unsigned i = 0; i < s->ntxn; i++)
         if (was_sent(&s->txns[i]))
-            add_attempt(c, id, i, s, score);
+            add_attempt(c, id, client, server, i, s, score);
 }
 
 /* ---- settling the groups ---- */
@@ -320,11 +354,14 @@ static int by_attempt_time(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Accepted as far as the client can know: a 2xx that came after the client had closed
- * never reached it, so the client rightly sends again. */
-int correlate_delivered(const corr_attempt *a)
+/* An attempt of the group carried a long trail of relays (seen on one hop only, a loop
+ * shows no other way). */
+static int group_went_round(const correlate *c, const corr_group *g)
 {
-    return a->reply / 100 == 2 && !(a->flags & SMTP_FLAG_REPLY_AFTER_CLOSE);
+    for (unsigned i = 0; i < g->n; i++)
+        if (c->attempts[g->members[i]].received >= LOOP_RECEIVED_MIN)
+            return 1;
+    return 0;
 }
 
 /* Causes of a group: the mean over the attempts that failed (the ones that explain a
@@ -355,6 +392,7 @@ static void settle_group(correlate *c, corr_group *g)
     for (unsigned i = 0; i < g->n && first_ack; i++)
         g->resent_after_ack |= c->attempts[g->members[i]].time > first_ack;
     add_sign(&score[CAUSE_SENDER_RESENT], g->resent_after_ack, 0.9);
+    add_sign(&score[CAUSE_MAIL_LOOP], group_went_round(c, g), LOOP_WEIGHT);
     g->ncauses = sort_causes(score, g->causes);
     g->interval_median = median_interval(c, g);
 }
@@ -387,21 +425,34 @@ static int adds_news(const correlate *c, const corr_group *g)
     return 0;
 }
 
-void correlate_finish(correlate *c)
+/* Each group found while recording is split by hop (hops.c): what stays a group, or is
+ * split off as one, is the same message more than once over the same hop. */
+static void sort_out_hops(correlate *c)
 {
-    for (unsigned i = 0; i < c->ngroups; i++)
+    unsigned found = c->ngroups;
+    for (unsigned i = 0; i < found; i++)
         if (!c->groups[i].by_digest)
             for (unsigned k = 0; k < c->groups[i].n; k++)
                 c->in_id_group[c->groups[i].members[k]] = 1;
+    for (unsigned i = 0; i < found; i++)
+        if (adds_news(c, &c->groups[i]))
+            hops_sort_out(c, i);
+    hops_order(c);
+}
+
+void correlate_finish(correlate *c)
+{
+    sort_out_hops(c);
     free(c->order);
     c->order = malloc((c->ngroups ? c->ngroups : 1) * sizeof *c->order);
     c->norder = 0;
     if (!c->order)
         return;
     for (unsigned i = 0; i < c->ngroups; i++) {
+        if (c->groups[i].split || !adds_news(c, &c->groups[i]))
+            continue;
         settle_group(c, &c->groups[i]);
-        if (adds_news(c, &c->groups[i]))
-            c->order[c->norder++] = i;
+        c->order[c->norder++] = i;
     }
     sort_ctx = c;
     qsort(c->order, c->norder, sizeof *c->order, worst_first);
@@ -423,6 +474,33 @@ const corr_attempt *correlate_attempt(const correlate *c, uint32_t index)
     return &c->attempts[index];
 }
 
+unsigned correlate_npaths(const correlate *c, corr_path_kind kind)
+{
+    return kind < CORR_PATH_KINDS ? c->npaths[kind] : 0;
+}
+
+const corr_path *correlate_path(const correlate *c, corr_path_kind kind, unsigned i)
+{
+    return kind < CORR_PATH_KINDS && i < c->npaths[kind] ? &c->paths[kind][i] : NULL;
+}
+
+const char *correlate_host(const correlate *c, uint32_t index)
+{
+    return names_get(&c->hosts, index);
+}
+
+const char *correlate_rcpt(const correlate *c, uint32_t index)
+{
+    return names_get(&c->rcpts, index);
+}
+
+int64_t correlate_held(const corr_attempt *a, const corr_attempt *b)
+{
+    int64_t accepted = a->time + (int64_t)(a->accepted_ms < 0 ? 0 : a->accepted_ms) * 1000;
+    int64_t sent = b->time - (int64_t)b->sent_ms * 1000;
+    return sent - accepted;
+}
+
 void correlate_digest_hex(const uint8_t digest[16], char out[33])
 {
     static const char hex[] = "0123456789abcdef";
@@ -435,23 +513,10 @@ void correlate_digest_hex(const uint8_t digest[16], char out[33])
 
 /* ---- clients that never say QUIT ---- */
 
-/* "198.51.100.7:40001" -> "198.51.100.7", "[2001:db8::1]:25" -> "2001:db8::1" */
-static size_t host_part(const char *endpoint, const char **start)
-{
-    const char *colon = strrchr(endpoint, ':');
-    size_t n = colon ? (size_t)(colon - endpoint) : strlen(endpoint);
-    *start = endpoint;
-    if (n >= 2 && endpoint[0] == '[' && endpoint[n - 1] == ']') {
-        (*start)++;
-        n -= 2;
-    }
-    return n;
-}
-
 void correlate_client(correlate *c, const char *endpoint, const smtp_report *s)
 {
     const char *host;
-    size_t n = host_part(endpoint, &host);
+    size_t n = names_host_part(endpoint, &host);
     uint64_t key = XXH3_64bits_withSeed(host, n, 3);
     int added;
     uint64_t *v = map_upsert(&c->client_keys, map_key(key), &added);

@@ -1,7 +1,8 @@
 /* correlate: finds the same message sent more than once across sessions (by Message-ID,
  * and independently by a digest of its body), and ranks the likely causes of duplicates and
- * of each flagged session from the evidence. Memory: one small record per message sent,
- * strings only for messages seen twice. */
+ * of each flagged session from the evidence; tells relay hops, loops and per-recipient copies
+ * from duplicates. Memory: one 64-byte record (plus 6 bytes of scores and flags) per message
+ * sent, strings only for messages seen twice, hosts and (capped) recipients once each. */
 #ifndef SMTPSCOPE_CORRELATE_H
 #define SMTPSCOPE_CORRELATE_H
 
@@ -18,14 +19,28 @@ typedef struct cause {
 /* Ranks causes for one session from its flags; returns how many (best first). */
 unsigned correlate_rank_session(const smtp_report *s, cause out[CAUSE_COUNT]);
 
-/* One transmission of a message: 24 bytes, since a capture may hold millions. */
+/* The lowest hashes of a message's recipients an attempt keeps: enough to tell per-recipient
+ * copies (disjoint sets) from re-sends (the same set) without keeping the addresses. */
+#define CORR_RCPT_HASHES 4
+
+/* One transmission of a message: 64 bytes, since a capture may hold millions. Hosts, servers
+ * and the first recipient are indices into the correlator's name tables (correlate_name). */
 typedef struct corr_attempt {
     int64_t time;     /* end of data, or DATA when it never ended */
     uint32_t session; /* saturates at UINT32_MAX */
     uint32_t flags;   /* of its session */
-    uint16_t reply;   /* reply to end of data, 0 none */
+    uint32_t client;  /* the client's host (no port) */
+    uint32_t server;  /* the server's endpoint (host:port) */
+    uint32_t server_host;
+    uint32_t rcpt_name;                   /* its first recipient; NAMES_NONE when not kept */
+    uint32_t rcpt_hash[CORR_RCPT_HASHES]; /* lowest recipient hashes, ascending; 0: none */
+    int32_t sent_ms;                      /* DATA was sent this many ms before time */
+    int32_t accepted_ms; /* the reply to end of data came this many ms after time; -1: none */
+    uint16_t reply;      /* reply to end of data, 0 none */
     uint8_t txn;
-    uint8_t quit; /* its session sent QUIT */
+    uint8_t quit;     /* its session sent QUIT */
+    uint8_t received; /* Received: header lines, saturating at 255 */
+    uint8_t nrcpt;    /* recipients sent, saturating at 255 */
 } corr_attempt;
 
 typedef struct corr_group {
@@ -36,6 +51,7 @@ typedef struct corr_group {
     uint32_t *members; /* attempt indices, in capture order */
     unsigned n, cap;
     /* filled by correlate_finish */
+    int split; /* its attempts were hops, copies or a loop: reported as those instead */
     unsigned acknowledged;
     double interval_median; /* seconds; 0 with two attempts at the same time */
     cause causes[CAUSE_COUNT];
@@ -43,17 +59,46 @@ typedef struct corr_group {
     int resent_after_ack;
 } corr_group;
 
+/* What a message's attempts are when they are not the same message sent again over the same
+ * hop (README "Likely causes and duplicates"). */
+typedef enum {
+    CORR_LOOP,   /* carried back and forth between the same servers, Received: growing */
+    CORR_RELAY,  /* carried on along a path of relays, one more Received: per hop */
+    CORR_FANOUT, /* copies accepted for disjoint recipient sets */
+    CORR_PATH_KINDS
+} corr_path_kind;
+
+typedef struct corr_path {
+    corr_path_kind kind;
+    const char *message_id; /* of the group it came from; may be NULL (found by digest) */
+    uint32_t *members;      /* attempt indices: one per hop (by Received: count) or per copy */
+    unsigned n;
+} corr_path;
+
 typedef struct correlate correlate;
 
 correlate *correlate_new(void);
 void correlate_free(correlate *c);
-/* Records each message of a finished session. */
-void correlate_session(correlate *c, uint64_t id, const smtp_report *s);
-/* Groups of two or more attempts, worst first. Valid until correlate_free. */
+/* Records each message of a finished session between client and server ("ADDR:PORT"). */
+void correlate_session(correlate *c, uint64_t id, const char *client, const char *server,
+                       const smtp_report *s);
+/* Sorts the attempts into duplicate groups (the same message more than once over the same
+ * hop), loops, relay paths and fan-out. Valid until correlate_free. */
 void correlate_finish(correlate *c);
+/* Duplicate groups of two or more attempts, worst first. */
 unsigned correlate_ngroups(const correlate *c);
 const corr_group *correlate_group(const correlate *c, unsigned i);
 const corr_attempt *correlate_attempt(const correlate *c, uint32_t index);
+/* Loops, relay paths, fan-out: each kind in the order its first attempt was seen. */
+unsigned correlate_npaths(const correlate *c, corr_path_kind kind);
+const corr_path *correlate_path(const correlate *c, corr_path_kind kind, unsigned i);
+/* A host, server or recipient of an attempt by its index; NULL when not kept. */
+const char *correlate_host(const correlate *c, uint32_t index);
+const char *correlate_rcpt(const correlate *c, uint32_t index);
+/* Microseconds (to the millisecond) a relay held the message between hop a's acceptance
+ * (its end of data when unanswered) and hop b's DATA; negative when b started first, as a
+ * relay that passes mail through before accepting it does. */
+int64_t correlate_held(const corr_attempt *a, const corr_attempt *b);
 /* Accepted as far as the client can know: a 2xx that came after the client had closed never
  * reached it. */
 int correlate_delivered(const corr_attempt *a);

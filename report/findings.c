@@ -197,6 +197,7 @@ void report_findings_json(report *r)
 {
     for (unsigned i = 0; i < correlate_ngroups(r->corr); i++)
         json_group(r, correlate_group(r->corr, i));
+    report_paths_json(r);
     unsigned n = correlate_nclients_never_quit(r->corr, NEVER_QUIT_MIN);
     for (unsigned i = 0; i < n; i++)
         json_client(r, correlate_client_never_quit(r->corr, NEVER_QUIT_MIN, i));
@@ -254,6 +255,7 @@ void report_findings_text(report *r)
             text_group(r, correlate_group(r->corr, i));
         fputc('\n', r->out);
     }
+    report_paths_text(r);
     unsigned k = correlate_nclients_never_quit(r->corr, NEVER_QUIT_MIN);
     if (k) {
         fprintf(r->out, "Clients that never send QUIT (%u or more sessions, all without it)\n",
@@ -314,6 +316,7 @@ void report_findings_triage(report *r)
     if (n > TRIAGE_GROUPS)
         fprintf(r->out, "- %u more messages sent more than once (see Duplicates).\n",
                 n - TRIAGE_GROUPS);
+    report_paths_triage(r);
     for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
         if (t->per_flag[i])
             fprintf(r->out, "- %s: %" PRIu64 " session%s.\n", smtp_flag_name(i), t->per_flag[i],

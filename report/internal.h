@@ -64,6 +64,11 @@ void report_servers_text(report *r);
 void report_servers_triage(report *r);
 /* A "server" line per server seen. */
 void report_servers_json(report *r);
+/* ---- paths.c: mail loops, relay paths, fan-out ---- */
+
+void report_paths_json(report *r);
+void report_paths_text(report *r);
+void report_paths_triage(report *r);
 
 /* ---- unseen.c ---- */
 

@@ -606,7 +606,7 @@ void report_session(report *r, uint64_t id, const char *client, const char *serv
                     const smtp_report *s)
 {
     count_session(&r->t, s);
-    correlate_session(r->corr, id, s);
+    correlate_session(r->corr, id, client, server, s);
     correlate_client(r->corr, client, s);
     servers_session(r->servers, server, s);
     if (r->quiet)

@@ -1,5 +1,5 @@
-/* The header section of a message: its Message-ID (folded or not) and its longest line, read
- * up to SMTP_HEADER_SCAN bytes; the digest starts where it ends. */
+/* The header section of a message: its Message-ID (folded or not), its Received: lines and
+ * its longest line, read up to SMTP_HEADER_SCAN bytes; the digest starts where it ends. */
 #include <stdint.h>
 
 #include "smtp/internal.h"
@@ -22,7 +22,8 @@ static void trim_blanks(const char **p, size_t *len)
         (*len)--;
 }
 
-/* Takes the Message-ID from its header line, or from the next one when it is folded there. */
+/* Takes the Message-ID from its header line, or from the next one when it is folded there;
+ * counts the Received: lines (each relay adds one). */
 static void on_header_line(smtp_session *s, const char *line, size_t len)
 {
     smtp_txn *t = smtp_txn_at(s, s->cur);
@@ -31,6 +32,8 @@ static void on_header_line(smtp_session *s, const char *line, size_t len)
         return;
     }
     int folded = line[0] == ' ' || line[0] == '\t';
+    if (t && !folded && smtp_prefix_nocase(line, len, "Received:"))
+        t->received++;
     const char *value = NULL;
     if (s->msgid_folded && folded)
         value = line;

@@ -127,6 +127,7 @@ typedef struct smtp_txn {
     unsigned header_line_max;      /* longest header line, octets without line end */
     uint64_t header_line_frame;    /* where it was */
     unsigned mail_from_len;        /* sender address length as sent (before truncation) */
+    unsigned received;             /* Received: header lines in the header section scanned */
     uint64_t term_off;             /* client stream offset of the terminator's first byte */
     uint64_t reply_off, reply_end; /* server stream offsets of the reply to end of data */
     smtp_seg_ref data_at;

@@ -57,7 +57,7 @@ static smtp_session *session_of(const attempt_spec *a)
 static void play(correlate *c, uint64_t id, const attempt_spec *a)
 {
     smtp_session *s = session_of(a);
-    correlate_session(c, id, smtp_get_report(s));
+    correlate_session(c, id, "198.51.100.7:40000", "192.0.2.1:25", smtp_get_report(s));
     correlate_client(c, "198.51.100.7:40000", smtp_get_report(s));
     smtp_session_free(s);
 }
@@ -284,6 +284,338 @@ static void test_evidence_lines(void)
     free(buf);
 }
 
+/* ---- hops, loops, relay paths, fan-out ---- */
+
+/* One transfer of a message: who carried it, with how many Received: lines, to whom. */
+typedef struct hop_spec {
+    double at;
+    const char *client, *server; /* "ADDR:PORT" */
+    unsigned received;
+    const char *rcpts; /* space-separated addresses */
+    const char *reply; /* NULL: the server never answers */
+    const char *msg_id;
+} hop_spec;
+
+static void envelope_of(smtp_session *s, double t, const char *rcpts)
+{
+    char line[128];
+    feed(s, SMTP_SERVER, t, "220 mx ESMTP\r\n");
+    feed(s, SMTP_CLIENT, t, "HELO c\r\n");
+    feed(s, SMTP_SERVER, t, "250 mx\r\n");
+    feed(s, SMTP_CLIENT, t, "MAIL FROM:<a@x>\r\n");
+    feed(s, SMTP_SERVER, t, "250 ok\r\n");
+    for (const char *p = rcpts; *p;) {
+        size_t n = strcspn(p, " ");
+        snprintf(line, sizeof line, "RCPT TO:<%.*s>\r\n", (int)n, p);
+        feed(s, SMTP_CLIENT, t, line);
+        feed(s, SMTP_SERVER, t, "250 ok\r\n");
+        p += n + (p[n] == ' ');
+    }
+    feed(s, SMTP_CLIENT, t, "DATA\r\n");
+    feed(s, SMTP_SERVER, t, "354 go\r\n");
+}
+
+static smtp_session *hop_session(const hop_spec *h)
+{
+    smtp_session *s = smtp_session_new(T0 + (int64_t)(h->at * SEC), 1);
+    envelope_of(s, h->at, h->rcpts);
+    for (unsigned i = 0; i < h->received; i++)
+        feed(s, SMTP_CLIENT, h->at + 0.1, "Received: from relay by relay; Mon, 2 Mar 2026\r\n");
+    char head[160];
+    snprintf(head, sizeof head, "Message-ID: %s\r\nSubject: s\r\n\r\n" BODY ".\r\n", h->msg_id);
+    feed(s, SMTP_CLIENT, h->at + 0.1, head);
+    if (h->reply) { /* else the client gives up, as a silent server makes it */
+        feed(s, SMTP_SERVER, h->at + 0.4, h->reply);
+        feed(s, SMTP_CLIENT, h->at + 0.5, "QUIT\r\n");
+        feed(s, SMTP_SERVER, h->at + 0.5, "221 bye\r\n");
+    }
+    smtp_end(s, SMTP_END_FIN, SMTP_CLIENT, T0 + (int64_t)((h->at + 1) * SEC), 0);
+    return s;
+}
+
+static correlate *run_hops(const hop_spec *h, unsigned n)
+{
+    correlate *c = correlate_new();
+    for (unsigned i = 0; i < n; i++) {
+        smtp_session *s = hop_session(&h[i]);
+        correlate_session(c, i + 1, h[i].client, h[i].server, smtp_get_report(s));
+        smtp_session_free(s);
+    }
+    correlate_finish(c);
+    return c;
+}
+
+#define A_C "192.0.2.10:41000"
+#define A_S "192.0.2.10:25"
+#define B_C "192.0.2.20:42000"
+#define B_S "192.0.2.20:25"
+#define OK "250 ok\r\n"
+
+static unsigned paths(const correlate *c, corr_path_kind k)
+{
+    return correlate_npaths(c, k);
+}
+
+/* A -> B -> A -> B, one more Received: each time: one loop, no duplicate. */
+static void test_loop_between_two_servers(void)
+{
+    hop_spec h[] = {
+        {0, A_C, B_S, 4, "b@y", OK, "<loop@x>"},
+        {30, B_C, A_S, 5, "b@y", OK, "<loop@x>"},
+        {60, A_C, B_S, 6, "b@y", OK, "<loop@x>"},
+    };
+    correlate *c = run_hops(h, 3);
+    CU_ASSERT_EQUAL(correlate_ngroups(c), 0);
+    CU_ASSERT_EQUAL(paths(c, CORR_RELAY), 0);
+    CU_ASSERT_EQUAL_FATAL(paths(c, CORR_LOOP), 1);
+    const corr_path *p = correlate_path(c, CORR_LOOP, 0);
+    CU_ASSERT_EQUAL_FATAL(p->n, 3);
+    CU_ASSERT_STRING_EQUAL(p->message_id, "<loop@x>");
+    for (unsigned i = 0; i < 3; i++) {
+        const corr_attempt *a = correlate_attempt(c, p->members[i]);
+        CU_ASSERT_EQUAL(a->received, 4 + i);
+        CU_ASSERT_EQUAL(a->session, i + 1);
+        CU_ASSERT_STRING_EQUAL(correlate_host(c, a->server), i % 2 ? A_S : B_S);
+    }
+    correlate_free(c);
+}
+
+/* Seen on one link only: A -> B twice, two Received: more the second time: the message came
+ * round. The same pair with the same count is a re-send (below). */
+static void test_loop_seen_one_way(void)
+{
+    hop_spec h[] = {
+        {0, A_C, B_S, 4, "b@y", OK, "<round@x>"},
+        {60, A_C, B_S, 6, "b@y", OK, "<round@x>"},
+    };
+    correlate *c = run_hops(h, 2);
+    CU_ASSERT_EQUAL(paths(c, CORR_LOOP), 1);
+    CU_ASSERT_EQUAL(correlate_ngroups(c), 0);
+    correlate_free(c);
+}
+
+/* client -> relay -> server: a relay path; the relay held it from its 250 to its DATA. */
+static void test_relay_path_not_duplicate(void)
+{
+    hop_spec h[] = {
+        {0, "198.51.100.7:40000", A_S, 2, "b@y", OK, "<relay@x>"},
+        {5, A_C, "203.0.113.5:25", 3, "b@y", OK, "<relay@x>"},
+    };
+    correlate *c = run_hops(h, 2);
+    CU_ASSERT_EQUAL(correlate_ngroups(c), 0);
+    CU_ASSERT_EQUAL(paths(c, CORR_LOOP), 0);
+    CU_ASSERT_EQUAL_FATAL(paths(c, CORR_RELAY), 1);
+    const corr_path *p = correlate_path(c, CORR_RELAY, 0);
+    CU_ASSERT_EQUAL_FATAL(p->n, 2);
+    const corr_attempt *in = correlate_attempt(c, p->members[0]);
+    const corr_attempt *out = correlate_attempt(c, p->members[1]);
+    CU_ASSERT_STRING_EQUAL(correlate_host(c, in->client), "198.51.100.7");
+    CU_ASSERT_STRING_EQUAL(correlate_host(c, in->server), A_S);
+    CU_ASSERT_STRING_EQUAL(correlate_host(c, out->client), "192.0.2.10");
+    /* accepted at 0.4 s, DATA of the next hop at 5 s */
+    CU_ASSERT_EQUAL(correlate_held(in, out), 4600000);
+    correlate_free(c);
+}
+
+/* The sender tried the backup MX, which relayed to the primary, and then the primary too:
+ * the primary got it twice, not in a loop. A relay path, and a duplicate on the first hop. */
+static void test_backup_mx_is_not_a_loop(void)
+{
+    hop_spec h[] = {
+        {0, "198.51.100.7:40000", A_S, 1, "b@y", OK, "<mx@x>"},
+        {5, A_C, B_S, 2, "b@y", OK, "<mx@x>"},
+        {300, "198.51.100.7:40001", B_S, 1, "b@y", OK, "<mx@x>"},
+    };
+    correlate *c = run_hops(h, 3);
+    CU_ASSERT_EQUAL(paths(c, CORR_LOOP), 0);
+    CU_ASSERT_EQUAL(paths(c, CORR_RELAY), 1);
+    CU_ASSERT_EQUAL_FATAL(correlate_ngroups(c), 1);
+    const corr_group *g = correlate_group(c, 0);
+    CU_ASSERT_EQUAL(correlate_attempt(c, g->members[0])->session, 1);
+    CU_ASSERT_EQUAL(correlate_attempt(c, g->members[1])->session, 3);
+    correlate_free(c);
+}
+
+/* A relay handing mail to a filter on its own host and back (Postfix, amavis) goes to other
+ * ports: a path, not a loop. */
+static void test_filter_on_localhost_is_a_path(void)
+{
+    hop_spec h[] = {
+        {0, "127.0.0.1:50000", "127.0.0.1:10024", 1, "b@y", OK, "<filter@x>"},
+        {1, "127.0.0.1:50001", "127.0.0.1:10025", 2, "b@y", OK, "<filter@x>"},
+    };
+    correlate *c = run_hops(h, 2);
+    CU_ASSERT_EQUAL(paths(c, CORR_LOOP), 0);
+    CU_ASSERT_EQUAL(paths(c, CORR_RELAY), 1);
+    correlate_free(c);
+}
+
+/* The first hop of a relay path retried: that hop is a duplicate group, the path stands. */
+static void test_retry_inside_relay_path(void)
+{
+    hop_spec h[] = {
+        {0, "198.51.100.7:40000", A_S, 2, "b@y", NULL, "<rr@x>"},
+        {300, "198.51.100.7:40001", A_S, 2, "b@y", OK, "<rr@x>"},
+        {302, A_C, "203.0.113.5:25", 3, "b@y", OK, "<rr@x>"},
+    };
+    correlate *c = run_hops(h, 3);
+    CU_ASSERT_EQUAL_FATAL(paths(c, CORR_RELAY), 1);
+    const corr_path *p = correlate_path(c, CORR_RELAY, 0);
+    CU_ASSERT_EQUAL_FATAL(p->n, 2);
+    CU_ASSERT_EQUAL(correlate_attempt(c, p->members[0])->session, 2); /* the accepted one */
+    CU_ASSERT_EQUAL_FATAL(correlate_ngroups(c), 1);
+    const corr_group *g = correlate_group(c, 0);
+    CU_ASSERT_EQUAL(g->n, 2);
+    CU_ASSERT_EQUAL(g->acknowledged, 1);
+    CU_ASSERT_EQUAL(correlate_attempt(c, g->members[0])->session, 1);
+    CU_ASSERT_EQUAL(correlate_attempt(c, g->members[1])->session, 2);
+    CU_ASSERT_STRING_EQUAL(g->message_id, "<rr@x>");
+    CU_ASSERT_STRING_EQUAL(g->rcpt, "<b@y>");
+    correlate_free(c);
+}
+
+/* One message as three single-RCPT transactions, all accepted: fan-out. */
+static void test_fanout_not_duplicate(void)
+{
+    hop_spec h[] = {
+        {0, A_C, B_S, 1, "b@y", OK, "<fan@x>"},
+        {1, A_C, B_S, 1, "c@y", OK, "<fan@x>"},
+        {2, A_C, B_S, 1, "d@y", OK, "<fan@x>"},
+    };
+    correlate *c = run_hops(h, 3);
+    CU_ASSERT_EQUAL(correlate_ngroups(c), 0);
+    CU_ASSERT_EQUAL_FATAL(paths(c, CORR_FANOUT), 1);
+    const corr_path *p = correlate_path(c, CORR_FANOUT, 0);
+    CU_ASSERT_EQUAL_FATAL(p->n, 3);
+    CU_ASSERT_STRING_EQUAL(correlate_rcpt(c, correlate_attempt(c, p->members[0])->rcpt_name),
+                           "<b@y>");
+    CU_ASSERT_STRING_EQUAL(correlate_rcpt(c, correlate_attempt(c, p->members[2])->rcpt_name),
+                           "<d@y>");
+    correlate_free(c);
+}
+
+/* A true re-send: same hop, same recipients (in another order), both accepted. */
+static void test_same_hop_same_rcpts_is_duplicate(void)
+{
+    hop_spec h[] = {
+        {0, A_C, B_S, 1, "b@y c@y", OK, "<again@x>"},
+        {300, A_C, B_S, 1, "c@y b@y", OK, "<again@x>"},
+    };
+    correlate *c = run_hops(h, 2);
+    for (unsigned k = 0; k < CORR_PATH_KINDS; k++)
+        CU_ASSERT_EQUAL(paths(c, k), 0);
+    CU_ASSERT_EQUAL_FATAL(correlate_ngroups(c), 1);
+    const corr_group *g = correlate_group(c, 0);
+    CU_ASSERT(g->resent_after_ack);
+    CU_ASSERT_EQUAL(g->causes[0].id, CAUSE_SENDER_RESENT);
+    correlate_free(c);
+}
+
+/* Overlapping recipient sets are not fan-out: b@y got it twice. */
+static void test_overlapping_rcpts_not_fanout(void)
+{
+    hop_spec h[] = {
+        {0, A_C, B_S, 1, "b@y c@y", OK, "<ovl@x>"},
+        {60, A_C, B_S, 1, "c@y d@y", OK, "<ovl@x>"},
+    };
+    correlate *c = run_hops(h, 2);
+    CU_ASSERT_EQUAL(paths(c, CORR_FANOUT), 0);
+    CU_ASSERT_EQUAL_FATAL(correlate_ngroups(c), 1);
+    CU_ASSERT_EQUAL(correlate_group(c, 0)->causes[0].id, CAUSE_SENDER_RESENT);
+    correlate_free(c);
+}
+
+/* More recipients than the fingerprint holds: the same set is still the same, and sets
+ * whose lowest hashes differ are told apart. */
+static void test_many_rcpts_fingerprint(void)
+{
+    hop_spec h[] = {
+        {0, A_C, B_S, 1, "a@y b@y c@y d@y e@y f@y", OK, "<big@x>"},
+        {60, A_C, B_S, 1, "f@y e@y d@y c@y b@y a@y", OK, "<big@x>"},
+        {120, A_C, B_S, 1, "k@z l@z m@z n@z o@z p@z", OK, "<big@x>"},
+    };
+    correlate *c = run_hops(h, 3);
+    CU_ASSERT_EQUAL_FATAL(correlate_ngroups(c), 1);
+    CU_ASSERT_EQUAL(correlate_group(c, 0)->n, 2);
+    CU_ASSERT_EQUAL_FATAL(paths(c, CORR_FANOUT), 1);
+    CU_ASSERT_EQUAL(correlate_path(c, CORR_FANOUT, 0)->n, 2);
+    CU_ASSERT_EQUAL(correlate_attempt(c, correlate_path(c, CORR_FANOUT, 0)->members[1])->nrcpt, 6);
+    correlate_free(c);
+}
+
+/* Per-recipient copies where one copy was retried: a duplicate for that copy, fan-out for
+ * the two recipients. */
+static void test_fanout_with_a_retried_copy(void)
+{
+    hop_spec h[] = {
+        {0, A_C, B_S, 1, "b@y", NULL, "<fr@x>"},
+        {1, A_C, B_S, 1, "c@y", OK, "<fr@x>"},
+        {300, A_C, B_S, 1, "b@y", OK, "<fr@x>"},
+    };
+    correlate *c = run_hops(h, 3);
+    CU_ASSERT_EQUAL_FATAL(correlate_ngroups(c), 1);
+    CU_ASSERT_EQUAL(correlate_group(c, 0)->n, 2);
+    CU_ASSERT_STRING_EQUAL(correlate_group(c, 0)->rcpt, "<b@y>");
+    CU_ASSERT_EQUAL_FATAL(paths(c, CORR_FANOUT), 1);
+    const corr_path *p = correlate_path(c, CORR_FANOUT, 0);
+    CU_ASSERT_EQUAL_FATAL(p->n, 2);
+    CU_ASSERT_EQUAL(correlate_attempt(c, p->members[0])->session, 2);
+    CU_ASSERT_EQUAL(correlate_attempt(c, p->members[1])->session, 3);
+    correlate_free(c);
+}
+
+/* A newsletter sent as thousands of single-recipient copies: one fan-out, found without
+ * comparing every copy with every other. */
+static void test_large_fanout(void)
+{
+    enum { COPIES = 5000 };
+    correlate *c = correlate_new();
+    char to[32];
+    for (unsigned i = 0; i < COPIES; i++) {
+        snprintf(to, sizeof to, "u%u@y", i);
+        hop_spec h = {i * 0.01, A_C, B_S, 1, to, OK, "<news@x>"};
+        smtp_session *s = hop_session(&h);
+        correlate_session(c, i + 1, h.client, h.server, smtp_get_report(s));
+        smtp_session_free(s);
+    }
+    correlate_finish(c);
+    CU_ASSERT_EQUAL(correlate_ngroups(c), 0);
+    CU_ASSERT_EQUAL_FATAL(paths(c, CORR_FANOUT), 1);
+    CU_ASSERT_EQUAL(correlate_path(c, CORR_FANOUT, 0)->n, COPIES);
+    correlate_free(c);
+}
+
+/* A copy whose recipients were not seen could be any of them: no fan-out is claimed. */
+static void test_unknown_rcpts_stay_duplicates(void)
+{
+    hop_spec h[] = {
+        {0, A_C, B_S, 1, "", OK, "<unk@x>"},
+        {60, A_C, B_S, 1, "b@y", OK, "<unk@x>"},
+    };
+    correlate *c = run_hops(h, 2);
+    CU_ASSERT_EQUAL(paths(c, CORR_FANOUT), 0);
+    CU_ASSERT_EQUAL(correlate_ngroups(c), 1);
+    correlate_free(c);
+}
+
+/* A message with a long trail of relays points at a loop even when one hop is all there is. */
+static void test_many_received_ranks_mail_loop(void)
+{
+    hop_spec h = {0, A_C, B_S, 30, "b@y", OK, "<far@x>"};
+    smtp_session *s = hop_session(&h);
+    cause out[CAUSE_COUNT];
+    unsigned n = correlate_rank_session(smtp_get_report(s), out);
+    CU_ASSERT_EQUAL_FATAL(n, 1);
+    CU_ASSERT_EQUAL(out[0].id, CAUSE_MAIL_LOOP);
+    CU_ASSERT_STRING_EQUAL(smtp_cause_name(CAUSE_MAIL_LOOP), "mail_loop");
+    CU_ASSERT_PTR_NOT_NULL(strstr(smtp_cause_fix(CAUSE_MAIL_LOOP), "mail queues"));
+    smtp_session_free(s);
+    hop_spec few = {0, A_C, B_S, 6, "b@y", OK, "<near@x>"};
+    s = hop_session(&few);
+    CU_ASSERT_EQUAL(correlate_rank_session(smtp_get_report(s), out), 0);
+    smtp_session_free(s);
+}
+
 static void test_digest_hex(void)
 {
     uint8_t d[16];
@@ -308,4 +640,18 @@ void add_correlate_suite(void)
     CU_add_test(s, "many messages and clients", test_many_messages_and_clients);
     CU_add_test(s, "evidence lines in order", test_evidence_lines);
     CU_add_test(s, "digest hex", test_digest_hex);
+    CU_add_test(s, "loop between two servers", test_loop_between_two_servers);
+    CU_add_test(s, "loop seen one way", test_loop_seen_one_way);
+    CU_add_test(s, "relay path is not a duplicate", test_relay_path_not_duplicate);
+    CU_add_test(s, "filter on localhost is a path", test_filter_on_localhost_is_a_path);
+    CU_add_test(s, "backup MX is not a loop", test_backup_mx_is_not_a_loop);
+    CU_add_test(s, "retry inside a relay path", test_retry_inside_relay_path);
+    CU_add_test(s, "fan-out is not a duplicate", test_fanout_not_duplicate);
+    CU_add_test(s, "same hop, same recipients", test_same_hop_same_rcpts_is_duplicate);
+    CU_add_test(s, "overlapping recipients", test_overlapping_rcpts_not_fanout);
+    CU_add_test(s, "many recipients fingerprint", test_many_rcpts_fingerprint);
+    CU_add_test(s, "fan-out with a retried copy", test_fanout_with_a_retried_copy);
+    CU_add_test(s, "many Received ranks mail_loop", test_many_received_ranks_mail_loop);
+    CU_add_test(s, "large fan-out", test_large_fanout);
+    CU_add_test(s, "unknown recipients stay duplicates", test_unknown_rcpts_stay_duplicates);
 }

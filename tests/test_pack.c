@@ -92,7 +92,9 @@ static smtp_session *many_transactions(void)
     for (int i = 0; i < 40; i++)
         at(0.4, S, i == 7 ? "550 5.1.1 no such user\r\n" : "250 ok\r\n");
     at(0.5, S, "354 go ahead\r\n");
-    at(0.6, C, "Message-ID:\r\n <m2@example.org>\r\nSubject: list\r\n\r\nnews\r\n.\r\n");
+    at(0.6, C,
+       "Received: from a by b\r\nReceived: from c by d\r\nMessage-ID:\r\n <m2@example.org>\r\n"
+       "Subject: list\r\n\r\nnews\r\n.\r\n");
     at(0.7, S, "250 2.0.0 queued as A1\r\n");
     at(0.8, C,
        "MAIL FROM:<b@example.org>\r\nRCPT TO:<x@example.net>\r\nRCPT TO:<y@example.net>\r\n");
@@ -345,6 +347,7 @@ static void check_cases_cover(const smtp_report *const *r)
     CU_ASSERT_EQUAL(r[1]->txns[0].nrcpt, SMTP_MAX_RCPTS);
     CU_ASSERT_EQUAL(r[1]->txns[0].rcpt_total, 40);
     CU_ASSERT_PTR_NOT_NULL(r[1]->txns[0].message_id);
+    CU_ASSERT_EQUAL(r[1]->txns[0].received, 2);
     CU_ASSERT(r[2]->flags & SMTP_FLAG_SPLIT_EOD_UNACKED);
     CU_ASSERT(r[3]->flags & SMTP_FLAG_MASKED_BANNER);
     CU_ASSERT(r[3]->flags & SMTP_FLAG_SMTP_INSPECTION);
@@ -395,6 +398,8 @@ static void test_round_trip_reads_the_same(void)
         CU_ASSERT_EQUAL((uintptr_t)unpacked[i] % 8, 0);
         CU_ASSERT_EQUAL_FATAL(smtp_report_unpack(unpacked[i], len[i], &back[i]), 0);
         CU_ASSERT(report_inside(unpacked[i], len[i], back[i]));
+        if (i == 1) /* what the correlator reads of a worker's record */
+            CU_ASSERT_EQUAL(back[i]->txns[0].received, 2);
         char *again = render_detail(i, back[i]);
         CU_ASSERT_STRING_EQUAL(again, detail[i]);
         free(again);

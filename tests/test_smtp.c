@@ -561,6 +561,23 @@ static void test_message_id_folded_and_bare_lf(void)
     smtp_session_free(s);
 }
 
+/* Received: lines of the header section only: folded ones once, Received-SPF and the body's
+ * look-alikes not at all. */
+static void test_received_headers_counted(void)
+{
+    step st[] = {PRELUDE,
+                 {C, "Received: from a (a [192.0.2.1])\r\n\tby b; Mon, 2 Mar 2026\r\n"
+                     "received: from c\r\nReceived-SPF: pass\r\nRECEIVED: "},
+                 {C, "from d\r\nMessage-ID: <r@x>\r\n\r\nReceived: in the body\r\n.\r\n"},
+                 {S, "250 ok\r\n"}};
+    smtp_session *s = play(st, N(st));
+    const smtp_report *r = end(s, SMTP_END_CAPTURE_END);
+    CU_ASSERT_EQUAL_FATAL(r->ntxn, 1);
+    CU_ASSERT_EQUAL(r->txns[0].received, 3);
+    CU_ASSERT_STRING_EQUAL(r->txns[0].message_id, "<r@x>");
+    smtp_session_free(s);
+}
+
 static void test_many_transactions_bounded(void)
 {
     smtp_session *s = smtp_session_new(T0, 1);
@@ -850,6 +867,7 @@ void add_smtp_suite(void)
     CU_add_test(s, "masked multi-line unterminated", test_masked_multiline_unterminated);
     CU_add_test(s, "banner with stars", test_banner_with_stars_is_normal);
     CU_add_test(s, "folded Message-ID, bare LF", test_message_id_folded_and_bare_lf);
+    CU_add_test(s, "Received: headers counted", test_received_headers_counted);
     CU_add_test(s, "bounded transactions", test_many_transactions_bounded);
     CU_add_test(s, "one byte per segment", test_every_byte_alone);
     CU_add_test(s, "random bytes", test_random_bytes_do_not_crash);

@@ -626,15 +626,20 @@ static double ehlo(conn *c, double t)
     return cmd(c, t + THINK, EHLO_CMD, EHLO_REPLY);
 }
 
-/* MAIL, RCPT and DATA, one at a time, up to the go-ahead. */
-static double envelope(conn *c, double t, const dialect *d, const mail *m)
+/* MAIL, RCPT to one recipient and DATA, one at a time, up to the go-ahead. */
+static double envelope_to(conn *c, double t, const dialect *d, const mail *m, const char *to)
 {
     char line[256];
     fmt(line, sizeof line, "MAIL FROM:<%s>\r\n", m->from);
     t = cmd(c, t + THINK, line, d->mail_ok);
-    fmt(line, sizeof line, "RCPT TO:<%s>\r\n", m->to);
+    fmt(line, sizeof line, "RCPT TO:<%s>\r\n", to);
     t = cmd(c, t + THINK, line, d->rcpt_ok);
     return cmd(c, t + THINK, "DATA\r\n", d->go_ahead);
+}
+
+static double envelope(conn *c, double t, const dialect *d, const mail *m)
+{
+    return envelope_to(c, t, d, m, m->to);
 }
 
 /* A whole transaction, the end of data whole in the body's segment. */
@@ -1549,6 +1554,104 @@ static void sc_busy_server(gen *g)
     syn_unanswered(g, "198.51.100.201", 43001, SERVER, 25, 2.5, 2);
 }
 
+/* ---- relays, loops and per-recipient copies: not duplicates ---- */
+
+#define RELAY_A "192.0.2.31"
+#define RELAY_B "192.0.2.32"
+#define FINAL_MX "203.0.113.50"
+
+static const mail M_ORDER = {"20260302090400.6A7B8C@client.example.org", "alice@example.org",
+                             "bob@example.net", "Order 4711",
+                             "Bob,\n\nOrder 4711 ships on Friday.\n\nAlice\n"};
+static const mail M_NEWSLETTER = {"20260302090500.1F2E3D@client.example.org", "alice@example.org",
+                                  "bob@example.net, carol@example.net, dave@example.net",
+                                  "March newsletter",
+                                  "Hello all,\n\nNews of March below.\n\n"
+                                  "Alice\n"};
+
+/* The message as a relay passes it on: `received` Received: lines above the headers of
+ * payload(), the newest first, each folded over two lines as MTAs write them. */
+static void relayed(char *out, size_t n, const mail *m, unsigned received)
+{
+    char line[256], rest[TEXT_MAX];
+    size_t len = 0;
+    out[0] = '\0';
+    for (unsigned i = received; i > 0; i--) {
+        fmt(line, sizeof line,
+            "Received: from hop%u.example.org (hop%u.example.org [192.0.2.%u])\r\n"
+            "\tby hop%u.example.org with ESMTP id H%u; Mon, 02 Mar 2026 09:00:%02u +0000\r\n",
+            i - 1, i - 1, 100 + i, i, i, i);
+        cat(out, n, &len, line);
+    }
+    payload(rest, sizeof rest, m);
+    cat(out, n, &len, rest);
+}
+
+/* One transfer of m from cip to sip with `received` Received: lines, QUIT after; `queued`
+ * NULL: the server never answers the end of data and the client gives up. Returns the end. */
+static double hop(gen *g, const char *cip, uint16_t cport, const char *sip, double t, const mail *m,
+                  unsigned received, const char *queued)
+{
+    char data[TEXT_MAX];
+    relayed(data, sizeof data, m, received);
+    conn *c = conn_open(g, cip, cport, sip, 25, t);
+    t = greet(c, t, BANNER);
+    t = ehlo(c, t);
+    t = envelope(c, t, &POSTFIX, m);
+    cli(c, t += THINK, data);
+    if (!queued)
+        return hang_up(c, t + GIVE_UP);
+    srv(c, t += QUEUE, queued);
+    return quit(c, t);
+}
+
+/* Two relays that route the domain to each other (relayhost pointing both ways): A -> B ->
+ * A -> B, one more Received: each time. One loop, not duplicates. */
+static void sc_mail_loop(gen *g)
+{
+    hop(g, RELAY_A, 40400, RELAY_B, 0, &M_ORDER, 4, QUEUED("4A00000001"));
+    hop(g, RELAY_B, 40401, RELAY_A, 2, &M_ORDER, 5, QUEUED("5B00000002"));
+    hop(g, RELAY_A, 40402, RELAY_B, 4, &M_ORDER, 6, QUEUED("4A00000003"));
+}
+
+/* A capture on a relay: the message comes in from the client and goes out to the final
+ * server 3 s later with one more Received:. A relay path, not a duplicate. */
+static void sc_relay_path(gen *g)
+{
+    hop(g, CLIENT, 40410, SERVER, 0, &M_ORDER, 1, QUEUED("1C00000001"));
+    hop(g, SERVER, 40411, FINAL_MX, 3, &M_ORDER, 2, QUEUED("2D00000002"));
+}
+
+/* The same relay path, its first hop retried: the relay never answered the first end of
+ * data, the client gave up and sent it again 5 minutes later. One duplicate group for that
+ * hop, and the relay path. */
+static void sc_retry_in_relay(gen *g)
+{
+    hop(g, CLIENT, 40420, SERVER, 0, &M_ORDER, 1, NULL);
+    double t = hop(g, CLIENT, 40421, SERVER, 300, &M_ORDER, 1, QUEUED("1C00000003"));
+    hop(g, SERVER, 40422, FINAL_MX, t + 2, &M_ORDER, 2, QUEUED("2D00000004"));
+}
+
+/* One message sent as three transactions of one RCPT each (a recipient limit of 1), all
+ * accepted: per-recipient copies, not a duplicate. */
+static void sc_fanout(gen *g)
+{
+    static const char *const to[] = {"bob@example.net", "carol@example.net", "dave@example.net"};
+    static const char *const queued[] = {QUEUED("3E00000001"), QUEUED("3E00000002"),
+                                         QUEUED("3E00000003")};
+    char data[TEXT_MAX];
+    payload(data, sizeof data, &M_NEWSLETTER);
+    conn *c = conn_open(g, CLIENT, 40430, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = ehlo(c, t);
+    for (int i = 0; i < 3; i++) {
+        t = envelope_to(c, t, &POSTFIX, &M_NEWSLETTER, to[i]);
+        cli(c, t += THINK, data);
+        srv(c, t += QUEUE, queued[i]);
+    }
+    quit(c, t);
+}
+
 static const scenario SCENARIOS[] = {
     {"clean", sc_clean},
     {"split-cut1", sc_split_cut1},
@@ -1592,6 +1695,10 @@ static const scenario SCENARIOS[] = {
     {"syn-unanswered", sc_syn_unanswered},
     {"syn-refused", sc_syn_refused},
     {"busy-server", sc_busy_server},
+    {"mail-loop", sc_mail_loop},
+    {"relay-path", sc_relay_path},
+    {"retry-in-relay", sc_retry_in_relay},
+    {"fanout", sc_fanout},
     {"sample", sc_sample},
 };
 
