@@ -108,6 +108,53 @@ if [ -x "$here/build/pcapgen" ]; then
         test "$(ls "$tmp"/gen/*.pcap | wc -l)" -eq "$(($(ls "$here"/pcaps/gen/*.pcap | wc -l) + 1))"
 fi
 
+# 2b. overload-mix, every finding at scale in one capture (no expected file: counts). 200
+#     clean deliveries, 20 each of late greeting, 421, SIZE= refused, unanswered SYNs and
+#     refused SYNs, 10 each of loops, relay paths, fan-outs and true retries: the retries are
+#     the only duplicate groups.
+mix="$tmp/gen/overload-mix.pcap"
+if [ -f "$mix" ]; then
+    "$bin" --json --workers 1 -r "$mix" >"$tmp/mix-gen.jsonl" 2>"$tmp/mix-gen.err"
+    check "overload-mix: exit 0 ($(head -c 200 "$tmp/mix-gen.err"))" test $? -eq 0
+    mixcount() { # mixcount TYPE [PATTERN]: the TYPE lines (that match PATTERN)
+        grep "^{\"type\":\"$1\"" "$tmp/mix-gen.jsonl" | grep -c -- "${2:-}"
+    }
+    mixis() { # mixis WHAT WANT COUNT
+        if [ "$3" -eq "$2" ]; then ok "overload-mix: $1: $2"; else bad "overload-mix: $1: $3, not $2"; fi
+    }
+    mixis "sessions" 340 "$(mixcount session)"
+    mixis "sessions flagged slow_banner" 20 "$(mixcount session '"flags":\[[^]]*"slow_banner"')"
+    mixis "sessions flagged server_busy_421" 20 \
+        "$(mixcount session '"flags":\[[^]]*"server_busy_421"')"
+    mixis "sessions flagged message_too_big" 20 \
+        "$(mixcount session '"flags":\[[^]]*"message_too_big"')"
+    mixis "connect_failed no_synack" 20 "$(mixcount connect_failed '"reason":"no_synack"')"
+    mixis "connect_failed refused" 20 "$(mixcount connect_failed '"reason":"refused"')"
+    mixis "connect_failed" 40 "$(mixcount connect_failed)"
+    mixis "loops of 3 hops" 10 "$(mixcount loop '"hops":3,')"
+    mixis "loops" 10 "$(mixcount loop)"
+    mixis "relay paths of 2 hops" 10 "$(mixcount relay_path '"hops":2,')"
+    mixis "relay paths" 10 "$(mixcount relay_path)"
+    mixis "fan-outs of 3 copies" 10 "$(mixcount fanout '"copies":3,')"
+    mixis "fan-outs" 10 "$(mixcount fanout)"
+    mixis "duplicate groups" 10 "$(mixcount duplicate)"
+    mixis "duplicate groups of the retries (Message-ID ...R...)" 10 \
+        "$(mixcount duplicate '"message_id":"<20260302090000\.R[0-9A-F]*@')"
+    tail -1 "$tmp/mix-gen.jsonl" >"$tmp/mix-sum"
+    for want in '"sessions":340,' '"slow_banner":20,' '"server_busy_421":20,' \
+        '"message_too_big":20}' '"connect_failed":40,' '"messages":320,'; do
+        check "overload-mix: the summary has $want" grep -q "^{\"type\":\"summary\".*$want" "$tmp/mix-sum"
+    done
+    check "overload-mix: the busy server: 300 sessions, 40 failed connects, 20 421s" grep -q \
+        '^{"type":"server","server":"192.0.2.25:25","sessions":300,.*"connect_failed":40,"replies_421":20,' \
+        "$tmp/mix-gen.jsonl"
+    if [ "${E2E_WORKERS:-1}" != 0 ]; then
+        "$bin" --json --workers 3 -r "$mix" >"$tmp/mix-gen3.jsonl" 2>/dev/null
+        check "overload-mix: --workers 3 gives the JSON of 1" \
+            cmp -s "$tmp/mix-gen.jsonl" "$tmp/mix-gen3.jsonl"
+    fi
+fi
+
 # 3. Third-party captures: analysed without crash; JSON valid; facts from their notes.
 if [ -d "$shared" ]; then
     for f in "$shared"/*.pcap; do

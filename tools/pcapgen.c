@@ -25,7 +25,7 @@
 #define SNAPLEN 65535
 #define MSS 1460
 #define FRAME_MAX (14 + 20 + 24 + MSS)
-#define MAX_CONNS 64
+#define MAX_CONNS 512
 #define TEXT_MAX 8192
 
 #define F_FIN 0x01
@@ -86,7 +86,8 @@ struct gen {
     size_t nframes, cap;
     conn *conns[MAX_CONNS];
     size_t nconns;
-    int zero_tcp_csum; /* every TCP checksum 0x0000, as captured on a host with offload */
+    int zero_tcp_csum;  /* every TCP checksum 0x0000, as captured on a host with offload */
+    unsigned mix_ports; /* client ports overload-mix has handed out */
 };
 
 static void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -1413,16 +1414,23 @@ static void sc_terminal_escapes(gen *g)
 
 /* ---- overloaded servers and size limits (field notes: what a real Postfix does) ---- */
 
-/* A delivery whose greeting comes `wait` seconds after the handshake (reverse DNS before the
- * banner, postscreen's greet wait, a full process limit). */
-static void late_greeting(gen *g, uint16_t port, double t0, double wait, const mail *m,
-                          const char *queued)
+/* A delivery from ip to SERVER whose greeting comes `wait` seconds after the handshake
+ * (reverse DNS before the banner, postscreen's greet wait, a full process limit). */
+static void late_greeting_from(gen *g, const char *ip, uint16_t port, double t0, double wait,
+                               const mail *m, const char *queued)
 {
-    conn *c = conn_open(g, CLIENT, port, SERVER, 25, t0);
+    conn *c = conn_open(g, ip, port, SERVER, 25, t0);
     double t = greet(c, t0 + 0.001 + wait - 0.005, BANNER);
     t = ehlo(c, t);
     t = deliver(c, t, &POSTFIX, m, queued);
     quit(c, t);
+}
+
+/* The same from CLIENT. */
+static void late_greeting(gen *g, uint16_t port, double t0, double wait, const mail *m,
+                          const char *queued)
+{
+    late_greeting_from(g, CLIENT, port, t0, wait, m, queued);
 }
 
 /* A greeting 35 s after the handshake (over the default --slow-banner of 30), and one of
@@ -1652,6 +1660,140 @@ static void sc_fanout(gen *g)
     quit(c, t);
 }
 
+/* ---- everything at once ---- */
+
+enum {
+    MIX_CLEAN = 200,
+    MIX_SLOW = 20,
+    MIX_BUSY = 20,
+    MIX_BIG = 20,
+    MIX_NO_SYNACK = 20,
+    MIX_REFUSED = 20,
+    MIX_LOOPS = 10,
+    MIX_RELAYS = 10,
+    MIX_FANOUTS = 10,
+    MIX_RETRIES = 10,
+};
+
+/* The next client port of the mix, from 30000 on: every connection its own, so no two
+ * collide. */
+static uint16_t mix_port(gen *g)
+{
+    return (uint16_t)(30000 + g->mix_ports++);
+}
+
+/* Message i of a kind ('C' clean, 'S' slow greeting, 'L' loop, 'P' relay path, 'F' fan-out,
+ * 'R' retry): its own Message-ID and body. */
+static mail mix_mail(char kind, int i, char *id, size_t idn, char *body, size_t bodyn)
+{
+    fmt(id, idn, "20260302090000.%c%04X@client%d.example.org", kind, (unsigned)i, i);
+    fmt(body, bodyn, "Hello,\n\nThis is message %c%d of the overload mix.\nOrder %d ships.\n", kind,
+        i, 9000 + i);
+    const mail m = {id, "alice@example.org", "bob@example.net", "Overload mix", body};
+    return m;
+}
+
+/* Delivery i of a kind from ip, its greeting `wait` seconds after the handshake. */
+static void mix_delivery(gen *g, const char *ip, double t0, double wait, const mail *m, char kind,
+                         int i)
+{
+    char queued[64];
+    fmt(queued, sizeof queued, "250 2.0.0 Ok: queued as %c%04X\r\n", kind, (unsigned)i);
+    late_greeting_from(g, ip, mix_port(g), t0, wait, m, queued);
+}
+
+/* About five minutes at one busy server (192.0.2.25) and two relays, all interleaved: 200
+ * clean deliveries, 20 greetings 35 s late, 20 421 greetings, 20 SIZE= refused with 552 5.3.4,
+ * 20 SYNs never answered (retried 3 times), 20 refused with RST, 10 three-hop loops between
+ * the relays, 10 two-hop relay paths, 10 messages sent as three single-RCPT transactions and
+ * 10 messages re-sent over the same hop after an unanswered end of data. Each message has its
+ * own Message-ID and body. */
+static void sc_overload_mix(gen *g)
+{
+    char ip[32], id[96], body[160], line[160];
+    for (int i = 0; i < MIX_CLEAN; i++) {
+        const mail m = mix_mail('C', i, id, sizeof id, body, sizeof body);
+        fmt(ip, sizeof ip, "198.51.100.%d", 100 + i % 100);
+        mix_delivery(g, ip, 1.0 + i * 1.2, 0.005, &m, 'C', i);
+    }
+    for (int i = 0; i < MIX_SLOW; i++) {
+        const mail m = mix_mail('S', i, id, sizeof id, body, sizeof body);
+        fmt(ip, sizeof ip, "198.51.100.%d", 60 + i);
+        mix_delivery(g, ip, 3.0 + i * 11, 35.0, &m, 'S', i);
+    }
+    for (int i = 0; i < MIX_BUSY; i++) {
+        fmt(ip, sizeof ip, "198.51.100.%d", 30 + i);
+        double t = 5.0 + i * 12;
+        conn *c = conn_open(g, ip, mix_port(g), SERVER, 25, t);
+        fmt(line, sizeof line, "421 4.7.0 mx.example.net Error: too many connections from %s\r\n",
+            ip);
+        t = greet(c, t, line);
+        srv_fin(c, t += 0.0001);
+        cli_fin(c, t + 0.001);
+    }
+    for (int i = 0; i < MIX_BIG; i++) {
+        fmt(ip, sizeof ip, "198.51.100.%d", 10 + i);
+        double t = 7.0 + i * 12;
+        conn *c = conn_open(g, ip, mix_port(g), SERVER, 25, t);
+        t = greet(c, t, BANNER);
+        t = ehlo(c, t);
+        fmt(line, sizeof line, "MAIL FROM:<alice@example.org> SIZE=%u\r\n", 15728640u + 1024u * i);
+        t = cmd(c, t + THINK, line, "552 5.3.4 Message size exceeds fixed limit\r\n");
+        quit(c, t);
+    }
+    for (int i = 0; i < MIX_NO_SYNACK; i++) {
+        fmt(ip, sizeof ip, "198.51.100.%d", 200 + i);
+        syn_unanswered(g, ip, mix_port(g), SERVER, 25, 2.0 + i * 10, 3);
+    }
+    for (int i = 0; i < MIX_REFUSED; i++) {
+        fmt(ip, sizeof ip, "198.51.100.%d", 230 + i);
+        syn_refused(g, ip, mix_port(g), SERVER, 25, 4.0 + i * 10);
+    }
+    for (int i = 0; i < MIX_LOOPS; i++) {
+        const mail m = mix_mail('L', i, id, sizeof id, body, sizeof body);
+        double t = 10.0 + i * 20;
+        for (unsigned h = 0; h < 3; h++) {
+            fmt(line, sizeof line, "250 2.0.0 Ok: queued as L%02d%u\r\n", i, h);
+            hop(g, h % 2 ? RELAY_B : RELAY_A, mix_port(g), h % 2 ? RELAY_A : RELAY_B, t + 2 * h, &m,
+                4 + h, line);
+        }
+    }
+    for (int i = 0; i < MIX_RELAYS; i++) {
+        const mail m = mix_mail('P', i, id, sizeof id, body, sizeof body);
+        fmt(ip, sizeof ip, "198.51.100.%d", 80 + i);
+        double t = 12.0 + i * 20;
+        fmt(line, sizeof line, "250 2.0.0 Ok: queued as P%02d0\r\n", i);
+        t = hop(g, ip, mix_port(g), SERVER, t, &m, 1, line);
+        fmt(line, sizeof line, "250 2.0.0 Ok: queued as P%02d1\r\n", i);
+        hop(g, SERVER, mix_port(g), FINAL_MX, t + 3, &m, 2, line);
+    }
+    static const char *const to[] = {"bob@example.net", "carol@example.net", "dave@example.net"};
+    for (int i = 0; i < MIX_FANOUTS; i++) {
+        const mail m = mix_mail('F', i, id, sizeof id, body, sizeof body);
+        char data[TEXT_MAX];
+        payload(data, sizeof data, &m);
+        fmt(ip, sizeof ip, "198.51.100.%d", 40 + i);
+        conn *c = conn_open(g, ip, mix_port(g), SERVER, 25, 14.0 + i * 20);
+        double t = greet(c, 14.0 + i * 20, BANNER);
+        t = ehlo(c, t);
+        for (int k = 0; k < 3; k++) {
+            t = envelope_to(c, t, &POSTFIX, &m, to[k]);
+            cli(c, t += THINK, data);
+            fmt(line, sizeof line, "250 2.0.0 Ok: queued as F%02d%d\r\n", i, k);
+            srv(c, t += QUEUE, line);
+        }
+        quit(c, t);
+    }
+    for (int i = 0; i < MIX_RETRIES; i++) {
+        const mail m = mix_mail('R', i, id, sizeof id, body, sizeof body);
+        fmt(ip, sizeof ip, "198.51.100.%d", 90 + i);
+        double t = 16.0 + i * 15;
+        hop(g, ip, mix_port(g), SERVER, t, &m, 0, NULL);
+        fmt(line, sizeof line, "250 2.0.0 Ok: queued as R%02d\r\n", i);
+        hop(g, ip, mix_port(g), SERVER, t + 120, &m, 0, line);
+    }
+}
+
 static const scenario SCENARIOS[] = {
     {"clean", sc_clean},
     {"split-cut1", sc_split_cut1},
@@ -1699,6 +1841,7 @@ static const scenario SCENARIOS[] = {
     {"relay-path", sc_relay_path},
     {"retry-in-relay", sc_retry_in_relay},
     {"fanout", sc_fanout},
+    {"overload-mix", sc_overload_mix},
     {"sample", sc_sample},
 };
 
