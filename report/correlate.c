@@ -382,6 +382,8 @@ static double failed_connects_weight(unsigned n)
     return 0.4 + 0.1 * (n < 5 ? n : 5);
 }
 
+/* One server's failed connects count for the cause in full; the evidence keeps the first
+ * CORR_FAILING_SERVERS servers, as the evidence lines are few. */
 static void note_failing(corr_group *g, uint32_t server, unsigned n, double *score)
 {
     add_sign(score, n > 0, failed_connects_weight(n));
