@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include "report/correlate_impl.h"
+#include "report/servers.h"
 
 /* ---- causes ---- */
 
@@ -364,9 +365,57 @@ static int group_went_round(const correlate *c, const corr_group *g)
     return 0;
 }
 
+/* A sender that found a server busy retries within minutes and then delivers: connects that
+ * failed from 10 minutes before the first attempt to a minute after the last belong to it. */
+#define FAILED_CONNECTS_BEFORE (600 * (int64_t)1000000)
+#define FAILED_CONNECTS_AFTER (60 * (int64_t)1000000)
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* More failed connects are stronger evidence, up to five. */
+static double failed_connects_weight(unsigned n)
+{
+    return 0.4 + 0.1 * (n < 5 ? n : 5);
+}
+
+/* One server's failed connects count for the cause in full; the evidence keeps the first
+ * CORR_FAILING_SERVERS servers, as the evidence lines are few. */
+static void note_failing(corr_group *g, uint32_t server, unsigned n, double *score)
+{
+    add_sign(score, n > 0, failed_connects_weight(n));
+    if (n && g->nfailing < CORR_FAILING_SERVERS)
+        g->failing[g->nfailing++] = (corr_failures){server, n};
+}
+
+/* Each distinct server of the group (its attempts sorted by time) with connects that failed
+ * around the attempts: the server was turning senders away, as an overloaded one does. */
+static void failed_connects(const correlate *c, corr_group *g, const servers *srv, double *score)
+{
+    g->nfailing = 0;
+    uint32_t *at = srv ? malloc(g->n * sizeof *at) : NULL;
+    if (!at)
+        return;
+    for (unsigned i = 0; i < g->n; i++)
+        at[i] = c->attempts[g->members[i]].server;
+    qsort(at, g->n, sizeof *at, cmp_u32);
+    int64_t from = c->attempts[g->members[0]].time - FAILED_CONNECTS_BEFORE;
+    int64_t to = c->attempts[g->members[g->n - 1]].time + FAILED_CONNECTS_AFTER;
+    for (unsigned i = 0; i < g->n; i++) {
+        const char *name = correlate_host(c, at[i]);
+        if ((i && at[i] == at[i - 1]) || !name)
+            continue;
+        note_failing(g, at[i], servers_connect_failures_between(srv, name, from, to), score);
+    }
+    free(at);
+}
+
 /* Causes of a group: the mean over the attempts that failed (the ones that explain a
  * re-send), or over all when none failed; plus the sender re-sending an accepted message. */
-static void settle_group(correlate *c, corr_group *g)
+static void settle_group(correlate *c, corr_group *g, const servers *srv)
 {
     sort_ctx = c;
     qsort(g->members, g->n, sizeof *g->members, by_attempt_time);
@@ -393,6 +442,7 @@ static void settle_group(correlate *c, corr_group *g)
         g->resent_after_ack |= c->attempts[g->members[i]].time > first_ack;
     add_sign(&score[CAUSE_SENDER_RESENT], g->resent_after_ack, 0.9);
     add_sign(&score[CAUSE_MAIL_LOOP], group_went_round(c, g), LOOP_WEIGHT);
+    failed_connects(c, g, srv, &score[CAUSE_SERVER_OVERLOADED]);
     g->ncauses = sort_causes(score, g->causes);
     g->interval_median = median_interval(c, g);
 }
@@ -440,7 +490,7 @@ static void sort_out_hops(correlate *c)
     hops_order(c);
 }
 
-void correlate_finish(correlate *c)
+void correlate_finish(correlate *c, const servers *srv)
 {
     sort_out_hops(c);
     free(c->order);
@@ -451,7 +501,7 @@ void correlate_finish(correlate *c)
     for (unsigned i = 0; i < c->ngroups; i++) {
         if (c->groups[i].split || !adds_news(c, &c->groups[i]))
             continue;
-        settle_group(c, &c->groups[i]);
+        settle_group(c, &c->groups[i], srv);
         c->order[c->norder++] = i;
     }
     sort_ctx = c;

@@ -11,6 +11,8 @@
 
 #include "smtp/smtp.h"
 
+struct servers; /* report/servers.h */
+
 typedef struct cause {
     cause_id id;
     double score; /* 0..1 */
@@ -43,6 +45,16 @@ typedef struct corr_attempt {
     uint8_t nrcpt;    /* recipients sent, saturating at 255 */
 } corr_attempt;
 
+/* Servers of a duplicate group whose connects failed around its attempts, kept for the
+ * evidence; every such server adds to server_overloaded, kept or not. */
+#define CORR_FAILING_SERVERS 4
+
+typedef struct corr_failures {
+    uint32_t server; /* its endpoint, as corr_attempt.server */
+    /* failed connects from 600 s before the group's first attempt to 60 s after its last */
+    unsigned n;
+} corr_failures;
+
 typedef struct corr_group {
     int by_digest; /* found by body digest (Message-IDs differ or are absent) */
     char *message_id, *mail_from, *rcpt; /* of the second attempt seen */
@@ -57,6 +69,8 @@ typedef struct corr_group {
     cause causes[CAUSE_COUNT];
     unsigned ncauses;
     int resent_after_ack;
+    corr_failures failing[CORR_FAILING_SERVERS];
+    unsigned nfailing;
 } corr_group;
 
 /* What a message's attempts are when they are not the same message sent again over the same
@@ -83,8 +97,9 @@ void correlate_free(correlate *c);
 void correlate_session(correlate *c, uint64_t id, const char *client, const char *server,
                        const smtp_report *s);
 /* Sorts the attempts into duplicate groups (the same message more than once over the same
- * hop), loops, relay paths and fan-out. Valid until correlate_free. */
-void correlate_finish(correlate *c);
+ * hop), loops, relay paths and fan-out; srv (may be NULL) tells the failed connects at each
+ * group's servers, evidence of an overloaded server. Valid until correlate_free. */
+void correlate_finish(correlate *c, const struct servers *srv);
 /* Duplicate groups of two or more attempts, worst first. */
 unsigned correlate_ngroups(const correlate *c);
 const corr_group *correlate_group(const correlate *c, unsigned i);

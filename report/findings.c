@@ -35,6 +35,7 @@ typedef enum {
     EV_STEADY,     /* the attempts came at a steady interval */
     EV_FLAGS,      /* attempts with any of flags */
     EV_RESENT,     /* sent again after it was accepted */
+    EV_CONNECTS,   /* connects to its servers failed around the attempts */
     EV_FLAGS_ACKED /* as EV_FLAGS, when some attempt was acknowledged */
 } evidence_kind;
 
@@ -51,6 +52,7 @@ static const evidence_row evidence_rows[] = {
     {EV_FLAGS, SMTP_FLAG_EHLO_REFUSED | SMTP_FLAG_ESMTP_MASKED,
      "ESMTP refused or masked (EHLO 5xx / X'd keywords)"},
     {EV_FLAGS, SMTP_FLAG_SLOW_EOD_REPLY, "reply to end of data slower than the threshold"},
+    {EV_CONNECTS, 0, NULL},
     {EV_FLAGS, SMTP_FLAG_REPLY_AFTER_CLOSE, "reply arrived after the client had closed"},
     {EV_FLAGS, SMTP_FLAG_CLIENT_GAVE_UP, "client gave up before any reply"},
     {EV_FLAGS, SMTP_FLAG_EOD_NO_REPLY, "whole end of data never answered"},
@@ -96,6 +98,18 @@ static void resend_evidence(const correlate *c, const corr_group *g, evidence *e
     }
 }
 
+/* The failed connects correlate_finish found at the group's servers (correlate.h). */
+static void connects_evidence(const correlate *c, const corr_group *g, evidence *e)
+{
+    for (unsigned i = 0; i < g->nfailing && e->n < EVIDENCE_MAX; i++) {
+        const corr_failures *f = &g->failing[i];
+        const char *server = correlate_host(c, f->server);
+        snprintf(e->line[e->n++], EVIDENCE_LEN,
+                 "%u connection attempt%s to %s failed around the attempts", f->n,
+                 f->n == 1 ? "" : "s", server ? server : "the server");
+    }
+}
+
 static void steady_evidence(const correlate *c, const corr_group *g, evidence *e)
 {
     if (steady(c, g) && e->n < EVIDENCE_MAX)
@@ -113,6 +127,8 @@ static void build_evidence(const correlate *c, const corr_group *g, evidence *e)
             steady_evidence(c, g, e);
         else if (row->kind == EV_RESENT && g->resent_after_ack)
             resend_evidence(c, g, e);
+        else if (row->kind == EV_CONNECTS)
+            connects_evidence(c, g, e);
         else if (row->kind == EV_FLAGS || (row->kind == EV_FLAGS_ACKED && g->acknowledged))
             say(e, attempts_with(c, g, row->flags), g->n, row->what);
     }

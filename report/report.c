@@ -754,7 +754,7 @@ static void text_summary(report *r, const capture_summary *c)
 
 void report_summary(report *r, const capture_summary *cap)
 {
-    correlate_finish(r->corr);
+    correlate_finish(r->corr, r->servers);
     if (r->fmt == REPORT_JSON) {
         report_servers_json(r);
         report_findings_json(r);

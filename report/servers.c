@@ -121,23 +121,11 @@ static void sample(quantile **q, int64_t usec)
         quantile_add(*q, usec);
 }
 
-static unsigned is_421(int code)
-{
-    return code == 421;
-}
-
 unsigned servers_replies_421(const smtp_report *r)
 {
-    unsigned n =
-        is_421(r->banner.done ? r->banner.code : 0) + is_421(r->ehlo_reply) + is_421(r->quit_reply);
-    for (unsigned i = 0; i < r->ntxn; i++) {
-        const smtp_txn *t = &r->txns[i];
-        n += is_421(t->mail_reply) + is_421(t->data_reply);
-        n += is_421(t->eod.replied ? t->eod.reply : 0);
-        for (unsigned k = 0; k < t->nrcpt; k++)
-            n += is_421(t->rcpt_reply[k]);
-    }
-    return n;
+    /* the parser counts every 421, also to commands whose reply the report does not keep
+     * (RSET, NOOP, AUTH): a server turning sessions away says so to any of them */
+    return r->busy_replies;
 }
 
 void servers_session(servers *s, const char *server, const smtp_report *r)

@@ -47,8 +47,8 @@ uint64_t servers_over_limit(const servers *s);
  * [from, to] (microseconds); of the first SERVER_FAIL_TIMES failures there. */
 unsigned servers_connect_failures_between(const servers *s, const char *server, int64_t from,
                                           int64_t to);
-/* 421 replies in a session, from the replies its report keeps (greeting, EHLO/HELO, MAIL,
- * RCPT, DATA, end of data, QUIT). */
+/* 421 replies in a session, in all (the report's busy_replies, whatever command they
+ * answered). */
 unsigned servers_replies_421(const smtp_report *r);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "report/correlate.h"
 #include "report/report.h"
+#include "report/servers.h"
 #include "smtp/smtp.h"
 #include "tests/suites.h"
 
@@ -67,7 +68,7 @@ static correlate *run(const attempt_spec *a, unsigned n)
     correlate *c = correlate_new();
     for (unsigned i = 0; i < n; i++)
         play(c, i + 1, &a[i]);
-    correlate_finish(c);
+    correlate_finish(c, NULL);
     return c;
 }
 
@@ -232,7 +233,7 @@ static void test_many_messages_and_clients(void)
         snprintf(endpoint, sizeof endpoint, "[2001:db8::%x]:%u", i % 1000, 40000 + i);
         correlate_client(c, endpoint, &r);
     }
-    correlate_finish(c);
+    correlate_finish(c, NULL);
     /* the digest groups say nothing the Message-ID groups do not */
     CU_ASSERT_EQUAL_FATAL(correlate_ngroups(c), 500);
     for (unsigned i = 0; i < 500; i++) {
@@ -248,6 +249,30 @@ static void test_many_messages_and_clients(void)
     correlate_free(c);
 }
 
+/* The text report of the sessions a (to 192.0.2.25:25), after the failed connect cf when
+ * not NULL; the caller frees it. */
+static char *text_report(const attempt_spec *a, unsigned n, const connect_failed *cf)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    report *r = report_new(f, REPORT_TEXT, 0);
+    if (cf)
+        report_connect_failed(r, cf);
+    for (unsigned i = 0; i < n; i++) {
+        smtp_session *s = session_of(&a[i]);
+        report_session(r, i + 1, "198.51.100.7:40000", "192.0.2.25:25", smtp_get_report(s));
+        smtp_session_free(s);
+    }
+    capture_summary cap = {.source = "test"};
+    report_summary(r, &cap);
+    report_free(r);
+    fclose(f);
+    return buf;
+}
+
 /* The evidence under a duplicate in the text report: its lines in their fixed order. */
 static void test_evidence_lines(void)
 {
@@ -257,20 +282,8 @@ static void test_evidence_lines(void)
         {1200, "<ev@x>", BODY, "250 ok\r\n", 0, 0, NULL},
         {1800, "<ev@x>", BODY, "250 ok\r\n", 0, 1, NULL},
     };
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    report *r = report_new(f, REPORT_TEXT, 0);
-    for (unsigned i = 0; i < 4; i++) {
-        smtp_session *s = session_of(&a[i]);
-        report_session(r, i + 1, "198.51.100.7:40000", "192.0.2.25:25", smtp_get_report(s));
-        smtp_session_free(s);
-    }
-    capture_summary cap = {.source = "evidence"};
-    report_summary(r, &cap);
-    report_free(r);
-    fclose(f);
+    char *buf = text_report(a, 4, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
     const char *want = "    - 4 attempts every 600 s: a steady interval is the sending MTA's retry "
                        "timer\n"
                        "    - end of data split across segments and never accepted in 2 of 4 "
@@ -281,6 +294,98 @@ static void test_evidence_lines(void)
                        "    - session ended without QUIT in 3 of 4 attempts\n"
                        "    likely cause:";
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, want));
+    free(buf);
+}
+
+/* ---- failed connects at a group's servers ---- */
+
+/* A connect to server that failed at t s after T0 (no SYN/ACK). */
+static connect_failed failed_connect(const char *server, double t)
+{
+    connect_failed f;
+    memset(&f, 0, sizeof f);
+    snprintf(f.client, sizeof f.client, "198.51.100.7:39000");
+    snprintf(f.server, sizeof f.server, "%s", server);
+    f.attempts = 3;
+    f.first = f.last = T0 + (int64_t)(t * SEC);
+    return f;
+}
+
+/* A message sent at 0 s (never answered) and again at 300 s (accepted) to 192.0.2.1:25, with
+ * the failed connects at (seconds) in the servers' figures. */
+static correlate *run_with_failures(const char *server, const double *at, unsigned n)
+{
+    attempt_spec a[] = {
+        {0, "<busy@x>", BODY, NULL, 0, 0, NULL},
+        {300, "<busy@x>", BODY, "250 ok\r\n", 0, 1, NULL},
+    };
+    servers *srv = servers_new();
+    correlate *c = correlate_new();
+    for (unsigned i = 0; i < n; i++) {
+        connect_failed f = failed_connect(server, at[i]);
+        servers_connect_failed(srv, &f);
+    }
+    for (unsigned i = 0; i < 2; i++)
+        play(c, i + 1, &a[i]);
+    correlate_finish(c, srv);
+    servers_free(srv);
+    return c;
+}
+
+static double cause_score(const corr_group *g, cause_id id)
+{
+    for (unsigned i = 0; i < g->ncauses; i++)
+        if (g->causes[i].id == id)
+            return g->causes[i].score;
+    return 0.0;
+}
+
+/* Three failed connects in the window (10 minutes before the first attempt to a minute after
+ * the last), one before it, one after it: the server was turning senders away. */
+static void test_failed_connects_rank_overloaded(void)
+{
+    const double at[] = {-900, -500, -10, 200, 361};
+    correlate *c = run_with_failures("192.0.2.1:25", at, 5);
+    CU_ASSERT_EQUAL_FATAL(correlate_ngroups(c), 1);
+    const corr_group *g = correlate_group(c, 0);
+    CU_ASSERT_EQUAL_FATAL(g->nfailing, 1);
+    CU_ASSERT_EQUAL(g->failing[0].n, 3);
+    CU_ASSERT_STRING_EQUAL(correlate_host(c, g->failing[0].server), "192.0.2.1:25");
+    CU_ASSERT_DOUBLE_EQUAL(cause_score(g, CAUSE_SERVER_OVERLOADED), 0.7, 1e-9);
+    correlate_free(c);
+}
+
+/* Failed connects at another server, or outside the window, say nothing of this one. */
+static void test_no_failed_connects_no_overload(void)
+{
+    const double other[] = {-10, 200};
+    const double outside[] = {-601, 361};
+    correlate *c = run_with_failures("192.0.2.99:25", other, 2);
+    CU_ASSERT_EQUAL_FATAL(correlate_ngroups(c), 1);
+    CU_ASSERT_EQUAL(correlate_group(c, 0)->nfailing, 0);
+    CU_ASSERT_EQUAL(cause_score(correlate_group(c, 0), CAUSE_SERVER_OVERLOADED), 0.0);
+    correlate_free(c);
+    c = run_with_failures("192.0.2.1:25", outside, 2);
+    CU_ASSERT_EQUAL_FATAL(correlate_ngroups(c), 1);
+    CU_ASSERT_EQUAL(correlate_group(c, 0)->nfailing, 0);
+    CU_ASSERT_EQUAL(cause_score(correlate_group(c, 0), CAUSE_SERVER_OVERLOADED), 0.0);
+    correlate_free(c);
+}
+
+/* The report passes its servers to the correlator: the failed connects are an evidence line
+ * (one connect, in the singular) and rank server_overloaded. */
+static void test_failed_connects_evidence_line(void)
+{
+    attempt_spec a[] = {
+        {0, "<ov@x>", BODY, NULL, 0, 0, NULL},
+        {300, "<ov@x>", BODY, "250 ok\r\n", 0, 1, NULL},
+    };
+    connect_failed cf = failed_connect("192.0.2.25:25", -30);
+    char *buf = text_report(a, 2, &cf);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(buf, "    - 1 connection attempt to 192.0.2.25:25 failed around the attempts\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "server_overloaded (0.50)"));
     free(buf);
 }
 
@@ -341,7 +446,7 @@ static correlate *run_hops(const hop_spec *h, unsigned n)
         correlate_session(c, i + 1, h[i].client, h[i].server, smtp_get_report(s));
         smtp_session_free(s);
     }
-    correlate_finish(c);
+    correlate_finish(c, NULL);
     return c;
 }
 
@@ -578,7 +683,7 @@ static void test_large_fanout(void)
         correlate_session(c, i + 1, h.client, h.server, smtp_get_report(s));
         smtp_session_free(s);
     }
-    correlate_finish(c);
+    correlate_finish(c, NULL);
     CU_ASSERT_EQUAL(correlate_ngroups(c), 0);
     CU_ASSERT_EQUAL_FATAL(paths(c, CORR_FANOUT), 1);
     CU_ASSERT_EQUAL(correlate_path(c, CORR_FANOUT, 0)->n, COPIES);
@@ -640,6 +745,9 @@ void add_correlate_suite(void)
     CU_add_test(s, "many messages and clients", test_many_messages_and_clients);
     CU_add_test(s, "evidence lines in order", test_evidence_lines);
     CU_add_test(s, "digest hex", test_digest_hex);
+    CU_add_test(s, "failed connects rank server_overloaded", test_failed_connects_rank_overloaded);
+    CU_add_test(s, "no failed connects, no overload", test_no_failed_connects_no_overload);
+    CU_add_test(s, "failed connects evidence line", test_failed_connects_evidence_line);
     CU_add_test(s, "loop between two servers", test_loop_between_two_servers);
     CU_add_test(s, "loop seen one way", test_loop_seen_one_way);
     CU_add_test(s, "relay path is not a duplicate", test_relay_path_not_duplicate);

@@ -1302,18 +1302,25 @@ static void sc_slow_server_retry(gen *g)
     clean_delivery(g, 40311, 360, &M_MINUTES, QUEUED("4D5E6F7081"));
 }
 
+/* A session at t whose end of data the server never answers: the client gives up after
+ * GIVE_UP and hangs up without QUIT, and its sender will try again. */
+static void unanswered_delivery(gen *g, uint16_t port, double t, const mail *m)
+{
+    char data[TEXT_MAX];
+    payload(data, sizeof data, m);
+    conn *c = conn_open(g, CLIENT, port, SERVER, 25, t);
+    t = greet(c, t, BANNER);
+    t = ehlo(c, t);
+    t = envelope(c, t, &POSTFIX, m);
+    cli(c, t += THINK, data);
+    hang_up(c, t + GIVE_UP);
+}
+
 /* The sender re-sends with a new Message-ID after a silent server: only the body digest
  * ties the two attempts together. */
 static void sc_new_msgid_resend(gen *g)
 {
-    char data[TEXT_MAX];
-    payload(data, sizeof data, &M_REPORT);
-    conn *c = conn_open(g, CLIENT, 40320, SERVER, 25, 0);
-    double t = greet(c, 0, BANNER);
-    t = ehlo(c, t);
-    t = envelope(c, t, &POSTFIX, &M_REPORT);
-    cli(c, t += THINK, data);
-    hang_up(c, t + GIVE_UP);
+    unanswered_delivery(g, 40320, 0, &M_REPORT);
     clean_delivery(g, 40321, 600, &M_REPORT_NEW_ID, QUEUED("5E6F708192"));
 }
 
@@ -1514,6 +1521,17 @@ static void sc_syn_refused(gen *g)
 {
     syn_refused(g, CLIENT, 40410, SERVER, 25, 0);
     syn_refused(g, CLIENT, 40411, SERVER, 25, 60);
+}
+
+/* An overloaded server: the client's SYNs go unanswered (a full backlog); it gets through
+ * 20 s later, but the end of data is never answered and it gives up; five minutes later it
+ * sends the message again and it is accepted. The failed connect at the same server, just
+ * before the attempts, ranks the duplicate server_overloaded. */
+static void sc_overload_retry(gen *g)
+{
+    syn_unanswered(g, CLIENT, 40420, SERVER, 25, 0, 3);
+    unanswered_delivery(g, 40421, 20, &M_INVOICE);
+    clean_delivery(g, 40422, 320, &M_INVOICE, QUEUED("6F708192A3"));
 }
 
 enum { BUSY_CLIENTS = 40 };
@@ -1837,6 +1855,7 @@ static const scenario SCENARIOS[] = {
     {"syn-unanswered", sc_syn_unanswered},
     {"syn-refused", sc_syn_refused},
     {"busy-server", sc_busy_server},
+    {"overload-retry", sc_overload_retry},
     {"mail-loop", sc_mail_loop},
     {"relay-path", sc_relay_path},
     {"retry-in-relay", sc_retry_in_relay},
