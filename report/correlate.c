@@ -365,10 +365,21 @@ static int group_went_round(const correlate *c, const corr_group *g)
     return 0;
 }
 
-/* A sender that found a server busy retries within minutes and then delivers: connects that
- * failed from 10 minutes before the first attempt to a minute after the last belong to it. */
-#define FAILED_CONNECTS_BEFORE (600 * (int64_t)1000000)
-#define FAILED_CONNECTS_AFTER (60 * (int64_t)1000000)
+/* A sender that found a server busy retries within minutes and then delivers: what the
+ * server did from 10 minutes before the first attempt to a minute after the last belongs to
+ * it. */
+#define SIGNS_BEFORE (600 * (int64_t)1000000)
+#define SIGNS_AFTER (60 * (int64_t)1000000)
+
+/* How much each sign of an overloaded server says, before its count adds up to 0.5 more:
+ * a server turning connections away says it plainly, lateness less so (a slow disk, a
+ * content scan). */
+static const double sign_weight[SERVER_SIGN_COUNT] = {
+    [SERVER_SIGN_CONNECT_FAILED] = 0.4,
+    [SERVER_SIGN_BUSY_421] = 0.4,
+    [SERVER_SIGN_LATE_GREETING] = 0.3,
+    [SERVER_SIGN_LATE_REPLY] = 0.3,
+};
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -376,39 +387,63 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* More failed connects are stronger evidence, up to five. */
-static double failed_connects_weight(unsigned n)
+/* The group's own sessions at server that show each sign: the group's own flags already
+ * count in its causes, so "around the attempts" means the server's other sessions. */
+static void own_signs(const correlate *c, const corr_group *g, uint32_t server,
+                      unsigned own[SERVER_SIGN_COUNT])
 {
-    return 0.4 + 0.1 * (n < 5 ? n : 5);
+    for (unsigned i = 0; i < g->n; i++) {
+        const corr_attempt *a = &c->attempts[g->members[i]];
+        if (a->server != server || (i && a->session == c->attempts[g->members[i - 1]].session))
+            continue;
+        smtp_report r = {.flags = a->flags,
+                         .busy_replies = (a->flags & SMTP_FLAG_SERVER_BUSY_421) != 0};
+        unsigned signs = servers_session_signs(&r);
+        for (unsigned k = 0; k < SERVER_SIGN_COUNT; k++)
+            own[k] += (signs >> k) & 1;
+    }
 }
 
-/* One server's failed connects count for the cause in full; the evidence keeps the first
- * CORR_FAILING_SERVERS servers, as the evidence lines are few. */
-static void note_failing(corr_group *g, uint32_t server, unsigned n, double *score)
+/* One server's signs count for the cause in full; the evidence keeps the first
+ * CORR_SIGN_SERVERS servers, as the evidence lines are few. */
+static void note_server(corr_group *g, const corr_server_signs *found, double *score)
 {
-    add_sign(score, n > 0, failed_connects_weight(n));
-    if (n && g->nfailing < CORR_FAILING_SERVERS)
-        g->failing[g->nfailing++] = (corr_failures){server, n};
+    unsigned any = 0;
+    for (unsigned k = 0; k < SERVER_SIGN_COUNT; k++) {
+        unsigned n = found->n[k];
+        add_sign(score, n > 0, sign_weight[k] + 0.1 * (n < 5 ? n : 5));
+        any += n;
+    }
+    if (any && g->nsigns < CORR_SIGN_SERVERS)
+        g->signs[g->nsigns++] = *found;
 }
 
-/* Each distinct server of the group (its attempts sorted by time) with connects that failed
- * around the attempts: the server was turning senders away, as an overloaded one does. */
-static void failed_connects(const correlate *c, corr_group *g, const servers *srv, double *score)
+/* Each distinct server of the group (its attempts sorted by time) that turned connects away,
+ * answered 421, greeted or answered end of data late around the attempts in other sessions:
+ * the server was overloaded, and its senders retried. */
+static void server_signs(const correlate *c, corr_group *g, const servers *srv, double *score)
 {
-    g->nfailing = 0;
+    g->nsigns = 0;
     uint32_t *at = srv ? malloc(g->n * sizeof *at) : NULL;
     if (!at)
         return;
     for (unsigned i = 0; i < g->n; i++)
         at[i] = c->attempts[g->members[i]].server;
     qsort(at, g->n, sizeof *at, cmp_u32);
-    int64_t from = c->attempts[g->members[0]].time - FAILED_CONNECTS_BEFORE;
-    int64_t to = c->attempts[g->members[g->n - 1]].time + FAILED_CONNECTS_AFTER;
+    int64_t from = c->attempts[g->members[0]].time - SIGNS_BEFORE;
+    int64_t to = c->attempts[g->members[g->n - 1]].time + SIGNS_AFTER;
     for (unsigned i = 0; i < g->n; i++) {
         const char *name = correlate_host(c, at[i]);
         if ((i && at[i] == at[i - 1]) || !name)
             continue;
-        note_failing(g, at[i], servers_connect_failures_between(srv, name, from, to), score);
+        corr_server_signs found = {.server = at[i]};
+        unsigned own[SERVER_SIGN_COUNT] = {0};
+        own_signs(c, g, at[i], own);
+        for (unsigned k = 0; k < SERVER_SIGN_COUNT; k++) {
+            unsigned n = servers_signs_between(srv, name, (server_sign)k, from, to);
+            found.n[k] = n > own[k] ? n - own[k] : 0;
+        }
+        note_server(g, &found, score);
     }
     free(at);
 }
@@ -442,7 +477,7 @@ static void settle_group(correlate *c, corr_group *g, const servers *srv)
         g->resent_after_ack |= c->attempts[g->members[i]].time > first_ack;
     add_sign(&score[CAUSE_SENDER_RESENT], g->resent_after_ack, 0.9);
     add_sign(&score[CAUSE_MAIL_LOOP], group_went_round(c, g), LOOP_WEIGHT);
-    failed_connects(c, g, srv, &score[CAUSE_SERVER_OVERLOADED]);
+    server_signs(c, g, srv, &score[CAUSE_SERVER_OVERLOADED]);
     g->ncauses = sort_causes(score, g->causes);
     g->interval_median = median_interval(c, g);
 }
@@ -475,6 +510,42 @@ static int adds_news(const correlate *c, const corr_group *g)
     return 0;
 }
 
+/* When an attempt's DATA went out and when its end of data was answered (microseconds). */
+static int64_t sent_at(const corr_attempt *a)
+{
+    return a->time - (int64_t)a->sent_ms * 1000;
+}
+
+static int64_t answered_at(const corr_attempt *a)
+{
+    return a->time + (int64_t)a->accepted_ms * 1000;
+}
+
+/* Two messages with one body, sender and recipient (a template, a test tool's default text)
+ * look to the digest like a message re-sent under a new Message-ID. A sender re-sends only
+ * what it believes failed: copies each accepted, each sent while the one before it still
+ * waited for its answer, are messages of their own, not one message twice. */
+static int concurrent_copies(const correlate *c, const corr_group *g)
+{
+    if (!g->by_digest || g->n < 2)
+        return 0;
+    uint32_t *m = malloc(g->n * sizeof *m);
+    if (!m)
+        return 0;
+    memcpy(m, g->members, g->n * sizeof *m);
+    sort_ctx = c;
+    qsort(m, g->n, sizeof *m, by_attempt_time);
+    sort_ctx = NULL;
+    int concurrent = 1;
+    for (unsigned i = 0; i + 1 < g->n && concurrent; i++) {
+        const corr_attempt *a = &c->attempts[m[i]], *b = &c->attempts[m[i + 1]];
+        concurrent = correlate_delivered(a) && correlate_delivered(b) &&
+                     !(a->flags & SMTP_FLAG_CLIENT_GAVE_UP) && sent_at(b) < answered_at(a);
+    }
+    free(m);
+    return concurrent;
+}
+
 /* Each group found while recording is split by hop (hops.c): what stays a group, or is
  * split off as one, is the same message more than once over the same hop. */
 static void sort_out_hops(correlate *c)
@@ -484,9 +555,14 @@ static void sort_out_hops(correlate *c)
         if (!c->groups[i].by_digest)
             for (unsigned k = 0; k < c->groups[i].n; k++)
                 c->in_id_group[c->groups[i].members[k]] = 1;
-    for (unsigned i = 0; i < found; i++)
-        if (adds_news(c, &c->groups[i]))
+    for (unsigned i = 0; i < found; i++) {
+        if (!adds_news(c, &c->groups[i]))
+            continue;
+        if (concurrent_copies(c, &c->groups[i]))
+            c->groups[i].split = 1; /* no duplicate: several messages */
+        else
             hops_sort_out(c, i);
+    }
     hops_order(c);
 }
 

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "report/servers.h"
 #include "smtp/smtp.h"
 
 struct servers; /* report/servers.h */
@@ -45,15 +46,17 @@ typedef struct corr_attempt {
     uint8_t nrcpt;    /* recipients sent, saturating at 255 */
 } corr_attempt;
 
-/* Servers of a duplicate group whose connects failed around its attempts, kept for the
- * evidence; every such server adds to server_overloaded, kept or not. */
-#define CORR_FAILING_SERVERS 4
+/* Servers of a duplicate group that showed the signs of overload around its attempts (in
+ * sessions other than the group's own), kept for the evidence; every such server adds to
+ * server_overloaded, kept or not. */
+#define CORR_SIGN_SERVERS 4
 
-typedef struct corr_failures {
+typedef struct corr_server_signs {
     uint32_t server; /* its endpoint, as corr_attempt.server */
-    /* failed connects from 600 s before the group's first attempt to 60 s after its last */
-    unsigned n;
-} corr_failures;
+    /* per server_sign (report/servers.h), from 600 s before the group's first attempt to 60 s
+     * after its last */
+    unsigned n[SERVER_SIGN_COUNT];
+} corr_server_signs;
 
 typedef struct corr_group {
     int by_digest; /* found by body digest (Message-IDs differ or are absent) */
@@ -69,8 +72,8 @@ typedef struct corr_group {
     cause causes[CAUSE_COUNT];
     unsigned ncauses;
     int resent_after_ack;
-    corr_failures failing[CORR_FAILING_SERVERS];
-    unsigned nfailing;
+    corr_server_signs signs[CORR_SIGN_SERVERS];
+    unsigned nsigns;
 } corr_group;
 
 /* What a message's attempts are when they are not the same message sent again over the same
@@ -97,8 +100,9 @@ void correlate_free(correlate *c);
 void correlate_session(correlate *c, uint64_t id, const char *client, const char *server,
                        const smtp_report *s);
 /* Sorts the attempts into duplicate groups (the same message more than once over the same
- * hop), loops, relay paths and fan-out; srv (may be NULL) tells the failed connects at each
- * group's servers, evidence of an overloaded server. Valid until correlate_free. */
+ * hop), loops, relay paths and fan-out; srv (may be NULL) tells what each group's servers
+ * did around its attempts (failed connects, 421s, late greetings and replies), evidence of an
+ * overloaded server. Valid until correlate_free. */
 void correlate_finish(correlate *c, const struct servers *srv);
 /* Duplicate groups of two or more attempts, worst first. */
 unsigned correlate_ngroups(const correlate *c);

@@ -32,11 +32,11 @@ typedef struct evidence {
 /* The lines of evidence under a duplicate, in the order shown. A flag row tells in how many
  * attempts any of its flags was raised (nothing when none); the others are worked out. */
 typedef enum {
-    EV_STEADY,     /* the attempts came at a steady interval */
-    EV_FLAGS,      /* attempts with any of flags */
-    EV_RESENT,     /* sent again after it was accepted */
-    EV_CONNECTS,   /* connects to its servers failed around the attempts */
-    EV_FLAGS_ACKED /* as EV_FLAGS, when some attempt was acknowledged */
+    EV_STEADY,       /* the attempts came at a steady interval */
+    EV_FLAGS,        /* attempts with any of flags */
+    EV_RESENT,       /* sent again after it was accepted */
+    EV_SERVER_SIGNS, /* its servers turned others away or were late around the attempts */
+    EV_FLAGS_ACKED   /* as EV_FLAGS, when some attempt was acknowledged */
 } evidence_kind;
 
 typedef struct evidence_row {
@@ -52,7 +52,7 @@ static const evidence_row evidence_rows[] = {
     {EV_FLAGS, SMTP_FLAG_EHLO_REFUSED | SMTP_FLAG_ESMTP_MASKED,
      "ESMTP refused or masked (EHLO 5xx / X'd keywords)"},
     {EV_FLAGS, SMTP_FLAG_SLOW_EOD_REPLY, "reply to end of data slower than the threshold"},
-    {EV_CONNECTS, 0, NULL},
+    {EV_SERVER_SIGNS, 0, NULL},
     {EV_FLAGS, SMTP_FLAG_REPLY_AFTER_CLOSE, "reply arrived after the client had closed"},
     {EV_FLAGS, SMTP_FLAG_CLIENT_GAVE_UP, "client gave up before any reply"},
     {EV_FLAGS, SMTP_FLAG_EOD_NO_REPLY, "whole end of data never answered"},
@@ -98,15 +98,33 @@ static void resend_evidence(const correlate *c, const corr_group *g, evidence *e
     }
 }
 
-/* The failed connects correlate_finish found at the group's servers (correlate.h). */
-static void connects_evidence(const correlate *c, const corr_group *g, evidence *e)
+/* What each sign is called in an evidence line, singular and plural. */
+static const char *const sign_names[SERVER_SIGN_COUNT][2] = {
+    [SERVER_SIGN_CONNECT_FAILED] = {"connection attempt failed", "connection attempts failed"},
+    [SERVER_SIGN_BUSY_421] = {"other session answered 421", "other sessions answered 421"},
+    [SERVER_SIGN_LATE_GREETING] = {"other session greeted late", "other sessions greeted late"},
+    [SERVER_SIGN_LATE_REPLY] = {"other session's end of data answered late",
+                                "other sessions' ends of data answered late"},
+};
+
+/* "around the attempts at 192.0.2.25:25: 3 connection attempts failed, 1 other session
+ * answered 421": the signs correlate_finish found at the group's servers (correlate.h). */
+static void signs_evidence(const correlate *c, const corr_group *g, evidence *e)
 {
-    for (unsigned i = 0; i < g->nfailing && e->n < EVIDENCE_MAX; i++) {
-        const corr_failures *f = &g->failing[i];
+    for (unsigned i = 0; i < g->nsigns && e->n < EVIDENCE_MAX; i++) {
+        const corr_server_signs *f = &g->signs[i];
         const char *server = correlate_host(c, f->server);
-        snprintf(e->line[e->n++], EVIDENCE_LEN,
-                 "%u connection attempt%s to %s failed around the attempts", f->n,
-                 f->n == 1 ? "" : "s", server ? server : "the server");
+        char *line = e->line[e->n++];
+        int len = snprintf(line, EVIDENCE_LEN,
+                           "around the attempts at %s:", server ? server : "the server");
+        const char *sep = " ";
+        for (unsigned k = 0; k < SERVER_SIGN_COUNT && len > 0 && len < EVIDENCE_LEN; k++) {
+            if (!f->n[k])
+                continue;
+            len += snprintf(line + len, EVIDENCE_LEN - (size_t)len, "%s%u %s", sep, f->n[k],
+                            sign_names[k][f->n[k] != 1]);
+            sep = ", ";
+        }
     }
 }
 
@@ -127,8 +145,8 @@ static void build_evidence(const correlate *c, const corr_group *g, evidence *e)
             steady_evidence(c, g, e);
         else if (row->kind == EV_RESENT && g->resent_after_ack)
             resend_evidence(c, g, e);
-        else if (row->kind == EV_CONNECTS)
-            connects_evidence(c, g, e);
+        else if (row->kind == EV_SERVER_SIGNS)
+            signs_evidence(c, g, e);
         else if (row->kind == EV_FLAGS || (row->kind == EV_FLAGS_ACKED && g->acknowledged))
             say(e, attempts_with(c, g, row->flags), g->n, row->what);
     }

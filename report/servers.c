@@ -27,7 +27,7 @@ void servers_free(servers *s)
     for (unsigned i = 0; i < s->n; i++) {
         free(s->list[i].banner_delay);
         free(s->list[i].eod_reply_delay);
-        free(s->list[i].fail_times);
+        free(s->list[i].signs);
     }
     free(s->list);
     map_free(&s->index);
@@ -128,6 +128,22 @@ unsigned servers_replies_421(const smtp_report *r)
     return r->busy_replies;
 }
 
+unsigned servers_session_signs(const smtp_report *r)
+{
+    return (servers_replies_421(r) ? 1u << SERVER_SIGN_BUSY_421 : 0) |
+           (r->flags & SMTP_FLAG_SLOW_BANNER ? 1u << SERVER_SIGN_LATE_GREETING : 0) |
+           (r->flags & SMTP_FLAG_SLOW_EOD_REPLY ? 1u << SERVER_SIGN_LATE_REPLY : 0);
+}
+
+/* Kept over time for the correlation's evidence; without memory for them the figures stay
+ * right and only the evidence goes. */
+static void note_sign(server_stats *v, server_sign sign, int64_t ts)
+{
+    if (!v->signs && !(v->signs = calloc(SERVER_SIGN_COUNT, sizeof *v->signs)))
+        return;
+    timeline_add(&v->signs[sign], ts);
+}
+
 void servers_session(servers *s, const char *server, const smtp_report *r)
 {
     server_stats *v = server_of(s, server);
@@ -148,6 +164,10 @@ void servers_session(servers *s, const char *server, const smtp_report *r)
         else
             v->unanswered_eod++;
     }
+    unsigned signs = servers_session_signs(r);
+    for (unsigned k = 0; k < SERVER_SIGN_COUNT; k++)
+        if (signs & 1u << k)
+            note_sign(v, (server_sign)k, r->start);
 }
 
 void servers_connect_failed(servers *s, const connect_failed *c)
@@ -157,18 +177,15 @@ void servers_connect_failed(servers *s, const connect_failed *c)
         return;
     v->connect_failed++;
     v->connect_refused += c->refused != 0;
-    if (!v->fail_times && !(v->fail_times = malloc(SERVER_FAIL_TIMES * sizeof *v->fail_times)))
-        return;
-    if (v->nfail_times < SERVER_FAIL_TIMES)
-        v->fail_times[v->nfail_times++] = c->first;
+    note_sign(v, SERVER_SIGN_CONNECT_FAILED, c->first);
 }
 
-unsigned servers_connect_failures_between(const servers *s, const char *server, int64_t from,
-                                          int64_t to)
+unsigned servers_signs_between(const servers *s, const char *server, server_sign sign, int64_t from,
+                               int64_t to)
 {
     const server_stats *v = find(s, server);
-    unsigned n = 0;
-    for (unsigned i = 0; v && i < v->nfail_times; i++)
-        n += v->fail_times[i] >= from && v->fail_times[i] <= to;
-    return n;
+    if (!v || !v->signs)
+        return 0;
+    uint64_t n = timeline_between(&v->signs[sign], from, to);
+    return n > UINT32_MAX ? UINT32_MAX : (unsigned)n;
 }

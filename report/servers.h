@@ -9,19 +9,30 @@
 #include <stdint.h>
 
 #include "base/quantile.h"
+#include "base/timeline.h"
 #include "pipeline/summary.h"
 #include "smtp/smtp.h"
 
 #define SERVERS_MAX 1024
-#define SERVER_FAIL_TIMES 256 /* failed connects whose time is kept per server (all counted) */
+
+/* What an overloaded server does, counted over time per server for the evidence of a
+ * duplicate group ("what went on at that server around the attempts"): failed connects (at
+ * the first SYN), and sessions (at their start) answered 421, greeted late (slow_banner) or
+ * whose end of data was answered late (slow_eod_reply). */
+typedef enum {
+    SERVER_SIGN_CONNECT_FAILED,
+    SERVER_SIGN_BUSY_421,
+    SERVER_SIGN_LATE_GREETING,
+    SERVER_SIGN_LATE_REPLY,
+    SERVER_SIGN_COUNT
+} server_sign;
 
 typedef struct server_stats {
     char address[64]; /* "addr:port", as sessions name it */
     uint64_t sessions, open, peak_concurrent, connect_failed, replies_421, unanswered_eod;
     uint64_t connect_refused;                 /* of connect_failed, refused with a RST */
     quantile *banner_delay, *eod_reply_delay; /* NULL until a first sample */
-    int64_t *fail_times;                      /* first SYN of the first SERVER_FAIL_TIMES */
-    unsigned nfail_times;
+    timeline *signs; /* SERVER_SIGN_COUNT of them; NULL until a first sign */
 } server_stats;
 
 typedef struct servers servers;
@@ -43,10 +54,13 @@ int servers_index(const servers *s, const char *address);
 /* Sessions and failed connects at servers past SERVERS_MAX, in no server's figures. */
 uint64_t servers_over_limit(const servers *s);
 
-/* Evidence for an overloaded server: the failed connects at server whose first SYN lies in
- * [from, to] (microseconds); of the first SERVER_FAIL_TIMES failures there. */
-unsigned servers_connect_failures_between(const servers *s, const char *server, int64_t from,
-                                          int64_t to);
+/* Evidence for an overloaded server: the sign at server whose time lies in [from, to]
+ * (microseconds), within a bucket's width on each side (base/timeline.h). */
+unsigned servers_signs_between(const servers *s, const char *server, server_sign sign, int64_t from,
+                               int64_t to);
+/* The signs a session's own report shows (a bit per server_sign): a correlation leaves a
+ * group's own sessions out of "around the attempts". */
+unsigned servers_session_signs(const smtp_report *r);
 /* 421 replies in a session, in all (the report's busy_replies, whatever command they
  * answered). */
 unsigned servers_replies_421(const smtp_report *r);

@@ -18,5 +18,6 @@ void add_escape_suite(void);
 void add_unseen_suite(void);
 void add_pkt_suite(void);
 void add_quantile_suite(void);
+void add_timeline_suite(void);
 void add_servers_suite(void);
 #endif

@@ -25,6 +25,7 @@ int main(void)
     add_unseen_suite();
     add_pkt_suite();
     add_quantile_suite();
+    add_timeline_suite();
     add_servers_suite();
     CU_basic_set_mode(CU_BRM_NORMAL);
     CU_basic_run_tests();

@@ -11,6 +11,7 @@
 
 #include "report/report.h"
 #include "smtp/smtp.h"
+#include "tests/rng.h"
 #include "tests/suites.h"
 
 #define C SMTP_CLIENT
@@ -710,10 +711,7 @@ static uint64_t rng = 0x243f6a8885a308d3u;
 
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return rng_next(&rng);
 }
 
 /* Bit flips, random bytes, and words set to counts, bounds and offsets that matter. */

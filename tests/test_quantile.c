@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/quantile.h"
+#include "tests/rng.h"
 #include "tests/suites.h"
 
 #define N_SAMPLES 20000
@@ -13,10 +14,7 @@ static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 
 static uint64_t rnd(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return rng_next(&rng_state);
 }
 
 static double uniform01(void)

@@ -119,13 +119,17 @@ static void test_connect_failures_between(void)
     CU_ASSERT_EQUAL(v->connect_failed, 2);
     CU_ASSERT_EQUAL(v->connect_refused, 1);
     CU_ASSERT_EQUAL(v->sessions, 0);
-    CU_ASSERT_EQUAL(servers_connect_failures_between(s, "192.0.2.1:25", T0, T0 + 30 * SEC), 2);
     CU_ASSERT_EQUAL(
-        servers_connect_failures_between(s, "192.0.2.1:25", T0 + 10 * SEC, T0 + 19 * SEC),
-        1); /* both ends included */
+        servers_signs_between(s, "192.0.2.1:25", SERVER_SIGN_CONNECT_FAILED, T0, T0 + 30 * SEC), 2);
+    CU_ASSERT_EQUAL(servers_signs_between(s, "192.0.2.1:25", SERVER_SIGN_CONNECT_FAILED,
+                                          T0 + 10 * SEC, T0 + 19 * SEC),
+                    1); /* both ends included */
+    CU_ASSERT_EQUAL(servers_signs_between(s, "192.0.2.1:25", SERVER_SIGN_CONNECT_FAILED,
+                                          T0 + 21 * SEC, T0 + 99 * SEC),
+                    0);
     CU_ASSERT_EQUAL(
-        servers_connect_failures_between(s, "192.0.2.1:25", T0 + 21 * SEC, T0 + 99 * SEC), 0);
-    CU_ASSERT_EQUAL(servers_connect_failures_between(s, "192.0.2.77:25", T0, T0 + 99 * SEC), 0);
+        servers_signs_between(s, "192.0.2.77:25", SERVER_SIGN_CONNECT_FAILED, T0, T0 + 99 * SEC),
+        0);
     servers_free(s);
 }
 
