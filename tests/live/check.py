@@ -46,8 +46,14 @@ def check_summary(name, objs, iface):
     if not check(name + ": the last line is the summary", summ.get("type") == "summary",
                  "type %r" % summ.get("type")):
         return None
-    bad = [o.get("type") for o in objs[:-1] if o.get("type") not in ("session", "duplicate")]
-    check(name + ": only session and duplicate lines before the summary", not bad, repr(bad))
+    bad = [o.get("type") for o in objs[:-1]
+           if o.get("type") not in ("session", "server", "duplicate")]
+    check(name + ": only session, server and duplicate lines before the summary", not bad,
+          repr(bad))
+    servers = sum(1 for o in objs if o.get("type") == "server")
+    check(name + ": a server line for each server the summary counts",
+          servers == summ.get("servers") and servers > 0,
+          "%d lines, summary %r" % (servers, summ.get("servers")))
     return summ
 
 
