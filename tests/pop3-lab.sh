@@ -393,7 +393,7 @@ fetchmail_twice() {
 sc_fetchmail_keep() {
     name=fetchmail-keep user=keep
     fetchmail_twice "" "keep fetchall"
-    check "$name: run 1 RETRs all 3 ($n1)" [ "$n1" = 3 ]
+    check "$name: run 1 downloads all 3 ($n1)" [ "$n1" = 3 ]
     check "$name: run 2 RETRs all 3 again: leave on server without UIDL tracking ($n2)" [ "$n2" = 3 ]
     check "$name: run 2 exits 0 ($rc2)" [ "$rc2" = 0 ]
 }
@@ -401,7 +401,7 @@ sc_fetchmail_keep() {
 sc_fetchmail_uidl() {
     name=fetchmail-uidl user=uidl
     fetchmail_twice uidl keep
-    check "$name: run 1 RETRs all 3 ($n1)" [ "$n1" = 3 ]
+    check "$name: run 1 downloads all 3 ($n1)" [ "$n1" = 3 ]
     check "$name: run 2 RETRs none: UIDLs remembered ($n2)" [ "$n2" = 0 ]
     check "$name: run 2 exits 1, fetchmail's 'no mail' ($rc2)" [ "$rc2" = 1 ]
 }
