@@ -118,13 +118,13 @@ lab_cleanup() {
 }
 t_on_exit lab_cleanup
 
+# die WHY: a failure after which nothing else can be checked; dovecot's last words shown.
 die() {
     bad "$*"
-    for f in "$D/dovecot.log" "$D/last.out"; do
-        [ -s "$f" ] || continue
-        echo "---- $f"
-        tail -n 30 "$f"
-    done
+    if [ -s "$D/dovecot.log" ]; then
+        echo "---- dovecot.log"
+        tail -n 30 "$D/dovecot.log"
+    fi
     t_done
 }
 
