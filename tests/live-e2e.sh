@@ -55,13 +55,9 @@ live_cleanup() {
     for p in $PIDS; do
         kill -KILL "$p" 2>/dev/null || true
     done
-    for ns in $NETNS; do
-        # Anything still running in our namespaces was started by this script.
-        for p in $(ip netns pids "$ns" 2>/dev/null); do
-            kill -KILL "$p" 2>/dev/null || true
-        done
-        ip netns del "$ns" 2>/dev/null || true
-    done
+    # Anything still running in our namespaces was started by this script.
+    # shellcheck disable=SC2086 # a list of names
+    t_netns_del $NETNS
 }
 t_on_exit live_cleanup
 

@@ -105,12 +105,8 @@ lab_cleanup() {
     if [ "$DOVECOT_UP" = 1 ]; then
         dovecot -c "$D/dovecot.conf" stop 2>/dev/null || true
     fi
-    for ns in $NETNS; do
-        for p in $(ip netns pids "$ns" 2>/dev/null); do
-            kill -KILL "$p" 2>/dev/null || true
-        done
-        ip netns del "$ns" 2>/dev/null || true
-    done
+    # shellcheck disable=SC2086 # a list of names
+    t_netns_del $NETNS
     if [ "$DOVECOT_UP" = 1 ] && [ -s "$D/run/master.pid" ]; then
         # "stop" only signals; a master that is still there is ours (its pid file says so).
         kill -KILL "$(cat "$D/run/master.pid")" 2>/dev/null || true
