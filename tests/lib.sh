@@ -23,6 +23,12 @@
 #               every SECONDS, for very slow machines.
 #   t_gone PID  true once process PID has ended (gone, or a zombie nobody has reaped yet)
 #   t_skip WHY  "SKIP: NAME: WHY" and exit 0
+#   t_netns_del NS...
+#               kills whatever still runs in the network namespaces NS (the caller's own:
+#               only its processes run there) and deletes them; for exit handlers
+#   t_unable WHY
+#               a missing capability (root, a tool, network namespaces): t_skip on a
+#               developer's machine, "FAIL" and exit 1 with CI=true, where it must run
 #   t_done      prints "NAME: P passed, F failed" and exits 0 only when nothing failed
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -112,6 +118,24 @@ t_gone() {
 t_skip() {
     echo "SKIP: $t_name: $*"
     exit 0
+}
+
+t_netns_del() {
+    local ns p
+    for ns in "$@"; do
+        for p in $(ip netns pids "$ns" 2>/dev/null); do
+            kill -KILL "$p" 2>/dev/null || true
+        done
+        ip netns del "$ns" 2>/dev/null || true
+    done
+}
+
+t_unable() {
+    if [ "${CI:-}" = true ]; then
+        echo "FAIL: $t_name: $* (CI=true: this test must run here)" >&2
+        exit 1
+    fi
+    t_skip "$*"
 }
 
 t_done() {

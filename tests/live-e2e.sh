@@ -31,22 +31,13 @@ t_verbose=1
 cd "$here"
 live=tests/live
 
-# A missing capability: a skip on a developer's machine, a failure in CI.
-unable() {
-    if [ "${CI:-}" = true ]; then
-        echo "FAIL: live-e2e: $* (CI=true: the live test must run here)" >&2
-        exit 1
-    fi
-    t_skip "$*"
-}
-
 [ "$(id -u)" -eq 0 ] || t_skip "needs root (network namespaces, live capture)"
 [ -x "$bin" ] || {
     echo "FAIL: live-e2e: no binary $bin (make build/smtpscope)" >&2
     exit 1
 }
 for tool in ip python3 timeout pgrep; do
-    command -v "$tool" >/dev/null 2>&1 || unable "$tool is not installed (tools/install-deps.sh test)"
+    command -v "$tool" >/dev/null 2>&1 || t_unable "$tool is not installed (tools/install-deps.sh test)"
 done
 
 NSC=smtpscope-lc-$$
@@ -64,13 +55,9 @@ live_cleanup() {
     for p in $PIDS; do
         kill -KILL "$p" 2>/dev/null || true
     done
-    for ns in $NETNS; do
-        # Anything still running in our namespaces was started by this script.
-        for p in $(ip netns pids "$ns" 2>/dev/null); do
-            kill -KILL "$p" 2>/dev/null || true
-        done
-        ip netns del "$ns" 2>/dev/null || true
-    done
+    # Anything still running in our namespaces was started by this script.
+    # shellcheck disable=SC2086 # a list of names
+    t_netns_del $NETNS
 }
 t_on_exit live_cleanup
 
@@ -117,18 +104,18 @@ stop_scope() {
 
 # ---------------------------------------------------------------- the namespaces
 
-ip netns add "$NSC" 2>"$D/netns.err" || unable "cannot create a network namespace: $(cat "$D/netns.err")"
+ip netns add "$NSC" 2>"$D/netns.err" || t_unable "cannot create a network namespace: $(cat "$D/netns.err")"
 NETNS=$NSC
-ip netns add "$NSS" 2>"$D/netns.err" || unable "cannot create a network namespace: $(cat "$D/netns.err")"
+ip netns add "$NSS" 2>"$D/netns.err" || t_unable "cannot create a network namespace: $(cat "$D/netns.err")"
 NETNS="$NSC $NSS"
 ip link add "$VC" netns "$NSC" type veth peer name "$VS" netns "$NSS" 2>"$D/netns.err" ||
-    unable "cannot create a veth pair: $(cat "$D/netns.err")"
+    t_unable "cannot create a veth pair: $(cat "$D/netns.err")"
 ip -n "$NSC" link set lo up
 ip -n "$NSS" link set lo up
 ip -n "$NSC" addr add 10.77.0.1/24 dev "$VC"
 ip -n "$NSS" addr add 10.77.0.2/24 dev "$VS"
 { ip -n "$NSC" addr add fd77::1/64 dev "$VC" nodad && ip -n "$NSS" addr add fd77::2/64 dev "$VS" nodad; } \
-    2>"$D/netns.err" || unable "no IPv6 in the namespaces: $(cat "$D/netns.err")"
+    2>"$D/netns.err" || t_unable "no IPv6 in the namespaces: $(cat "$D/netns.err")"
 ip -n "$NSC" link set "$VC" up
 ip -n "$NSS" link set "$VS" up
 

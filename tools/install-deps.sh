@@ -13,10 +13,14 @@
 #     tmux                the live screen's terminal in make tui-test
 #     iproute2            ip: network namespaces and veth in make live-test
 #     procps              pgrep: the workers of a process (tests/e2e.sh, make live-test)
+#     tcpdump, ethtool    the POP3 lab's captures, offloads off on its veth (make pop3-test)
+#     dovecot-pop3d       the POP3 lab's real server (its own instance; dovecot-core asks no
+#                         debconf question)
+#     fetchmail           the POP3 lab's real collector (no debconf question either)
 #   cov adds llvm-14 (llvm-profdata, llvm-cov) for `make fuzz-cov`.
 set -e
 build="gcc make pkg-config libpcap-dev libnids-dev libncurses-dev libcunit1-dev libxxhash-dev"
-test="$build python3 clang libclang-rt-14-dev valgrind time tmux iproute2 procps"
+test="$build python3 clang libclang-rt-14-dev valgrind time tmux iproute2 procps tcpdump ethtool dovecot-pop3d fetchmail"
 cov="$test llvm-14"
 real="$test postfix swaks ssl-cert libnet-ssleay-perl tshark"
 case "${1:-build}" in
