@@ -24,6 +24,7 @@
 
 #include <xxhash.h>
 
+#include "message/message.h"
 #include "smtp/eod.h"
 #include "smtp/smtp.h"
 
@@ -111,7 +112,7 @@ struct smtp_session {
     eod_seg data_line;
     int data_line_crlf;
     int in_headers;
-    int msgid_folded; /* Message-ID: header with its value on the next line */
+    message_header mh; /* the header line being read: a folded Message-ID */
     uint64_t header_bytes;
     uint64_t body_start;  /* client stream offset of the first body byte */
     uint64_t digest_from; /* body offset where the digest starts (after the headers) */
