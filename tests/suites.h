@@ -19,4 +19,5 @@ void add_unseen_suite(void);
 void add_pkt_suite(void);
 void add_quantile_suite(void);
 void add_servers_suite(void);
+void add_pop3_suite(void);
 #endif
