@@ -10,6 +10,7 @@
 #include "report/report.h"
 #include "smtp/smtp.h"
 #include "tests/suites.h"
+#include "ui/model.h"
 
 typedef struct step {
     flow_side dir;
@@ -504,6 +505,27 @@ static void test_pack_round_trip(void)
     pop3_session_free(s);
 }
 
+/* ---- the live screen lists it, with its own flags ---- */
+
+static void test_live_screen(void)
+{
+    pop3_session *s = play(clean, N(clean) - 2);
+    const pop3_report *r = end(s, FLOW_END_RST);
+    ui_model *m = ui_model_new(4);
+    ui_session *u = ui_model_open(m, 1, "192.0.2.1:1025", "192.0.2.2:110", T0, 1, NULL);
+    flow_report fr = {1, "192.0.2.1:1025", "192.0.2.2:110", PROTO_POP3, r};
+    ui_model_end(m, u, &fr, "detail", 6);
+    CU_ASSERT_EQUAL(ui_model_count(m), 1);
+    const ui_session *k = ui_model_session(m, 0);
+    CU_ASSERT_FATAL(k != NULL);
+    CU_ASSERT_EQUAL(k->proto, PROTO_POP3);
+    CU_ASSERT_EQUAL(k->flags, r->flags);
+    CU_ASSERT_STRING_EQUAL(ui_session_flag(k, POP3_FLAG_BIT_DELE_UNCOMMITTED)->badge, "ROLLBK");
+    CU_ASSERT_STRING_EQUAL(k->mail_from, "alice");
+    ui_model_free(m);
+    pop3_session_free(s);
+}
+
 void add_pop3_suite(void)
 {
     CU_pSuite s = CU_add_suite("pop3", NULL, NULL);
@@ -524,4 +546,5 @@ void add_pop3_suite(void)
     CU_add_test(s, "the digest SMTP gives", test_digest_matches_smtp);
     CU_add_test(s, "random bytes", test_random_bytes);
     CU_add_test(s, "pack round trip", test_pack_round_trip);
+    CU_add_test(s, "the live screen lists it", test_live_screen);
 }
