@@ -70,6 +70,10 @@ typedef struct flag_info {
     int serious;        /* mail lost (or may be), or a device in the way: the alarm colour */
 } flag_info;
 
+/* What every analyser's transcript shows in place of credentials (passwords, digests, SASL
+ * responses): they never leave the analyser. */
+#define ANALYSER_AUTH_PLACEHOLDER "[authentication data]"
+
 /* --detect: is this flow the analyser's protocol, from the first bytes of each side? */
 typedef enum { DETECT_NO, DETECT_YES, DETECT_UNDECIDED } detect_verdict;
 

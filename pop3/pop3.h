@@ -40,8 +40,8 @@ const char *pop3_flag_name(unsigned index);
 #define POP3_TRANSCRIPT_TEXT 96
 #define POP3_HEAD_LINES 8
 
-/* Credentials as the transcript shows them (SMTP's words: smtp/internal.h). */
-#define POP3_AUTH_PLACEHOLDER "[authentication data]"
+/* Credentials as the transcript shows them: the words SMTP's uses too. */
+#define POP3_AUTH_PLACEHOLDER ANALYSER_AUTH_PLACEHOLDER
 
 typedef struct pop3_ref {
     uint64_t frame;

@@ -76,7 +76,7 @@ enum { HOLD_SEGS = 32, HEAD_LINES = 8, TAIL_LINES = SMTP_TRANSCRIPT - HEAD_LINES
 
 /* What the transcript shows for credentials: an AUTH initial response, the lines answering a
  * 334 challenge. */
-#define SMTP_AUTH_PLACEHOLDER "[authentication data]"
+#define SMTP_AUTH_PLACEHOLDER ANALYSER_AUTH_PLACEHOLDER
 
 typedef struct hold {
     uint8_t *buf;

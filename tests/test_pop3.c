@@ -505,6 +505,28 @@ static void test_pack_round_trip(void)
     pop3_session_free(s);
 }
 
+/* ---- recognised by content (--detect) and without a handshake ---- */
+
+static detect_verdict detect(const char *server, const char *client, int final)
+{
+    return pop3_analyser.detect((const uint8_t *)server, strlen(server), (const uint8_t *)client,
+                                strlen(client), final);
+}
+
+static void test_detect(void)
+{
+    CU_ASSERT_EQUAL(detect("+OK ready\r\n", "USER bob\r\n", 0), DETECT_YES);
+    CU_ASSERT_EQUAL(detect("+OK ready\r\n", "capa\r\n", 0), DETECT_YES);
+    CU_ASSERT_EQUAL(detect("+OK ready\r\n", "EHLO x\r\n", 0), DETECT_NO);
+    CU_ASSERT_EQUAL(detect("+OK ready\r\n", "US", 0), DETECT_UNDECIDED);
+    CU_ASSERT_EQUAL(detect("220 mx ESMTP\r\n", "USER bob\r\n", 0), DETECT_NO);
+    CU_ASSERT_EQUAL(detect("", "", 0), DETECT_UNDECIDED);
+    CU_ASSERT_EQUAL(detect("+OK", "", 1), DETECT_NO);
+    CU_ASSERT(pop3_analyser.looks_like_server((const uint8_t *)"-ERR no\r\n", 9));
+    CU_ASSERT(pop3_analyser.looks_like_client((const uint8_t *)"RETR 1\r\n", 8));
+    CU_ASSERT(!pop3_analyser.looks_like_client((const uint8_t *)"RETRY\r\n", 7));
+}
+
 /* ---- the live screen lists it, with its own flags ---- */
 
 static void test_live_screen(void)
@@ -547,4 +569,5 @@ void add_pop3_suite(void)
     CU_add_test(s, "random bytes", test_random_bytes);
     CU_add_test(s, "pack round trip", test_pack_round_trip);
     CU_add_test(s, "the live screen lists it", test_live_screen);
+    CU_add_test(s, "--detect and looks_like", test_detect);
 }
