@@ -103,6 +103,7 @@ struct pop3_session {
     unsigned msgs_cap;
     listed *listing; /* allocated with the first LIST/UIDL entry */
     unsigned nlisted;
+    int listing_unsorted; /* an entry came after a higher number: searched by a scan */
     pending q[POP3_PIPELINE_MAX];
     unsigned qhead, qlen;
     int auth_active;     /* AUTH sent, not yet answered +OK/-ERR: client lines are credentials */

@@ -42,8 +42,20 @@ pop3_msg *pop3_msg_get(pop3_session *s, uint32_t n)
     return m;
 }
 
+/* Servers list messages in ascending order: then a binary search, else a scan. */
 static listed *find_listed(const pop3_session *s, uint32_t n)
 {
+    if (!s->listing_unsorted) {
+        unsigned lo = 0, hi = s->nlisted;
+        while (lo < hi) {
+            unsigned mid = lo + (hi - lo) / 2;
+            if (s->listing[mid].number < n)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return lo < s->nlisted && s->listing[lo].number == n ? &s->listing[lo] : NULL;
+    }
     for (unsigned i = 0; i < s->nlisted; i++)
         if (s->listing[i].number == n)
             return &s->listing[i];
@@ -61,6 +73,7 @@ static listed *get_listed(pop3_session *s, uint32_t n)
         s->rep.count.listed_not_kept++;
         return NULL;
     }
+    s->listing_unsorted |= s->nlisted > 0 && s->listing[s->nlisted - 1].number > n;
     l = &s->listing[s->nlisted++];
     memset(l, 0, sizeof *l);
     l->number = n;

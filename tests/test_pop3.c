@@ -505,6 +505,35 @@ static void test_pack_round_trip(void)
     pop3_session_free(s);
 }
 
+/* UIDL lists in any order, and longer than what is kept. */
+static void test_listing(void)
+{
+    step st[] = {LOGIN,
+                 {C, "UIDL\r\n"},
+                 {S, "+OK\r\n3 c\r\n1 a\r\n2 b\r\n.\r\n"},
+                 {C, "DELE 2\r\n"},
+                 {S, "+OK\r\n"}};
+    pop3_session *s = play(st, N(st));
+    CU_ASSERT_STRING_EQUAL(msg(end(s, FLOW_END_FIN), 2)->uidl, "b");
+    pop3_session_free(s);
+    s = play(st, 6);
+    feed_bytes(s, S, "+OK\r\n", 5, 7);
+    char line[32];
+    for (unsigned i = 1; i <= POP3_MAX_LISTED + 88; i++) {
+        snprintf(line, sizeof line, "%u u%u\r\n", i, i);
+        feed_bytes(s, S, line, strlen(line), 7);
+    }
+    feed_bytes(s, S, ".\r\n", 3, 8);
+    feed_bytes(s, C, "DELE 500\r\nDELE 600\r\n", 20, 9);
+    feed_bytes(s, S, "+OK\r\n+OK\r\n", 10, 10);
+    const pop3_report *r = end(s, FLOW_END_FIN);
+    CU_ASSERT_FATAL(msg(r, 500) && msg(r, 600));
+    CU_ASSERT_STRING_EQUAL(msg(r, 500)->uidl, "u500");
+    CU_ASSERT(!msg(r, 600)->uidl_known);
+    CU_ASSERT_EQUAL(r->count.listed_not_kept, 88);
+    pop3_session_free(s);
+}
+
 /* ---- recognised by content (--detect) and without a handshake ---- */
 
 static detect_verdict detect(const char *server, const char *client, int final)
@@ -570,4 +599,5 @@ void add_pop3_suite(void)
     CU_add_test(s, "pack round trip", test_pack_round_trip);
     CU_add_test(s, "the live screen lists it", test_live_screen);
     CU_add_test(s, "--detect and looks_like", test_detect);
+    CU_add_test(s, "UIDL lists in any order, bounded", test_listing);
 }
