@@ -102,6 +102,21 @@ static int has_binary(const char *p, size_t n)
     return 0;
 }
 
+/* AUTH mechanism [initial-response]: PLAIN's response names the mailbox. */
+static void on_auth(pop3_session *s, const char *a, size_t n)
+{
+    size_t w = word_len(a, n);
+    int plain = w == 5 && pop3_prefix_nocase(a, n, "PLAIN");
+    s->rep.login_method = 'S';
+    s->auth_active = 1;
+    s->auth_plain = plain && w == n;
+    if (plain && w < n) {
+        size_t rest;
+        const char *ir = args_of(&(line_t){a, n, 0}, &rest);
+        pop3_plain_name(ir, rest, s->rep.mailbox, sizeof s->rep.mailbox);
+    }
+}
+
 static void on_command(pop3_session *s, const line_t *l)
 {
     pop3_report *r = &s->rep;
@@ -117,8 +132,7 @@ static void on_command(pop3_session *s, const line_t *l)
         set_mailbox(s, a, word_len(a, n));
         r->login_method = v == V_USER ? 'U' : 'A';
     } else if (v == V_AUTH) {
-        r->login_method = 'S';
-        s->auth_active = 1;
+        on_auth(s, a, n);
     } else if (v == V_QUIT) {
         r->quit = 1;
     }
@@ -138,8 +152,11 @@ void pop3_go_tls(pop3_session *s, const char *why)
 }
 
 /* A line answering a SASL challenge: credentials, whatever it says ("*" cancels). */
-static void on_sasl_line(pop3_session *s)
+static void on_sasl_line(pop3_session *s, const line_t *l)
 {
+    if (s->auth_plain)
+        pop3_plain_name(l->text, l->len, s->rep.mailbox, sizeof s->rep.mailbox);
+    s->auth_plain = 0;
     s->rep.count.auth_lines++;
     pop3_note_line(s, FLOW_CLIENT, POP3_AUTH_PLACEHOLDER, strlen(POP3_AUTH_PLACEHOLDER));
 }
@@ -157,7 +174,7 @@ void pop3_feed_client(pop3_session *s, const uint8_t *d, size_t len)
         if (l.overflow)
             s->rep.count.long_lines++;
         if (s->auth_active)
-            on_sasl_line(s);
+            on_sasl_line(s, &l);
         else
             on_command(s, &l);
     }

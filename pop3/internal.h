@@ -8,6 +8,7 @@
  *   content.c     a RETR/TOP response's message: its end, its headers, its digest
  *   msgs.c        the messages touched, the LIST/UIDL listing, the command queue
  *   transcript.c  the transcript and the live observer
+ *   plain.c       AUTH PLAIN's user name
  *   lines.c       line assembly across segments, bounded
  * Beside them: flags.c (the flag table), pack.c (reports as bytes), analyser.c. */
 #ifndef SMTPSCOPE_POP3_INTERNAL_H
@@ -107,6 +108,7 @@ struct pop3_session {
     pending q[POP3_PIPELINE_MAX];
     unsigned qhead, qlen;
     int auth_active;     /* AUTH sent, not yet answered +OK/-ERR: client lines are credentials */
+    int auth_plain;      /* AUTH PLAIN without an initial response: the next line carries it */
     pop3_verb list_verb; /* what the multi-line list in SM_LIST answers */
     server_mode sm;
     client_mode cm;
@@ -155,6 +157,9 @@ void pop3_content_start(pop3_session *s, uint32_t number, int top);
 size_t pop3_content_feed(pop3_session *s, const uint8_t *d, size_t len);
 /* The connection ended inside it. */
 void pop3_content_cut(pop3_session *s);
+
+/* AUTH PLAIN's initial response (base64): the user name into out, when well formed (plain.c). */
+void pop3_plain_name(const char *b64, size_t n, char *out, size_t cap);
 
 /* The two sides (server.c, client.c). */
 void pop3_feed_server(pop3_session *s, const uint8_t *d, size_t len);

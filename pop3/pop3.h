@@ -114,7 +114,8 @@ typedef struct pop3_report {
     int quit;       /* client sent QUIT */
     int quit_reply; /* +1 +OK, -1 -ERR, 0 none */
     char quit_text[POP3_TRANSCRIPT_TEXT];
-    int cut_inside; /* ended inside a RETR/TOP response: cut_number, cut_octets */
+    pop3_ref quit_at; /* the response to QUIT */
+    int cut_inside;   /* ended inside a RETR/TOP response: cut_number, cut_octets */
     uint32_t cut_number;
     uint64_t cut_octets;
     int cut_top;

@@ -112,6 +112,7 @@ static void on_answer(pop3_session *s, const pending *p, const line_t *l, int ok
         break;
     case V_AUTH:
         s->auth_active = 0;
+        s->auth_plain = 0;
         if (ok && !p->has_arg) { /* AUTH alone: the mechanisms, a multi-line list */
             s->list_verb = V_AUTH;
             s->sm = SM_LIST;
@@ -160,6 +161,7 @@ static void on_answer(pop3_session *s, const pending *p, const line_t *l, int ok
         break;
     case V_QUIT:
         r->quit_reply = ok ? 1 : -1;
+        r->quit_at = s->now;
         pop3_copy_text(r->quit_text, sizeof r->quit_text, l->text, l->len);
         for (unsigned i = 0; ok && i < r->nmsgs; i++)
             s->msgs[i].committed = s->msgs[i].deleted;

@@ -139,7 +139,7 @@ static void json_evidence(json *j, const pop3_report *s)
     if (s->flags & POP3_FLAG_RETR_CUT)
         json_cut(j, s);
     if (s->flags & POP3_FLAG_QUIT_FAILED)
-        json_line_evidence(j, "pop3_quit_failed", s->quit_text, 0);
+        json_line_evidence(j, "pop3_quit_failed", s->quit_text, s->quit_at.frame);
     if (s->flags & POP3_FLAG_MAILBOX_LOCKED)
         json_line_evidence(j, "pop3_mailbox_locked", s->login_error, s->login_error_at.frame);
     if (s->flags & POP3_FLAG_MISSING_QUIT) {

@@ -328,8 +328,12 @@ static void test_stls_and_tls(void)
 
 /* ---- credentials ---- */
 
-static const char *const secrets[] = {"s3cret!", "c2VjcmV0", "AGFsaWNlAHBhc3N3MHJk",
-                                      "d41d8cd98f00b204e9800998ecf8427e", "bG9naW5wdw=="};
+static const char *const secrets[] = {"s3cret!",
+                                      "passw0rd",
+                                      "c2VjcmV0",
+                                      "AGFsaWNlAHBhc3N3MHJk",
+                                      "d41d8cd98f00b204e9800998ecf8427e",
+                                      "bG9naW5wdw=="};
 
 static const step auth_sessions[][8] = {
     {LOGIN, {C, "QUIT\r\n"}, {S, "+OK\r\n"}},
@@ -410,6 +414,21 @@ static void test_credentials_hidden(void)
     }
 }
 
+/* Malformed PLAIN responses name nobody: the password is never taken for a name. */
+static void test_plain_malformed(void)
+{
+    static const char *const lines[] = {"AUTH PLAIN czNjcmV0IQ==\r\n", /* "s3cret!" */
+                                        "AUTH PLAIN AHMzY3JldCE=\r\n", /* NUL "s3cret!" */
+                                        "AUTH PLAIN YQBiAGMAZA==\r\n", /* three NULs */
+                                        "AUTH PLAIN ????\r\n"};
+    for (unsigned i = 0; i < N(lines); i++) {
+        step st[] = {{S, "+OK\r\n"}, {C, lines[i]}, {S, "-ERR\r\n"}};
+        pop3_session *s = play(st, N(st));
+        CU_ASSERT_STRING_EQUAL(end(s, FLOW_END_FIN)->mailbox, "");
+        pop3_session_free(s);
+    }
+}
+
 static void test_apop_mailbox(void)
 {
     pop3_session *s = play(auth_sessions[1], 5);
@@ -417,8 +436,12 @@ static void test_apop_mailbox(void)
     CU_ASSERT_STRING_EQUAL(r->mailbox, "carol");
     CU_ASSERT(r->apop && r->login == 1);
     pop3_session_free(s);
-    s = play(auth_sessions[4], 7);
+    s = play(auth_sessions[2], 5); /* AUTH PLAIN with its initial response */
+    CU_ASSERT_STRING_EQUAL(end(s, FLOW_END_FIN)->mailbox, "alice");
+    pop3_session_free(s);
+    s = play(auth_sessions[4], 7); /* AUTH PLAIN, the response after "+ " */
     r = end(s, FLOW_END_FIN);
+    CU_ASSERT_STRING_EQUAL(r->mailbox, "alice");
     CU_ASSERT(r->flags & POP3_FLAG_MAILBOX_LOCKED);
     CU_ASSERT_EQUAL(r->count.auth_lines, 1);
     pop3_session_free(s);
@@ -594,6 +617,7 @@ void add_pop3_suite(void)
     CU_add_test(s, "STLS and POP3S", test_stls_and_tls);
     CU_add_test(s, "credentials never leave the analyser", test_credentials_hidden);
     CU_add_test(s, "APOP and AUTH logins", test_apop_mailbox);
+    CU_add_test(s, "malformed AUTH PLAIN names nobody", test_plain_malformed);
     CU_add_test(s, "the digest SMTP gives", test_digest_matches_smtp);
     CU_add_test(s, "random bytes", test_random_bytes);
     CU_add_test(s, "pack round trip", test_pack_round_trip);
