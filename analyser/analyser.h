@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 /* The analysers there are, in the order they are tried (pipeline/registry.c). */
-typedef enum { PROTO_SMTP, PROTO_COUNT } proto_id;
+typedef enum { PROTO_SMTP, PROTO_POP3, PROTO_COUNT } proto_id;
 
 typedef enum { FLOW_CLIENT = 0, FLOW_SERVER = 1 } flow_side;
 
@@ -51,7 +51,7 @@ typedef struct flow_report {
     uint64_t id; /* the report's session number */
     const char *client, *server;
     proto_id proto;
-    const void *report; /* PROTO_SMTP: const smtp_report * */
+    const void *report; /* PROTO_SMTP: const smtp_report *, PROTO_POP3: const pop3_report * */
 } flow_report;
 
 /* Events as they happen, for the live screen: event points at the analyser's own event type
@@ -69,6 +69,10 @@ typedef struct flag_info {
     const char *advice; /* one line: what it means */
     int serious;        /* mail lost (or may be), or a device in the way: the alarm colour */
 } flag_info;
+
+/* What every analyser's transcript shows in place of credentials (passwords, digests, SASL
+ * responses): they never leave the analyser. */
+#define ANALYSER_AUTH_PLACEHOLDER "[authentication data]"
 
 /* --detect: is this flow the analyser's protocol, from the first bytes of each side? */
 typedef enum { DETECT_NO, DETECT_YES, DETECT_UNDECIDED } detect_verdict;

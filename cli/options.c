@@ -38,8 +38,9 @@ static const char usage_text[] =
     "      --speed X        with --tui -r: replay at X times capture speed (default: at once)\n"
     "  -c COUNT             stop after COUNT packets that match the filter\n"
     "%s" /* each analyser's ports option */
-    "      --detect         also find SMTP on any other port, by content (a 220 greeting,\n"
-    "                       then EHLO, HELO or QUIT)\n"
+    "      --detect         also find SMTP and POP3 on any other port, by content (a 220\n"
+    "                       greeting, then EHLO, HELO or QUIT; a +OK greeting, then USER,\n"
+    "                       APOP, CAPA, AUTH or STLS)\n"
     "      --json           JSON Lines: one object per session and per failed connection\n"
     "                       attempt, then one per server, duplicate group, loop, relay\n"
     "                       path and fan-out, and a summary object\n"
@@ -58,10 +59,11 @@ static const char usage_text[] =
     "      --version        version\n"
     "\n"
     "The BPF expression (as in tcpdump) replaces the default filter, which keeps TCP on\n"
-    "the SMTP ports (any port with --detect) and IP fragments, over IPv4 and IPv6, with\n"
+    "the SMTP and POP3 ports (any port with --detect) and IP fragments, over IPv4 and IPv6, with\n"
     "or without VLAN tags. Exit status: 0 analysed (or stopped by Ctrl-C), 2 usage or input error\n"
     "(a damaged capture is analysed up to the damage, then exits 2).\n"
-    "Flags: split_eod_unacked, missing_quit, masked_banner (see smtpscope(1)).\n";
+    "Flags: split_eod_unacked, missing_quit, masked_banner; POP3: pop3_dele_uncommitted,\n"
+    "pop3_retr_cut, pop3_quit_failed, pop3_mailbox_locked (see smtpscope(1)).\n";
 
 void cli_fail(const char *fmt, const char *arg)
 {

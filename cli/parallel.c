@@ -56,14 +56,17 @@ static void worker_unseen(void *ctx, const unseen_conn *u)
     wk_blob(a->writer, &at, WK_UNSEEN, u, sizeof *u);
 }
 
-/* The server of a session just opened: sent where it happened, so the parent counts the
- * sessions open at once in the order one process would. */
+/* The server of an SMTP session just opened: sent where it happened, so the parent counts the
+ * sessions open at once in the order one process would (the per-server figures are SMTP's:
+ * report_opened). */
 static void *worker_opened(void *ctx, const flow_report *f, int64_t ts, uint64_t frame,
                            const pipeline_flow *flow)
 {
     app *a = ctx;
     reasm_position at;
     (void)ts, (void)frame, (void)flow;
+    if (f->proto != PROTO_SMTP)
+        return NULL;
     reasm_now(&at);
     wk_blob(a->writer, &at, WK_OPENED, f->server, strlen(f->server) + 1);
     return NULL;

@@ -1,14 +1,14 @@
 #!/bin/bash
 # Makes the fuzzers' seed corpora from captures: the capture files themselves for the
 # pipeline target, and (through build/fuzz/pcap2seg) each TCP session's segments for the
-# SMTP target and each server's first line for the banner target; plus, for the pipeline,
-# the damaged captures of tests/corrupt/make-corrupt.py.
+# SMTP and POP3 targets and each server's first line for the banner target; plus, for the
+# pipeline, the damaged captures of tests/corrupt/make-corrupt.py.
 # Usage: fuzz/make-corpus.sh OUTDIR CAPTURE...   (from the repository root)
 set -eu
 out=${1:?outdir}
 shift
 rm -rf "$out"
-mkdir -p "$out/pipeline" "$out/smtp" "$out/banner"
+mkdir -p "$out/pipeline" "$out/smtp" "$out/banner" "$out/pop3"
 for f in "$@"; do
     name=$(echo "$f" | tr / _)
     cp "$f" "$out/pipeline/$name"
@@ -16,5 +16,7 @@ done
 # damaged files too: the pipeline's error paths start covered
 python3 tests/corrupt/make-corrupt.py "$out/pipeline" pcaps/sample.pcap
 build/fuzz/pcap2seg "$out/smtp" "$out/banner" "$@"
+# the same session format: every session (POP3 captures' too) seeds the POP3 target
+cp "$out/smtp/." "$out/pop3/" -r
 echo "seeds: $(ls "$out/pipeline" | wc -l) captures, $(ls "$out/smtp" | wc -l) sessions," \
     "$(ls "$out/banner" | wc -l) banners"

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "pop3/pop3.h"
 #include "report/correlate.h"
 #include "report/json.h"
 #include "report/report.h"
@@ -17,6 +18,11 @@ typedef struct totals {
     uint64_t messages, eod_seen, eod_split, eod_split_acked, eod_unacked;
 } totals;
 
+typedef struct pop3_totals {
+    uint64_t sessions, flagged, tls, retrieved, complete;
+    uint64_t per_flag[POP3_FLAG_COUNT];
+} pop3_totals;
+
 struct report {
     FILE *out;
     report_format fmt;
@@ -25,6 +31,7 @@ struct report {
     int write_error;
     json j;
     totals t;
+    pop3_totals pop3;
     correlate *corr;
     uint64_t not_analysed;                      /* report_unseen */
     unseen_conn *unseen;                        /* text: the first REPORT_UNSEEN_LISTED of them */
@@ -47,6 +54,15 @@ void report_json_decimal(json *j, const char *key, double v);
 void report_causes_json(json *j, const cause *c, unsigned n);
 /* Ends the JSON line built in r->j and writes it; a failed write is remembered. */
 void report_json_line(report *r);
+/* "flags":[names of the bits set in flags], of an analyser's n flags. */
+void report_json_flag_list(json *j, unsigned flags, unsigned n, const char *(*name)(unsigned));
+/* "flags":{"name":count...} for an analyser's n flags. */
+void report_json_flag_counts(json *j, const uint64_t *counts, unsigned n,
+                             const char *(*name)(unsigned));
+/* One transcript line: its frame, time since the session began, who ("C:", "S:", "--" for
+ * dir 0, 1, 2), the text escaped. */
+void report_transcript_line(FILE *out, uint64_t frame, int64_t since, unsigned dir,
+                            const char *text);
 
 /* ---- findings.c: duplicates, clients that never QUIT, the triage summary ---- */
 
@@ -64,6 +80,14 @@ void report_servers_text(report *r);
 void report_servers_triage(report *r);
 /* A "server" line per server seen. */
 void report_servers_json(report *r);
+/* ---- pop3.c: POP3 sessions and their totals ---- */
+
+void report_pop3_session(report *r, const flow_report *f);
+void report_pop3_session_text(FILE *out, const flow_report *f);
+/* The summary's "pop3" object (its last key); the text summary's POP3 lines when any. */
+void report_pop3_summary_json(report *r);
+void report_pop3_summary_text(report *r);
+
 /* ---- paths.c: mail loops, relay paths, fan-out ---- */
 
 void report_paths_json(report *r);

@@ -4,6 +4,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <inttypes.h>
+
+#include "base/escape.h"
 #include "report/internal.h"
 
 void report_format_time(char *out, size_t cap, int64_t usec)
@@ -67,4 +70,36 @@ void report_json_line(report *r)
 {
     if (json_flush_line(&r->j, r->out) != 0)
         r->write_error = 1;
+}
+
+void report_transcript_line(FILE *out, uint64_t frame, int64_t since, unsigned dir,
+                            const char *text)
+{
+    static const char *const who[] = {"C:", "S:", "--"};
+    char clean[SMTP_TRANSCRIPT_TEXT * 4 + 1];
+    escape_str(clean, sizeof clean, text);
+    fprintf(out, "    %8" PRIu64 " %+10.3f  %s %s\n", frame, (double)since / 1e6,
+            who[dir > 2 ? 2 : dir], clean);
+}
+
+void report_json_flag_list(json *j, unsigned flags, unsigned n, const char *(*name)(unsigned))
+{
+    json_key(j, "flags");
+    json_begin_array(j);
+    for (unsigned i = 0; i < n; i++)
+        if (flags & (1u << i))
+            json_str(j, name(i));
+    json_end_array(j);
+}
+
+void report_json_flag_counts(json *j, const uint64_t *counts, unsigned n,
+                             const char *(*name)(unsigned))
+{
+    json_key(j, "flags");
+    json_begin_object(j);
+    for (unsigned i = 0; i < n; i++) {
+        json_key(j, name(i));
+        json_uint(j, counts[i]);
+    }
+    json_end_object(j);
 }

@@ -198,8 +198,8 @@ static void text_path(report *r, corr_path_kind kind, const corr_path *p)
 static const char *const heading[CORR_PATH_KINDS] = {
     [CORR_LOOP] = "Mail loops: %u message%s going round between servers, Received: growing",
     [CORR_RELAY] = "Relay paths: %u message%s carried on from hop to hop (not duplicates)",
-    [CORR_FANOUT] = "Fan-out: %u message%s sent as copies for different recipients (not "
-                    "duplicates)"};
+    [CORR_FANOUT] = ("Fan-out: %u message%s sent as copies for different recipients (not "
+                     "duplicates)")};
 
 void report_paths_text(report *r)
 {

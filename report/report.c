@@ -163,16 +163,6 @@ static void json_txn(json *j, const smtp_txn *t)
     json_end_object(j);
 }
 
-static void json_flags(json *j, unsigned flags)
-{
-    json_key(j, "flags");
-    json_begin_array(j);
-    for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
-        if (flags & (1u << i))
-            json_str(j, smtp_flag_name(i));
-    json_end_array(j);
-}
-
 static void json_banner(json *j, const smtp_banner *b)
 {
     if (!json_key_or_null(j, "banner", b->seen))
@@ -399,7 +389,7 @@ static void json_session(report *r, uint64_t id, const char *client, const char 
     json_field_bool(j, "tls", s->tls);
     json_field_bool(j, "starttls", s->starttls);
     json_field_bool(j, "non_smtp", s->non_smtp);
-    json_flags(j, s->flags);
+    report_json_flag_list(j, s->flags, SMTP_FLAG_COUNT, smtp_flag_name);
     json_banner(j, &s->banner);
     json_field_str(j, "helo", s->helo[0] ? s->helo : NULL);
     json_reply(j, "ehlo_reply", s->ehlo_reply);
@@ -424,11 +414,7 @@ static void json_session(report *r, uint64_t id, const char *client, const char 
 
 static void text_line(report *r, const smtp_report *s, const smtp_tline *t)
 {
-    static const char *const who[] = {"C:", "S:", "--"};
-    char clean[SMTP_TRANSCRIPT_TEXT * 4 + 1];
-    escape_str(clean, sizeof clean, t->text);
-    fprintf(r->out, "    %8" PRIu64 " %+10.3f  %s %s\n", t->frame, secs(t->ts - s->start),
-            who[t->dir > 2 ? 2 : t->dir], clean);
+    report_transcript_line(r->out, t->frame, t->ts - s->start, t->dir, t->text);
 }
 
 static void text_transcript(report *r, const smtp_report *s)
@@ -619,14 +605,30 @@ void report_session(report *r, uint64_t id, const char *client, const char *serv
 
 void report_flow(report *r, const flow_report *f)
 {
-    if (f->proto == PROTO_SMTP)
+    switch (f->proto) {
+    case PROTO_SMTP:
         report_session(r, f->id, f->client, f->server, f->report);
+        break;
+    case PROTO_POP3:
+        report_pop3_session(r, f);
+        break;
+    default:
+        break;
+    }
 }
 
 void report_flow_text(FILE *out, const flow_report *f)
 {
-    if (f->proto == PROTO_SMTP)
+    switch (f->proto) {
+    case PROTO_SMTP:
         report_session_text(out, f->id, f->client, f->server, f->report);
+        break;
+    case PROTO_POP3:
+        report_pop3_session_text(out, f);
+        break;
+    default:
+        break;
+    }
 }
 
 void report_session_text(FILE *out, uint64_t id, const char *client, const char *server,
@@ -652,13 +654,7 @@ static void json_summary(report *r, const capture_summary *c)
     json_field_time_or_null(j, "last", c->frames != 0, c->last);
     json_field_uint(j, "sessions", t->sessions);
     json_field_uint(j, "flagged", t->flagged);
-    json_key(j, "flags");
-    json_begin_object(j);
-    for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++) {
-        json_key(j, smtp_flag_name(i));
-        json_uint(j, t->per_flag[i]);
-    }
-    json_end_object(j);
+    report_json_flag_counts(j, t->per_flag, SMTP_FLAG_COUNT, smtp_flag_name);
     json_field_uint(j, "tls_sessions", t->tls);
     json_field_uint(j, "non_smtp_sessions", t->non_smtp);
     json_field_uint(j, "not_analysed", r->not_analysed);
@@ -688,6 +684,7 @@ static void json_summary(report *r, const capture_summary *c)
         json_end_object(j);
     }
     json_field_str(j, "read_error", c->read_error);
+    report_pop3_summary_json(r);
     json_end_object(j);
     report_json_line(r);
 }
@@ -723,6 +720,7 @@ static void text_summary(report *r, const capture_summary *c)
         if (i < 3 || t->per_flag[i])
             fprintf(r->out, "  %-23s %" PRIu64 " session%s\n", smtp_flag_name(i), t->per_flag[i],
                     t->per_flag[i] == 1 ? "" : "s");
+    report_pop3_summary_text(r);
     if (c->streams_evicted || c->idle_expired)
         fprintf(r->out,
                 "  reassembly: %" PRIu64 " sessions evicted (table full), %" PRIu64

@@ -43,6 +43,8 @@ void report_connect_failed(report *r, const connect_failed *c)
 
 void report_opened(report *r, const flow_report *f)
 {
+    if (f->proto != PROTO_SMTP)
+        return; /* the per-server figures are SMTP's (greetings, 421s, sessions open at once) */
     servers_opened(r->servers, f->server);
 }
 

@@ -1,7 +1,5 @@
 /* The body digest: XXH3-128 of a message's body after its header section, taken as the body
  * goes by without keeping it. */
-#include <string.h>
-
 #include "smtp/internal.h"
 
 void smtp_digest_start(smtp_session *s)
@@ -50,9 +48,7 @@ void smtp_digest_finish(smtp_session *s, smtp_txn *t, uint64_t end)
 {
     if (!t || !s->digest || !s->digest_ready || end <= s->digest_from)
         return;
-    XXH128_canonical_t c;
-    XXH128_canonicalFromHash(&c, XXH3_128bits_digest(s->digest));
-    memcpy(t->digest, c.digest, sizeof t->digest);
+    message_digest_final(s->digest, t->digest);
     t->has_digest = 1;
     t->body_bytes = end - s->digest_from;
 }

@@ -24,6 +24,7 @@
 
 #include <xxhash.h>
 
+#include "message/message.h"
 #include "smtp/eod.h"
 #include "smtp/smtp.h"
 
@@ -75,7 +76,7 @@ enum { HOLD_SEGS = 32, HEAD_LINES = 8, TAIL_LINES = SMTP_TRANSCRIPT - HEAD_LINES
 
 /* What the transcript shows for credentials: an AUTH initial response, the lines answering a
  * 334 challenge. */
-#define SMTP_AUTH_PLACEHOLDER "[authentication data]"
+#define SMTP_AUTH_PLACEHOLDER ANALYSER_AUTH_PLACEHOLDER
 
 typedef struct hold {
     uint8_t *buf;
@@ -111,7 +112,7 @@ struct smtp_session {
     eod_seg data_line;
     int data_line_crlf;
     int in_headers;
-    int msgid_folded; /* Message-ID: header with its value on the next line */
+    message_header mh; /* the header line being read: a folded Message-ID */
     uint64_t header_bytes;
     uint64_t body_start;  /* client stream offset of the first body byte */
     uint64_t digest_from; /* body offset where the digest starts (after the headers) */

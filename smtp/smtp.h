@@ -64,14 +64,13 @@ const char *smtp_cause_name(cause_id id);
 const char *smtp_cause_fix(cause_id id);
 
 /* Bounds on what one session keeps. */
-#define SMTP_LINE_MAX 1024     /* longest command/reply/header line kept (rest counted) */
-#define SMTP_TEXT_MAX 256      /* addresses, Message-ID, reply texts */
-#define SMTP_MAX_TXNS 32       /* transactions kept per session (more are counted) */
-#define SMTP_MAX_RCPTS 32      /* recipients kept per transaction (more are counted) */
-#define SMTP_PIPELINE_MAX 128  /* commands awaiting a reply */
-#define SMTP_HOLD_MAX 8192     /* client bytes held while DATA awaits its reply */
-#define SMTP_HEADER_SCAN 65536 /* header bytes scanned for Message-ID */
-#define SMTP_TRANSCRIPT 40     /* transcript lines kept (first few + most recent) */
+#define SMTP_LINE_MAX 1024    /* longest command/reply/header line kept (rest counted) */
+#define SMTP_TEXT_MAX 256     /* addresses, Message-ID, reply texts */
+#define SMTP_MAX_TXNS 32      /* transactions kept per session (more are counted) */
+#define SMTP_MAX_RCPTS 32     /* recipients kept per transaction (more are counted) */
+#define SMTP_PIPELINE_MAX 128 /* commands awaiting a reply */
+#define SMTP_HOLD_MAX 8192    /* client bytes held while DATA awaits its reply */
+#define SMTP_TRANSCRIPT 40    /* transcript lines kept (first few + most recent) */
 #define SMTP_TRANSCRIPT_TEXT 96
 
 typedef struct smtp_seg_ref {

@@ -20,4 +20,5 @@ void add_pkt_suite(void);
 void add_quantile_suite(void);
 void add_timeline_suite(void);
 void add_servers_suite(void);
+void add_pop3_suite(void);
 #endif

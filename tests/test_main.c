@@ -27,6 +27,7 @@ int main(void)
     add_quantile_suite();
     add_timeline_suite();
     add_servers_suite();
+    add_pop3_suite();
     CU_basic_set_mode(CU_BRM_NORMAL);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();

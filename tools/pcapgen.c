@@ -419,18 +419,24 @@ static void cli_parts(conn *c, double t, const char *a, double gap, const char *
     cli(c, t + gap, b);
 }
 
-/* The client's text cut at the given offsets into segments `gap` apart. */
-static void cli_cuts(conn *c, double t, const char *text, const size_t *cuts, size_t ncuts,
-                     double gap)
+/* One side's text cut at the given offsets into segments `gap` apart. */
+static void send_cuts(conn *c, int who, double t, const char *text, const size_t *cuts,
+                      size_t ncuts, double gap)
 {
     size_t from = 0, len = strlen(text);
     for (size_t i = 0; i <= ncuts; i++) {
         size_t to = i < ncuts ? cuts[i] : len;
         if (to <= from || to > len)
             fatal("bad cut %zu", to);
-        send_bytes(c, CLI, t + (double)i * gap, text + from, to - from);
+        send_bytes(c, who, t + (double)i * gap, text + from, to - from);
         from = to;
     }
+}
+
+static void cli_cuts(conn *c, double t, const char *text, const size_t *cuts, size_t ncuts,
+                     double gap)
+{
+    send_cuts(c, CLI, t, text, cuts, ncuts, gap);
 }
 
 static void cli_cut(conn *c, double t, const char *text, size_t cut, double gap)
@@ -1812,6 +1818,138 @@ static void sc_overload_mix(gen *g)
     }
 }
 
+/* ---- POP3 (RFC 1939): a mailbox collected from a Dovecot-like server ---- */
+
+#define POP3_SERVER "192.0.2.110"
+#define POP3_GREETING "+OK Dovecot ready.\r\n"
+#define POP3_UIDL "+OK\r\n1 000000014f1a2b01\r\n2 000000024f1a2b02\r\n.\r\n"
+
+/* Greeting, USER and PASS accepted; returns the time of the last reply. */
+static double pop3_login(conn *c, double t, const char *user)
+{
+    char line[128];
+    t = greet(c, t, POP3_GREETING);
+    fmt(line, sizeof line, "USER %s\r\n", user);
+    t = cmd(c, t + THINK, line, "+OK\r\n");
+    return cmd(c, t + THINK, "PASS Tr0ub4dor&3\r\n", "+OK Logged in.\r\n");
+}
+
+/* "+OK n octets" and the message, as RETR answers it. */
+static void retr_response(char *out, size_t n, const mail *m)
+{
+    char data[TEXT_MAX];
+    size_t len = payload(data, sizeof data, m);
+    fmt(out, n, "+OK %zu octets\r\n%s", len - 3, data);
+}
+
+static double pop3_retr(conn *c, double t, unsigned number, const mail *m)
+{
+    char line[32], resp[TEXT_MAX];
+    fmt(line, sizeof line, "RETR %u\r\n", number);
+    retr_response(resp, sizeof resp, m);
+    return cmd(c, t + THINK, line, resp);
+}
+
+static double pop3_quit(conn *c, double t, const char *reply)
+{
+    t = cmd(c, t + THINK, "QUIT\r\n", reply);
+    srv_fin(c, t += 0.0001);
+    cli_fin(c, t += 0.001);
+    return t;
+}
+
+/* STAT, UIDL, RETR 2, DELE 2, QUIT +OK: the message is gone from the server. */
+static double pop3_collect(conn *c, double t)
+{
+    t = pop3_login(c, t, "bob");
+    t = cmd(c, t + THINK, "STAT\r\n", "+OK 2 1093\r\n");
+    t = cmd(c, t + THINK, "UIDL\r\n", POP3_UIDL);
+    t = pop3_retr(c, t, 2, &M_REPORT);
+    return cmd(c, t + THINK, "DELE 2\r\n", "+OK Marked to be deleted.\r\n");
+}
+
+static void sc_pop3_clean(gen *g)
+{
+    conn *c = conn_open(g, CLIENT, 41001, POP3_SERVER, 110, 0);
+    pop3_quit(c, pop3_collect(c, 0), "+OK Logging out, messages deleted.\r\n");
+}
+
+/* DELE accepted, then the client resets: the server rolls the deletion back. */
+static void sc_pop3_dele_dropped(gen *g)
+{
+    conn *c = conn_open(g, CLIENT, 41002, POP3_SERVER, 110, 0);
+    rst_from_client(c, pop3_collect(c, 0) + 0.5);
+}
+
+/* The connection is reset in the middle of RETR 1's message. */
+static void sc_pop3_retr_cut(gen *g)
+{
+    char resp[TEXT_MAX];
+    conn *c = conn_open(g, CLIENT, 41003, POP3_SERVER, 110, 0);
+    double t = pop3_login(c, 0, "bob");
+    retr_response(resp, sizeof resp, &M_MINUTES);
+    resp[strlen(resp) / 2] = '\0';
+    cli(c, t += THINK, "RETR 1\r\n");
+    srv(c, t += REPLY, resp);
+    rst_from_client(c, t + 2.0);
+}
+
+/* QUIT refused: the deletions are not done. */
+static void sc_pop3_quit_err(gen *g)
+{
+    conn *c = conn_open(g, CLIENT, 41004, POP3_SERVER, 110, 0);
+    pop3_quit(c, pop3_collect(c, 0), "-ERR Some deleted messages were not removed\r\n");
+}
+
+/* A second collector finds the mailbox locked (RFC 2449 [IN-USE]). */
+static void sc_pop3_in_use(gen *g)
+{
+    conn *c = conn_open(g, CLIENT, 41005, POP3_SERVER, 110, 0);
+    double t = greet(c, 0, POP3_GREETING);
+    t = cmd(c, t + THINK, "USER bob\r\n", "+OK\r\n");
+    t = cmd(c, t + THINK, "PASS Tr0ub4dor&3\r\n",
+            "-ERR [IN-USE] Mailbox is locked by another POP3 session\r\n");
+    pop3_quit(c, t, "+OK Logging out.\r\n");
+}
+
+/* CAPA, STLS accepted, then TLS records: counted, not parsed. */
+static void sc_pop3_stls(gen *g)
+{
+    static const uint8_t hello[] = {0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x03};
+    static const uint8_t server_hello[] = {0x16, 0x03, 0x03, 0x00, 0x03, 0x02, 0x00, 0x00};
+    conn *c = conn_open(g, CLIENT, 41006, POP3_SERVER, 110, 0);
+    double t = greet(c, 0, POP3_GREETING);
+    t = cmd(c, t + THINK, "CAPA\r\n", "+OK\r\nCAPA\r\nTOP\r\nUIDL\r\nSTLS\r\nPIPELINING\r\n.\r\n");
+    t = cmd(c, t + THINK, "STLS\r\n", "+OK Begin TLS negotiation now.\r\n");
+    send_bytes(c, CLI, t += THINK, hello, sizeof hello);
+    send_bytes(c, SRV, t += REPLY, server_hello, sizeof server_hello);
+    hang_up(c, t + 1.0);
+}
+
+/* Messages whose terminator is cut after each of its bytes 1..4 across server segments, then
+ * one sent byte by byte; the body with dot-stuffed look-alikes. All complete. */
+static void sc_pop3_retr_split_terminator(gen *g)
+{
+    static const mail *const mails[] = {&M_DOTS, &M_MINUTES, &M_INVOICE, &M_LUNCH, &M_REPORT};
+    conn *c = conn_open(g, CLIENT, 41007, POP3_SERVER, 110, 0);
+    double t = pop3_login(c, 0, "bob");
+    for (unsigned k = 1; k <= 5; k++) {
+        char line[32], resp[TEXT_MAX];
+        retr_response(resp, sizeof resp, mails[k - 1]);
+        size_t len = strlen(resp);
+        size_t cuts[4] = {len - 5 + k, 0, 0, 0};
+        size_t ncuts = 1;
+        if (k == 5) /* the whole terminator a byte a segment */
+            for (ncuts = 0; ncuts < 4; ncuts++)
+                cuts[ncuts] = len - 4 + ncuts;
+        fmt(line, sizeof line, "RETR %u\r\n", k);
+        cli(c, t += THINK, line);
+        send_cuts(c, SRV, t += REPLY, resp, cuts, ncuts, 0.002);
+        t += 0.01;
+    }
+    pop3_quit(c, t, "+OK Logging out.\r\n");
+}
+
 static const scenario SCENARIOS[] = {
     {"clean", sc_clean},
     {"split-cut1", sc_split_cut1},
@@ -1862,6 +2000,13 @@ static const scenario SCENARIOS[] = {
     {"fanout", sc_fanout},
     {"overload-mix", sc_overload_mix},
     {"sample", sc_sample},
+    {"pop3-clean", sc_pop3_clean},
+    {"pop3-dele-dropped", sc_pop3_dele_dropped},
+    {"pop3-retr-cut", sc_pop3_retr_cut},
+    {"pop3-quit-err", sc_pop3_quit_err},
+    {"pop3-in-use", sc_pop3_in_use},
+    {"pop3-stls", sc_pop3_stls},
+    {"pop3-retr-split-terminator", sc_pop3_retr_split_terminator},
 };
 
 static void usage(FILE *out)

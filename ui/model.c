@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/escape.h"
+#include "pop3/pop3.h"
 
 #define NO_SLOT SIZE_MAX
 
@@ -45,6 +46,14 @@ const char *ui_flag_badge(unsigned index)
 int ui_flag_serious(unsigned index)
 {
     return index < SMTP_FLAG_COUNT && smtp_flag(index)->info.serious;
+}
+
+const flag_info *ui_session_flag(const ui_session *s, unsigned i)
+{
+    if (s->proto == PROTO_POP3)
+        return pop3_flag(i);
+    const smtp_flag_info *f = smtp_flag(i);
+    return f ? &f->info : NULL;
 }
 
 /* ---- table ---- */
@@ -397,11 +406,25 @@ void ui_model_event(ui_model *m, ui_session *s, proto_id proto, const void *even
         ui_model_smtp_event(m, s, event);
 }
 
+/* A POP3 session's ending: its flags (by its own table), its mailbox for the / filter. The
+ * flag counts of the top line stay SMTP's. */
+static void end_pop3(ui_session *s, const pop3_report *r)
+{
+    s->proto = PROTO_POP3;
+    s->flags = r->flags;
+    s->end_reason = (smtp_end_reason)r->end_reason;
+    if (r->end > s->last)
+        s->last = r->end;
+    escape_str(s->mail_from, sizeof s->mail_from, r->mailbox);
+}
+
 void ui_model_end(ui_model *m, ui_session *s, const flow_report *f, const char *detail, size_t len)
 {
     const smtp_report *r = f && f->proto == PROTO_SMTP ? f->report : NULL;
     if (!s || s->ended)
         return;
+    if (f && f->proto == PROTO_POP3)
+        end_pop3(s, f->report);
     s->ended = 1;
     s->state = UI_ST_CLOSED;
     s->owner = NULL;
@@ -416,7 +439,7 @@ void ui_model_end(ui_model *m, ui_session *s, const flow_report *f, const char *
     copy_detail(s, detail, len);
     enqueue(m, (size_t)(s - m->slot), s->flags != 0);
     m->ended++;
-    for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
+    for (unsigned i = 0; i < SMTP_FLAG_COUNT && s->proto == PROTO_SMTP; i++)
         if (s->flags & (1u << i))
             m->flag_count[i]++;
 }
@@ -476,8 +499,12 @@ const char *ui_sort_name(ui_sort s)
 /* Serious findings weigh more than all the others together. */
 static unsigned severity(const ui_session *s)
 {
-    unsigned serious = (unsigned)__builtin_popcount(s->flags & serious_mask);
-    unsigned other = (unsigned)__builtin_popcount(s->flags & ~serious_mask);
+    unsigned mask = serious_mask;
+    if (s->proto != PROTO_SMTP)
+        for (unsigned i = mask = 0; ui_session_flag(s, i); i++)
+            mask |= ui_session_flag(s, i)->serious ? 1u << i : 0u;
+    unsigned serious = (unsigned)__builtin_popcount(s->flags & mask);
+    unsigned other = (unsigned)__builtin_popcount(s->flags & ~mask);
     if (!s->ended && s->eod_wait)
         serious++;
     return serious * 64 + other;

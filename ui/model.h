@@ -78,7 +78,8 @@ typedef struct ui_session {
     ui_state state;
     int ended;
     smtp_end_reason end_reason;
-    unsigned flags; /* SMTP_FLAG_* (known once ended) */
+    proto_id proto; /* whose flags: PROTO_SMTP until a POP3 session ends */
+    unsigned flags; /* its analyser's flag bits (SMTP_FLAG_*, POP3_FLAG_*), known once ended */
     unsigned messages;
     char mail_from[64]; /* first sender seen, sanitised (for the / filter) */
     ui_event ev[UI_MAX_EVENTS];
@@ -125,6 +126,8 @@ void ui_model_end(ui_model *m, ui_session *s, const flow_report *f, const char *
 /* Short badge of a flag by bit index ("SPLIT", "NOQUIT", ...), and whether it is one of the
  * serious ones (weighted first by the worst sort, drawn in the alarm colour). */
 const char *ui_flag_badge(unsigned index);
+/* Flag i of the session's own analyser (its table's row), NULL past the end. */
+const flag_info *ui_session_flag(const ui_session *s, unsigned i);
 int ui_flag_serious(unsigned index);
 
 ui_capture *ui_model_capture(ui_model *m);

@@ -79,6 +79,8 @@ void ui_fill_line(int y, attr_t a);
 attr_t ui_attr_pair(const ui_view *v, int pair, attr_t colour_extra, attr_t mono);
 attr_t ui_attr_cell(const ui_view *v, uint8_t cell); /* ui_cell */
 attr_t ui_attr_badge(const ui_view *v, unsigned flag);
+/* A badge's attribute by whether its flag is serious. */
+attr_t ui_attr_badge_serious(const ui_view *v, int serious);
 attr_t ui_attr_header(const ui_view *v);
 /* "2026-03-02 09:00:00 UTC" with_date, else "09:00:00.123". */
 void ui_fmt_clock(int64_t ts, char *out, size_t cap, int with_date);

@@ -76,15 +76,18 @@ static void draw_headings(ui_view *v, const ui_layout *l, const ui_axis *a)
     ui_put(2, l->tl_x, A_BOLD | A_UNDERLINE, buf);
 }
 
-static void draw_badges(const ui_view *v, int y, int x, int w, unsigned flags, attr_t base)
+/* The session's badges, by its own analyser's flag table. */
+static void draw_badges(const ui_view *v, int y, int x, int w, const ui_session *s, attr_t base)
 {
+    unsigned flags = s->flags;
     int end = x + w, shown = 0, total = __builtin_popcount(flags);
+    const flag_info *f;
     /* Serious badges first: they are what the row is about. */
     for (int pass = 0; pass < 2; pass++) {
-        for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++) {
-            if (!(flags & (1u << i)) || ui_flag_serious(i) != !pass)
+        for (unsigned i = 0; (f = ui_session_flag(s, i)); i++) {
+            if (!(flags & (1u << i)) || (f->serious != 0) != !pass)
                 continue;
-            const char *b = ui_flag_badge(i);
+            const char *b = f->badge;
             int rest = total - shown - 1; /* room for a "+N" after it if more follow */
             if (x + (int)strlen(b) + (rest ? 3 : 0) > end) {
                 char more[16];
@@ -92,7 +95,7 @@ static void draw_badges(const ui_view *v, int y, int x, int w, unsigned flags, a
                 ui_put(y, x, base | A_BOLD, more);
                 return;
             }
-            x = ui_put(y, x, ui_attr_badge(v, i), b);
+            x = ui_put(y, x, ui_attr_badge_serious(v, f->serious), b);
             x = ui_put(y, x, base, " ");
             shown++;
         }
@@ -160,7 +163,7 @@ static void draw_row(ui_view *v, const ui_layout *l, int y, const ui_session *s,
     snprintf(buf, sizeof buf, "%-*s", STATE_W, st);
     x = ui_put(y, x, sa, buf);
     x = ui_put(y, x, base, " ");
-    draw_badges(v, y, x, l->flags_w, s->flags, base);
+    draw_badges(v, y, x, l->flags_w, s, base);
     if (l->tl_w)
         draw_strip(v, y, l->tl_x, s, a, now);
 }

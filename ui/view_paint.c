@@ -59,7 +59,12 @@ attr_t ui_attr_cell(const ui_view *v, uint8_t cell)
 
 attr_t ui_attr_badge(const ui_view *v, unsigned flag)
 {
-    if (ui_flag_serious(flag))
+    return ui_attr_badge_serious(v, ui_flag_serious(flag));
+}
+
+attr_t ui_attr_badge_serious(const ui_view *v, int serious)
+{
+    if (serious)
         return ui_attr_pair(v, P_BADGE_SERIOUS, A_BOLD, A_REVERSE);
     return ui_attr_pair(v, P_BADGE, 0, A_UNDERLINE);
 }
