@@ -155,6 +155,41 @@ if [ -f "$mix" ]; then
     fi
 fi
 
+# 2c. Credentials never reach any output: every capture below carries a password (SMTP AUTH
+# PLAIN's initial response, AUTH LOGIN's 334 answers, POP3 PASS, the lab's dovecot user) in
+# a session the report shows; the text (-v), the JSON, the report of worker processes and
+# --detect's must not hold it, in clear or in the base64 the client sent. Where a session is
+# flagged its transcript is printed, and the placeholder must be there instead (so the check
+# is not passed by a report that shows nothing).
+secret_free() { # CAPTURE SECRET...
+    local cap=$1 out=$tmp/secret.out
+    shift
+    : >"$out"
+    "$bin" -v -r "$cap" >>"$out" 2>&1
+    "$bin" --json -r "$cap" >>"$out" 2>&1
+    "$bin" -v --workers 2 -r "$cap" >>"$out" 2>&1
+    "$bin" -v --detect -r "$cap" >>"$out" 2>&1
+    for s in "$@"; do
+        if grep -qF -- "$s" "$out"; then return 1; fi
+    done
+}
+placeholder_shown() { grep -qF "[authentication data]" "$tmp/secret.out"; }
+smtp_secrets="Tr0ub4dor VHIwdWI0ZG9yJjM= AGFsaWNlQGV4YW1wbGUub3JnAFRyMHViNGRvciYz YWxpY2VAZXhhbXBsZS5vcmc="
+# shellcheck disable=SC2086
+check "auth-plain: no credential in any output" \
+    secret_free "$here/pcaps/gen/auth-plain.pcap" $smtp_secrets
+check "auth-plain: the transcript shows the placeholder" placeholder_shown
+for cap in "$here"/pcaps/gen/pop3-*.pcap; do
+    case $cap in *stls*) continue ;; esac # encrypted before any PASS
+    check "$(basename "$cap"): no credential in any output" secret_free "$cap" Tr0ub4dor
+done
+secret_free "$here/pcaps/gen/pop3-dele-dropped.pcap" Tr0ub4dor
+check "pop3-dele-dropped: the transcript shows the placeholder" placeholder_shown
+for cap in "$here"/pcaps/real/pop3-*.pcap; do
+    check "$(basename "$cap"): no credential in any output" \
+        secret_free "$cap" pop3-lab-secret-Xq7
+done
+
 # 3. Third-party captures: analysed without crash; JSON valid; facts from their notes.
 if [ -d "$shared" ]; then
     for f in "$shared"/*.pcap; do

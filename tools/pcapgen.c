@@ -1133,6 +1133,27 @@ static void sc_auth_login(gen *g)
     quit(c, t);
 }
 
+/* Credentials on the AUTH line itself (RFC 4954's initial response) and in the lines that
+ * answer 334, in sessions that end without QUIT so that every report shows their
+ * transcript: no output may carry them (tests/e2e.sh greps each format). */
+static void sc_auth_plain(gen *g)
+{
+    conn *c = conn_open(g, CLIENT, 40135, SERVER, 25, 0);
+    double t = greet(c, 0, BANNER);
+    t = cmd(c, t + THINK, EHLO_CMD, EHLO_HEAD "250-AUTH LOGIN PLAIN\r\n" EHLO_TAIL);
+    /* "\0alice@example.org\0Tr0ub4dor&3" */
+    t = cmd(c, t + THINK, "AUTH PLAIN AGFsaWNlQGV4YW1wbGUub3JnAFRyMHViNGRvciYz\r\n",
+            "235 2.7.0 Authentication successful\r\n");
+    t = deliver(c, t, &POSTFIX, &M_REPORT, QUEUED("0E1F2A3B4D"));
+    hang_up(c, t + 0.05);
+    c = conn_open(g, CLIENT, 40136, SERVER, 25, 60);
+    t = greet(c, 60, BANNER);
+    t = cmd(c, t + THINK, EHLO_CMD, EHLO_HEAD "250-AUTH LOGIN PLAIN\r\n" EHLO_TAIL);
+    t = cmd(c, t + THINK, "AUTH LOGIN YWxpY2VAZXhhbXBsZS5vcmc=\r\n", "334 UGFzc3dvcmQ6\r\n");
+    t = cmd(c, t + 0.2, "VHIwdWI0ZG9yJjM=\r\n", "535 5.7.8 Authentication failed\r\n");
+    hang_up(c, t + 0.05);
+}
+
 /* An abortive close: the client resets after 5 s without a reply to its end of data. */
 static void sc_rst_after_data(gen *g)
 {
@@ -1972,6 +1993,7 @@ static const scenario SCENARIOS[] = {
     {"pipelining", sc_pipelining},
     {"starttls", sc_starttls},
     {"auth-login", sc_auth_login},
+    {"auth-plain", sc_auth_plain},
     {"rst-after-data", sc_rst_after_data},
     {"two-messages", sc_two_messages},
     {"long-line-garbage", sc_long_line_garbage},
