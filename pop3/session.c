@@ -77,7 +77,9 @@ static unsigned diagnose(const pop3_report *r)
         f |= POP3_FLAG_QUIT_FAILED;
     if (r->locked)
         f |= POP3_FLAG_MAILBOX_LOCKED;
-    if (ended && !r->quit && !r->tls && !r->non_pop3 && r->greeting > 0)
+    /* before a login there is nothing to commit (RFC 1939: QUIT in the AUTHORIZATION state
+     * only closes), and a server that refuses one, [IN-USE] say, often closes itself */
+    if (ended && !r->quit && !r->tls && !r->non_pop3 && r->greeting > 0 && r->login > 0)
         f |= POP3_FLAG_MISSING_QUIT;
     return f;
 }

@@ -178,6 +178,15 @@ static void test_missing_quit(void)
     s = play(clean, N(clean));
     CU_ASSERT_EQUAL(end(s, FLOW_END_FIN)->flags, 0);
     pop3_session_free(s);
+    /* refused before a login, the server closes: nothing to commit, no QUIT due */
+    step refused[] = {{S, "+OK ready\r\n"},
+                      {C, "USER u\r\n"},
+                      {S, "+OK\r\n"},
+                      {C, "PASS p\r\n"},
+                      {S, "-ERR [IN-USE] locked\r\n"}};
+    s = play(refused, N(refused));
+    CU_ASSERT_EQUAL(end(s, FLOW_END_FIN)->flags, POP3_FLAG_MAILBOX_LOCKED);
+    pop3_session_free(s);
 }
 
 /* The response in two segments at every offset, then the terminator byte by byte: the same
