@@ -49,7 +49,9 @@ static void *screen_opened(void *ctx, const flow_report *f, int64_t ts, uint64_t
 {
     app *a = ctx;
     app_report_opened(a, f);
-    return ui_model_open(a->model, f->id, f->client, f->server, ts, frame, (void *)flow);
+    ui_session *s = ui_model_open(a->model, f->id, f->client, f->server, ts, frame, (void *)flow);
+    ui_model_set_proto(a->model, s, f->proto);
+    return s;
 }
 
 static void screen_event(void *ctx, void *watch, proto_id proto, const void *event)

@@ -143,6 +143,7 @@ typedef struct pop3_event {
     uint64_t frame;
     const char *verb; /* "RETR", or NULL */
     int ok;
+    int login; /* RESPONSE: it settled a login (PASS, APOP, AUTH; not AUTH's mechanism list) */
 } pop3_event;
 
 typedef void (*pop3_event_fn)(void *ctx, const pop3_event *ev);

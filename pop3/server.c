@@ -100,6 +100,15 @@ static void on_list_line(pop3_session *s, const line_t *l)
         on_listing(s, s->list_verb, l->text, l->len);
 }
 
+/* Whether the answer to p ends a login attempt, as on_answer judges it: the live screen
+ * draws those, not AUTH's list of mechanisms. */
+static int settles_login(const pending *p, int ok)
+{
+    if (p->verb == V_PASS || p->verb == V_APOP)
+        return 1;
+    return p->verb == V_AUTH && !(ok && !p->has_arg);
+}
+
 /* What a +OK or -ERR does to the session, by the command it answers. */
 static void on_answer(pop3_session *s, const pending *p, const line_t *l, int ok)
 {
@@ -192,8 +201,10 @@ static void on_response(pop3_session *s, const line_t *l)
     pending p = *head;
     pop3_dequeue(s);
     on_answer(s, &p, l, ok);
-    pop3_notify(s,
-                (pop3_event){.kind = POP3_EV_RESPONSE, .verb = pop3_verb_name(p.verb), .ok = ok});
+    pop3_notify(s, (pop3_event){.kind = POP3_EV_RESPONSE,
+                                .verb = pop3_verb_name(p.verb),
+                                .ok = ok,
+                                .login = settles_login(&p, ok)});
 }
 
 static void on_server_line(pop3_session *s, const line_t *l)

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pop3/pop3.h"
+#include "report/report.h"
 #include "smtp/smtp.h"
 #include "tests/suites.h"
 #include "ui/model.h"
@@ -545,6 +547,17 @@ static void test_names_and_glyphs(void)
     CU_ASSERT_STRING_EQUAL(ui_flag_badge(0), "SPLIT");
     CU_ASSERT(ui_flag_serious(0));
     CU_ASSERT_FALSE(ui_flag_serious(1)); /* missing_quit */
+    CU_ASSERT_EQUAL(ui_event_glyph(UI_EV_POP3_LOGIN), 'L');
+    CU_ASSERT_EQUAL(ui_event_glyph(UI_EV_POP3_LIST), 'U');
+    CU_ASSERT_EQUAL(ui_event_glyph(UI_EV_POP3_RETR), 'G');
+    CU_ASSERT_EQUAL(ui_event_glyph(UI_EV_POP3_RETR_CUT), '%');
+    CU_ASSERT_EQUAL(ui_event_glyph(UI_EV_POP3_DELE), 'd');
+    CU_ASSERT_EQUAL(ui_event_glyph(UI_EV_COUNT), '?');
+    ui_event cut = {.kind = UI_EV_POP3_RETR_CUT}, done = {.kind = UI_EV_POP3_RETR_DONE};
+    CU_ASSERT_EQUAL(ui_event_cell(&cut), UI_CELL_BAD);
+    CU_ASSERT_EQUAL(ui_event_cell(&done), UI_CELL_GOOD);
+    CU_ASSERT_STRING_EQUAL(ui_proto_flag(PROTO_POP3, POP3_FLAG_BIT_RETR_CUT)->badge, "CUT");
+    CU_ASSERT_STRING_EQUAL(ui_state_name(UI_ST_RETR), "retr");
     CU_ASSERT_STRING_EQUAL(ui_state_name(UI_ST_WAIT_EOD), "wait-eod");
     CU_ASSERT_STRING_EQUAL(ui_sort_name(UI_SORT_WORST), "worst");
 }
@@ -657,6 +670,138 @@ static void test_real_bdat(void)
     ui_model_free(m);
 }
 
+/* ---- a real POP3 analyser feeding the model ---- */
+
+static void observe_pop3(void *ctx, const pop3_event *ev)
+{
+    feed_ctx *c = ctx;
+    ui_model_event(c->m, c->s, PROTO_POP3, ev);
+}
+
+#define POP3_SECRET "Tr0ub4dor&3"
+
+/* A login, UIDL, two downloads (the second cut by a RST), a DELE, no QUIT. */
+static pop3_session *pop3_feed_all(feed_ctx *c)
+{
+    static const struct {
+        flow_side from;
+        const char *bytes;
+    } st[] = {
+        {FLOW_SERVER, "+OK POP3 ready\r\n"},
+        {FLOW_CLIENT, "USER Bob\r\n"},
+        {FLOW_SERVER, "+OK\r\n"},
+        {FLOW_CLIENT, "PASS " POP3_SECRET "\r\n"},
+        {FLOW_SERVER, "+OK Logged in.\r\n"},
+        {FLOW_CLIENT, "UIDL\r\n"},
+        {FLOW_SERVER, "+OK\r\n1 aaa\r\n2 bbb\r\n.\r\n"},
+        {FLOW_CLIENT, "RETR 1\r\n"},
+        {FLOW_SERVER, "+OK 30 octets\r\nMessage-ID: <m1@x>\r\n\r\nhi\r\n.\r\n"},
+        {FLOW_CLIENT, "DELE 1\r\n"},
+        {FLOW_SERVER, "+OK Marked\r\n"},
+        {FLOW_CLIENT, "RETR 2\r\n"},
+        {FLOW_SERVER, "+OK 900 octets\r\nMessage-ID: <m2@x>\r\n\r\npart of it\r\n"},
+    };
+    pop3_session *ps = pop3_session_new(T0, 1);
+    c->s = ui_model_open(c->m, 9, "198.51.100.10:41002", "192.0.2.110:110", T0, 1, ps);
+    ui_model_set_proto(c->m, c->s, PROTO_POP3);
+    pop3_set_observer(ps, observe_pop3, c);
+    for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
+        pop3_feed(ps, st[i].from, (const uint8_t *)st[i].bytes, strlen(st[i].bytes),
+                  T0 + (int64_t)(i + 1) * 100000, 10 + i);
+    return ps;
+}
+
+/* The report text the detail pane keeps, as the capture side writes it. */
+static char *pop3_detail(pop3_session *ps, size_t *len)
+{
+    char *text = NULL;
+    FILE *f = open_memstream(&text, len);
+    flow_report fr = {.id = 9,
+                      .client = "198.51.100.10:41002",
+                      .server = "192.0.2.110:110",
+                      .proto = PROTO_POP3,
+                      .report = pop3_get_report(ps)};
+    report_flow_text(f, &fr);
+    fclose(f);
+    return text;
+}
+
+static void test_pop3_session(void)
+{
+    ui_model *m = ui_model_new(4);
+    feed_ctx c = {m, NULL};
+    pop3_session *ps = pop3_feed_all(&c);
+    CU_ASSERT_EQUAL(c.s->proto, PROTO_POP3);
+    CU_ASSERT_EQUAL(c.s->state, UI_ST_RETR);
+    int64_t rst = T0 + 2 * (int64_t)SEC;
+    pop3_end(ps, FLOW_END_RST, FLOW_SERVER, rst, 50);
+    ui_model_tcp_end(m, c.s, 1, SMTP_SERVER, rst, 50);
+    static const unsigned want[] = {UI_EV_CONNECT,   UI_EV_BANNER,    UI_EV_POP3_LOGIN,
+                                    UI_EV_POP3_LIST, UI_EV_POP3_RETR, UI_EV_POP3_RETR_DONE,
+                                    UI_EV_POP3_DELE, UI_EV_POP3_RETR, UI_EV_POP3_RETR_CUT,
+                                    UI_EV_RST};
+    CU_ASSERT_EQUAL_FATAL(c.s->nev, sizeof want / sizeof want[0]);
+    for (unsigned i = 0; i < c.s->nev; i++)
+        CU_ASSERT_EQUAL(kind_at(c.s, i), want[i]);
+    CU_ASSERT_EQUAL(c.s->messages, 2);
+    /* The cut wins its column over the RST that cut it. */
+    char text[41];
+    uint8_t cells[40];
+    strip(c.s, T0, 4 * (int64_t)SEC, 40, rst, text, cells);
+    CU_ASSERT_EQUAL(text[20], '%');
+    CU_ASSERT_EQUAL(cells[20], UI_CELL_BAD);
+    size_t len = 0;
+    char *detail = pop3_detail(ps, &len);
+    CU_ASSERT_PTR_NULL(strstr(detail, POP3_SECRET));
+    flow_report fr = {.proto = PROTO_POP3, .report = pop3_get_report(ps)};
+    ui_model_end(m, c.s, &fr, detail, len);
+    free(detail);
+    CU_ASSERT(c.s->flags & POP3_FLAG_RETR_CUT);
+    CU_ASSERT(c.s->flags & POP3_FLAG_DELE_UNCOMMITTED);
+    CU_ASSERT_STRING_EQUAL(c.s->mail_from, "Bob");
+    CU_ASSERT_PTR_NOT_NULL(c.s->detail);
+    CU_ASSERT_PTR_NULL(strstr(c.s->detail, POP3_SECRET));
+    /* The header's counts: POP3's own, SMTP's untouched. */
+    CU_ASSERT_EQUAL(ui_model_proto_sessions(m, PROTO_POP3), 1);
+    CU_ASSERT_EQUAL(ui_model_proto_flag_count(m, PROTO_POP3, POP3_FLAG_BIT_RETR_CUT), 1);
+    CU_ASSERT_EQUAL(ui_model_proto_flag_count(m, PROTO_POP3, POP3_FLAG_BIT_QUIT_FAILED), 0);
+    for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
+        CU_ASSERT_EQUAL(ui_model_flag_count(m, i), 0);
+    pop3_session_free(ps);
+    ui_model_free(m);
+}
+
+/* f and / on POP3 sessions: flagged by their own flags, found by client, server, mailbox. */
+static void test_pop3_filter(void)
+{
+    ui_model *m = ui_model_new(4);
+    feed_ctx c = {m, NULL};
+    pop3_session *ps = pop3_feed_all(&c);
+    pop3_end(ps, FLOW_END_RST, FLOW_SERVER, T0 + 2 * (int64_t)SEC, 50);
+    flow_report fr = {.proto = PROTO_POP3, .report = pop3_get_report(ps)};
+    ui_model_end(m, c.s, &fr, "report\n", 7);
+    ui_session *clean = ui_model_open(m, 10, "203.0.113.7:5000", "192.0.2.25:25", T0, 2, NULL);
+    end_session(m, clean, 1, 0);
+    uint64_t got[16];
+    ui_filter flagged = {.flagged_only = 1};
+    CU_ASSERT_EQUAL(ids(m, &flagged, UI_SORT_NEWEST, got), 1);
+    CU_ASSERT_EQUAL(got[0], 9);
+    static const char *const finds[] = {"bob", "198.51.100.10", "192.0.2.110:110"};
+    for (unsigned i = 0; i < 3; i++) {
+        ui_filter f = {0};
+        strcpy(f.text, finds[i]);
+        CU_ASSERT_EQUAL(ids(m, &f, UI_SORT_NEWEST, got), 1);
+        CU_ASSERT_EQUAL(got[0], 9);
+    }
+    ui_filter secret = {.text = POP3_SECRET}; /* the password is nowhere to be found */
+    CU_ASSERT_EQUAL(ids(m, &secret, UI_SORT_NEWEST, got), 0);
+    ui_filter all = {0};
+    CU_ASSERT_EQUAL(ids(m, &all, UI_SORT_WORST, got), 2);
+    CU_ASSERT_EQUAL(got[0], 9); /* serious POP3 flags weigh as serious */
+    pop3_session_free(ps);
+    ui_model_free(m);
+}
+
 void add_ui_suite(void)
 {
     CU_pSuite s = CU_add_suite("ui", NULL, NULL);
@@ -677,4 +822,6 @@ void add_ui_suite(void)
     CU_add_test(s, "rows filter and sort", test_rows_filter_sort);
     CU_add_test(s, "names and glyphs", test_names_and_glyphs);
     CU_add_test(s, "real smtp session", test_real_session);
+    CU_add_test(s, "real pop3 session: glyphs, counts, detail", test_pop3_session);
+    CU_add_test(s, "pop3 sessions: f and /", test_pop3_filter);
 }

@@ -140,6 +140,52 @@ if wait_until 3 grown "$w1"; then ok "replay: the wait grows ($w1 -> $w2 columns
 expect "replay: the file ends, the client gave up" 'end of file.*0 open, 4 ended'
 quit_ok replay
 
+# ---- POP3: its own glyphs, legend and badges; f, / and the pane; the password never shown ----
+# pcapgen's POP3 sessions log in with PASS Tr0ub4dor&3: the analyser keeps a placeholder.
+secret='Tr0ub4dor'
+no_secret() {
+    if screen_lacks "$secret"; then ok "pop3: no password on the screen ($1)"; else bad "pop3: password on the screen ($1)"; fi
+}
+start env TERM=xterm-256color "$bin" --tui -r pcaps/gen/pop3-dele-dropped.pcap
+expect "pop3: the file ended" 'end of file.*0 open, 1 en'
+expect "pop3: findings count POP3's badges" 'findings: POP3: ROLLBK 1 NOQUIT 1'
+expect "pop3: row with its badges" '^>? +1 198\.51\.100\.10:41002 +-> 192\.0\.2\.110:110 +rst +ROLLBK NOQUIT'
+expect "pop3: banner, login, UIDL, message, DELE, RST in order" 'B-+L-*U-*g-+d-+#'
+expect "pop3: the legend has a POP3 line" '^ POP3: L login x login refused U LIST/UIDL G RETR/TOP g message complete % message cut d DELE Q QUIT q'
+no_secret list
+tm send-keys -t s Enter
+expect "pop3: detail pane shows the POP3 report" 'mailbox: bob +login: ok'
+expect "pop3: the pane shows the placeholder for PASS" 'C: PASS \[authentication data\]'
+no_secret pane
+tm send-keys -t s Escape
+expect_not "pop3: Esc closes the pane" 'mailbox: bob'
+tm send-keys -t s / BOB Enter
+expect "pop3: / finds the session by its mailbox" 'filter: "BOB"'
+expect "pop3: / keeps the row" '^>? +1 198\.51\.100\.10:41002 '
+no_secret "after / search"
+tm send-keys -t s / C-u nobody Enter
+expect "pop3: / hides what does not match" 'no session matches the filter'
+tm send-keys -t s / C-u Enter
+expect "pop3: an empty filter shows it again" '^>? +1 198\.51\.100\.10:41002 '
+tm send-keys -t s f
+expect "pop3: f keeps the flagged POP3 session" 'flagged only'
+expect "pop3: f shows the row" '^>? +1 198\.51\.100\.10:41002 '
+tm send-keys -t s f '?'
+expect "pop3: help lists POP3 badges" 'ROLLBK pop3_dele_uncommitted'
+expect "pop3: help lists POP3 glyphs" '% message cut'
+no_secret help
+tm send-keys -t s Escape
+quit_ok pop3
+
+start env TERM=xterm-256color "$bin" --tui -r pcaps/gen/pop3-clean.pcap
+expect "pop3 clean: no findings yet" 'findings: POP3: none yet'
+expect "pop3 clean: login, UIDL, message, DELE, QUIT and its +OK" 'L-*U-*g-*d-*Q-*q'
+tm send-keys -t s f
+expect "pop3 clean: f hides the clean session" 'no session matches the filter'
+tm send-keys -t s f
+no_secret clean
+quit_ok "pop3 clean"
+
 # ---- monochrome, and a small terminal ----
 start env TERM=vt100 NO_COLOR=1 "$bin" --tui -r pcaps/sample.pcap
 expect "NO_COLOR: still draws the sessions" 'SPLIT MASK'

@@ -26,6 +26,8 @@ struct ui_model {
     ui_capture capture;
     uint64_t untracked, opened, ended, next_order;
     uint64_t flag_count[SMTP_FLAG_COUNT];
+    uint64_t pop3_flag_count[POP3_FLAG_COUNT];
+    uint64_t proto_sessions[PROTO_COUNT]; /* SMTP's stays 0: every session starts as one */
 };
 
 /* ---- flags ---- */
@@ -48,12 +50,17 @@ int ui_flag_serious(unsigned index)
     return index < SMTP_FLAG_COUNT && smtp_flag(index)->info.serious;
 }
 
-const flag_info *ui_session_flag(const ui_session *s, unsigned i)
+const flag_info *ui_proto_flag(proto_id p, unsigned i)
 {
-    if (s->proto == PROTO_POP3)
+    if (p == PROTO_POP3)
         return pop3_flag(i);
     const smtp_flag_info *f = smtp_flag(i);
     return f ? &f->info : NULL;
+}
+
+const flag_info *ui_session_flag(const ui_session *s, unsigned i)
+{
+    return ui_proto_flag(s->proto, i);
 }
 
 /* ---- table ---- */
@@ -369,6 +376,88 @@ void ui_model_smtp_event(ui_model *m, ui_session *s, const smtp_event *ev)
     }
 }
 
+/* ---- POP3 events ---- */
+
+static int verb_is(const pop3_event *ev, const char *verb)
+{
+    return ev->verb && strcmp(ev->verb, verb) == 0;
+}
+
+static void pop3_command(ui_session *s, const pop3_event *ev)
+{
+    if (verb_is(ev, "QUIT")) {
+        s->state = UI_ST_QUIT;
+        add_event(s, ev->ts, ev->frame, UI_EV_QUIT, SMTP_CLIENT, 0);
+        return;
+    }
+    if (!verb_is(ev, "LIST") && !verb_is(ev, "UIDL"))
+        return;
+    const ui_event *prev = last_event(s);
+    if (prev && prev->kind == UI_EV_POP3_LIST)
+        return; /* LIST 1, LIST 2, ... is one event: the strip stays readable */
+    add_event(s, ev->ts, ev->frame, UI_EV_POP3_LIST, SMTP_CLIENT, 0);
+}
+
+/* The answers the strip shows: a login settled, a download begun, a DELE, QUIT's +OK (which
+ * commits the DELEs). */
+static void pop3_response(ui_session *s, const pop3_event *ev)
+{
+    ui_event_kind k;
+    if (ev->login) {
+        k = ev->ok ? UI_EV_POP3_LOGIN : UI_EV_POP3_LOGIN_REFUSED;
+        if (ev->ok && s->state == UI_ST_LOGIN)
+            s->state = UI_ST_READY;
+    } else if (!ev->ok) {
+        return;
+    } else if (verb_is(ev, "RETR") || verb_is(ev, "TOP")) {
+        k = UI_EV_POP3_RETR;
+        s->state = UI_ST_RETR;
+    } else if (verb_is(ev, "DELE")) {
+        k = UI_EV_POP3_DELE;
+    } else if (verb_is(ev, "QUIT")) {
+        k = UI_EV_QUIT_REPLY;
+    } else {
+        return;
+    }
+    add_event(s, ev->ts, ev->frame, k, SMTP_SERVER, 0);
+}
+
+static void pop3_message(ui_session *s, const pop3_event *ev)
+{
+    add_event(s, ev->ts, ev->frame, ev->ok ? UI_EV_POP3_RETR_DONE : UI_EV_POP3_RETR_CUT,
+              SMTP_SERVER, 0);
+    s->messages++;
+    if (s->state == UI_ST_RETR)
+        s->state = UI_ST_READY;
+}
+
+void ui_model_pop3_event(ui_model *m, ui_session *s, const pop3_event *ev)
+{
+    (void)m;
+    if (!s || !ev || s->ended)
+        return;
+    switch (ev->kind) {
+    case POP3_EV_GREETING:
+        add_event(s, ev->ts, ev->frame, UI_EV_BANNER, SMTP_SERVER, 0);
+        if (s->state == UI_ST_GREETING)
+            s->state = UI_ST_LOGIN;
+        break;
+    case POP3_EV_COMMAND:
+        pop3_command(s, ev);
+        break;
+    case POP3_EV_RESPONSE:
+        pop3_response(s, ev);
+        break;
+    case POP3_EV_MESSAGE:
+        pop3_message(s, ev);
+        break;
+    case POP3_EV_TLS:
+        add_event(s, ev->ts, ev->frame, UI_EV_STARTTLS, SMTP_SERVER, 0);
+        s->state = UI_ST_TLS;
+        break;
+    }
+}
+
 void ui_model_tcp_end(ui_model *m, ui_session *s, int rst, smtp_dir from, int64_t ts,
                       uint64_t frame)
 {
@@ -400,22 +489,44 @@ static void copy_detail(ui_session *s, const char *detail, size_t len)
         s->detail = fit;
 }
 
-void ui_model_event(ui_model *m, ui_session *s, proto_id proto, const void *event)
+void ui_model_set_proto(ui_model *m, ui_session *s, proto_id p)
 {
-    if (proto == PROTO_SMTP)
-        ui_model_smtp_event(m, s, event);
+    if (!s || s->proto == p || (unsigned)p >= PROTO_COUNT)
+        return;
+    s->proto = p;
+    m->proto_sessions[p]++;
 }
 
-/* A POP3 session's ending: its flags (by its own table), its mailbox for the / filter. The
- * flag counts of the top line stay SMTP's. */
-static void end_pop3(ui_session *s, const pop3_report *r)
+void ui_model_event(ui_model *m, ui_session *s, proto_id proto, const void *event)
 {
-    s->proto = PROTO_POP3;
+    if (proto == PROTO_SMTP) {
+        ui_model_smtp_event(m, s, event);
+    } else if (proto == PROTO_POP3) {
+        ui_model_set_proto(m, s, proto); /* in case the opener did not say */
+        ui_model_pop3_event(m, s, event);
+    }
+}
+
+/* A POP3 session's ending: its flags (by its own table), its mailbox for the / filter. */
+static void end_pop3(ui_model *m, ui_session *s, const pop3_report *r)
+{
+    ui_model_set_proto(m, s, PROTO_POP3);
     s->flags = r->flags;
     s->end_reason = (smtp_end_reason)r->end_reason;
     if (r->end > s->last)
         s->last = r->end;
     escape_str(s->mail_from, sizeof s->mail_from, r->mailbox);
+}
+
+/* The header's counts, per protocol: a POP3 bit means something else than the SMTP one. */
+static void count_flags(ui_model *m, const ui_session *s)
+{
+    int pop3 = s->proto == PROTO_POP3;
+    uint64_t *count = pop3 ? m->pop3_flag_count : m->flag_count;
+    unsigned n = pop3 ? POP3_FLAG_COUNT : SMTP_FLAG_COUNT;
+    for (unsigned i = 0; i < n; i++)
+        if (s->flags & (1u << i))
+            count[i]++;
 }
 
 void ui_model_end(ui_model *m, ui_session *s, const flow_report *f, const char *detail, size_t len)
@@ -424,7 +535,7 @@ void ui_model_end(ui_model *m, ui_session *s, const flow_report *f, const char *
     if (!s || s->ended)
         return;
     if (f && f->proto == PROTO_POP3)
-        end_pop3(s, f->report);
+        end_pop3(m, s, f->report);
     s->ended = 1;
     s->state = UI_ST_CLOSED;
     s->owner = NULL;
@@ -439,17 +550,16 @@ void ui_model_end(ui_model *m, ui_session *s, const flow_report *f, const char *
     copy_detail(s, detail, len);
     enqueue(m, (size_t)(s - m->slot), s->flags != 0);
     m->ended++;
-    for (unsigned i = 0; i < SMTP_FLAG_COUNT && s->proto == PROTO_SMTP; i++)
-        if (s->flags & (1u << i))
-            m->flag_count[i]++;
+    count_flags(m, s);
 }
 
 /* ---- accessors ---- */
 
 const char *ui_state_name(ui_state st)
 {
-    static const char *const name[UI_ST_COUNT] = {"greeting", "helo", "ready", "mail",  "data",
-                                                  "wait-eod", "tls",  "quit",  "closed"};
+    static const char *const name[UI_ST_COUNT] = {"greeting", "helo",     "ready", "mail",
+                                                  "data",     "wait-eod", "tls",   "quit",
+                                                  "closed",   "login",    "retr"};
     return (unsigned)st < UI_ST_COUNT ? name[st] : "?";
 }
 
@@ -486,6 +596,18 @@ uint64_t ui_model_ended_count(const ui_model *m)
 uint64_t ui_model_flag_count(const ui_model *m, unsigned flag_index)
 {
     return flag_index < SMTP_FLAG_COUNT ? m->flag_count[flag_index] : 0;
+}
+
+uint64_t ui_model_proto_flag_count(const ui_model *m, proto_id p, unsigned flag_index)
+{
+    if (p == PROTO_POP3)
+        return flag_index < POP3_FLAG_COUNT ? m->pop3_flag_count[flag_index] : 0;
+    return ui_model_flag_count(m, flag_index);
+}
+
+uint64_t ui_model_proto_sessions(const ui_model *m, proto_id p)
+{
+    return (unsigned)p < PROTO_COUNT ? m->proto_sessions[p] : 0;
 }
 
 /* ---- rows ---- */

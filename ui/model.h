@@ -13,9 +13,12 @@
 #include <stdint.h>
 
 #include "analyser/analyser.h"
+#include "pop3/pop3.h"
 #include "smtp/smtp.h"
 
-/* What the timeline strip shows; the glyph of each is in ui_event_glyph. */
+/* What the timeline strip shows; the glyph of each is in ui_event_glyph. A POP3 session uses
+ * the kinds that mean the same in both (connect, banner, STARTTLS for STLS, QUIT, its reply,
+ * FIN, RST) and its own after UI_EV_POP3_FIRST (ui/timeline.c has a table per protocol). */
 typedef enum {
     UI_EV_CONNECT,       /* three-way handshake seen */
     UI_EV_BANNER,        /* 220 greeting */
@@ -33,6 +36,14 @@ typedef enum {
     UI_EV_QUIT_REPLY, /* 221 */
     UI_EV_FIN,
     UI_EV_RST,
+    UI_EV_POP3_FIRST,
+    UI_EV_POP3_LOGIN = UI_EV_POP3_FIRST, /* PASS, APOP or AUTH answered +OK */
+    UI_EV_POP3_LOGIN_REFUSED,            /* ... answered -ERR */
+    UI_EV_POP3_LIST,                     /* LIST or UIDL (a run of them is one event) */
+    UI_EV_POP3_RETR,                     /* RETR or TOP answered +OK: the message follows */
+    UI_EV_POP3_RETR_DONE,                /* ... and ended with its terminator */
+    UI_EV_POP3_RETR_CUT,                 /* ... and the connection ended inside it */
+    UI_EV_POP3_DELE,                     /* DELE answered +OK (marked, not yet deleted) */
     UI_EV_COUNT
 } ui_event_kind;
 
@@ -66,6 +77,8 @@ typedef enum {
     UI_ST_TLS,      /* encrypted after STARTTLS */
     UI_ST_QUIT,     /* QUIT sent */
     UI_ST_CLOSED,   /* ended (end_reason says how) */
+    UI_ST_LOGIN,    /* POP3: greeted, not logged in (RFC 1939's AUTHORIZATION state) */
+    UI_ST_RETR,     /* POP3: a message is being downloaded */
     UI_ST_COUNT
 } ui_state;
 const char *ui_state_name(ui_state st);
@@ -78,10 +91,10 @@ typedef struct ui_session {
     ui_state state;
     int ended;
     smtp_end_reason end_reason;
-    proto_id proto; /* whose flags: PROTO_SMTP until a POP3 session ends */
+    proto_id proto; /* whose events and flags (ui_model_set_proto), PROTO_SMTP by default */
     unsigned flags; /* its analyser's flag bits (SMTP_FLAG_*, POP3_FLAG_*), known once ended */
     unsigned messages;
-    char mail_from[64]; /* first sender seen, sanitised (for the / filter) */
+    char mail_from[64]; /* first sender (POP3: the mailbox) seen, sanitised (for / filter) */
     ui_event ev[UI_MAX_EVENTS];
     unsigned nev;        /* kept */
     unsigned ev_dropped; /* overwritten in the ring between the kept halves */
@@ -111,8 +124,12 @@ void ui_model_free(ui_model *m);
 /* A session began; returns its entry, or NULL when it could not be kept (counted). */
 ui_session *ui_model_open(ui_model *m, uint64_t id, const char *client, const char *server,
                           int64_t ts, uint64_t frame, void *owner);
+/* The session is of protocol p (the pipeline knows it when the session opens). */
+void ui_model_set_proto(ui_model *m, ui_session *s, proto_id p);
 /* An SMTP event of an open session (smtp_set_observer). */
 void ui_model_smtp_event(ui_model *m, ui_session *s, const smtp_event *ev);
+/* A POP3 event of an open session (pop3_set_observer). */
+void ui_model_pop3_event(ui_model *m, ui_session *s, const pop3_event *ev);
 /* An analyser's event of an open session (analyser_observer): to the protocol's own above. */
 void ui_model_event(ui_model *m, ui_session *s, proto_id proto, const void *event);
 /* TCP FIN or RST seen from a side. */
@@ -126,7 +143,9 @@ void ui_model_end(ui_model *m, ui_session *s, const flow_report *f, const char *
 /* Short badge of a flag by bit index ("SPLIT", "NOQUIT", ...), and whether it is one of the
  * serious ones (weighted first by the worst sort, drawn in the alarm colour). */
 const char *ui_flag_badge(unsigned index);
-/* Flag i of the session's own analyser (its table's row), NULL past the end. */
+/* Flag i of protocol p's analyser (its table's row), NULL past the end. */
+const flag_info *ui_proto_flag(proto_id p, unsigned i);
+/* Flag i of the session's own analyser, NULL past the end. */
 const flag_info *ui_session_flag(const ui_session *s, unsigned i);
 int ui_flag_serious(unsigned index);
 
@@ -140,8 +159,12 @@ uint64_t ui_model_untracked(const ui_model *m);
 /* Sessions open / ended so far (ended counts those that made room too). */
 uint64_t ui_model_open_count(const ui_model *m);
 uint64_t ui_model_ended_count(const ui_model *m);
-/* Ended sessions per flag (bit index), including those that made room. */
+/* Ended SMTP sessions per flag (bit index), including those that made room. */
 uint64_t ui_model_flag_count(const ui_model *m, unsigned flag_index);
+/* The same for protocol p's flags, and how many sessions of p were seen (POP3: the header
+ * shows its counts only once there was one). */
+uint64_t ui_model_proto_flag_count(const ui_model *m, proto_id p, unsigned flag_index);
+uint64_t ui_model_proto_sessions(const ui_model *m, proto_id p);
 /* Kept events of s in time order: i < s->nev. */
 const ui_event *ui_session_event(const ui_session *s, unsigned i);
 
@@ -152,7 +175,7 @@ const char *ui_sort_name(ui_sort s);
 
 typedef struct ui_filter {
     int flagged_only;
-    char text[64]; /* case-insensitive substring of client, server or sender; "" for all */
+    char text[64]; /* case-insensitive substring of client, server, sender or mailbox; "" all */
 } ui_filter;
 
 /* Fills rows with indexes (for ui_model_session) of the sessions that pass the filter, in

@@ -3,10 +3,15 @@
 
 #include "ui/model.h"
 
-static const struct {
+/* One table per protocol: the glyph of each kind and its name for the legend. SMTP's also
+ * holds the kinds both protocols share (connect, banner, STARTTLS, QUIT, its reply, FIN,
+ * RST); POP3's glyphs are distinct from every SMTP one, so a glyph means one thing. */
+typedef struct kind_info {
     char glyph;
     const char *name;
-} kind_info[UI_EV_COUNT] = {
+} kind_info;
+
+static const kind_info smtp_kinds[UI_EV_POP3_FIRST] = {
     [UI_EV_CONNECT] = {'o', "connect"},
     [UI_EV_BANNER] = {'B', "banner"},
     [UI_EV_BANNER_MASKED] = {'*', "masked banner"},
@@ -25,14 +30,37 @@ static const struct {
     [UI_EV_RST] = {'#', "RST"},
 };
 
+static const kind_info pop3_kinds[UI_EV_COUNT - UI_EV_POP3_FIRST] = {
+#define P(k) [(k)-UI_EV_POP3_FIRST]
+    P(UI_EV_POP3_LOGIN) = {'L', "login"},
+    P(UI_EV_POP3_LOGIN_REFUSED) = {'x', "login refused"},
+    P(UI_EV_POP3_LIST) = {'U', "LIST/UIDL"},
+    P(UI_EV_POP3_RETR) = {'G', "RETR/TOP"},
+    P(UI_EV_POP3_RETR_DONE) = {'g', "message complete"},
+    P(UI_EV_POP3_RETR_CUT) = {'%', "message cut"},
+    P(UI_EV_POP3_DELE) = {'d', "DELE"},
+#undef P
+};
+
+static const kind_info *kind_of(ui_event_kind k)
+{
+    if ((unsigned)k < UI_EV_POP3_FIRST)
+        return &smtp_kinds[k];
+    if ((unsigned)k < UI_EV_COUNT)
+        return &pop3_kinds[k - UI_EV_POP3_FIRST];
+    return NULL;
+}
+
 char ui_event_glyph(ui_event_kind k)
 {
-    return (unsigned)k < UI_EV_COUNT ? kind_info[k].glyph : '?';
+    const kind_info *i = kind_of(k);
+    return i ? i->glyph : '?';
 }
 
 const char *ui_event_name(ui_event_kind k)
 {
-    return (unsigned)k < UI_EV_COUNT ? kind_info[k].name : "?";
+    const kind_info *i = kind_of(k);
+    return i ? i->name : "?";
 }
 
 /* ---- axis ---- */
@@ -127,9 +155,12 @@ ui_cell ui_event_cell(const ui_event *e)
     case UI_EV_HELO_REFUSED:
     case UI_EV_EOD_REPLY_FAIL:
     case UI_EV_RST:
+    case UI_EV_POP3_LOGIN_REFUSED:
+    case UI_EV_POP3_RETR_CUT:
         return UI_CELL_BAD;
     case UI_EV_EOD_REPLY_OK:
     case UI_EV_QUIT_REPLY:
+    case UI_EV_POP3_RETR_DONE:
         return UI_CELL_GOOD;
     default:
         return is_split_part(e) ? UI_CELL_BAD : UI_CELL_EVENT;
@@ -210,6 +241,20 @@ static void draw_events(const ui_session *s, const ui_axis *a, char *text, uint8
     }
 }
 
+/* A POP3 download cut by the connection's end shares its column with the RST or FIN that cut
+ * it (the same moment, drawn later): the cut wins, it is what the end cost. */
+static void draw_cuts(const ui_session *s, const ui_axis *a, char *text, uint8_t *cells)
+{
+    for (unsigned i = 0; i < s->nev; i++) {
+        const ui_event *e = ui_session_event(s, i);
+        int c = e->kind == UI_EV_POP3_RETR_CUT ? ui_axis_column(a, e->ts) : -1;
+        if (c >= 0) {
+            text[c] = ui_event_glyph(UI_EV_POP3_RETR_CUT);
+            cells[c] = UI_CELL_BAD;
+        }
+    }
+}
+
 void ui_timeline(const ui_session *s, const ui_axis *a, int64_t now, char *text, uint8_t *cells)
 {
     int w = a->width > 0 ? a->width : 0;
@@ -221,6 +266,7 @@ void ui_timeline(const ui_session *s, const ui_axis *a, int64_t now, char *text,
     int64_t life_end = s->ended ? s->last : (now > s->last ? now : s->last);
     int before = 0, after = 0;
     draw_events(s, a, text, cells, &before, &after);
+    draw_cuts(s, a, text, cells);
     draw_waits(s, a, life_end, text, cells);
     fill(a, s->start, life_end, '-', UI_CELL_LIFE, text, cells);
     /* The edge markers win: they are the only hint that the strip hides events. */

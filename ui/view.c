@@ -18,7 +18,7 @@ void ui_view_draw(ui_view *v)
     ui_draw_list(v, &l, &a);
     if (l.pane_h)
         ui_draw_pane(v, &l);
-    ui_draw_legend(v, LINES - FOOT_ROWS);
+    ui_draw_legend(v, LINES - FOOT_ROWS(v));
     ui_draw_status(v);
     if (v->help)
         ui_draw_help(v);

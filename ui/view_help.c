@@ -4,50 +4,85 @@
 
 #include "ui/view_internal.h"
 
-/* Legend entries: every event glyph, then the strip's other glyphs. */
+/* Legend entries: SMTP's event glyphs (with those both protocols share) and the strip's
+ * other glyphs, then, under a heading, POP3's. A heading is an entry without a glyph. */
 typedef struct legend_item {
     char glyph;
     uint8_t cell;
     const char *name;
 } legend_item;
 
+#define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
 static const legend_item legend_extra[] = {{UI_GLYPH_SPLIT, UI_CELL_BAD, "split EOD"},
                                            {'-', UI_CELL_LIFE, "open"},
                                            {'~', UI_CELL_WAIT, "awaiting EOD reply"},
                                            {'<', UI_CELL_OFFAXIS, "or > events off the axis"}};
-#define LEGEND_N (UI_EV_COUNT + (int)(sizeof legend_extra / sizeof legend_extra[0]))
+static const legend_item pop3_extra[] = {{0, 0, "POP3:"}}; /* its heading */
+/* Kinds POP3 shares with SMTP, said again under its heading: its QUIT's +OK commits DELEs. */
+static const legend_item pop3_shared[] = {{'Q', UI_CELL_EVENT, "QUIT"},
+                                          {'q', UI_CELL_GOOD, "+OK to QUIT (DELEs done)"}};
+#define SMTP_N (UI_EV_POP3_FIRST + NELEM(legend_extra))
+#define POP3_KINDS (UI_EV_COUNT - UI_EV_POP3_FIRST)
+#define POP3_N (NELEM(pop3_extra) + POP3_KINDS + NELEM(pop3_shared))
+
+/* POP3's part of the legend bar only once a POP3 session was seen: an SMTP-only screen
+ * keeps its one-line legend. */
+static int legend_n(const ui_view *v)
+{
+    return SMTP_N + (!v || ui_model_proto_sessions(v->m, PROTO_POP3) ? POP3_N : 0);
+}
+
+static legend_item event_item(int k)
+{
+    ui_event e = {.kind = (uint8_t)k, .nparts = 1};
+    return (legend_item){ui_event_glyph((ui_event_kind)k), (uint8_t)ui_event_cell(&e),
+                         ui_event_name((ui_event_kind)k)};
+}
 
 static legend_item legend_at(int i)
 {
-    if (i >= UI_EV_COUNT)
-        return legend_extra[i - UI_EV_COUNT];
-    ui_event e = {.kind = (uint8_t)i, .nparts = 1};
-    return (legend_item){ui_event_glyph((ui_event_kind)i), (uint8_t)ui_event_cell(&e),
-                         ui_event_name((ui_event_kind)i)};
+    if (i < UI_EV_POP3_FIRST)
+        return event_item(i);
+    if ((i -= UI_EV_POP3_FIRST) < NELEM(legend_extra))
+        return legend_extra[i];
+    if ((i -= NELEM(legend_extra)) < NELEM(pop3_extra))
+        return pop3_extra[i];
+    if ((i -= NELEM(pop3_extra)) < POP3_KINDS)
+        return event_item(UI_EV_POP3_FIRST + i);
+    return pop3_shared[i - POP3_KINDS];
 }
 
-static int legend_width(void)
+/* SMTP's part: one line when it fits, else two (so that every glyph is explained). */
+static int smtp_rows(void)
 {
     int w = 1;
-    for (int i = 0; i < LEGEND_N; i++)
+    for (int i = 0; i < SMTP_N; i++)
         w += 3 + (int)strlen(legend_at(i).name);
-    return w;
+    return w < COLS ? 1 : 2;
 }
 
-/* One line when it fits, else two (so that every glyph is explained). */
-int ui_legend_rows(void)
+/* POP3's part, when shown, on a line of its own: its heading then reads as one. */
+int ui_legend_rows(const ui_view *v)
 {
-    return legend_width() < COLS ? 1 : 2;
+    return smtp_rows() + (legend_n(v) > SMTP_N);
 }
 
 void ui_draw_legend(ui_view *v, int y)
 {
     int x = ui_put(y, 0, A_NORMAL, " ");
+    int last_smtp = y + smtp_rows() - 1;
     char buf[64];
-    for (int i = 0; i < LEGEND_N; i++) {
+    for (int i = 0; i < legend_n(v); i++) {
         legend_item it = legend_at(i);
         snprintf(buf, sizeof buf, " %s ", it.name);
-        if (x + 1 + (int)strlen(buf) > COLS && y < LINES - 2)
+        if (!it.glyph) { /* a heading: a line of its own */
+            y = last_smtp + 1;
+            x = ui_put(y, 0, A_NORMAL, " ");
+            x = ui_put(y, x, A_BOLD, buf + 1);
+            continue;
+        }
+        if (x + 1 + (int)strlen(buf) > COLS && y < last_smtp)
             x = ui_put(++y, 0, A_NORMAL, " ");
         buf[0] = it.glyph;
         buf[1] = '\0';
@@ -62,7 +97,8 @@ void ui_draw_status(ui_view *v)
     int y = LINES - 1;
     char buf[160];
     if (v->prompting) {
-        snprintf(buf, sizeof buf, " filter (address or sender): %s_   Enter applies, Esc cancels",
+        snprintf(buf, sizeof buf,
+                 " filter (address, sender or mailbox): %s_   Enter applies, Esc cancels",
                  v->prompt);
         ui_put(y, 0, A_BOLD, buf);
         return;
@@ -81,7 +117,8 @@ static const char *const help_keys[] = {
     "Enter           detail pane on/off; Esc closes it",
     "f               flagged sessions only (and those awaiting",
     "                the reply to end of data)",
-    "/               filter: address or sender, any case;",
+    "/               filter: address, sender or POP3",
+    "                mailbox, any case;",
     "                Enter applies, Esc cancels, empty clears",
     "s               sort: newest, worst, oldest",
     "p               pause (a file replay waits)",
@@ -100,23 +137,38 @@ static void help_keys_col(int y0, int x, int h)
         ui_put(y0 + 1 + i, x, A_NORMAL, help_keys[i]);
 }
 
+/* One protocol's badges from row y (under its heading when it has one); returns the next. */
+static int help_badges_of(const ui_view *v, proto_id p, const char *heading, int y, int x,
+                          int bottom)
+{
+    const flag_info *f;
+    if (heading && y < bottom)
+        ui_put(y++, x, A_BOLD, heading);
+    for (unsigned i = 0; (f = ui_proto_flag(p, i)) && y < bottom; i++, y++) {
+        int cx = ui_put(y, x, ui_attr_badge_serious(v, f->serious), f->badge);
+        ui_put(y, cx + (7 - (int)strlen(f->badge)), A_NORMAL, f->name);
+    }
+    return y;
+}
+
 static void help_badges_col(const ui_view *v, int y0, int x, int h)
 {
     ui_put(y0, x, A_BOLD, "badges (serious first in rows)");
-    for (unsigned i = 0; i < SMTP_FLAG_COUNT && (int)i + 1 < h; i++) {
-        int cx = ui_put(y0 + 1 + (int)i, x, ui_attr_badge(v, i), ui_flag_badge(i));
-        ui_put(y0 + 1 + (int)i, cx + (7 - (int)strlen(ui_flag_badge(i))), A_NORMAL,
-               smtp_flag_name(i));
-    }
+    int y = help_badges_of(v, PROTO_SMTP, NULL, y0 + 1, x, y0 + h);
+    help_badges_of(v, PROTO_POP3, "POP3", y, x, y0 + h);
 }
 
 static void help_glyphs_col(const ui_view *v, int y0, int x, int h)
 {
     char g[2] = {0};
     ui_put(y0, x, A_BOLD, "timeline");
-    for (int i = 0; i < LEGEND_N && i + 1 < h; i++) {
+    for (int i = 0; i < legend_n(NULL) && i + 1 < h; i++) { /* POP3's too, always */
         legend_item it = legend_at(i);
         g[0] = it.glyph;
+        if (!it.glyph) {
+            ui_put(y0 + 1 + i, x, A_BOLD, it.name);
+            continue;
+        }
         ui_put(y0 + 1 + i, x, ui_attr_cell(v, it.cell), g);
         ui_put(y0 + 1 + i, x + 2, A_NORMAL, it.name);
     }

@@ -21,8 +21,8 @@ enum {
     P_BADGE,
 };
 
-#define HEAD_ROWS 3                      /* two header lines and the column headings */
-#define FOOT_ROWS (ui_legend_rows() + 1) /* legend and status */
+#define HEAD_ROWS 3                          /* two header lines and the column headings */
+#define FOOT_ROWS(v) (ui_legend_rows(v) + 1) /* legend and status */
 #define KEY_ESC 27
 #define STATE_W 9 /* "wait-eod", "greeting", "timeout" */
 
@@ -120,7 +120,7 @@ void ui_draw_pane(ui_view *v, const ui_layout *l);
 /* ---- view_help.c: legend, status line, help ---- */
 
 /* Rows the legend takes: 1 when it fits the width, else 2. */
-int ui_legend_rows(void);
+int ui_legend_rows(const ui_view *v);
 void ui_draw_legend(ui_view *v, int y);
 void ui_draw_status(ui_view *v);
 void ui_draw_help(ui_view *v);

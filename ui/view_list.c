@@ -34,21 +34,36 @@ static void draw_header(ui_view *v)
     }
 }
 
-/* Findings so far (one badge per flag with its count), then the view settings. */
+/* One protocol's badges with their counts from column x; *any is set when one was drawn. */
+static int draw_counts(ui_view *v, proto_id p, int x, int *any)
+{
+    char buf[32];
+    const flag_info *f;
+    for (unsigned i = 0; (f = ui_proto_flag(p, i)); i++) {
+        uint64_t n = ui_model_proto_flag_count(v->m, p, i);
+        if (!n)
+            continue;
+        *any = 1;
+        x = ui_put(1, x, A_NORMAL, " ");
+        x = ui_put(1, x, ui_attr_badge_serious(v, f->serious), f->badge);
+        snprintf(buf, sizeof buf, " %llu", (unsigned long long)n);
+        x = ui_put(1, x, A_NORMAL, buf);
+    }
+    return x;
+}
+
+/* Findings so far (one badge per flag with its count: SMTP's, then POP3's once a POP3
+ * session was seen, since the two tables name different things), then the view settings. */
 static void draw_findings(ui_view *v)
 {
     char buf[160];
     int x = ui_put(1, 0, A_BOLD, " findings:");
     int any = 0;
-    for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++) {
-        uint64_t n = ui_model_flag_count(v->m, i);
-        if (!n)
-            continue;
-        any = 1;
-        x = ui_put(1, x, A_NORMAL, " ");
-        x = ui_put(1, x, ui_attr_badge(v, i), ui_flag_badge(i));
-        snprintf(buf, sizeof buf, " %llu", (unsigned long long)n);
-        x = ui_put(1, x, A_NORMAL, buf);
+    x = draw_counts(v, PROTO_SMTP, x, &any);
+    if (ui_model_proto_sessions(v->m, PROTO_POP3)) { /* "none yet" then speaks of POP3 */
+        x = ui_put(1, x, A_BOLD, any ? "  POP3:" : " POP3:");
+        any = 0;
+        x = draw_counts(v, PROTO_POP3, x, &any);
     }
     if (!any)
         x = ui_put(1, x, A_NORMAL, " none yet");
@@ -179,7 +194,7 @@ void ui_draw_list(ui_view *v, const ui_layout *l, const ui_axis *a)
         v->top = v->nrows > (size_t)l->list_h ? v->nrows - (size_t)l->list_h : 0;
     if (v->nrows == 0) {
         ui_put(l->list_y, 2, A_NORMAL,
-               ui_model_count(v->m) ? "no session matches the filter" : "no SMTP session yet");
+               ui_model_count(v->m) ? "no session matches the filter" : "no session yet");
         return;
     }
     int64_t now = ui_view_now(v);

@@ -126,7 +126,7 @@ ui_axis ui_view_axis(const ui_view *v, int width)
 ui_layout ui_view_layout(const ui_view *v)
 {
     ui_layout l = {0};
-    int avail = LINES - HEAD_ROWS - FOOT_ROWS;
+    int avail = LINES - HEAD_ROWS - FOOT_ROWS(v);
     if (avail < 1)
         avail = 1;
     l.list_y = HEAD_ROWS;
