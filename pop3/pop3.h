@@ -29,6 +29,17 @@ const flag_info *pop3_flag(unsigned index);
 /* Its name, "?" past the end. */
 const char *pop3_flag_name(unsigned index);
 
+/* Why a message was downloaded again (pop3/flags.def CAUSE rows; the report raises them). */
+typedef enum {
+#define CAUSE(id, name, fix) POP3_CAUSE_##id,
+#include "pop3/flags.def"
+    POP3_CAUSE_COUNT
+} pop3_cause_id;
+
+/* A cause's name and fix; "?" and "" past the end. */
+const char *pop3_cause_name(unsigned id);
+const char *pop3_cause_fix(unsigned id);
+
 /* Bounds on what one session keeps. */
 #define POP3_LINE_MAX 1024   /* longest command/response line kept (rest counted) */
 #define POP3_TEXT_MAX 256    /* mailbox, Message-ID (as SMTP keeps it), response texts */

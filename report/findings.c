@@ -205,11 +205,7 @@ static void json_group(report *r, const corr_group *g)
     json_field_bool(j, "steady_interval", steady(c, g));
     json_field_bool(j, "resent_after_ack", g->resent_after_ack);
     json_group_causes(j, g);
-    json_key(j, "evidence");
-    json_begin_array(j);
-    for (unsigned i = 0; i < e.n; i++)
-        json_str(j, e.line[i]);
-    json_end_array(j);
+    report_json_lines(j, "evidence", e.line[0], sizeof e.line[0], e.n);
     json_end_object(j);
     report_json_line(r);
 }

@@ -9,6 +9,7 @@
 #include "pop3/pop3.h"
 #include "report/correlate.h"
 #include "report/json.h"
+#include "report/redownload.h"
 #include "report/report.h"
 #include "report/servers.h"
 
@@ -33,6 +34,7 @@ struct report {
     totals t;
     pop3_totals pop3;
     correlate *corr;
+    redownload *rd;                             /* POP3 re-downloads and concurrent mailboxes */
     uint64_t not_analysed;                      /* report_unseen */
     unseen_conn *unseen;                        /* text: the first REPORT_UNSEEN_LISTED of them */
     servers *servers;                           /* per-server figures */
@@ -52,6 +54,11 @@ void report_causes_text(FILE *out, const char *lead, const cause *c, unsigned n)
 void report_json_decimal(json *j, const char *key, double v);
 /* "causes":[{"cause","score","fix"}...] */
 void report_causes_json(json *j, const cause *c, unsigned n);
+/* One {"cause","score","fix"} of such a list (any analyser's causes). */
+void report_cause_json(json *j, const char *name, double score, const char *fix);
+/* "key":[n strings], the first at first, each stride bytes after the one before (a char
+ * array's rows: evidence lines). */
+void report_json_lines(json *j, const char *key, const char *first, size_t stride, unsigned n);
 /* Ends the JSON line built in r->j and writes it; a failed write is remembered. */
 void report_json_line(report *r);
 /* "flags":[names of the bits set in flags], of an analyser's n flags. */
@@ -87,6 +94,14 @@ void report_pop3_session_text(FILE *out, const flow_report *f);
 /* The summary's "pop3" object (its last key); the text summary's POP3 lines when any. */
 void report_pop3_summary_json(report *r);
 void report_pop3_summary_text(report *r);
+
+/* ---- redownload_out.c: the POP3 correlator's findings ---- */
+
+void report_redownload_json(report *r);
+void report_redownload_text(report *r);
+void report_redownload_triage(report *r);
+/* Orders them and counts the sessions flagged concurrent late in the summary. */
+void report_redownload_finish(report *r);
 
 /* ---- paths.c: mail loops, relay paths, fan-out ---- */
 

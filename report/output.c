@@ -52,17 +52,30 @@ void report_json_decimal(json *j, const char *key, double v)
     json_seconds(j, (int64_t)(v * 1e6 + 0.5));
 }
 
+void report_cause_json(json *j, const char *name, double score, const char *fix)
+{
+    json_begin_object(j);
+    json_field_str(j, "cause", name);
+    report_json_decimal(j, "score", score);
+    json_field_str(j, "fix", fix);
+    json_end_object(j);
+}
+
 void report_causes_json(json *j, const cause *c, unsigned n)
 {
     json_key(j, "causes");
     json_begin_array(j);
-    for (unsigned i = 0; i < n; i++) {
-        json_begin_object(j);
-        json_field_str(j, "cause", smtp_cause_name(c[i].id));
-        report_json_decimal(j, "score", c[i].score);
-        json_field_str(j, "fix", smtp_cause_fix(c[i].id));
-        json_end_object(j);
-    }
+    for (unsigned i = 0; i < n; i++)
+        report_cause_json(j, smtp_cause_name(c[i].id), c[i].score, smtp_cause_fix(c[i].id));
+    json_end_array(j);
+}
+
+void report_json_lines(json *j, const char *key, const char *first, size_t stride, unsigned n)
+{
+    json_key(j, key);
+    json_begin_array(j);
+    for (unsigned i = 0; i < n; i++)
+        json_str(j, first + (size_t)i * stride);
     json_end_array(j);
 }
 

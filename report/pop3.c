@@ -281,7 +281,12 @@ static void text_session(report *r, const flow_report *f, const pop3_report *s, 
 
 void report_pop3_session(report *r, const flow_report *f)
 {
-    const pop3_report *s = f->report;
+    /* a copy (its arrays shared) to carry pop3_concurrent_mailbox when the correlator knows it
+     * now: an earlier session it overlapped was written already and is counted at the end */
+    pop3_report copy = *(const pop3_report *)f->report;
+    const pop3_report *s = &copy;
+    if (redownload_session(r->rd, f->id, f->client, f->server, s))
+        copy.flags |= POP3_FLAG_CONCURRENT_MAILBOX;
     count_pop3(&r->pop3, s);
     if (r->quiet)
         return;

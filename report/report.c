@@ -19,12 +19,13 @@ report *report_new(FILE *out, report_format fmt, int verbose)
     r->verbose = verbose;
     json_init(&r->j);
     r->corr = correlate_new();
+    r->rd = redownload_new();
     r->servers = servers_new();
     if (fmt == REPORT_TEXT) {
         r->unseen = calloc(REPORT_UNSEEN_LISTED, sizeof *r->unseen);
         r->connects = calloc(REPORT_CONNECTS_LISTED, sizeof *r->connects);
     }
-    if (!r->corr || !r->servers || (fmt == REPORT_TEXT && (!r->unseen || !r->connects))) {
+    if (!r->corr || !r->rd || !r->servers || (fmt == REPORT_TEXT && (!r->unseen || !r->connects))) {
         report_free(r);
         return NULL;
     }
@@ -42,6 +43,7 @@ void report_free(report *r)
         return;
     json_free(&r->j);
     correlate_free(r->corr);
+    redownload_free(r->rd);
     free(r->unseen);
     servers_free(r->servers);
     free(r->connects);
@@ -753,17 +755,21 @@ static void text_summary(report *r, const capture_summary *c)
 void report_summary(report *r, const capture_summary *cap)
 {
     correlate_finish(r->corr, r->servers);
+    report_redownload_finish(r);
     if (r->fmt == REPORT_JSON) {
         report_servers_json(r);
         report_findings_json(r);
+        report_redownload_json(r);
         json_summary(r, cap);
     } else {
         report_unseen_text(r);
         report_connects_text(r);
         report_servers_text(r);
         report_findings_text(r);
+        report_redownload_text(r);
         text_summary(r, cap);
         report_findings_triage(r);
+        report_redownload_triage(r);
         report_servers_triage(r);
     }
     if (fflush(r->out) != 0)

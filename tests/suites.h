@@ -21,4 +21,5 @@ void add_quantile_suite(void);
 void add_timeline_suite(void);
 void add_servers_suite(void);
 void add_pop3_suite(void);
+void add_redownload_suite(void);
 #endif

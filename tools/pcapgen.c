@@ -1971,6 +1971,46 @@ static void sc_pop3_retr_split_terminator(gen *g)
     pop3_quit(c, t, "+OK Logging out.\r\n");
 }
 
+/* ---- POP3 across sessions: the same message downloaded again ---- */
+
+/* Login, UIDL, RETR 1 and 2, no DELE, QUIT +OK: a client that leaves mail on the server. */
+static double pop3_keep_all(conn *c, double t)
+{
+    t = pop3_login(c, t, "bob");
+    t = cmd(c, t + THINK, "UIDL\r\n", POP3_UIDL);
+    t = pop3_retr(c, t, 1, &M_LUNCH);
+    t = pop3_retr(c, t, 2, &M_REPORT);
+    return pop3_quit(c, t, "+OK Logging out.\r\n");
+}
+
+/* RETR 2 and DELE 2, then a reset: the deletion is rolled back, and the next session (a
+ * minute later) downloads message 2 again and QUITs: pop3_rollback. */
+static void sc_pop3_rollback(gen *g)
+{
+    conn *c = conn_open(g, CLIENT, 41011, POP3_SERVER, 110, 0);
+    rst_from_client(c, pop3_collect(c, 0) + 0.5);
+    c = conn_open(g, CLIENT, 41012, POP3_SERVER, 110, 60.0);
+    pop3_quit(c, pop3_collect(c, 60.0), "+OK Logging out, messages deleted.\r\n");
+}
+
+/* Two sessions five minutes apart, each RETRs both messages and DELEs none: leave_on_server. */
+static void sc_pop3_leave_on_server(gen *g)
+{
+    pop3_keep_all(conn_open(g, CLIENT, 41013, POP3_SERVER, 110, 0), 0);
+    pop3_keep_all(conn_open(g, CLIENT, 41014, POP3_SERVER, 110, 300.0), 300.0);
+}
+
+/* Two clients log into one mailbox a moment apart and both RETR and DELE message 2: both
+ * sessions pop3_concurrent_mailbox, the message concurrent_collectors. */
+static void sc_pop3_two_collectors(gen *g)
+{
+    conn *a = conn_open(g, CLIENT, 41015, POP3_SERVER, 110, 0);
+    conn *b = conn_open(g, "198.51.100.11", 41016, POP3_SERVER, 110, 0.005);
+    double ta = pop3_collect(a, 0), tb = pop3_collect(b, 0.005);
+    pop3_quit(a, ta, "+OK Logging out, messages deleted.\r\n");
+    pop3_quit(b, tb, "+OK Logging out, messages deleted.\r\n");
+}
+
 static const scenario SCENARIOS[] = {
     {"clean", sc_clean},
     {"split-cut1", sc_split_cut1},
@@ -2029,6 +2069,9 @@ static const scenario SCENARIOS[] = {
     {"pop3-in-use", sc_pop3_in_use},
     {"pop3-stls", sc_pop3_stls},
     {"pop3-retr-split-terminator", sc_pop3_retr_split_terminator},
+    {"pop3-rollback", sc_pop3_rollback},
+    {"pop3-leave-on-server", sc_pop3_leave_on_server},
+    {"pop3-two-collectors", sc_pop3_two_collectors},
 };
 
 static void usage(FILE *out)
