@@ -72,7 +72,7 @@ static listed *find_listed(const pop3_session *s, uint32_t n)
     return NULL;
 }
 
-/* Grown as entries come, like msgs: zeroing room for POP3_MAX_LISTED entries (48 KB) in every
+/* Grown as entries come, like msgs: zeroing room for POP3_MAX_LISTED entries (44 KiB) in every
  * session that sends UIDL cost a POP3 capture about a sixth of its instructions. Entries are
  * cleared one by one as they are taken. */
 static int grow_listing(pop3_session *s)
