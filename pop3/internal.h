@@ -102,8 +102,8 @@ struct pop3_session {
     pop3_report rep;
     pop3_msg *msgs; /* grown up to POP3_MAX_MSGS */
     unsigned msgs_cap;
-    listed *listing; /* allocated with the first LIST/UIDL entry */
-    unsigned nlisted;
+    listed *listing; /* allocated with the first LIST/UIDL entry, grown up to POP3_MAX_LISTED */
+    unsigned nlisted, listed_cap;
     int listing_unsorted; /* an entry came after a higher number: searched by a scan */
     pending q[POP3_PIPELINE_MAX];
     unsigned qhead, qlen;

@@ -20,7 +20,20 @@
  *   --body BYTES    size of each message body (default 16384)
  *   --short         the envelope pipelined in one segment each way (short sessions)
  *   --fail-every N  every Nth session fails (default 10; 0: none)
- *   --pace N        multiplies every pause of the dialogue by N (default 1) */
+ *   --pace N        multiplies every pause of the dialogue by N (default 1)
+ *   --pop3          POP3 sessions instead (port 110), the messages going server to client
+ *   --retr K        with --pop3: messages each session downloads (default 1)
+ *
+ * With --pop3 each session is a Dovecot-like download: greeting, USER/PASS, STAT, UIDL (a
+ * multi-line list), then RETR and DELE of each of K messages (the RETR response is the message
+ * of --body bytes, dot-stuffed, ending CRLF.CRLF, in MSS-sized segments from the server, as
+ * SMTP's DATA goes from the client) and QUIT. The slots, pauses, --open and --pace are the
+ * same, so a POP3 capture and an SMTP capture of one shape can be compared MB for MB. The
+ * failing sessions (--fail-every) take in turn one of two forms: the client gives up inside
+ * the last RETR response (cut), or it closes after its DELEs without QUIT (the server rolls
+ * them back). Either way the slot's next session downloads the same messages again. SMTP
+ * captures are byte for byte what they were before --pop3 existed: the benchmark's cached
+ * captures and its recorded figures stay valid. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -70,7 +83,8 @@ enum op {
     OP_SYNACK,   /* the server's SYN/ACK */
     OP_ACK,      /* a pure ACK */
     OP_SEND,     /* one segment of text: a command or a reply */
-    OP_BODY,     /* the whole message, CR LF . CR LF in its last segment */
+    OP_BODY,     /* the whole message, CR LF . CR LF in its last segment (POP3: the RETR
+                    response, its +OK line first) */
     OP_BODY_CUT, /* the message without its last ". CR LF" */
     OP_TAIL,     /* that ". CR LF" alone */
     OP_FIN,      /* FIN with ACK */
@@ -95,7 +109,21 @@ enum text {
     T_PIPELINED_OK, /* their three replies in one segment */
     T_QUEUED,
     T_QUIT,
-    T_BYE
+    T_BYE,
+    /* POP3 (--pop3) */
+    P_BANNER,
+    P_USER,
+    P_USER_OK,
+    P_PASS,
+    P_PASS_OK,
+    P_STAT,
+    P_STAT_OK,
+    P_UIDL,
+    P_UIDL_OK, /* the whole multi-line list in one segment */
+    P_RETR,    /* also makes the message the next OP_BODY sends */
+    P_DELE,
+    P_DELE_OK,
+    P_BYE
 };
 
 typedef struct step {
@@ -149,6 +177,8 @@ typedef struct config {
     double pace;
     int pipelined;
     const char *path;
+    int pop3;
+    uint64_t retr; /* messages a POP3 session downloads */
 } config;
 
 typedef struct side {
@@ -163,9 +193,12 @@ typedef struct session {
     uint64_t msg;    /* message number: a retry sends the failed session's message again */
     const step *prog;
     unsigned pc;
-    uint64_t off;     /* message bytes the current body step has sent */
-    unsigned unacked; /* data segments since the server's last ACK */
-    int failing;      /* this session's message will not be accepted */
+    uint64_t off;         /* message bytes the current body step has sent */
+    unsigned unacked;     /* data segments since the server's last ACK */
+    int failing;          /* this session's message will not be accepted (POP3: its downloads
+                             will not be committed) */
+    uint64_t item;        /* POP3: the message being downloaded, 1-based; 0 before the first RETR */
+    uint64_t stat_octets; /* POP3: the mailbox's size, for STAT */
     side end[2];
     size_t hdr_len;
     char hdr[HDR_MAX]; /* the message's header section and its first body line */
@@ -179,6 +212,7 @@ typedef struct gen {
     size_t heap_n;
     uint64_t next_serial;
     uint64_t filler_len; /* body bytes after the first line, whole lines */
+    step *pop3_prog[3];  /* --pop3: clean, cut inside the last RETR, closed without QUIT */
     uint64_t frames, bytes, failed, open_now, open_max;
     int64_t last_t;
     uint8_t frame[FRAME_MAX];
@@ -251,9 +285,10 @@ static uint64_t filler_for(uint64_t body)
     return passes * filler_block + end;
 }
 
-static void make_header(session *s)
+/* The header section and first body line of message m into buf; returns its length. */
+static size_t header_text(char *buf, size_t cap, uint64_t m)
 {
-    int n = snprintf(s->hdr, sizeof s->hdr,
+    int n = snprintf(buf, cap,
                      "Message-ID: <%012" PRIu64 ".bench@client.bench.example>\r\n"
                      "Date: Mon, 2 Mar 2026 09:00:00 +0000\r\n"
                      "From: <sender%" PRIu64 "@client.bench.example>\r\n"
@@ -263,10 +298,56 @@ static void make_header(session *s)
                      "Content-Type: text/plain; charset=us-ascii\r\n"
                      "\r\n"
                      "Reference %012" PRIu64 " of the smtpscope benchmark.\r\n",
-                     s->msg, s->msg % 5000, s->msg % 20000, s->msg, s->msg);
+                     m, m % 5000, m % 20000, m, m);
+
+    if (n < 0 || (size_t)n >= cap)
+        fatal("message header too long");
+    return (size_t)n;
+}
+
+static void make_header(session *s)
+{
+    s->hdr_len = header_text(s->hdr, sizeof s->hdr, s->msg);
+}
+
+/* ---- POP3: the mailbox a session logs into is numbered like an SMTP session's message (a
+ * retry keeps it), and holds messages mailbox * K .. mailbox * K + K - 1 ---- */
+
+/* A line that began with a dot, stuffed as the server sends it, so the analyser meets one in
+ * every message. */
+static const char STUFFED[] = "..signature follows\r\n";
+
+static uint64_t pop3_msg_number(const gen *g, const session *s, uint64_t item)
+{
+    return s->msg * g->cfg.retr + item - 1;
+}
+
+/* The size of a message as STAT and RETR's +OK give it (RFC 1939: not dot-stuffed). */
+static uint64_t pop3_octets(const gen *g, size_t hdr_len)
+{
+    return hdr_len + sizeof STUFFED - 2 + g->filler_len;
+}
+
+static void pop3_stat(const gen *g, session *s)
+{
+    char buf[HDR_MAX];
+
+    s->stat_octets = 0;
+    for (uint64_t i = 1; i <= g->cfg.retr; i++)
+        s->stat_octets += pop3_octets(g, header_text(buf, sizeof buf, pop3_msg_number(g, s, i)));
+}
+
+/* The RETR response of message s->item up to its filler: the +OK line, the header section,
+ * the first body line and the stuffed line; copy_message adds the filler and ". CR LF". */
+static void make_pop3_message(const gen *g, session *s)
+{
+    char head[HDR_MAX];
+    size_t len = header_text(head, sizeof head, pop3_msg_number(g, s, s->item));
+    int n = snprintf(s->hdr, sizeof s->hdr, "+OK %" PRIu64 " octets\r\n%s%s", pop3_octets(g, len),
+                     head, STUFFED);
 
     if (n < 0 || (size_t)n >= sizeof s->hdr)
-        fatal("message header too long");
+        fatal("RETR response header too long");
     s->hdr_len = (size_t)n;
 }
 
@@ -309,11 +390,45 @@ static void copy_message(const gen *g, const session *s, uint64_t off, size_t le
 
 /* ---- commands and replies ---- */
 
-static int text(const session *s, int id, char *out, size_t cap)
+static int text(const gen *g, const session *s, int id, char *out, size_t cap)
 {
     uint64_t c = s->serial, m = s->msg;
 
     switch (id) {
+    case P_BANNER:
+        return snprintf(out, cap, "+OK Dovecot (Debian) ready.\r\n");
+    case P_USER:
+        return snprintf(out, cap, "USER user%06" PRIu64 "\r\n", m);
+    case P_USER_OK:
+        return snprintf(out, cap, "+OK\r\n");
+    case P_PASS:
+        return snprintf(out, cap, "PASS bench-secret-%" PRIu64 "\r\n", m % 97);
+    case P_PASS_OK:
+        return snprintf(out, cap, "+OK Logged in.\r\n");
+    case P_STAT:
+        return snprintf(out, cap, "STAT\r\n");
+    case P_STAT_OK:
+        return snprintf(out, cap, "+OK %" PRIu64 " %" PRIu64 "\r\n", g->cfg.retr, s->stat_octets);
+    case P_UIDL:
+        return snprintf(out, cap, "UIDL\r\n");
+    case P_UIDL_OK: {
+        /* Dovecot's default UIDL: the IMAP UID and UIDVALIDITY, 8 hex digits each. */
+        int n = snprintf(out, cap, "+OK\r\n");
+        for (uint64_t i = 1; i <= g->cfg.retr && n >= 0 && (size_t)n < cap; i++)
+            n += snprintf(out + n, cap - (size_t)n, "%" PRIu64 " %08" PRIx64 "5f3a1b2c\r\n", i,
+                          pop3_msg_number(g, s, i) & UINT64_C(0xffffffff));
+        if (n >= 0 && (size_t)n < cap)
+            n += snprintf(out + n, cap - (size_t)n, ".\r\n");
+        return n;
+    }
+    case P_RETR:
+        return snprintf(out, cap, "RETR %" PRIu64 "\r\n", s->item);
+    case P_DELE:
+        return snprintf(out, cap, "DELE %" PRIu64 "\r\n", s->item);
+    case P_DELE_OK:
+        return snprintf(out, cap, "+OK Marked to be deleted.\r\n");
+    case P_BYE:
+        return snprintf(out, cap, "+OK Logging out, messages deleted.\r\n");
     case T_BANNER:
         return snprintf(out, cap, "220 mx.bench.example ESMTP Postfix\r\n");
     case T_MASKED:
@@ -423,7 +538,7 @@ static void emit_syn(gen *g, session *s, int from, uint8_t flags)
 
 static void emit_text(gen *g, session *s, int from, int id)
 {
-    int n = text(s, id, (char *)g->frame + HDRS, MSS + 1);
+    int n = text(g, s, id, (char *)g->frame + HDRS, MSS + 1);
 
     if (n < 0 || n > MSS)
         fatal("text %d too long", id);
@@ -441,22 +556,23 @@ static size_t segment_len(uint64_t off, uint64_t end)
     return rest > MSS ? MSS : (size_t)rest;
 }
 
-/* One frame of a message sent up to `end`: a data segment, or the server's ACK of every second
- * one. With at most two segments unacknowledged the sender stays inside the 64 KB window that
- * libnids checks. Returns 1 once the segment holding `end` has gone. */
-static int body_frame(gen *g, session *s, uint64_t end)
+/* One frame of a message sent up to `end` by `from` (SMTP: the client, POP3: the server): a
+ * data segment, or the receiver's ACK of every second one. With at most two segments
+ * unacknowledged the sender stays inside the 64 KB window that libnids checks. Returns 1 once
+ * the segment holding `end` has gone. */
+static int body_frame(gen *g, session *s, int from, uint64_t end)
 {
     size_t len;
 
     if (s->unacked == 2) {
-        emit(g, s, SRV, F_ACK, 0, 0);
+        emit(g, s, !from, F_ACK, 0, 0);
         s->unacked = 0;
         s->t += WIRE;
         return 0;
     }
     len = segment_len(s->off, end);
     copy_message(g, s, s->off, len, g->frame + HDRS);
-    emit(g, s, CLI, F_ACK | F_PSH, 0, len);
+    emit(g, s, from, F_ACK | F_PSH, 0, len);
     s->off += len;
     if (s->off == end)
         return 1;
@@ -506,11 +622,15 @@ static int advance(gen *g, session *s)
         emit(g, s, st->from, F_ACK, 0, 0);
         break;
     case OP_SEND:
+        if (st->text == P_RETR) {
+            s->item++;
+            make_pop3_message(g, s);
+        }
         emit_text(g, s, st->from, st->text);
         break;
     case OP_BODY:
     case OP_BODY_CUT:
-        if (!body_frame(g, s, st->op == OP_BODY ? len : len - 3))
+        if (!body_frame(g, s, st->from, st->op == OP_BODY ? len : len - 3))
             return 1;
         break;
     case OP_TAIL:
@@ -528,12 +648,65 @@ static int advance(gen *g, session *s)
     return 1;
 }
 
+/* The POP3 programs, built once K (--retr) is known: form 0 clean, 1 cut inside the last
+ * RETR response (the client gives up waiting for the rest), 2 closed without QUIT after the
+ * DELEs (Dovecot rolls them back). */
+static step *pop3_program(uint64_t k, int form)
+{
+    static const step login[] = {HANDSHAKE,
+                                 SAY(SRV, P_BANNER, REPLY),
+                                 SAY(CLI, P_USER, THINK),
+                                 SAY(SRV, P_USER_OK, REPLY),
+                                 SAY(CLI, P_PASS, THINK),
+                                 SAY(SRV, P_PASS_OK, REPLY),
+                                 SAY(CLI, P_STAT, THINK),
+                                 SAY(SRV, P_STAT_OK, REPLY),
+                                 SAY(CLI, P_UIDL, THINK),
+                                 SAY(SRV, P_UIDL_OK, REPLY)};
+    static const step one[] = {SAY(CLI, P_RETR, THINK), STEP(OP_BODY, SRV, 0, REPLY),
+                               SAY(CLI, P_DELE, THINK), SAY(SRV, P_DELE_OK, REPLY)};
+    static const step cut[] = {SAY(CLI, P_RETR, THINK), STEP(OP_BODY_CUT, SRV, 0, REPLY),
+                               HANG_UP(GIVE_UP)};
+    static const step quit[] = {SAY(CLI, T_QUIT, THINK),       SAY(SRV, P_BYE, REPLY),
+                                STEP(OP_FIN, SRV, 0, CLOSE),   STEP(OP_FIN, CLI, 0, CLOSE),
+                                STEP(OP_ACK, SRV, 0, RTT / 2), STEP(OP_END, 0, 0, 0)};
+    static const step no_quit[] = {HANG_UP(THINK)};
+    size_t n = 0, cap = sizeof login / sizeof *login + k * (sizeof one / sizeof *one) +
+                        sizeof quit / sizeof *quit + sizeof cut / sizeof *cut;
+    step *p = malloc(cap * sizeof *p);
+
+    if (p == NULL)
+        fatal("out of memory");
+#define APPEND(a)                                                                                  \
+    do {                                                                                           \
+        memcpy(p + n, a, sizeof a);                                                                \
+        n += sizeof a / sizeof *a;                                                                 \
+    } while (0)
+    APPEND(login);
+    for (uint64_t i = 0; i < k - (form == 1); i++)
+        APPEND(one);
+    if (form == 0)
+        APPEND(quit);
+    else if (form == 1)
+        APPEND(cut);
+    else
+        APPEND(no_quit);
+#undef APPEND
+    return p;
+}
+
 /* Which program session n plays: every fail_every-th fails, in one of three ways in turn. */
 static const step *program(const gen *g, uint64_t n, int *failing)
 {
     uint64_t every = g->cfg.fail_every;
 
     *failing = 0;
+    if (g->cfg.pop3) {
+        if (every == 0 || n % every != every - 1)
+            return g->pop3_prog[0];
+        *failing = 1;
+        return g->pop3_prog[1 + n / every % 2];
+    }
     if (every == 0 || n % every != every - 1)
         return g->cfg.pipelined ? SHORT_CLEAN : CLEAN;
     switch (n / every % 3) {
@@ -566,7 +739,15 @@ static void start_session(gen *g, session *s, int64_t t)
                          (uint16_t)isn, (uint32_t)isn};
     s->end[SRV] = (side){0xc6130019u, 25, (uint16_t)(isn >> 16), (uint32_t)(isn >> 32)};
     g->failed += (uint64_t)s->failing;
-    make_header(s);
+    s->item = 0;
+    if (g->cfg.pop3) {
+        s->end[SRV].ip = 0xc613006eu; /* 198.19.0.110 */
+        s->end[SRV].port = 110;
+        pop3_stat(g, s);
+        s->hdr_len = 0; /* the message comes with each RETR */
+    } else {
+        make_header(s);
+    }
 }
 
 /* ---- the heap of slots, earliest next frame first (ties: the lower slot) ---- */
@@ -599,7 +780,7 @@ static void sift_down(gen *g, size_t i)
  * apart over that time brings --open sessions open at once from the first close on. */
 static int64_t clean_duration(const gen *g)
 {
-    const step *p = g->cfg.pipelined ? SHORT_CLEAN : CLEAN;
+    const step *p = g->cfg.pop3 ? g->pop3_prog[0] : g->cfg.pipelined ? SHORT_CLEAN : CLEAN;
     int64_t d = 0;
 
     for (; p->op != OP_END; p++)
@@ -643,7 +824,7 @@ static void run(gen *g)
 static void usage(void)
 {
     fputs("usage: benchgen [--sessions N] [--open K] [--body BYTES] [--short]\n"
-          "                [--fail-every N] [--pace N] OUT.pcap\n",
+          "                [--fail-every N] [--pace N] [--pop3 [--retr K]] OUT.pcap\n",
           stderr);
     exit(2);
 }
@@ -668,10 +849,12 @@ static void parse(int argc, char **argv, config *c)
                                          {"short", no_argument, 0, 'S'},
                                          {"fail-every", required_argument, 0, 'f'},
                                          {"pace", required_argument, 0, 'p'},
+                                         {"pop3", no_argument, 0, 'P'},
+                                         {"retr", required_argument, 0, 'r'},
                                          {0, 0, 0, 0}};
     int ch;
 
-    *c = (config){12000, 200, 16384, 10, 1.0, 0, NULL};
+    *c = (config){12000, 200, 16384, 10, 1.0, 0, NULL, 0, 1};
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (ch == 's')
             c->sessions = number(optarg, 1, UINT64_C(65000) * 60000);
@@ -685,10 +868,14 @@ static void parse(int argc, char **argv, config *c)
             c->fail_every = number(optarg, 0, 1000000);
         else if (ch == 'p')
             c->pace = (double)number(optarg, 1, 1000);
+        else if (ch == 'P')
+            c->pop3 = 1;
+        else if (ch == 'r') /* the UIDL list stays in one segment */
+            c->retr = number(optarg, 1, 64);
         else
             usage();
     }
-    if (optind != argc - 1)
+    if (optind != argc - 1 || (c->pop3 && c->pipelined))
         usage();
     c->path = argv[optind];
 }
@@ -709,6 +896,8 @@ int main(int argc, char **argv)
     parse(argc, argv, &g.cfg);
     make_filler();
     g.filler_len = filler_for(g.cfg.body);
+    for (int form = 0; g.cfg.pop3 && form < 3; form++)
+        g.pop3_prog[form] = pop3_program(g.cfg.retr, form);
     g.out = fopen(g.cfg.path, "wb");
     if (g.out == NULL)
         fatal("%s: %s", g.cfg.path, strerror(errno));
@@ -718,11 +907,14 @@ int main(int argc, char **argv)
     run(&g);
     if (fclose(g.out) != 0)
         fatal("%s: %s", g.cfg.path, strerror(errno));
-    printf("%s: %" PRIu64 " sessions (%" PRIu64 " not delivered), %" PRIu64 " frames, %" PRIu64
+    printf("%s: %" PRIu64 " sessions (%" PRIu64 " %s), %" PRIu64 " frames, %" PRIu64
            " bytes, %" PRIu64 " open at most, %.1f s of traffic\n",
-           g.cfg.path, g.next_serial, g.failed, g.frames, g.bytes, g.open_max,
+           g.cfg.path, g.next_serial, g.failed,
+           g.cfg.pop3 ? "downloads not committed" : "not delivered", g.frames, g.bytes, g.open_max,
            (double)g.last_t / 1e6);
     free(g.slots);
     free(g.heap);
+    for (int form = 0; form < 3; form++)
+        free(g.pop3_prog[form]);
     return 0;
 }
