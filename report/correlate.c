@@ -396,9 +396,7 @@ static void own_signs(const correlate *c, const corr_group *g, uint32_t server,
         const corr_attempt *a = &c->attempts[g->members[i]];
         if (a->server != server || (i && a->session == c->attempts[g->members[i - 1]].session))
             continue;
-        smtp_report r = {.flags = a->flags,
-                         .busy_replies = (a->flags & SMTP_FLAG_SERVER_BUSY_421) != 0};
-        unsigned signs = servers_session_signs(&r);
+        unsigned signs = servers_session_signs(a->flags);
         for (unsigned k = 0; k < SERVER_SIGN_COUNT; k++)
             own[k] += (signs >> k) & 1;
     }

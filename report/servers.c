@@ -72,12 +72,6 @@ static server_stats *find(const servers *s, const char *address)
     return v ? &s->list[*v] : NULL;
 }
 
-int servers_index(const servers *s, const char *address)
-{
-    const server_stats *v = find(s, address);
-    return v ? (int)(v - s->list) : -1;
-}
-
 /* The server's figures, added when new; NULL past SERVERS_MAX (or out of memory): the event
  * is counted in over_limit. */
 static server_stats *server_of(servers *s, const char *address)
@@ -128,11 +122,12 @@ unsigned servers_replies_421(const smtp_report *r)
     return r->busy_replies;
 }
 
-unsigned servers_session_signs(const smtp_report *r)
+unsigned servers_session_signs(uint32_t flags)
 {
-    return (servers_replies_421(r) ? 1u << SERVER_SIGN_BUSY_421 : 0) |
-           (r->flags & SMTP_FLAG_SLOW_BANNER ? 1u << SERVER_SIGN_LATE_GREETING : 0) |
-           (r->flags & SMTP_FLAG_SLOW_EOD_REPLY ? 1u << SERVER_SIGN_LATE_REPLY : 0);
+    /* server_busy_421 is raised by the first 421, whatever it answered: a session with any */
+    return (flags & SMTP_FLAG_SERVER_BUSY_421 ? 1u << SERVER_SIGN_BUSY_421 : 0) |
+           (flags & SMTP_FLAG_SLOW_BANNER ? 1u << SERVER_SIGN_LATE_GREETING : 0) |
+           (flags & SMTP_FLAG_SLOW_EOD_REPLY ? 1u << SERVER_SIGN_LATE_REPLY : 0);
 }
 
 /* Kept over time for the correlation's evidence; without memory for them the figures stay
@@ -164,7 +159,7 @@ void servers_session(servers *s, const char *server, const smtp_report *r)
         else
             v->unanswered_eod++;
     }
-    unsigned signs = servers_session_signs(r);
+    unsigned signs = servers_session_signs(r->flags);
     for (unsigned k = 0; k < SERVER_SIGN_COUNT; k++)
         if (signs & 1u << k)
             note_sign(v, (server_sign)k, r->start);

@@ -48,9 +48,6 @@ void servers_connect_failed(servers *s, const connect_failed *c);
 /* The servers seen, in the order they were first seen. */
 unsigned servers_count(const servers *s);
 const server_stats *servers_get(const servers *s, unsigned i);
-/* The index (for servers_get) of the server with that address, -1 when it has none: a
- * correlation can keep 4 bytes per attempt instead of the address. */
-int servers_index(const servers *s, const char *address);
 /* Sessions and failed connects at servers past SERVERS_MAX, in no server's figures. */
 uint64_t servers_over_limit(const servers *s);
 
@@ -58,9 +55,9 @@ uint64_t servers_over_limit(const servers *s);
  * (microseconds), within a bucket's width on each side (base/timeline.h). */
 unsigned servers_signs_between(const servers *s, const char *server, server_sign sign, int64_t from,
                                int64_t to);
-/* The signs a session's own report shows (a bit per server_sign): a correlation leaves a
- * group's own sessions out of "around the attempts". */
-unsigned servers_session_signs(const smtp_report *r);
+/* The signs a session's flags show (a bit per server_sign): a correlation, which keeps only
+ * the flags of a group's own sessions, leaves them out of "around the attempts". */
+unsigned servers_session_signs(uint32_t flags);
 /* 421 replies in a session, in all (the report's busy_replies, whatever command they
  * answered). */
 unsigned servers_replies_421(const smtp_report *r);

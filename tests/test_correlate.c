@@ -416,10 +416,12 @@ static void test_other_sessions_rank_overloaded(void)
         {300, "<busy@x>", BODY, "250 ok\r\n", 0, 1, NULL},
     };
     servers *srv = servers_new();
-    smtp_report busy = {.start = T0 + 100 * SEC, .busy_replies = 2};
+    smtp_report busy = {
+        .start = T0 + 100 * SEC, .busy_replies = 2, .flags = SMTP_FLAG_SERVER_BUSY_421};
     smtp_report late = {.start = T0 + 150 * SEC, .flags = SMTP_FLAG_SLOW_BANNER};
     smtp_report slow = {.start = T0 + 2000 * SEC, .flags = SMTP_FLAG_SLOW_EOD_REPLY};
-    smtp_report elsewhere = {.start = T0 + 100 * SEC, .busy_replies = 1};
+    smtp_report elsewhere = {
+        .start = T0 + 100 * SEC, .busy_replies = 1, .flags = SMTP_FLAG_SERVER_BUSY_421};
     servers_session(srv, "192.0.2.1:25", &busy);
     servers_session(srv, "192.0.2.1:25", &late);
     servers_session(srv, "192.0.2.1:25", &slow);
