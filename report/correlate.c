@@ -688,3 +688,29 @@ const corr_client *correlate_client_never_quit(const correlate *c, unsigned min_
             return &c->clients[k];
     return NULL;
 }
+
+static uint64_t names_bytes(const names *t)
+{
+    uint64_t b = t->index.cap * sizeof(map_slot) + (uint64_t)t->cap * sizeof(char *);
+    for (uint32_t i = 0; i < t->n; i++)
+        b += strlen(t->s[i]) + 1;
+    return b;
+}
+
+/* What the correlator holds: the per-attempt arrays at their capacity, the key map, the
+ * groups and their members and strings, the name tables, the clients. */
+void correlate_counts(const correlate *c, corr_counts *out)
+{
+    uint64_t b = (uint64_t)c->cap * (sizeof *c->attempts + sizeof *c->scores + 1);
+    b += (c->keys.cap + c->client_keys.cap) * sizeof(map_slot);
+    b += (uint64_t)c->gcap * sizeof *c->groups;
+    for (unsigned i = 0; i < c->ngroups; i++) {
+        const corr_group *g = &c->groups[i];
+        b += g->cap * sizeof *g->members;
+        b += (g->message_id ? strlen(g->message_id) + 1 : 0) +
+             (g->mail_from ? strlen(g->mail_from) + 1 : 0) + (g->rcpt ? strlen(g->rcpt) + 1 : 0);
+    }
+    b += names_bytes(&c->hosts) + names_bytes(&c->rcpts);
+    b += (uint64_t)c->ccap * sizeof *c->clients;
+    *out = (corr_counts){.groups = c->ngroups, .expired = 0, .bytes = b};
+}

@@ -132,6 +132,12 @@ unsigned correlate_nclients_never_quit(const correlate *c, unsigned min_sessions
 const corr_client *correlate_client_never_quit(const correlate *c, unsigned min_sessions,
                                                unsigned i);
 
+/* Raw duplicate groups formed so far, attempts let go (window, memory), bytes held. */
+typedef struct corr_counts {
+    uint64_t groups, expired, bytes;
+} corr_counts;
+void correlate_counts(const correlate *c, corr_counts *out);
+
 void correlate_digest_hex(const uint8_t digest[16], char out[33]);
 
 #endif

@@ -40,6 +40,8 @@ struct report {
     servers *servers;                           /* per-server figures */
     uint64_t connects_failed, connects_refused; /* report_connect_failed */
     connect_failed *connects;                   /* text: the first REPORT_CONNECTS_LISTED of them */
+    report_dup_fn on_dup;                       /* report_on_duplicate */
+    void *on_dup_ctx;
 };
 
 /* ---- output.c ---- */

@@ -50,6 +50,36 @@ void report_connect_failed(report *r, const connect_failed *c);
 /* Duplicates and other findings across sessions, the servers, the connections not analysed (text),
  * and the totals. */
 void report_summary(report *r, const capture_summary *cap);
+/* What a run has counted so far, for --stats and --metrics. */
+typedef struct report_counts {
+    uint64_t sessions, flagged; /* ended, every analyser */
+    uint64_t smtp_sessions, pop3_sessions;
+    const uint64_t *smtp_flags; /* SMTP_FLAG_COUNT, named by smtp_flag_name */
+    const uint64_t *pop3_flags; /* POP3_FLAG_COUNT, named by pop3_flag_name */
+    uint64_t not_analysed, connects_failed;
+    uint64_t dup_groups;          /* duplicate groups formed so far (raw: before hops) */
+    uint64_t correlation_expired; /* attempts the correlator let go (window, memory) */
+    uint64_t correlation_bytes;   /* memory the correlator holds now */
+} report_counts;
+void report_get_counts(const report *r, report_counts *out);
+
+/* A duplicate group as it stands (the live screen; --stream writes the same as JSON):
+ * handed to the hook each time an attempt joins it, and once more with final set when the
+ * capture ends or the group leaves the correlation window. Valid during the call only. */
+typedef struct report_dup {
+    uint64_t group; /* stable id, the same in every update of one group */
+    int final;
+    int by_digest;
+    const char *message_id, *digest_hex, *mail_from, *rcpt; /* from packets, may be NULL */
+    unsigned attempts, acknowledged;
+    double interval_median;   /* seconds */
+    const char *cause;        /* the likely cause's name, "unknown" when none */
+    int64_t first, last;      /* its first and last attempt, usec */
+    const uint32_t *sessions; /* attempts' sessions, in time order (attempts of them) */
+} report_dup;
+typedef void (*report_dup_fn)(void *ctx, const report_dup *d);
+void report_on_duplicate(report *r, report_dup_fn fn, void *ctx);
+
 /* 0, or -1 when writing the output failed (disk full, closed pipe). */
 int report_error(const report *r);
 void report_free(report *r);
