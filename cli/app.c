@@ -11,6 +11,16 @@
 
 /* ---- the report ---- */
 
+report *app_new_report(const app *a)
+{
+    const options *o = &a->opt;
+    report *r = report_new(stdout, o->json ? REPORT_JSON : REPORT_TEXT, o->verbose);
+    if (r)
+        report_set_correlation(r, o->stream, (int64_t)(o->dup_window * 1e6),
+                               (uint64_t)(o->dup_memory * 1048576.0));
+    return r;
+}
+
 void app_report_session(app *a, const flow_report *f)
 {
     const smtp_report *r = f->report;

@@ -30,6 +30,8 @@ typedef struct app {
 sniff *app_open_source(app *a, char *err, size_t errlen);
 /* The pipeline's configuration from the options; with nparts > 0, the flows of part. */
 void app_pipeline_config(const app *a, pipeline_config *cfg, unsigned part, unsigned nparts);
+/* The report the options ask for (format, correlation window), on stdout. */
+report *app_new_report(const app *a);
 /* A finished session into the report. */
 void app_report_session(app *a, const flow_report *f);
 void app_report_unseen(app *a, const unseen_conn *u);

@@ -189,7 +189,7 @@ static int run(app *a)
     sniff *sn = app_open_source(a, err, sizeof err);
     if (!sn)
         return cli_fail("%s", err), EXIT_ERROR;
-    a->rep = report_new(stdout, a->opt.json ? REPORT_JSON : REPORT_TEXT, a->opt.verbose);
+    a->rep = app_new_report(a);
     int status = a->rep ? run_one(a, sn, err, sizeof err) : (cli_fail("%s", "out of memory"), 2);
     report_free(a->rep);
     sniff_close(sn);

@@ -11,6 +11,7 @@
 
 #include "cli/workers.h"
 #include "reassembly/reasm.h"
+#include "report/report.h"
 
 #ifndef SMTPSCOPE_VERSION
 #define SMTPSCOPE_VERSION "0.0.0"
@@ -45,6 +46,12 @@ static const char usage_text[] =
     "                       attempt, then one per server, duplicate group, loop, relay\n"
     "                       path and fan-out, and a summary object\n"
     "  -v, --verbose        text report: also one line per session without findings\n"
+    "      --stream         write each duplicate group as it changes (\"final\":false), as a\n"
+    "                       live capture does, not only at the end\n"
+    "      --dup-window DURATION  correlate messages over this much capture time (default\n"
+    "                       5d; s, m, h, d suffixes; 0: no limit); older ones are let go\n"
+    "      --dup-memory MB  memory for correlating messages in MiB (default 64; 0: no limit);\n"
+    "                       past it the oldest are let go\n"
     "      --verify-checksums  drop packets with wrong TCP checksums (default: accept them,\n"
     "                       as captures taken on the sending host carry offloaded ones)\n"
     "      --idle-timeout SECS  end a silent session after SECS (default 900)\n"
@@ -144,6 +151,28 @@ static int parse_number(const char *arg, double min, double max, double *out)
     return 0;
 }
 
+/* "90", "90s", "30m", "12h", "5d" into seconds. */
+static int parse_duration(const char *arg, double *out)
+{
+    static const struct {
+        char suffix;
+        double seconds;
+    } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (end == arg || errno || v < 0 || v > 1e9)
+        return -1;
+    double unit = *end ? 0 : 1;
+    for (size_t i = 0; i < sizeof units / sizeof units[0] && *end; i++)
+        if (end[0] == units[i].suffix && !end[1])
+            unit = units[i].seconds;
+    if (!unit)
+        return -1;
+    *out = v * unit;
+    return 0;
+}
+
 enum {
     OPT_JSON = 256,
     OPT_VERIFY,
@@ -157,6 +186,9 @@ enum {
     OPT_NO_TUI,
     OPT_SPEED,
     OPT_WORKERS,
+    OPT_STREAM,
+    OPT_DUP_WINDOW,
+    OPT_DUP_MEMORY,
     OPT_PORTS /* OPT_PORTS + proto: that analyser's ports option */
 };
 
@@ -214,6 +246,9 @@ int options_parse(options *o, int argc, char **argv)
         {"no-tui", no_argument, 0, OPT_NO_TUI},
         {"speed", required_argument, 0, OPT_SPEED},
         {"workers", required_argument, 0, OPT_WORKERS},
+        {"stream", no_argument, 0, OPT_STREAM},
+        {"dup-window", required_argument, 0, OPT_DUP_WINDOW},
+        {"dup-memory", required_argument, 0, OPT_DUP_MEMORY},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, OPT_VERSION},
     };
@@ -234,6 +269,8 @@ int options_parse(options *o, int argc, char **argv)
     o->smtp.slow_banner = SMTP_DEFAULT_SLOW_BANNER;
     o->max_streams = REASM_DEFAULT_MAX_STREAMS;
     o->tui = -1;
+    o->dup_window = (double)(REPORT_DUP_WINDOW / 1000000);
+    o->dup_memory = (double)(REPORT_DUP_MEMORY >> 20);
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":r:c:vhi:w:Z:B:s:pD", longopts, NULL)) != -1) {
         switch (c) {
@@ -318,6 +355,21 @@ int options_parse(options *o, int argc, char **argv)
             if (parse_number(optarg, 1, WORKERS_MAX, &v) < 0 || v != (int)v)
                 return cli_fail("bad worker count '%s' (1 to " WORKERS_MAX_TEXT ")", optarg), -1;
             o->workers = (int)v;
+            break;
+        case OPT_STREAM:
+            o->stream = 1;
+            break;
+        case OPT_DUP_WINDOW:
+            if (parse_duration(optarg, &v) < 0)
+                return cli_fail("bad window '%s' (a duration: 90s, 30m, 12h, 5d; 0 for none)",
+                                optarg),
+                       -1;
+            o->dup_window = v;
+            break;
+        case OPT_DUP_MEMORY:
+            if (parse_number(optarg, 0, 1 << 20, &v) < 0)
+                return cli_fail("bad memory '%s' (MiB, 0 to 1048576; 0 for no limit)", optarg), -1;
+            o->dup_memory = v;
             break;
         case OPT_VERSION:
             printf("smtpscope %s (%s)\n", SMTPSCOPE_VERSION, pcap_lib_version());

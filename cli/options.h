@@ -31,6 +31,9 @@ typedef struct options {
     int tui;                /* 1 --tui, 0 --no-tui, -1 by default (live on a terminal) */
     double speed;           /* --speed: file replay at capture speed times this; 0 at once */
     int workers;            /* --workers; 0: by default (see main.c) */
+    int stream;             /* --stream */
+    double dup_window;      /* --dup-window, seconds; 0: none */
+    double dup_memory;      /* --dup-memory, MiB; 0: none */
 } options;
 
 /* Returns -1 to exit with EXIT_ERROR, 1 to exit with EXIT_OK (help, version), 0 to run. */

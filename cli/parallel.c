@@ -236,7 +236,7 @@ int app_run_workers(app *a, unsigned n)
 {
     char err[PCAP_ERRBUF_SIZE + 512];
     merged m = {.a = a};
-    a->rep = report_new(stdout, a->opt.json ? REPORT_JSON : REPORT_TEXT, a->opt.verbose);
+    a->rep = app_new_report(a);
     if (!a->rep)
         return cli_fail("%s", "out of memory"), EXIT_ERROR;
     if (a->opt.iface)

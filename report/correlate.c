@@ -130,16 +130,20 @@ correlate *correlate_new(void)
     return c;
 }
 
+static void free_group(corr_group *g)
+{
+    free(g->message_id);
+    free(g->mail_from);
+    free(g->rcpt);
+    free(g->members);
+}
+
 void correlate_free(correlate *c)
 {
     if (!c)
         return;
-    for (unsigned i = 0; i < c->ngroups; i++) {
-        free(c->groups[i].message_id);
-        free(c->groups[i].mail_from);
-        free(c->groups[i].rcpt);
-        free(c->groups[i].members);
-    }
+    for (unsigned i = 0; i < c->ngroups; i++)
+        free_group(&c->groups[i]);
     for (unsigned k = 0; k < CORR_PATH_KINDS; k++) {
         for (unsigned i = 0; i < c->npaths[k]; i++)
             free(c->paths[k][i].members);
@@ -150,14 +154,21 @@ void correlate_free(correlate *c)
     names_free(&c->hosts);
     names_free(&c->rcpts);
     free(c->groups);
+    free(c->free_groups);
+    free(c->touched);
     free(c->order);
     free(c->attempts);
-    free(c->scores);
-    free(c->in_id_group);
+    free(c->extra);
     map_free(&c->keys);
     map_free(&c->client_keys);
     free(c->clients);
     free(c);
+}
+
+void correlate_set_window(correlate *c, int64_t window, uint64_t budget)
+{
+    c->window = window;
+    c->budget = budget;
 }
 
 static int grow(void **p, size_t size, uint32_t *cap, uint32_t need)
@@ -165,12 +176,50 @@ static int grow(void **p, size_t size, uint32_t *cap, uint32_t need)
     return correlate_grow(p, size, cap, need, 256);
 }
 
-static corr_group *new_group(correlate *c, const smtp_txn *t, int by_digest, uint32_t first,
-                             uint32_t second)
+static uint64_t group_heap(const corr_group *g)
+{
+    return g->cap * sizeof *g->members + (g->message_id ? strlen(g->message_id) + 1 : 0) +
+           (g->mail_from ? strlen(g->mail_from) + 1 : 0) + (g->rcpt ? strlen(g->rcpt) + 1 : 0);
+}
+
+/* Remembers that the last session's attempts joined group gi (once). */
+static void touch(correlate *c, unsigned gi)
+{
+    for (unsigned i = 0; i < c->ntouched; i++)
+        if (c->touched[i] == gi)
+            return;
+    uint32_t cap = c->tcap;
+    if (correlate_grow((void **)&c->touched, sizeof *c->touched, &cap, c->ntouched + 1, 8) < 0)
+        return;
+    c->tcap = cap;
+    c->touched[c->ntouched++] = gi;
+}
+
+/* A Message-ID group holds the attempt: a digest group of the same attempts adds nothing. */
+static void mark_in_id_group(correlate *c, const corr_group *g, uint32_t attempt)
+{
+    if (!g->by_digest)
+        corr_extra_of(c, attempt)->in_id_group = 1;
+}
+
+static void join(correlate *c, unsigned gi, uint32_t attempt)
+{
+    corr_group *g = &c->groups[gi];
+    uint64_t before = group_heap(g);
+    correlate_add_member(g, attempt);
+    c->heap += group_heap(g) - before;
+    mark_in_id_group(c, g, attempt);
+    touch(c, gi);
+}
+
+static corr_group *new_group(correlate *c, const smtp_txn *t, int by_digest, uint64_t key,
+                             uint32_t first)
 {
     corr_group *g = correlate_new_group(c);
     if (!g)
         return NULL;
+    g->key = key;
+    g->first = first;
     g->by_digest = by_digest;
     g->message_id = correlate_dup(t->message_id);
     g->mail_from = correlate_dup(t->mail_from);
@@ -178,7 +227,9 @@ static corr_group *new_group(correlate *c, const smtp_txn *t, int by_digest, uin
     g->has_digest = t->has_digest;
     memcpy(g->digest, t->digest, sizeof g->digest);
     correlate_add_member(g, first);
-    correlate_add_member(g, second);
+    mark_in_id_group(c, g, first);
+    c->heap += group_heap(g);
+    c->groups_formed++;
     return g;
 }
 
@@ -186,19 +237,20 @@ static void file_under(correlate *c, uint64_t key, const smtp_txn *t, int by_dig
                        uint32_t attempt)
 {
     int added;
-    uint64_t *v = map_upsert(&c->keys, map_key(key), &added);
+    uint64_t *v = map_upsert(&c->keys, key, &added);
     if (!v)
         return;
     if (added) {
         *v = filed(attempt, 0);
         return;
     }
-    if (group_of(*v)) {
-        correlate_add_member(&c->groups[group_of(*v) - 1], attempt);
-        return;
+    if (!group_of(*v)) {
+        corr_group *g = new_group(c, t, by_digest, key, first_attempt(*v));
+        if (!g)
+            return;
+        *v = filed(first_attempt(*v), (uint32_t)(g - c->groups) + 1);
     }
-    if (new_group(c, t, by_digest, first_attempt(*v), attempt))
-        *v = filed(first_attempt(*v), c->ngroups);
+    join(c, group_of(*v) - 1, attempt);
 }
 
 static uint64_t digest_key(const smtp_txn *t)
@@ -208,7 +260,12 @@ static uint64_t digest_key(const smtp_txn *t)
     const char *from = t->mail_from ? t->mail_from : "";
     const char *to = t->nrcpt ? t->rcpt[0] : "";
     h = XXH3_64bits_withSeed(from, strlen(from), h);
-    return XXH3_64bits_withSeed(to, strlen(to), h);
+    return map_key(XXH3_64bits_withSeed(to, strlen(to), h));
+}
+
+static uint64_t message_id_key(const smtp_txn *t)
+{
+    return map_key(XXH3_64bits_withSeed(t->message_id, strlen(t->message_id), 1));
 }
 
 static int was_sent(const smtp_txn *t)
@@ -268,21 +325,57 @@ static void note_times(corr_attempt *a, const smtp_txn *t)
         a->accepted_ms = 0; /* a reply before the end of data: as good as at once */
 }
 
+/* Room for one more attempt in the ring: doubles it, each live attempt moving to its place
+ * under the new mask. */
+static int ring_room(correlate *c)
+{
+    uint32_t live = c->next - c->oldest;
+    if (live < c->cap)
+        return 0;
+    uint32_t cap = c->cap ? c->cap * 2 : 256;
+    corr_attempt *a = malloc((size_t)cap * sizeof *a);
+    corr_extra *x = malloc((size_t)cap * sizeof *x);
+    if (!a || !x || !cap) {
+        free(a);
+        free(x);
+        return -1;
+    }
+    for (uint32_t s = c->oldest; s != c->next; s++) {
+        a[s & (cap - 1)] = *corr_at(c, s);
+        x[s & (cap - 1)] = *corr_extra_of(c, s);
+    }
+    free(c->attempts);
+    free(c->extra);
+    c->attempts = a;
+    c->extra = x;
+    c->cap = cap;
+    return 0;
+}
+
+static void retire_oldest(correlate *c, const servers *srv, const corr_sink *sink);
+static uint64_t held_bytes(const correlate *c);
+static int past_window(const correlate *c);
+
+/* The ring is full and doubling it (and the key map that grows with it) would pass the
+ * budget: the oldest attempt makes room instead. */
+static int ring_full_at_budget(const correlate *c)
+{
+    uint64_t per_slot = sizeof(corr_attempt) + sizeof(corr_extra) + 4 * sizeof(map_slot);
+    return c->budget && c->cap && c->next - c->oldest == c->cap &&
+           held_bytes(c) + (uint64_t)c->cap * per_slot > c->budget;
+}
+
 static void add_attempt(correlate *c, uint64_t id, const char *client, const char *server,
                         unsigned i, const smtp_report *s, const double score[CAUSE_COUNT])
 {
     const smtp_txn *t = &s->txns[i];
-    uint32_t n = c->nattempts, cap = c->cap;
-    if (grow((void **)&c->attempts, sizeof *c->attempts, &cap, n + 1) < 0)
+    if (ring_full_at_budget(c))
+        retire_oldest(c, c->srv, c->sink);
+    if (ring_room(c) < 0)
         return;
-    cap = c->cap;
-    if (grow((void **)&c->scores, sizeof *c->scores, &cap, n + 1) < 0)
-        return;
-    cap = c->cap;
-    if (grow((void **)&c->in_id_group, 1, &cap, n + 1) < 0)
-        return;
-    c->cap = cap;
-    corr_attempt *a = &c->attempts[n];
+    uint32_t n = c->next;
+    corr_attempt *a = corr_at(c, n);
+    corr_extra *x = corr_extra_of(c, n);
     a->session = id > UINT32_MAX ? UINT32_MAX : (uint32_t)id;
     a->txn = (uint8_t)i;
     note_times(a, t);
@@ -293,13 +386,21 @@ static void add_attempt(correlate *c, uint64_t id, const char *client, const cha
     a->flags = s->flags;
     a->quit = (uint8_t)s->quit;
     for (unsigned k = 0; k < CAUSE_COUNT; k++)
-        c->scores[n][k] = (uint8_t)(score[k] * 100.0 + 0.5);
-    c->in_id_group[n] = 0;
-    c->nattempts++;
-    if (t->message_id)
-        file_under(c, XXH3_64bits_withSeed(t->message_id, strlen(t->message_id), 1), t, 0, n);
-    if (t->has_digest)
-        file_under(c, digest_key(t), t, 1, n);
+        x->score[k] = (uint8_t)(score[k] * 100.0 + 0.5);
+    x->in_id_group = 0;
+    x->key[0] = t->message_id ? message_id_key(t) : 0;
+    x->key[1] = t->has_digest ? digest_key(t) : 0;
+    c->next++;
+    c->next64++;
+    if (a->time > c->now)
+        c->now = a->time;
+    /* what is older than the window goes before this attempt is filed: it groups with
+     * nothing past the window */
+    while (past_window(c) && c->oldest != n)
+        retire_oldest(c, c->srv, c->sink);
+    for (unsigned k = 0; k < 2; k++)
+        if (x->key[k])
+            file_under(c, x->key[k], t, k == 1, n);
 }
 
 void correlate_session(correlate *c, uint64_t id, const char *client, const char *server,
@@ -307,6 +408,8 @@ void correlate_session(correlate *c, uint64_t id, const char *client, const char
 {
     double score[CAUSE_COUNT];
     session_scores(s, score);
+    c->ntouched = 0;
+    c->session_first = c->next;
     for (unsigned i = 0; i < s->ntxn; i++)
         if (was_sent(&s->txns[i]))
             add_attempt(c, id, client, server, i, s, score);
@@ -333,7 +436,7 @@ static double median_interval(const correlate *c, const corr_group *g)
     double m = 0.0;
     if (t && d) {
         for (unsigned i = 0; i < g->n; i++)
-            t[i] = c->attempts[g->members[i]].time;
+            t[i] = corr_at(c, g->members[i])->time;
         qsort(t, g->n, sizeof *t, cmp_time);
         for (unsigned i = 1; i < g->n; i++)
             d[i - 1] = (double)(t[i] - t[i - 1]) / 1e6;
@@ -350,8 +453,8 @@ static const correlate *sort_ctx;
 
 static int by_attempt_time(const void *a, const void *b)
 {
-    int64_t x = sort_ctx->attempts[*(const uint32_t *)a].time;
-    int64_t y = sort_ctx->attempts[*(const uint32_t *)b].time;
+    int64_t x = corr_at(sort_ctx, *(const uint32_t *)a)->time;
+    int64_t y = corr_at(sort_ctx, *(const uint32_t *)b)->time;
     return (x > y) - (x < y);
 }
 
@@ -360,7 +463,7 @@ static int by_attempt_time(const void *a, const void *b)
 static int group_went_round(const correlate *c, const corr_group *g)
 {
     for (unsigned i = 0; i < g->n; i++)
-        if (c->attempts[g->members[i]].received >= LOOP_RECEIVED_MIN)
+        if (corr_at(c, g->members[i])->received >= LOOP_RECEIVED_MIN)
             return 1;
     return 0;
 }
@@ -393,8 +496,8 @@ static void own_signs(const correlate *c, const corr_group *g, uint32_t server,
                       unsigned own[SERVER_SIGN_COUNT])
 {
     for (unsigned i = 0; i < g->n; i++) {
-        const corr_attempt *a = &c->attempts[g->members[i]];
-        if (a->server != server || (i && a->session == c->attempts[g->members[i - 1]].session))
+        const corr_attempt *a = corr_at(c, g->members[i]);
+        if (a->server != server || (i && a->session == corr_at(c, g->members[i - 1])->session))
             continue;
         unsigned signs = servers_session_signs(a->flags);
         for (unsigned k = 0; k < SERVER_SIGN_COUNT; k++)
@@ -426,10 +529,10 @@ static void server_signs(const correlate *c, corr_group *g, const servers *srv, 
     if (!at)
         return;
     for (unsigned i = 0; i < g->n; i++)
-        at[i] = c->attempts[g->members[i]].server;
+        at[i] = corr_at(c, g->members[i])->server;
     qsort(at, g->n, sizeof *at, cmp_u32);
-    int64_t from = c->attempts[g->members[0]].time - SIGNS_BEFORE;
-    int64_t to = c->attempts[g->members[g->n - 1]].time + SIGNS_AFTER;
+    int64_t from = corr_at(c, g->members[0])->time - SIGNS_BEFORE;
+    int64_t to = corr_at(c, g->members[g->n - 1])->time + SIGNS_AFTER;
     for (unsigned i = 0; i < g->n; i++) {
         const char *name = correlate_host(c, at[i]);
         if ((i && at[i] == at[i - 1]) || !name)
@@ -456,23 +559,25 @@ static void settle_group(correlate *c, corr_group *g, const servers *srv)
     double score[CAUSE_COUNT] = {0};
     int64_t first_ack = 0;
     g->acknowledged = 0;
+    g->resent_after_ack = 0;
     for (unsigned i = 0; i < g->n; i++) {
-        const corr_attempt *a = &c->attempts[g->members[i]];
+        const corr_attempt *a = corr_at(c, g->members[i]);
         g->acknowledged += a->reply / 100 == 2;
         if (correlate_delivered(a) && (!first_ack || a->time < first_ack))
             first_ack = a->time;
     }
     unsigned failed = 0;
     for (unsigned i = 0; i < g->n; i++)
-        failed += !correlate_delivered(&c->attempts[g->members[i]]);
+        failed += !correlate_delivered(corr_at(c, g->members[i]));
     for (unsigned i = 0; i < g->n; i++) {
-        if (failed && correlate_delivered(&c->attempts[g->members[i]]))
+        if (failed && correlate_delivered(corr_at(c, g->members[i])))
             continue;
         for (unsigned k = 0; k < CAUSE_COUNT; k++)
-            score[k] += c->scores[g->members[i]][k] / 100.0 / (failed ? failed : g->n);
+            score[k] +=
+                corr_extra_of(c, g->members[i])->score[k] / 100.0 / (failed ? failed : g->n);
     }
     for (unsigned i = 0; i < g->n && first_ack; i++)
-        g->resent_after_ack |= c->attempts[g->members[i]].time > first_ack;
+        g->resent_after_ack |= corr_at(c, g->members[i])->time > first_ack;
     add_sign(&score[CAUSE_SENDER_RESENT], g->resent_after_ack, 0.9);
     add_sign(&score[CAUSE_MAIL_LOOP], group_went_round(c, g), LOOP_WEIGHT);
     server_signs(c, g, srv, &score[CAUSE_SERVER_OVERLOADED]);
@@ -492,8 +597,8 @@ static int worst_first(const void *a, const void *b)
     int bx = group_badness(x), by = group_badness(y);
     if (bx != by)
         return by - bx;
-    int64_t tx = sort_ctx->attempts[x->members[0]].time;
-    int64_t ty = sort_ctx->attempts[y->members[0]].time;
+    int64_t tx = corr_at(sort_ctx, x->members[0])->time;
+    int64_t ty = corr_at(sort_ctx, y->members[0])->time;
     return (tx > ty) - (tx < ty);
 }
 
@@ -503,7 +608,7 @@ static int adds_news(const correlate *c, const corr_group *g)
     if (!g->by_digest)
         return 1;
     for (unsigned i = 0; i < g->n; i++)
-        if (!c->in_id_group[g->members[i]])
+        if (!corr_extra_of(c, g->members[i])->in_id_group)
             return 1;
     return 0;
 }
@@ -536,7 +641,7 @@ static int concurrent_copies(const correlate *c, const corr_group *g)
     sort_ctx = NULL;
     int concurrent = 1;
     for (unsigned i = 0; i + 1 < g->n && concurrent; i++) {
-        const corr_attempt *a = &c->attempts[m[i]], *b = &c->attempts[m[i + 1]];
+        const corr_attempt *a = corr_at(c, m[i]), *b = corr_at(c, m[i + 1]);
         concurrent = correlate_delivered(a) && correlate_delivered(b) &&
                      !(a->flags & SMTP_FLAG_CLIENT_GAVE_UP) && sent_at(b) < answered_at(a);
     }
@@ -544,20 +649,25 @@ static int concurrent_copies(const correlate *c, const corr_group *g)
     return concurrent;
 }
 
+/* Whether raw group g stands for duplicates at all: a digest group of attempts all in
+ * Message-ID groups adds nothing, and copies each accepted while the one before waited are
+ * several messages. */
+static int worth_sorting(const correlate *c, const corr_group *g)
+{
+    return !g->dead && g->key && adds_news(c, g) && !concurrent_copies(c, g);
+}
+
 /* Each group found while recording is split by hop (hops.c): what stays a group, or is
  * split off as one, is the same message more than once over the same hop. */
 static void sort_out_hops(correlate *c)
 {
     unsigned found = c->ngroups;
-    for (unsigned i = 0; i < found; i++)
-        if (!c->groups[i].by_digest)
-            for (unsigned k = 0; k < c->groups[i].n; k++)
-                c->in_id_group[c->groups[i].members[k]] = 1;
     for (unsigned i = 0; i < found; i++) {
-        if (!adds_news(c, &c->groups[i]))
+        corr_group *g = &c->groups[i];
+        if (g->dead || !adds_news(c, g))
             continue;
-        if (concurrent_copies(c, &c->groups[i]))
-            c->groups[i].split = 1; /* no duplicate: several messages */
+        if (concurrent_copies(c, g))
+            g->split = 1; /* no duplicate: several messages */
         else
             hops_sort_out(c, i);
     }
@@ -573,7 +683,7 @@ void correlate_finish(correlate *c, const servers *srv)
     if (!c->order)
         return;
     for (unsigned i = 0; i < c->ngroups; i++) {
-        if (c->groups[i].split || !adds_news(c, &c->groups[i]))
+        if (c->groups[i].dead || c->groups[i].split || !adds_news(c, &c->groups[i]))
             continue;
         settle_group(c, &c->groups[i], srv);
         c->order[c->norder++] = i;
@@ -581,6 +691,214 @@ void correlate_finish(correlate *c, const servers *srv)
     sort_ctx = c;
     qsort(c->order, c->norder, sizeof *c->order, worst_first);
     sort_ctx = NULL;
+}
+
+/* ---- groups as they stand: streaming and the window ---- */
+
+/* Serials in the order recorded, wrap or not. */
+static uint32_t age(const correlate *c, uint32_t serial)
+{
+    return serial - c->oldest;
+}
+
+uint64_t correlate_group_id(const correlate *c, const corr_group *g)
+{
+    uint32_t first = g->members[0];
+    for (unsigned i = 1; i < g->n; i++)
+        if (age(c, g->members[i]) < age(c, first))
+            first = g->members[i];
+    uint64_t serial = c->next64 - (uint32_t)(c->next - first) + 1;
+    return serial * 2 + (g->by_digest != 0);
+}
+
+static int holds_since(const correlate *c, const corr_group *g, uint32_t since)
+{
+    for (unsigned i = 0; i < g->n; i++)
+        if (age(c, g->members[i]) >= age(c, since))
+            return 1;
+    return 0;
+}
+
+typedef struct standing {
+    unsigned ngroups, npaths[CORR_PATH_KINDS];
+} standing;
+
+/* Takes back what working out group gi's standing added: the groups split from it, the
+ * paths found. */
+static void take_back(correlate *c, unsigned gi, const standing *st)
+{
+    for (unsigned i = st->ngroups; i < c->ngroups; i++)
+        free_group(&c->groups[i]);
+    c->ngroups = st->ngroups;
+    for (unsigned k = 0; k < CORR_PATH_KINDS; k++) {
+        for (unsigned i = st->npaths[k]; i < c->npaths[k]; i++)
+            free(c->paths[k][i].members);
+        c->npaths[k] = st->npaths[k];
+    }
+    c->groups[gi].split = 0;
+    c->no_reuse = 0;
+}
+
+/* Raw group gi as the end of the capture would report it now: itself, or the duplicate
+ * groups split from it by hop that hold an attempt at or after since, handed to the sink;
+ * with final, also the paths it is. Nothing of it is kept. */
+static void hand_over(correlate *c, unsigned gi, const servers *srv, uint32_t since, int final,
+                      const corr_sink *sink)
+{
+    if (!sink || !worth_sorting(c, &c->groups[gi]))
+        return;
+    standing st = {.ngroups = c->ngroups};
+    memcpy(st.npaths, c->npaths, sizeof st.npaths);
+    c->no_reuse = 1;
+    hops_sort_out(c, gi);
+    for (unsigned i = st.ngroups; i < c->ngroups; i++) {
+        if (!holds_since(c, &c->groups[i], since))
+            continue;
+        settle_group(c, &c->groups[i], srv);
+        sink->group(sink->ctx, c, &c->groups[i], final);
+        c->groups_expired += final != 0;
+    }
+    if (!c->groups[gi].split) {
+        settle_group(c, &c->groups[gi], srv);
+        sink->group(sink->ctx, c, &c->groups[gi], final);
+        c->groups_expired += final != 0;
+    }
+    for (unsigned k = 0; k < CORR_PATH_KINDS && final && sink->path; k++)
+        for (unsigned i = st.npaths[k]; i < c->npaths[k]; i++)
+            sink->path(sink->ctx, c, &c->paths[k][i]);
+    take_back(c, gi, &st);
+}
+
+void correlate_set_sink(correlate *c, const servers *srv, const corr_sink *sink)
+{
+    c->srv = srv;
+    c->sink = sink;
+}
+
+void correlate_updates(correlate *c)
+{
+    for (unsigned i = 0; i < c->ntouched && c->sink; i++)
+        hand_over(c, c->touched[i], c->srv, c->session_first, 0, c->sink);
+    c->ntouched = 0;
+}
+
+/* Group gi leaves: handed over final, its key and slot freed. */
+static void retire_group(correlate *c, unsigned gi, const servers *srv, const corr_sink *sink)
+{
+    hand_over(c, gi, srv, c->groups[gi].first, 1, sink);
+    corr_group *g = &c->groups[gi];
+    c->heap -= group_heap(g);
+    free_group(g);
+    memset(g, 0, sizeof *g);
+    g->dead = 1;
+    uint32_t cap = c->fcap;
+    if (correlate_grow((void **)&c->free_groups, sizeof *c->free_groups, &cap, c->nfree + 1, 16) ==
+        0) {
+        c->fcap = cap;
+        c->free_groups[c->nfree++] = gi;
+    }
+}
+
+/* The oldest attempt leaves: the keys filed under it alone go, and a group it began leaves
+ * with it. */
+static void retire_oldest(correlate *c, const servers *srv, const corr_sink *sink)
+{
+    uint32_t s = c->oldest;
+    const corr_extra *x = corr_extra_of(c, s);
+    for (unsigned k = 0; k < 2; k++) {
+        uint64_t *v = x->key[k] ? map_find(&c->keys, x->key[k], NULL, NULL) : NULL;
+        if (!v || first_attempt(*v) != s)
+            continue;
+        uint32_t gi = group_of(*v);
+        map_remove(&c->keys, x->key[k], NULL, NULL, NULL);
+        if (gi && !c->groups[gi - 1].dead && c->groups[gi - 1].first == s)
+            retire_group(c, gi - 1, srv, sink);
+    }
+    c->oldest++;
+    c->expired++;
+}
+
+static uint64_t held_bytes(const correlate *c)
+{
+    return (uint64_t)c->cap * (sizeof(corr_attempt) + sizeof(corr_extra)) +
+           (c->keys.cap + c->client_keys.cap) * sizeof(map_slot) +
+           (uint64_t)c->gcap * sizeof(corr_group) + c->heap + names_bytes(&c->hosts) +
+           names_bytes(&c->rcpts) + c->client_heap + (uint64_t)c->ccap * sizeof(corr_client);
+}
+
+static int past_window(const correlate *c)
+{
+    return c->oldest != c->next && c->window && corr_at(c, c->oldest)->time < c->now - c->window;
+}
+
+/* The name tables again from the attempts still held: hosts and recipients of attempts gone
+ * are not kept. */
+static void rebuild_names(correlate *c)
+{
+    names hosts = {0}, rcpts = {.max = CORR_RCPT_NAMES_MAX};
+    for (uint32_t s = c->oldest; s != c->next; s++) {
+        corr_attempt *a = corr_at(c, s);
+        uint32_t *host[] = {&a->client, &a->server, &a->server_host};
+        for (unsigned k = 0; k < 3; k++) {
+            const char *name = names_get(&c->hosts, *host[k]);
+            *host[k] = name ? names_add(&hosts, name, strlen(name)) : NAMES_NONE;
+        }
+        const char *to = names_get(&c->rcpts, a->rcpt_name);
+        a->rcpt_name = to ? names_add(&rcpts, to, strlen(to)) : NAMES_NONE;
+    }
+    names_free(&c->hosts);
+    names_free(&c->rcpts);
+    c->hosts = hosts;
+    c->rcpts = rcpts;
+}
+
+/* Clients whose last session ended before keep go (their never-QUIT counts start again). */
+static void sweep_clients(correlate *c, int64_t keep)
+{
+    unsigned n = 0;
+    map_free(&c->client_keys);
+    c->client_heap = 0;
+    for (unsigned i = 0; i < c->nclients; i++) {
+        corr_client *cl = &c->clients[i];
+        if (cl->last < keep) {
+            free(cl->address);
+            c->clients_expired++;
+            continue;
+        }
+        size_t len = strlen(cl->address);
+        c->clients[n] = *cl;
+        c->client_heap += len + 1;
+        map_add(&c->client_keys, map_key(XXH3_64bits_withSeed(cl->address, len, 3)), n);
+        n++;
+    }
+    c->nclients = n;
+}
+
+/* Past the budget: the name tables and the clients are rebuilt from what is held when they
+ * take an eighth of it, then the oldest attempts go. */
+static void keep_budget(correlate *c, const servers *srv, const corr_sink *sink)
+{
+    if (!c->budget || held_bytes(c) <= c->budget)
+        return;
+    if (names_bytes(&c->hosts) + names_bytes(&c->rcpts) > c->budget / 8)
+        rebuild_names(c);
+    if (c->client_heap + (uint64_t)c->ccap * sizeof(corr_client) > c->budget / 8)
+        sweep_clients(c, c->oldest != c->next ? corr_at(c, c->oldest)->time : c->now);
+    while (held_bytes(c) > c->budget && c->oldest != c->next)
+        retire_oldest(c, srv, sink);
+}
+
+void correlate_expire(correlate *c)
+{
+    while (past_window(c))
+        retire_oldest(c, c->srv, c->sink);
+    /* at most 16 sweeps a window: each costs a pass over the clients */
+    if (c->window && c->nclients && c->clients[0].last < c->now - c->window &&
+        c->now - c->swept_at > c->window / 16) {
+        sweep_clients(c, c->now - c->window);
+        c->swept_at = c->now;
+    }
+    keep_budget(c, c->srv, c->sink);
 }
 
 unsigned correlate_ngroups(const correlate *c)
@@ -595,7 +913,7 @@ const corr_group *correlate_group(const correlate *c, unsigned i)
 
 const corr_attempt *correlate_attempt(const correlate *c, uint32_t index)
 {
-    return &c->attempts[index];
+    return corr_at(c, index);
 }
 
 unsigned correlate_npaths(const correlate *c, corr_path_kind kind)
@@ -657,7 +975,8 @@ void correlate_client(correlate *c, const char *endpoint, const smtp_report *s)
         c->ccap = cap;
         memcpy(addr, host, n);
         addr[n] = '\0';
-        c->clients[c->nclients] = (corr_client){addr, 0, 0};
+        c->clients[c->nclients] = (corr_client){addr, 0, 0, 0};
+        c->client_heap += n + 1;
         *v = c->nclients++;
     }
     if (*v == UINT32_MAX)
@@ -665,6 +984,7 @@ void correlate_client(correlate *c, const char *endpoint, const smtp_report *s)
     corr_client *cl = &c->clients[*v];
     cl->sessions++;
     cl->missing_quit += HAS(s->flags, SMTP_FLAG_MISSING_QUIT);
+    cl->last = c->now;
 }
 
 static int never_quits(const corr_client *cl, unsigned min_sessions)
@@ -689,28 +1009,14 @@ const corr_client *correlate_client_never_quit(const correlate *c, unsigned min_
     return NULL;
 }
 
-static uint64_t names_bytes(const names *t)
-{
-    uint64_t b = t->index.cap * sizeof(map_slot) + (uint64_t)t->cap * sizeof(char *);
-    for (uint32_t i = 0; i < t->n; i++)
-        b += strlen(t->s[i]) + 1;
-    return b;
-}
-
 /* What the correlator holds: the per-attempt arrays at their capacity, the key map, the
  * groups and their members and strings, the name tables, the clients. */
 void correlate_counts(const correlate *c, corr_counts *out)
 {
-    uint64_t b = (uint64_t)c->cap * (sizeof *c->attempts + sizeof *c->scores + 1);
-    b += (c->keys.cap + c->client_keys.cap) * sizeof(map_slot);
-    b += (uint64_t)c->gcap * sizeof *c->groups;
-    for (unsigned i = 0; i < c->ngroups; i++) {
-        const corr_group *g = &c->groups[i];
-        b += g->cap * sizeof *g->members;
-        b += (g->message_id ? strlen(g->message_id) + 1 : 0) +
-             (g->mail_from ? strlen(g->mail_from) + 1 : 0) + (g->rcpt ? strlen(g->rcpt) + 1 : 0);
-    }
-    b += names_bytes(&c->hosts) + names_bytes(&c->rcpts);
-    b += (uint64_t)c->ccap * sizeof *c->clients;
-    *out = (corr_counts){.groups = c->ngroups, .expired = 0, .bytes = b};
+    *out = (corr_counts){.groups = c->groups_formed,
+                         .expired = c->expired,
+                         .bytes = held_bytes(c),
+                         .attempts = c->next - c->oldest,
+                         .groups_expired = c->groups_expired,
+                         .clients_expired = c->clients_expired};
 }

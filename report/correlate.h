@@ -59,7 +59,10 @@ typedef struct corr_server_signs {
 } corr_server_signs;
 
 typedef struct corr_group {
-    int by_digest; /* found by body digest (Message-IDs differ or are absent) */
+    uint64_t key;   /* the Message-ID or digest key it is filed under (0: split from one) */
+    uint32_t first; /* serial of its first attempt (correlate_attempt) */
+    int dead;       /* left the window; its slot is free */
+    int by_digest;  /* found by body digest (Message-IDs differ or are absent) */
     char *message_id, *mail_from, *rcpt; /* of the second attempt seen */
     uint8_t digest[16];
     int has_digest;
@@ -126,15 +129,44 @@ int correlate_delivered(const corr_attempt *a);
 typedef struct corr_client {
     char *address; /* without port */
     unsigned sessions, missing_quit;
+    int64_t last; /* the latest attempt's time when it last ended a session */
 } corr_client;
 void correlate_client(correlate *c, const char *endpoint, const smtp_report *s);
 unsigned correlate_nclients_never_quit(const correlate *c, unsigned min_sessions);
 const corr_client *correlate_client_never_quit(const correlate *c, unsigned min_sessions,
                                                unsigned i);
 
+/* Bounds the correlator: attempts older than window (usec; 0: none) before the latest one,
+ * and the oldest ones while it holds more than budget bytes (0: none), are let go; a group
+ * leaves with its first attempt. */
+void correlate_set_window(correlate *c, int64_t window, uint64_t budget);
+
+/* Hands over a duplicate group (final: it will not change again) or a path found as a group
+ * left the window. */
+typedef struct corr_sink {
+    void (*group)(void *ctx, const correlate *c, const corr_group *g, int final);
+    void (*path)(void *ctx, const correlate *c, const corr_path *p);
+    void *ctx;
+} corr_sink;
+/* Where groups go as they change or leave, and the servers (may be NULL) whose signs rank
+ * their causes; both must outlive the correlator's use of them. */
+void correlate_set_sink(correlate *c, const struct servers *srv, const corr_sink *sink);
+/* After correlate_session: each duplicate group the session's attempts joined, as it stands
+ * (the groups split from one by hop that hold one of them), to the sink. */
+void correlate_updates(correlate *c);
+/* Lets go of what is past the window or the budget; groups leaving go to the sink final,
+ * with any loop, relay path or fan-out they are. */
+void correlate_expire(correlate *c);
+/* A group's id, the same in every update: its first-recorded attempt's serial (counting
+ * from 1 over the whole run), doubled, plus one when found by digest. */
+uint64_t correlate_group_id(const correlate *c, const corr_group *g);
+
 /* Raw duplicate groups formed so far, attempts let go (window, memory), bytes held. */
 typedef struct corr_counts {
     uint64_t groups, expired, bytes;
+    uint64_t attempts;       /* held now */
+    uint64_t groups_expired; /* groups that left the window before the end */
+    uint64_t clients_expired;
 } corr_counts;
 void correlate_counts(const correlate *c, corr_counts *out);
 

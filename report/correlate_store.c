@@ -40,6 +40,11 @@ int correlate_add_member(corr_group *g, uint32_t attempt)
 
 corr_group *correlate_new_group(correlate *c)
 {
+    if (c->nfree && !c->no_reuse) {
+        corr_group *g = &c->groups[c->free_groups[--c->nfree]];
+        memset(g, 0, sizeof *g);
+        return g;
+    }
     uint32_t cap = c->gcap;
     if (correlate_grow((void **)&c->groups, sizeof *c->groups, &cap, c->ngroups + 1, 256) < 0)
         return NULL;

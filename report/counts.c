@@ -1,5 +1,4 @@
-/* report counts: what a run has counted so far, for periodic stats and metrics, and the
- * hook that hands duplicate groups to the live screen. */
+/* report counts: what a run has counted so far, for periodic stats and metrics. */
 #include "report/internal.h"
 
 void report_get_counts(const report *r, report_counts *out)
@@ -19,10 +18,4 @@ void report_get_counts(const report *r, report_counts *out)
         .correlation_expired = cc.expired,
         .correlation_bytes = cc.bytes,
     };
-}
-
-void report_on_duplicate(report *r, report_dup_fn fn, void *ctx)
-{
-    r->on_dup = fn;
-    r->on_dup_ctx = ctx;
 }

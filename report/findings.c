@@ -181,7 +181,7 @@ static void json_group_causes(json *j, const corr_group *g)
     report_causes_json(j, g->causes, g->ncauses);
 }
 
-static void json_group(report *r, const corr_group *g)
+void report_group_json(report *r, const corr_group *g, int final)
 {
     const correlate *c = r->corr;
     json *j = &r->j;
@@ -191,6 +191,8 @@ static void json_group(report *r, const corr_group *g)
     correlate_digest_hex(g->digest, hex);
     json_begin_object(j);
     json_field_str(j, "type", "duplicate");
+    json_field_uint(j, "group", correlate_group_id(c, g));
+    json_field_bool(j, "final", final);
     json_field_str(j, "by", g->by_digest ? "digest" : "message_id");
     json_field_str(j, "message_id", g->message_id);
     json_field_str(j, "digest", g->has_digest ? hex : NULL);
@@ -226,7 +228,7 @@ static void json_client(report *r, const corr_client *cl)
 void report_findings_json(report *r)
 {
     for (unsigned i = 0; i < correlate_ngroups(r->corr); i++)
-        json_group(r, correlate_group(r->corr, i));
+        report_group_json(r, correlate_group(r->corr, i), 1);
     report_paths_json(r);
     unsigned n = correlate_nclients_never_quit(r->corr, NEVER_QUIT_MIN);
     for (unsigned i = 0; i < n; i++)
@@ -273,6 +275,21 @@ static void text_group(report *r, const corr_group *g)
         return;
     }
     report_causes_text(r->out, "    likely cause:", g->causes, g->ncauses);
+}
+
+void report_group_update_text(report *r, const corr_group *g, int final)
+{
+    const correlate *c = r->corr;
+    char mid[SMTP_TEXT_MAX * 4], hex[33], last[40];
+    correlate_digest_hex(g->digest, hex);
+    escape_str(mid, sizeof mid, g->by_digest ? hex : text_or(g->message_id, "-"));
+    report_format_time(last, sizeof last, correlate_attempt(c, g->members[g->n - 1])->time);
+    fprintf(r->out,
+            "duplicate%s: group %" PRIu64 ", %s %s: attempt %u at %s, %u acknowledged, median "
+            "interval %.0f s, likely cause %s\n",
+            final ? " (final)" : "", correlate_group_id(c, g),
+            g->by_digest ? "body digest" : "message", mid, g->n, last, g->acknowledged,
+            g->interval_median, g->ncauses ? smtp_cause_name(g->causes[0].id) : "unknown");
 }
 
 void report_findings_text(report *r)

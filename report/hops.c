@@ -15,7 +15,7 @@ static const correlate *sort_ctx;
 static int by_hop(const void *x, const void *y)
 {
     uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
-    const corr_attempt *a = &sort_ctx->attempts[i], *b = &sort_ctx->attempts[j];
+    const corr_attempt *a = corr_at(sort_ctx, i), *b = corr_at(sort_ctx, j);
     if (a->received != b->received)
         return a->received < b->received ? -1 : 1;
     if (a->time != b->time)
@@ -63,7 +63,7 @@ static int is_loop(const correlate *c, const uint32_t *hop, unsigned n)
 {
     for (unsigned i = 0; i < n; i++)
         for (unsigned j = i + 1; j < n; j++)
-            if (came_round(&c->attempts[hop[i]], &c->attempts[hop[j]]))
+            if (came_round(corr_at(c, hop[i]), corr_at(c, hop[j])))
                 return 1;
     return 0;
 }
@@ -88,7 +88,7 @@ static uint32_t hop_attempt(const correlate *c, const uint32_t *m, unsigned n)
 {
     uint32_t best = m[n - 1];
     for (unsigned i = n; i-- > 0;)
-        if (correlate_delivered(&c->attempts[m[i]]))
+        if (correlate_delivered(corr_at(c, m[i])))
             best = m[i];
     return best;
 }
@@ -97,7 +97,7 @@ static uint32_t hop_attempt(const correlate *c, const uint32_t *m, unsigned n)
 static int recipients_unknown(const correlate *c, const uint32_t *m, unsigned n)
 {
     for (unsigned i = 0; i < n; i++)
-        if (!c->attempts[m[i]].rcpt_hash[0])
+        if (!corr_at(c, m[i])->rcpt_hash[0])
             return 1;
     return 0;
 }
@@ -115,7 +115,7 @@ static unsigned by_recipients(const correlate *c, const uint32_t *m, unsigned n,
     map seen = {0}; /* recipient hash -> its cluster */
     unsigned k = 0;
     for (unsigned i = 0; i < n; i++) {
-        const uint32_t *h = c->attempts[m[i]].rcpt_hash;
+        const uint32_t *h = corr_at(c, m[i])->rcpt_hash;
         unsigned j = k;
         for (unsigned r = 0; r < CORR_RCPT_HASHES && h[r] && j == k; r++) {
             const uint64_t *v = map_find(&seen, h[r], NULL, NULL);
@@ -160,7 +160,7 @@ static void split_off(correlate *c, unsigned gi, const uint32_t *m, unsigned n)
     memcpy(g->digest, from->digest, sizeof g->digest);
     g->message_id = correlate_dup(from->message_id);
     g->mail_from = correlate_dup(from->mail_from);
-    g->rcpt = correlate_dup(names_get(&c->rcpts, c->attempts[m[0]].rcpt_name));
+    g->rcpt = correlate_dup(names_get(&c->rcpts, corr_at(c, m[0])->rcpt_name));
     for (unsigned i = 0; i < n; i++)
         correlate_add_member(g, m[i]);
 }
@@ -168,7 +168,7 @@ static void split_off(correlate *c, unsigned gi, const uint32_t *m, unsigned n)
 static uint32_t first_delivered(const correlate *c, const uint32_t *m, unsigned n)
 {
     for (unsigned i = 0; i < n; i++)
-        if (correlate_delivered(&c->attempts[m[i]]))
+        if (correlate_delivered(corr_at(c, m[i])))
             return m[i];
     return UINT32_MAX;
 }
@@ -222,7 +222,7 @@ static unsigned hops_of(const correlate *c, const uint32_t *m, unsigned n, unsig
 {
     unsigned h = 0;
     for (unsigned i = 0; i < n; i++)
-        if (!i || c->attempts[m[i]].received != c->attempts[m[i - 1]].received)
+        if (!i || corr_at(c, m[i])->received != corr_at(c, m[i - 1])->received)
             start[h++] = i;
     start[h] = n;
     return h;
@@ -269,8 +269,8 @@ void hops_sort_out(correlate *c, unsigned gi)
 static int by_first_attempt(const void *x, const void *y)
 {
     const corr_path *p = x, *q = y;
-    int64_t a = sort_ctx->attempts[p->members[0]].time;
-    int64_t b = sort_ctx->attempts[q->members[0]].time;
+    int64_t a = corr_at(sort_ctx, p->members[0])->time;
+    int64_t b = corr_at(sort_ctx, q->members[0])->time;
     if (a != b)
         return a < b ? -1 : 1;
     return (p->members[0] > q->members[0]) - (p->members[0] < q->members[0]);

@@ -42,6 +42,10 @@ struct report {
     connect_failed *connects;                   /* text: the first REPORT_CONNECTS_LISTED of them */
     report_dup_fn on_dup;                       /* report_on_duplicate */
     void *on_dup_ctx;
+    int stream; /* report_set_correlation */
+    int64_t window;
+    uint64_t memory;
+    corr_sink sink;
 };
 
 /* ---- output.c ---- */
@@ -76,6 +80,10 @@ void report_transcript_line(FILE *out, uint64_t frame, int64_t since, unsigned d
 /* ---- findings.c: duplicates, clients that never QUIT, the triage summary ---- */
 
 void report_findings_json(report *r);
+/* One duplicate group as a JSON line ("final": it will not change again). */
+void report_group_json(report *r, const corr_group *g, int final);
+/* One line for a group as it changes (--stream text) or leaves the window. */
+void report_group_update_text(report *r, const corr_group *g, int final);
 void report_findings_text(report *r);
 void report_findings_triage(report *r);
 
@@ -110,6 +118,19 @@ void report_redownload_finish(report *r);
 void report_paths_json(report *r);
 void report_paths_text(report *r);
 void report_paths_triage(report *r);
+/* A path written at once (found as its group left the correlation window). */
+void report_path_now(report *r, const corr_path *p);
+
+/* ---- stream.c: duplicate groups as they change and leave the window ---- */
+
+/* After a session was correlated: its groups' updates, then what leaves the window. */
+void report_stream_session(report *r);
+/* At the end: each group reported final to the duplicate hook. */
+void report_stream_finish(report *r);
+/* The summary's "correlation" object: the window, and what left it before the end. */
+void report_correlation_json(report *r);
+/* The text summary's line on what left the window, when anything did. */
+void report_correlation_text(report *r);
 
 /* ---- unseen.c ---- */
 

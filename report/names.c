@@ -34,6 +34,7 @@ uint32_t names_add(names *t, const char *s, size_t len)
     }
     memcpy(copy, s, len);
     copy[len] = '\0';
+    t->text += len + 1;
     t->s[t->n] = copy;
     return t->n++;
 }
@@ -49,7 +50,14 @@ void names_free(names *t)
         free(t->s[i]);
     free(t->s);
     map_free(&t->index);
+    uint32_t max = t->max;
     memset(t, 0, sizeof *t);
+    t->max = max;
+}
+
+uint64_t names_bytes(const names *t)
+{
+    return t->index.cap * sizeof(map_slot) + (uint64_t)t->cap * sizeof(char *) + t->text;
 }
 
 size_t names_host_part(const char *endpoint, const char **start)

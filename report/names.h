@@ -16,7 +16,8 @@ typedef struct names {
     map index; /* hash of the string -> its index */
     char **s;
     uint32_t n, cap;
-    uint32_t max; /* 0: no cap */
+    uint32_t max;  /* 0: no cap */
+    uint64_t text; /* bytes of the strings */
 } names;
 
 /* The index of the len bytes at s, added when new; NAMES_NONE when the table is full or
@@ -25,6 +26,8 @@ uint32_t names_add(names *t, const char *s, size_t len);
 /* The string of index i; NULL for NAMES_NONE. */
 const char *names_get(const names *t, uint32_t i);
 void names_free(names *t);
+/* Bytes the table holds: its index, its array, its strings. */
+uint64_t names_bytes(const names *t);
 
 /* The host of an endpoint: "198.51.100.7:40001" -> "198.51.100.7", "[2001:db8::1]:25" ->
  * "2001:db8::1". Sets *start, returns the length. */

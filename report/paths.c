@@ -132,10 +132,12 @@ static void json_fanout(report *r, const corr_path *p)
     report_json_line(r);
 }
 
+static void (*const json_emit[CORR_PATH_KINDS])(report *, const corr_path *) = {
+    [CORR_LOOP] = json_loop, [CORR_RELAY] = json_relay, [CORR_FANOUT] = json_fanout};
+
 void report_paths_json(report *r)
 {
-    static void (*const emit[CORR_PATH_KINDS])(report *, const corr_path *) = {
-        [CORR_LOOP] = json_loop, [CORR_RELAY] = json_relay, [CORR_FANOUT] = json_fanout};
+    void (*const *emit)(report *, const corr_path *) = json_emit;
     for (unsigned k = 0; k < CORR_PATH_KINDS; k++)
         for (unsigned i = 0; i < correlate_npaths(r->corr, k); i++)
             emit[k](r, correlate_path(r->corr, k, i));
@@ -217,6 +219,21 @@ void report_paths_text(report *r)
             report_advice(r->out, "fix", smtp_cause_fix(CAUSE_MAIL_LOOP));
         fputc('\n', r->out);
     }
+}
+
+/* A path found as its group left the correlation window: written at once, as it is not
+ * kept for the end. */
+void report_path_now(report *r, const corr_path *p)
+{
+    if (r->fmt == REPORT_JSON) {
+        json_emit[p->kind](r, p);
+        return;
+    }
+    fprintf(r->out, "%s (left the correlation window):\n",
+            p->kind == CORR_LOOP    ? "Mail loop"
+            : p->kind == CORR_RELAY ? "Relay path"
+                                    : "Fan-out");
+    text_path(r, p->kind, p);
 }
 
 /* ---- triage ---- */

@@ -19,6 +19,8 @@ report *report_new(FILE *out, report_format fmt, int verbose)
     r->verbose = verbose;
     json_init(&r->j);
     r->corr = correlate_new();
+    if (r->corr)
+        report_set_correlation(r, 0, REPORT_DUP_WINDOW, REPORT_DUP_MEMORY);
     r->rd = redownload_new();
     r->servers = servers_new();
     if (fmt == REPORT_TEXT) {
@@ -596,6 +598,7 @@ void report_session(report *r, uint64_t id, const char *client, const char *serv
     count_session(&r->t, s);
     correlate_session(r->corr, id, client, server, s);
     correlate_client(r->corr, client, s);
+    report_stream_session(r);
     servers_session(r->servers, server, s);
     if (r->quiet)
         return;
@@ -686,6 +689,7 @@ static void json_summary(report *r, const capture_summary *c)
         json_end_object(j);
     }
     json_field_str(j, "read_error", c->read_error);
+    report_correlation_json(r);
     report_pop3_summary_json(r);
     json_end_object(j);
     report_json_line(r);
@@ -736,6 +740,7 @@ static void text_summary(report *r, const capture_summary *c)
                 "  connects  %" PRIu64
                 " attempts dropped unsettled from a full table (more than 65536 waiting)\n",
                 c->connect_evicted);
+    report_correlation_text(r);
     if (c->warn_ip || c->warn_tcp)
         fprintf(r->out,
                 "  warnings  %" PRIu64 " about IP headers or fragments, %" PRIu64
@@ -755,6 +760,7 @@ static void text_summary(report *r, const capture_summary *c)
 void report_summary(report *r, const capture_summary *cap)
 {
     correlate_finish(r->corr, r->servers);
+    report_stream_finish(r);
     report_redownload_finish(r);
     if (r->fmt == REPORT_JSON) {
         report_servers_json(r);

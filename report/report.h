@@ -50,6 +50,13 @@ void report_connect_failed(report *r, const connect_failed *c);
 /* Duplicates and other findings across sessions, the servers, the connections not analysed (text),
  * and the totals. */
 void report_summary(report *r, const capture_summary *cap);
+/* The correlation of messages across sessions: stream writes each duplicate group as it
+ * changes (final false), else only final ones; window (usec) and memory (bytes) bound what
+ * is kept, 0 for no bound (REPORT_DUP_WINDOW and REPORT_DUP_MEMORY are the defaults). */
+#define REPORT_DUP_WINDOW (5 * 86400 * (int64_t)1000000)
+#define REPORT_DUP_MEMORY ((uint64_t)64 << 20)
+void report_set_correlation(report *r, int stream, int64_t window, uint64_t memory);
+
 /* What a run has counted so far, for --stats and --metrics. */
 typedef struct report_counts {
     uint64_t sessions, flagged; /* ended, every analyser */
