@@ -15,8 +15,9 @@ report *app_new_report(const app *a)
 {
     const options *o = &a->opt;
     report *r = report_new(stdout, o->json ? REPORT_JSON : REPORT_TEXT, o->verbose);
+    /* live, a duplicate is news the moment it happens */
     if (r)
-        report_set_correlation(r, o->stream, (int64_t)(o->dup_window * 1e6),
+        report_set_correlation(r, o->stream || o->iface, (int64_t)(o->dup_window * 1e6),
                                (uint64_t)(o->dup_memory * 1048576.0));
     return r;
 }

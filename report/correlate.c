@@ -872,20 +872,28 @@ static void sweep_clients(correlate *c, int64_t keep)
         n++;
     }
     c->nclients = n;
+    /* the array shrinks with them, else its high-water mark stays */
+    unsigned cap = n * 2 > 256 ? n * 2 : 256;
+    corr_client *smaller = cap < c->ccap ? realloc(c->clients, cap * sizeof *smaller) : NULL;
+    if (smaller) {
+        c->clients = smaller;
+        c->ccap = cap;
+    }
 }
 
-/* Past the budget: the name tables and the clients are rebuilt from what is held when they
- * take an eighth of it, then the oldest attempts go. */
+/* Past the budget, the oldest eighth of the attempts goes at a time, and the name tables
+ * and clients are rebuilt from what stays when they hold an eighth of it: the work is done
+ * once per many sessions, not for each. */
 static void keep_budget(correlate *c, const servers *srv, const corr_sink *sink)
 {
-    if (!c->budget || held_bytes(c) <= c->budget)
-        return;
-    if (names_bytes(&c->hosts) + names_bytes(&c->rcpts) > c->budget / 8)
-        rebuild_names(c);
-    if (c->client_heap + (uint64_t)c->ccap * sizeof(corr_client) > c->budget / 8)
-        sweep_clients(c, c->oldest != c->next ? corr_at(c, c->oldest)->time : c->now);
-    while (held_bytes(c) > c->budget && c->oldest != c->next)
-        retire_oldest(c, srv, sink);
+    while (c->budget && held_bytes(c) > c->budget && c->oldest != c->next) {
+        for (uint32_t n = (c->next - c->oldest) / 8 + 1; n > 0 && c->oldest != c->next; n--)
+            retire_oldest(c, srv, sink);
+        if (names_bytes(&c->hosts) + names_bytes(&c->rcpts) > c->budget / 8)
+            rebuild_names(c);
+        if (c->client_heap + (uint64_t)c->ccap * sizeof(corr_client) > c->budget / 8)
+            sweep_clients(c, c->oldest != c->next ? corr_at(c, c->oldest)->time : c->now);
+    }
 }
 
 void correlate_expire(correlate *c)

@@ -791,6 +791,186 @@ static void test_many_received_ranks_mail_loop(void)
     smtp_session_free(s);
 }
 
+/* ---- groups as they change, and the window ---- */
+
+typedef struct seen_groups {
+    unsigned updates, finals, paths;
+    uint64_t id[16];
+    unsigned n[16];
+    int final[16];
+} seen_groups;
+
+static void on_group(void *ctx, const correlate *c, const corr_group *g, int final)
+{
+    seen_groups *s = ctx;
+    if (s->updates + s->finals < 16) {
+        unsigned k = s->updates + s->finals;
+        s->id[k] = correlate_group_id(c, g);
+        s->n[k] = g->n;
+        s->final[k] = final;
+    }
+    final ? s->finals++ : s->updates++;
+}
+
+static void on_path(void *ctx, const correlate *c, const corr_path *p)
+{
+    (void)c;
+    (void)p;
+    ((seen_groups *)ctx)->paths++;
+}
+
+/* Plays a through a correlator bounded by window seconds and budget bytes, its updates into
+ * seen; finished, then freed by the caller. */
+static correlate *run_streaming(const attempt_spec *a, unsigned n, double window, uint64_t budget,
+                                seen_groups *seen, corr_sink *sink)
+{
+    correlate *c = correlate_new();
+    *sink = (corr_sink){.group = on_group, .path = on_path, .ctx = seen};
+    correlate_set_window(c, (int64_t)(window * SEC), budget);
+    correlate_set_sink(c, NULL, sink);
+    for (unsigned i = 0; i < n; i++) {
+        play(c, i + 1, &a[i]);
+        correlate_updates(c);
+        correlate_expire(c);
+    }
+    correlate_finish(c, NULL);
+    return c;
+}
+
+static void test_updates_as_attempts_join(void)
+{
+    attempt_spec a[] = {
+        {0, "<m1@x>", BODY, NULL, 1, 0, PIX},
+        {50, "<other@x>", "unrelated\r\n", "250 ok\r\n", 0, 1, NULL},
+        {600, "<m1@x>", BODY, NULL, 1, 0, PIX},
+        {1200, "<m1@x>", BODY, NULL, 1, 0, PIX},
+    };
+    seen_groups seen = {0};
+    corr_sink sink;
+    correlate *c = run_streaming(a, 4, 0, 0, &seen, &sink);
+    /* one update per joining attempt (the digest group adds nothing to the Message-ID one) */
+    CU_ASSERT_EQUAL_FATAL(seen.updates, 2);
+    CU_ASSERT_EQUAL(seen.finals, 0);
+    CU_ASSERT_EQUAL(seen.n[0], 2);
+    CU_ASSERT_EQUAL(seen.n[1], 3);
+    CU_ASSERT_EQUAL(seen.id[0], seen.id[1]);
+    CU_ASSERT_EQUAL(seen.id[0], 2); /* the first attempt recorded, by Message-ID */
+    CU_ASSERT_EQUAL_FATAL(correlate_ngroups(c), 1);
+    CU_ASSERT_EQUAL(correlate_group_id(c, correlate_group(c, 0)), seen.id[0]);
+    CU_ASSERT_EQUAL(correlate_group(c, 0)->n, 3);
+    correlate_free(c);
+}
+
+static void test_window_keeps_far_copies_apart(void)
+{
+    attempt_spec a[] = {
+        {0, "<m1@x>", BODY, NULL, 1, 0, PIX},
+        {600, "<m1@x>", BODY, NULL, 1, 0, PIX},
+    };
+    seen_groups seen = {0};
+    corr_sink sink;
+    correlate *c = run_streaming(a, 2, 300, 0, &seen, &sink);
+    corr_counts cc;
+    correlate_counts(c, &cc);
+    CU_ASSERT_EQUAL(correlate_ngroups(c), 0);
+    CU_ASSERT_EQUAL(seen.updates + seen.finals, 0);
+    CU_ASSERT_EQUAL(cc.expired, 1);
+    CU_ASSERT_EQUAL(cc.attempts, 1);
+    correlate_free(c);
+    memset(&seen, 0, sizeof seen);
+    c = run_streaming(a, 2, 700, 0, &seen, &sink);
+    CU_ASSERT_EQUAL(correlate_ngroups(c), 1);
+    CU_ASSERT_EQUAL(seen.updates, 1);
+    correlate_free(c);
+}
+
+static void test_group_leaves_window_final(void)
+{
+    attempt_spec a[] = {
+        {0, "<m1@x>", BODY, NULL, 1, 0, PIX},
+        {600, "<m1@x>", BODY, NULL, 1, 0, PIX},
+        {2000, "<m2@x>", "another\r\n", "250 ok\r\n", 0, 1, NULL},
+    };
+    seen_groups seen = {0};
+    corr_sink sink;
+    correlate *c = run_streaming(a, 3, 1000, 0, &seen, &sink);
+    corr_counts cc;
+    correlate_counts(c, &cc);
+    CU_ASSERT_EQUAL_FATAL(seen.updates, 1);
+    CU_ASSERT_EQUAL_FATAL(seen.finals, 1);
+    CU_ASSERT_TRUE(seen.final[1]);
+    CU_ASSERT_EQUAL(seen.n[1], 2);
+    CU_ASSERT_EQUAL(seen.id[1], seen.id[0]);
+    CU_ASSERT_EQUAL(correlate_ngroups(c), 0); /* written as it left: not again at the end */
+    CU_ASSERT_EQUAL(cc.groups_expired, 1);
+    CU_ASSERT_EQUAL(cc.expired, 2);
+    correlate_free(c);
+}
+
+/* Each message twice, 10 s apart, 5 s between messages, a 60 s window: every pair is found
+ * and leaves final, however many pass through the ring. */
+static void test_window_over_many_messages(void)
+{
+    enum { N = 20000 };
+    seen_groups seen = {0};
+    corr_sink sink = {.group = on_group, .path = on_path, .ctx = &seen};
+    correlate *c = correlate_new();
+    correlate_set_window(c, 60 * SEC, 0);
+    correlate_set_sink(c, NULL, &sink);
+    char id[32], body[32];
+    uint64_t session = 0;
+    for (unsigned i = 0; i < N; i++)
+        for (unsigned k = 0; k < 2; k++) {
+            unsigned m = k && i >= 2 ? i - 2 : i; /* the copy of the message two back */
+            snprintf(id, sizeof id, "<w%u@x>", m);
+            snprintf(body, sizeof body, "body %u\r\n", m);
+            attempt_spec a = {i * 5.0 + k, id, body, NULL, 1, 0, NULL};
+            play(c, ++session, &a);
+            correlate_updates(c);
+            correlate_expire(c);
+        }
+    corr_counts cc;
+    correlate_counts(c, &cc);
+    CU_ASSERT(cc.attempts <= 2 * (60 / 5 + 1));
+    correlate_finish(c, NULL);
+    /* messages 0 and 1 were sent three times (two updates each), N-2 and N-1 once */
+    CU_ASSERT_EQUAL(seen.updates, N);
+    CU_ASSERT_EQUAL(seen.finals + correlate_ngroups(c), N - 2);
+    correlate_free(c);
+}
+
+/* 100,000 distinct messages from as many clients within a 1 MiB budget: the oldest go, the
+ * correlator's bytes stay within it after every session. */
+static void test_memory_budget(void)
+{
+    const uint64_t budget = 1u << 20;
+    correlate *c = correlate_new();
+    correlate_set_window(c, 0, budget);
+    char id[32], body[32], client[48];
+    uint64_t worst = 0;
+    for (unsigned i = 0; i < 100000; i++) {
+        snprintf(id, sizeof id, "<b%u@x>", i);
+        snprintf(body, sizeof body, "body %u\r\n", i);
+        snprintf(client, sizeof client, "10.%u.%u.%u:40000", i >> 16, (i >> 8) & 255, i & 255);
+        attempt_spec a = {i * 0.01, id, body, "250 ok\r\n", 0, 1, NULL};
+        smtp_session *s = session_of(&a);
+        correlate_session(c, i + 1, client, "192.0.2.1:25", smtp_get_report(s));
+        correlate_client(c, client, smtp_get_report(s));
+        smtp_session_free(s);
+        correlate_expire(c);
+        corr_counts cc;
+        correlate_counts(c, &cc);
+        worst = cc.bytes > worst ? cc.bytes : worst;
+    }
+    corr_counts cc;
+    correlate_counts(c, &cc);
+    CU_ASSERT(worst <= budget);
+    CU_ASSERT(cc.expired > 50000);
+    CU_ASSERT(cc.attempts > 1000);         /* it still correlates the latest */
+    CU_ASSERT(cc.clients_expired > 50000); /* and lets go of clients */
+    correlate_free(c);
+}
+
 static void test_digest_hex(void)
 {
     uint8_t d[16];
@@ -834,4 +1014,9 @@ void add_correlate_suite(void)
     CU_add_test(s, "many Received ranks mail_loop", test_many_received_ranks_mail_loop);
     CU_add_test(s, "large fan-out", test_large_fanout);
     CU_add_test(s, "unknown recipients stay duplicates", test_unknown_rcpts_stay_duplicates);
+    CU_add_test(s, "updates as attempts join", test_updates_as_attempts_join);
+    CU_add_test(s, "window keeps far copies apart", test_window_keeps_far_copies_apart);
+    CU_add_test(s, "group leaves the window final", test_group_leaves_window_final);
+    CU_add_test(s, "window over many messages", test_window_over_many_messages);
+    CU_add_test(s, "memory budget", test_memory_budget);
 }
