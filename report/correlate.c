@@ -907,6 +907,9 @@ void correlate_expire(correlate *c)
         c->swept_at = c->now;
     }
     keep_budget(c, c->srv, c->sink);
+    uint64_t held = held_bytes(c);
+    if (held > c->peak)
+        c->peak = held;
 }
 
 unsigned correlate_ngroups(const correlate *c)
@@ -1024,6 +1027,7 @@ void correlate_counts(const correlate *c, corr_counts *out)
     *out = (corr_counts){.groups = c->groups_formed,
                          .expired = c->expired,
                          .bytes = held_bytes(c),
+                         .peak = c->peak,
                          .attempts = c->next - c->oldest,
                          .groups_expired = c->groups_expired,
                          .clients_expired = c->clients_expired};

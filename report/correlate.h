@@ -165,6 +165,7 @@ uint64_t correlate_group_id(const correlate *c, const corr_group *g);
 typedef struct corr_counts {
     uint64_t groups, expired, bytes;
     uint64_t attempts;       /* held now */
+    uint64_t peak;           /* the most bytes held once a session was correlated */
     uint64_t groups_expired; /* groups that left the window before the end */
     uint64_t clients_expired;
 } corr_counts;

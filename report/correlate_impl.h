@@ -52,6 +52,7 @@ struct correlate {
     int64_t window, now;  /* usec; now: the latest attempt's time */
     uint64_t budget;      /* bytes; 0: none */
     uint64_t heap;        /* bytes of group members and strings */
+    uint64_t peak;        /* the most held_bytes after a correlate_expire */
     uint64_t client_heap; /* bytes of the clients' addresses */
     uint64_t groups_formed, expired, groups_expired, clients_expired;
     int64_t swept_at;          /* clients last swept */

@@ -99,6 +99,7 @@ void report_correlation_json(report *r)
     json_field_uint(j, "expired", cc.expired);
     json_field_uint(j, "groups_expired", cc.groups_expired);
     json_field_uint(j, "clients_expired", cc.clients_expired);
+    json_field_uint(j, "peak_bytes", cc.peak);
     json_end_object(j);
 }
 

@@ -14,7 +14,9 @@
 # still open at the end (capture_end); the -w file analysed with -r gives the same sessions;
 # root is dropped (to 'smtpscope', else 'nobody') while capturing, kept with -Z root; -w onto a
 # symbolic link and an unknown interface are refused with exit status 2; --workers 2 on the
-# same traffic (AF_PACKET fanout) finds the same sessions, with root given up in every process.
+# same traffic (AF_PACKET fanout) finds the same sessions, with root given up in every process;
+# a message sent three times gives its duplicate group while the capture runs (after attempts
+# 2 and 3), then final, and -r --stream on that capture's -w file writes the same lines.
 #
 # Usage: tests/live-e2e.sh [BINARY]   (default build/smtpscope; as root)
 # Not root, or no network namespaces: "SKIP: ..." and exit 0, except that with CI=true a root
@@ -241,6 +243,60 @@ fail=$((fail + n))
 n=$(grep -c '^ok' "$D/check.out" || true)
 pass=$((pass + n))
 grep -q '^ok' "$D/check.out" || bad "check.py did not run: $(tail -n 5 "$D/check.out")"
+
+# ---------------------------------------------------------------- duplicates as they happen
+
+# One message sent three times, its terminator split and never answered each time (as through
+# a relay that drops it): the duplicate group is written while the capture runs, after the
+# second attempt and again after the third, then final at the end; the -w file read with
+# --stream gives the same lines.
+ip netns exec "$NSS" python3 "$live/server.py" --ready "$D/server2.ready" 2>"$D/server2.log" &
+PIDS="$PIDS $!"
+server2_pid=$!
+wait_until 30 test -s "$D/server2.ready" || die "server.py did not start again within 30 s"
+ip netns exec "$NSS" "$bin" -i "$VS" --json -w "$D/dups.pcap" >"$D/dups.jsonl" 2>"$D/dups.err" &
+dscope=$!
+PIDS="$PIDS $dscope"
+wait_until 30 uid_is_not "$dscope" 0 || die "smtpscope -i for the duplicates did not start capturing"
+sleep 0.3
+# dup_line N: a non-final duplicate line with N attempts has been streamed.
+dup_line() { grep '"type":"duplicate"' "$D/dups.jsonl" 2>/dev/null | grep '"final":false' | grep -q "\"attempts\":$1,"; }
+for attempt in 1 2 3; do
+    ip netns exec "$NSC" timeout 60 python3 "$live/client.py" split 10.77.0.2 \
+        --message-id "<retried.$$@client.live.test>" >>"$D/dups-clients.jsonl" 2>>"$D/dups-clients.err" ||
+        bad "retry client, attempt $attempt: $(tail -n 3 "$D/dups-clients.err")"
+    [ "$attempt" -eq 1 ] && continue
+    if wait_until 30 dup_line "$attempt"; then
+        ok "attempt $attempt: a duplicate line with $attempt attempts while the capture runs"
+    else
+        bad "attempt $attempt: no duplicate line with $attempt attempts within 30 s: $(grep duplicate "$D/dups.jsonl" | tail -c 400)"
+    fi
+done
+alive "$dscope" || die "smtpscope exited during the duplicates capture: $(cat "$D/dups.err")"
+stop_scope "$dscope" 30
+[ "$rc" -eq 0 ] || bad "smtpscope -i (duplicates) exited $rc after SIGINT"
+kill -KILL "$server2_pid" 2>/dev/null || true
+wait "$server2_pid" 2>/dev/null || true
+if python3 - "$D/dups.jsonl" <<'PY'; then
+import json, sys
+d = [json.loads(l) for l in open(sys.argv[1]) if '"type":"duplicate"' in l]
+seq = [(o["attempts"], o["final"]) for o in d]
+ids = {o["group"] for o in d}
+ok = seq == [(2, False), (3, False), (3, True)] and len(ids) == 1 and d[-1]["cause"] == "smtp_inspection"
+print(seq, ids, d[-1]["cause"] if d else None)
+sys.exit(0 if ok else 1)
+PY
+    ok "duplicate lines: attempts 2, then 3, then final with 3, one group id, smtp_inspection"
+else
+    bad "duplicate lines not 2, 3, final 3 of one group: $(grep duplicate "$D/dups.jsonl" | cut -c1-200)"
+fi
+"$bin" -r "$D/dups.pcap" --json --stream >"$D/dups-replay.jsonl" 2>"$D/dups-replay.err" || bad "smtpscope -r --stream on the -w file failed"
+# byte for byte, apart from the summary's capture source and kernel drop counters
+if diff <(grep -v '"type":"summary"' "$D/dups.jsonl") <(grep -v '"type":"summary"' "$D/dups-replay.jsonl") >"$D/dups.diff"; then
+    ok "-r --stream on the -w file writes the live run's lines byte for byte ($(wc -l <"$D/dups-replay.jsonl") lines)"
+else
+    bad "-r --stream differs from the live run: $(head -c 600 "$D/dups.diff")"
+fi
 
 # -Z root keeps root: on lo in the server namespace, ended by one packet (-c 1).
 ip netns exec "$NSS" "$bin" -i lo -Z root --json -c 1 >"$D/zroot.jsonl" 2>"$D/zroot.err" &

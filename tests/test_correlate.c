@@ -965,6 +965,7 @@ static void test_memory_budget(void)
     corr_counts cc;
     correlate_counts(c, &cc);
     CU_ASSERT(worst <= budget);
+    CU_ASSERT(cc.peak == worst); /* the high-water mark the summary reports */
     CU_ASSERT(cc.expired > 50000);
     CU_ASSERT(cc.attempts > 1000);         /* it still correlates the latest */
     CU_ASSERT(cc.clients_expired > 50000); /* and lets go of clients */

@@ -8,7 +8,8 @@ the server behaved as the scenario expects, 1 otherwise.
                 answers, its terminator cut CRLF|.CRLF: the body and its CRLF in one segment,
                 ".CRLF" 200 ms later in another; waits 1.5 s for a reply, closes without QUIT
   open HOST     connects, EHLO, prints its line, then stays open (--hold seconds at most)
-Usage: client.py SCENARIO HOST [--port N] [--hold SECS]"""
+Usage: client.py SCENARIO HOST [--port N] [--hold SECS] [--message-id ID]
+--message-id gives the message that Message-ID (a retry of one message keeps it)."""
 import argparse
 import json
 import smtplib
@@ -24,15 +25,19 @@ def addr(sockaddr):
     return "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
 
 
+MESSAGE_ID = None
+
+
 def message(tag):
+    mid = MESSAGE_ID or "<%s.%d@client.live.test>" % (tag, int(time.time() * 1000))
     return (
         "From: <alice@client.live.test>\r\n"
         "To: <bob@mx.live.test>\r\n"
         "Subject: smtpscope live test (%s)\r\n"
-        "Message-ID: <%s.%d@client.live.test>\r\n"
+        "Message-ID: %s\r\n"
         "\r\n"
         "This message was sent by tests/live/client.py, scenario %s.\r\n"
-        "A second line of body." % (tag, tag, int(time.time() * 1000), tag)
+        "A second line of body." % (tag, mid, tag)
     )
 
 
@@ -122,7 +127,10 @@ def main():
     ap.add_argument("host")
     ap.add_argument("--port", type=int, default=25)
     ap.add_argument("--hold", type=float, default=30)
+    ap.add_argument("--message-id")
     a = ap.parse_args()
+    global MESSAGE_ID
+    MESSAGE_ID = a.message_id
     fn = {"clean": clean, "split": split, "open": hold_open}[a.scenario]
     try:
         ok = fn(a.host, a.port, a.hold)
