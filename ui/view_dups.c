@@ -192,8 +192,8 @@ static void draw_attempt_row(ui_view *v, int y, const ui_dup *g, unsigned i, int
     ui_fmt_clock(s->start, start, sizeof start, 0);
     ui_state_text(s, st, sizeof st);
     snprintf(buf, sizeof buf, "%c%4u %8llu  %-12s  %s -> %s  %-*s ", selected ? '>' : ' ',
-             attempt_number(g, i), (unsigned long long)s->id, start, s->client, s->server,
-             STATE_W, st);
+             attempt_number(g, i), (unsigned long long)s->id, start, s->client, s->server, STATE_W,
+             st);
     int x = ui_put(y, 0, base, buf);
     ui_draw_badges(v, y, x, COLS - x, s, base);
 }
