@@ -132,6 +132,7 @@ static int run_loop(app *a, sniff *sn, char *err, size_t errlen)
     if (!wants_tui(&a->opt))
         return sniff_loop(sn, on_packet, a);
     report_quiet_sessions(a->rep);
+    report_on_duplicate(a->rep, ui_model_duplicate, a->model); /* groups as they form */
     tui_hooks h = {on_packet, finish, write_detail, a};
     return tui_run(a->model, sn, &h, a->opt.speed, &app_stop_requested, err, errlen);
 }

@@ -802,6 +802,243 @@ static void test_pop3_filter(void)
     ui_model_free(m);
 }
 
+/* ---- duplicate groups ---- */
+
+/* A group's update as the report hands it over: attempts are the first n of sess. */
+static report_dup dup_of(uint64_t group, const char *msgid, unsigned n, unsigned acked,
+                         const uint32_t *sess, int final)
+{
+    return (report_dup){.group = group,
+                        .final = final,
+                        .message_id = msgid,
+                        .digest_hex = "36647cbff84cbd6fdf7e2ea2f6e804b0",
+                        .mail_from = "<alice@example.org>",
+                        .rcpt = "<bob@example.com>",
+                        .attempts = n,
+                        .acknowledged = acked,
+                        .interval_median = 600,
+                        .cause = "smtp_inspection",
+                        .first = T0,
+                        .last = T0 + (int64_t)(n - 1) * 600 * SEC,
+                        .sessions = sess};
+}
+
+static void test_dup_created_updated_final(void)
+{
+    ui_model *m = ui_model_new(8);
+    ui_session *s[4];
+    for (int i = 0; i < 4; i++)
+        s[i] = ui_model_open(m, (uint64_t)i + 1, "c", "s", T0 + i, 1, NULL);
+    end_session(m, s[0], 1, 0);
+    CU_ASSERT_EQUAL(ui_model_dup_groups(m), 0);
+    uint32_t sess[] = {1, 2, 4};
+    report_dup d = dup_of(77, "<a@example.org>", 2, 0, sess, 0);
+    ui_model_duplicate(m, &d);
+    CU_ASSERT_EQUAL(ui_model_dup_groups(m), 1);
+    CU_ASSERT_EQUAL_FATAL(ui_model_dup_count(m), 1);
+    const ui_dup *g = ui_model_dup(m, 0);
+    CU_ASSERT_EQUAL(g->group, 77);
+    CU_ASSERT_STRING_EQUAL(g->message, "<a@example.org>");
+    CU_ASSERT_STRING_EQUAL(g->mail_from, "<alice@example.org>");
+    CU_ASSERT_STRING_EQUAL(g->cause, "smtp_inspection");
+    CU_ASSERT_EQUAL(g->attempts, 2);
+    CU_ASSERT_EQUAL(g->nsessions, 2);
+    CU_ASSERT_EQUAL(g->final, 0);
+    CU_ASSERT(g->interval_median == 600);
+    /* marks: sessions 1 (ended) and 2 (still open), not 3 */
+    CU_ASSERT(s[0]->dup && s[0]->dup_group == 77);
+    CU_ASSERT(s[1]->dup && s[1]->dup_group == 77);
+    CU_ASSERT_FALSE(s[2]->dup);
+    CU_ASSERT_FALSE(s[3]->dup);
+    /* A third attempt: the same entry, updated in place, session 4 marked too. */
+    d = dup_of(77, "<a@example.org>", 3, 1, sess, 0);
+    d.cause = "client_timeout";
+    ui_model_duplicate(m, &d);
+    CU_ASSERT_EQUAL(ui_model_dup_groups(m), 1);
+    CU_ASSERT_EQUAL(ui_model_dup_count(m), 1);
+    CU_ASSERT_PTR_EQUAL(ui_model_dup(m, 0), g);
+    CU_ASSERT_EQUAL(g->attempts, 3);
+    CU_ASSERT_EQUAL(g->acknowledged, 1);
+    CU_ASSERT_STRING_EQUAL(g->cause, "client_timeout");
+    CU_ASSERT_EQUAL(g->sessions[2], 4);
+    CU_ASSERT(s[3]->dup && s[3]->dup_group == 77);
+    CU_ASSERT_FALSE(s[2]->dup);
+    /* final, and grouped by digest (a resend under a new Message-ID): named by its digest */
+    d = dup_of(77, "<a@example.org>", 3, 1, sess, 1);
+    d.by_digest = 1;
+    d.cause = NULL;
+    ui_model_duplicate(m, &d);
+    CU_ASSERT_EQUAL(g->final, 1);
+    CU_ASSERT_STRING_EQUAL(g->message, "digest 36647cbff84cbd6fdf7e2ea2f6e804b0");
+    CU_ASSERT_STRING_EQUAL(g->cause, "unknown");
+    CU_ASSERT_EQUAL(ui_model_find_dup(m, 77), 0);
+    CU_ASSERT_EQUAL(ui_model_find_dup(m, 78), -1);
+    /* no Message-ID at all: the digest too */
+    d = dup_of(78, NULL, 2, 0, sess, 0);
+    ui_model_duplicate(m, &d);
+    CU_ASSERT_STRING_EQUAL(ui_model_dup(m, 1)->message, "digest 36647cbff84cbd6fdf7e2ea2f6e804b0");
+    CU_ASSERT_EQUAL(ui_model_dup_groups(m), 2);
+    ui_model_free(m);
+}
+
+/* Sessions are found by id whether or not ids came in order; dropped ones are not marked. */
+static void test_dup_find_id(void)
+{
+    ui_model *m = ui_model_new(4);
+    for (uint64_t id = 10; id < 14; id++)
+        end_session(m, ui_model_open(m, id, "c", "s", T0, 1, NULL), 1, 0);
+    ui_model_open(m, 20, "c", "s", T0, 1, NULL); /* drops 10 */
+    CU_ASSERT_EQUAL(ui_model_find_id(m, 10), -1);
+    CU_ASSERT_EQUAL(ui_model_find_id(m, 11), 0);
+    CU_ASSERT_EQUAL(ui_model_find_id(m, 13), 2);
+    CU_ASSERT_EQUAL(ui_model_find_id(m, 20), 3);
+    CU_ASSERT_EQUAL(ui_model_find_id(m, 15), -1);
+    uint32_t sess[] = {10, 12, 20};
+    report_dup d = dup_of(1, "<x@y>", 3, 0, sess, 0);
+    ui_model_duplicate(m, &d);
+    CU_ASSERT(ui_model_session(m, 1)->dup);     /* 12 */
+    CU_ASSERT(ui_model_session(m, 3)->dup);     /* 20 */
+    CU_ASSERT(!ui_model_session(m, 0)->dup);    /* 11 */
+    ui_model_open(m, 5, "c", "s", T0, 1, NULL); /* lower than 20: found by a scan */
+    CU_ASSERT_EQUAL(ui_model_find_id(m, 5), 3);
+    CU_ASSERT_EQUAL(ui_model_find_id(m, 12), 0);
+    CU_ASSERT_EQUAL(ui_model_find_id(m, 20), 2);
+    ui_model_free(m);
+}
+
+static void test_dup_worst_first(void)
+{
+    ui_model *m = ui_model_new(4);
+    uint32_t sess[] = {1, 2, 3, 4, 5, 6};
+    report_dup d[] = {
+        dup_of(1, "<one@x>", 3, 3, sess, 0),   /* unacked 0 */
+        dup_of(2, "<two@x>", 2, 0, sess, 0),   /* unacked 2 */
+        dup_of(3, "<three@x>", 6, 3, sess, 1), /* unacked 3 */
+        dup_of(4, "<four@x>", 4, 2, sess, 0),  /* unacked 2, more attempts than 2 */
+    };
+    for (int i = 0; i < 4; i++)
+        ui_model_duplicate(m, &d[i]);
+    size_t rows[8];
+    CU_ASSERT_EQUAL_FATAL(ui_dup_rows(m, rows, 8), 4);
+    CU_ASSERT_EQUAL(ui_model_dup(m, rows[0])->group, 3);
+    CU_ASSERT_EQUAL(ui_model_dup(m, rows[1])->group, 4);
+    CU_ASSERT_EQUAL(ui_model_dup(m, rows[2])->group, 2);
+    CU_ASSERT_EQUAL(ui_model_dup(m, rows[3])->group, 1);
+    /* an update re-ranks: group 1's attempts go unanswered */
+    d[0] = dup_of(1, "<one@x>", 6, 0, sess, 0);
+    ui_model_duplicate(m, &d[0]);
+    CU_ASSERT_EQUAL(ui_dup_rows(m, rows, 2), 2); /* cap bounds it */
+    CU_ASSERT_EQUAL(ui_model_dup(m, rows[0])->group, 1);
+    CU_ASSERT_EQUAL(ui_model_dup(m, rows[1])->group, 3);
+    /* equal in both: the latest updated first */
+    report_dup e = dup_of(5, "<five@x>", 6, 0, sess, 0);
+    ui_model_duplicate(m, &e);
+    CU_ASSERT_EQUAL(ui_dup_rows(m, rows, 8), 5);
+    CU_ASSERT_EQUAL(ui_model_dup(m, rows[0])->group, 5);
+    CU_ASSERT_EQUAL(ui_model_dup(m, rows[1])->group, 1);
+    ui_model_free(m);
+}
+
+/* Full: the least bad final group makes room, then (none final) the least bad open one. */
+static void test_dup_bound(void)
+{
+    ui_model *m = ui_model_new(4);
+    uint32_t sess[] = {1, 2, 3, 4};
+    for (uint64_t i = 0; i < UI_DUP_CAPACITY; i++) {
+        /* final groups 1 and 2 unacked 1; group 3 final with unacked 0 is the least bad */
+        unsigned acked = i == 3 ? 2 : 1;
+        report_dup d = dup_of(i, "<m@x>", 2, acked, sess, i >= 1 && i <= 3);
+        ui_model_duplicate(m, &d);
+    }
+    CU_ASSERT_EQUAL(ui_model_dup_count(m), UI_DUP_CAPACITY);
+    report_dup d = dup_of(5000, "<new@x>", 2, 0, sess, 0);
+    ui_model_duplicate(m, &d);
+    CU_ASSERT_EQUAL(ui_model_dup_count(m), UI_DUP_CAPACITY);
+    CU_ASSERT_EQUAL(ui_model_dup_groups(m), UI_DUP_CAPACITY + 1);
+    CU_ASSERT_EQUAL(ui_model_find_dup(m, 3), -1); /* final, acknowledged: dropped first */
+    CU_ASSERT(ui_model_find_dup(m, 0) >= 0);      /* open, as bad: kept */
+    CU_ASSERT(ui_model_find_dup(m, 5000) >= 0);
+    d = dup_of(5001, "<new@x>", 2, 0, sess, 0);
+    ui_model_duplicate(m, &d);
+    CU_ASSERT_EQUAL(ui_model_find_dup(m, 1), -1); /* then the other final ones, oldest first */
+    CU_ASSERT(ui_model_find_dup(m, 2) >= 0);
+    d = dup_of(5002, "<new@x>", 2, 0, sess, 0);
+    ui_model_duplicate(m, &d);
+    CU_ASSERT_EQUAL(ui_model_find_dup(m, 2), -1);
+    /* none final left: the least bad open one (unacked 1, updated first: group 0) */
+    d = dup_of(5003, "<new@x>", 2, 0, sess, 0);
+    ui_model_duplicate(m, &d);
+    CU_ASSERT_EQUAL(ui_model_find_dup(m, 0), -1);
+    CU_ASSERT(ui_model_find_dup(m, 4) >= 0);
+    CU_ASSERT(ui_model_find_dup(m, 5003) >= 0);
+    CU_ASSERT_EQUAL(ui_model_dup_count(m), UI_DUP_CAPACITY);
+    CU_ASSERT_EQUAL(ui_model_dup_groups(m), UI_DUP_CAPACITY + 4);
+    ui_model_free(m);
+}
+
+/* Many attempts: the first and the latest halves are kept, the others counted. */
+static void test_dup_many_attempts(void)
+{
+    ui_model *m = ui_model_new(4);
+    uint32_t sess[100];
+    for (unsigned i = 0; i < 100; i++)
+        sess[i] = 1000 + i;
+    report_dup d = dup_of(9, "<loop@x>", 100, 0, sess, 0);
+    ui_model_duplicate(m, &d);
+    const ui_dup *g = ui_model_dup(m, 0);
+    CU_ASSERT_EQUAL(g->nsessions, UI_DUP_SESSIONS);
+    CU_ASSERT_EQUAL(ui_dup_unlisted(g), 100 - UI_DUP_SESSIONS);
+    CU_ASSERT_EQUAL(g->sessions[0], 1000);
+    CU_ASSERT_EQUAL(g->sessions[UI_DUP_SESSIONS / 2 - 1], 1000 + UI_DUP_SESSIONS / 2 - 1);
+    CU_ASSERT_EQUAL(g->sessions[UI_DUP_SESSIONS / 2], 1100 - UI_DUP_SESSIONS / 2);
+    CU_ASSERT_EQUAL(g->sessions[UI_DUP_SESSIONS - 1], 1099);
+    d = dup_of(9, "<loop@x>", 3, 0, sess, 0); /* fewer (a report re-ranked it): all kept */
+    ui_model_duplicate(m, &d);
+    CU_ASSERT_EQUAL(g->nsessions, 3);
+    CU_ASSERT_EQUAL(ui_dup_unlisted(g), 0);
+    d = dup_of(10, "<none@x>", 2, 0, NULL, 0); /* no session list: none kept, none marked */
+    ui_model_duplicate(m, &d);
+    CU_ASSERT_EQUAL(ui_model_dup(m, 1)->nsessions, 0);
+    ui_model_free(m);
+}
+
+/* Strings from packets come out escaped and bounded, and are copies (valid after the call). */
+static void test_dup_hostile_strings(void)
+{
+    ui_model *m = ui_model_new(4);
+    char msgid[1000], from[] = "<a\x1b]0;pwned\x07@x>",
+                      cause[] = "c\x9b"
+                                "2J";
+    memset(msgid, '\x1b', sizeof msgid - 1);
+    msgid[sizeof msgid - 1] = '\0';
+    uint32_t sess[] = {1, 2};
+    report_dup d = dup_of(1, msgid, 2, 0, sess, 0);
+    d.mail_from = from;
+    d.rcpt = NULL;
+    d.cause = cause;
+    d.digest_hex = "\r\n";
+    ui_model_duplicate(m, &d);
+    memset(from, 'z', sizeof from - 1); /* the caller's buffers change after the call */
+    const ui_dup *g = ui_model_dup(m, 0);
+    CU_ASSERT(strlen(g->message) < sizeof g->message);
+    CU_ASSERT(strlen(g->message) > 100);
+    CU_ASSERT_EQUAL(strncmp(g->message, "\\x1b\\x1b", 8), 0);
+    CU_ASSERT_PTR_NULL(strchr(g->message, '\x1b'));
+    CU_ASSERT_STRING_EQUAL(g->mail_from, "<a\\x1b]0;pwned\\x07@x>");
+    CU_ASSERT_STRING_EQUAL(g->rcpt, "");
+    CU_ASSERT_STRING_EQUAL(g->cause, "c\\x9b2J");
+    d = dup_of(2, NULL, 2, 0, sess, 0);
+    d.digest_hex = "\r\n";
+    ui_model_duplicate(m, &d);
+    CU_ASSERT_STRING_EQUAL(ui_model_dup(m, 1)->message, "digest \\x0d\\x0a");
+    for (size_t i = 0; i < 2; i++) {
+        const ui_dup *x = ui_model_dup(m, i);
+        for (const char *p = x->message; *p; p++)
+            CU_ASSERT(*p >= 0x20 && *p < 0x7f);
+    }
+    ui_model_free(m);
+}
+
 void add_ui_suite(void)
 {
     CU_pSuite s = CU_add_suite("ui", NULL, NULL);
@@ -824,4 +1061,10 @@ void add_ui_suite(void)
     CU_add_test(s, "real smtp session", test_real_session);
     CU_add_test(s, "real pop3 session: glyphs, counts, detail", test_pop3_session);
     CU_add_test(s, "pop3 sessions: f and /", test_pop3_filter);
+    CU_add_test(s, "duplicate group created, updated, final", test_dup_created_updated_final);
+    CU_add_test(s, "duplicate groups: sessions by id", test_dup_find_id);
+    CU_add_test(s, "duplicate groups worst first", test_dup_worst_first);
+    CU_add_test(s, "duplicate groups bounded", test_dup_bound);
+    CU_add_test(s, "duplicate group of many attempts", test_dup_many_attempts);
+    CU_add_test(s, "duplicate group strings escaped", test_dup_hostile_strings);
 }

@@ -140,6 +140,68 @@ if wait_until 3 grown "$w1"; then ok "replay: the wait grows ($w1 -> $w2 columns
 expect "replay: the file ends, the client gave up" 'end of file.*0 open, 4 ended'
 quit_ok replay
 
+# ---- duplicate groups as they form: the d panel on a paced replay ----
+# The capture and the group it must show, in this one place. mailguard-retry.pcap sends one
+# message three times 600 s apart, never acknowledged; its sessions end 60 s, 660 s and
+# 1260 s into the capture, so at 100x the group forms (second attempt) 6.6 s into the replay,
+# its third attempt joins at 12.6 s and the file ends just after.
+dup_pcap=pcaps/gen/mailguard-retry.pcap
+dup_speed=100
+dup_msg='<20260302085901\.1D2E3F@client\.example\.org>' # a regex
+dup_cause=smtp_inspection
+dup_every=10m00s       # its median interval as the panel writes it
+dup_sessions=(1 2 3)   # its attempts' sessions, in time order
+dup_row() { # REGEX of the group's row in the panel with $1 attempts (0 acknowledged)
+    echo "^>? (open|final) +$1 +0 +$dup_every +$dup_cause +$dup_msg"
+}
+start env TERM=xterm-256color "$bin" --tui -r "$dup_pcap" --speed "$dup_speed"
+# One reading shows both: the group counted and the file not ended yet.
+playing_with_group() {
+    local s
+    s=$(screen) || return 1
+    grep -Eq 'duplicate groups 1' <<<"$s" && ! grep -q 'end of file' <<<"$s"
+}
+if wait_until 30 playing_with_group; then
+    ok "dups: the header counts the group while the replay plays"
+else
+    bad "dups: the header counts the group while the replay plays"
+fi
+tm send-keys -t s d
+panel_while_playing() {
+    local s
+    s=$(screen) || return 1
+    grep -Eq "$(dup_row '[0-9]+')" <<<"$s" && ! grep -q 'end of file' <<<"$s"
+}
+if wait_until 30 panel_while_playing; then
+    ok "dups: d lists the group before the file ends"
+else
+    bad "dups: d lists the group before the file ends"
+fi
+expect "dups: the panel's headings" 'state +attempts +acked +interval +likely cause +message'
+expect "dups: every attempt joined by the end of the file" "$(dup_row ${#dup_sessions[@]})"
+expect "dups: the file ended" 'end of file'
+tm send-keys -t s Enter
+expect "dups: Enter shows the group's title" "$dup_msg: ${#dup_sessions[@]} attempts, 0 acknowledged"
+for i in "${!dup_sessions[@]}"; do
+    expect "dups: attempt $((i + 1)) is session ${dup_sessions[$i]}" \
+        "^>? +$((i + 1)) +${dup_sessions[$i]} +[0-9:.]+ +[0-9.]+:[0-9]+ -> [0-9.]+:[0-9]+ +fin +DUP"
+done
+tm send-keys -t s j Enter
+expect "dups: Enter on an attempt opens its session's detail" "^ session ${dup_sessions[1]} .*Esc closes"
+expect "dups: the detail is the session's report" 'transcript: +frame +time'
+tm send-keys -t s Escape
+expect "dups: Esc goes back to the attempts" "$dup_msg: ${#dup_sessions[@]} attempts"
+tm send-keys -t s q
+expect "dups: q goes back to the groups" "$(dup_row ${#dup_sessions[@]})"
+tm send-keys -t s q
+expect "dups: q again goes back to the sessions" 'state +flags'
+expect "dups: the sessions in the group are marked" "^>? +${dup_sessions[0]} [0-9.]+:[0-9]+ +-> .* DUP "
+tm send-keys -t s '?'
+expect "dups: the help explains d" 'd +duplicate groups, worst first'
+expect "dups: the help explains the mark" 'DUP +in a duplicate group'
+tm send-keys -t s Escape
+quit_ok dups
+
 # ---- POP3: its own glyphs, legend and badges; f, / and the pane; the password never shown ----
 # pcapgen's POP3 sessions log in with PASS Tr0ub4dor&3: the analyser keeps a placeholder.
 secret='Tr0ub4dor'

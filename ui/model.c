@@ -9,26 +9,9 @@
 
 #include "base/escape.h"
 #include "pop3/pop3.h"
+#include "ui/model_internal.h"
 
 #define NO_SLOT SIZE_MAX
-
-struct ui_model {
-    ui_session *slot; /* cap entries, never moved: open sessions are held by pointer */
-    size_t cap;
-    size_t *kept; /* slot indexes of kept sessions, oldest first */
-    size_t nkept;
-    size_t *free_slot; /* slots not in use */
-    size_t nfree;
-    /* Ended sessions in the order they ended, without flags (0) and with (1): the heads are
-     * the next to make room, found without a scan. Links by slot index. */
-    size_t *next, *prev;
-    size_t head[2], tail[2];
-    ui_capture capture;
-    uint64_t untracked, opened, ended, next_order;
-    uint64_t flag_count[SMTP_FLAG_COUNT];
-    uint64_t pop3_flag_count[POP3_FLAG_COUNT];
-    uint64_t proto_sessions[PROTO_COUNT]; /* SMTP's stays 0: every session starts as one */
-};
 
 /* ---- flags ---- */
 
@@ -78,8 +61,9 @@ ui_model *ui_model_new(size_t capacity)
     m->free_slot = calloc(capacity, sizeof *m->free_slot);
     m->next = calloc(capacity, sizeof *m->next);
     m->prev = calloc(capacity, sizeof *m->prev);
+    m->dups = calloc(UI_DUP_CAPACITY, sizeof *m->dups);
     m->head[0] = m->head[1] = m->tail[0] = m->tail[1] = NO_SLOT;
-    if (!m->slot || !m->kept || !m->free_slot || !m->next || !m->prev) {
+    if (!m->slot || !m->kept || !m->free_slot || !m->next || !m->prev || !m->dups) {
         ui_model_free(m);
         return NULL;
     }
@@ -101,6 +85,7 @@ void ui_model_free(ui_model *m)
     free(m->next);
     free(m->prev);
     free(m->free_slot);
+    free(m->dups);
     free(m);
 }
 
@@ -187,6 +172,9 @@ ui_session *ui_model_open(ui_model *m, uint64_t id, const char *client, const ch
     s->state = UI_ST_GREETING;
     s->owner = owner;
     s->order = ++m->next_order;
+    if (m->opened && id <= m->last_id)
+        m->ids_unordered = 1;
+    m->last_id = id;
     m->opened++;
     add_event(s, ts, frame, UI_EV_CONNECT, SMTP_CLIENT, 0);
     return s;
@@ -576,6 +564,28 @@ size_t ui_model_count(const ui_model *m)
 const ui_session *ui_model_session(const ui_model *m, size_t i)
 {
     return i < m->nkept ? &m->slot[m->kept[i]] : NULL;
+}
+
+long ui_model_find_id(const ui_model *m, uint64_t id)
+{
+    if (m->ids_unordered) {
+        for (size_t i = 0; i < m->nkept; i++)
+            if (m->slot[m->kept[i]].id == id)
+                return (long)i;
+        return -1;
+    }
+    size_t lo = 0, hi = m->nkept;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint64_t got = m->slot[m->kept[mid]].id;
+        if (got == id)
+            return (long)mid;
+        if (got < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
 }
 
 uint64_t ui_model_untracked(const ui_model *m)

@@ -14,6 +14,7 @@
 
 #include "analyser/analyser.h"
 #include "pop3/pop3.h"
+#include "report/report.h"
 #include "smtp/smtp.h"
 
 /* What the timeline strip shows; the glyph of each is in ui_event_glyph. A POP3 session uses
@@ -103,6 +104,8 @@ typedef struct ui_session {
     size_t detail_len;
     void *owner;    /* the capture side's handle while open (for a live detail), else NULL */
     uint64_t order; /* insertion order: the newest has the highest */
+    int dup;        /* an attempt of duplicate group dup_group (the list marks it) */
+    uint64_t dup_group;
 } ui_session;
 
 typedef struct ui_capture {
@@ -153,6 +156,9 @@ ui_capture *ui_model_capture(ui_model *m);
 size_t ui_model_count(const ui_model *m);
 /* i-th kept session, oldest first. */
 const ui_session *ui_model_session(const ui_model *m, size_t i);
+/* i of the kept session whose id is id, or -1 (the pipeline numbers sessions as they open,
+ * so ids ascend with the kept order and are found by bisection; otherwise by a scan). */
+long ui_model_find_id(const ui_model *m, uint64_t id);
 /* i of the kept session whose ui_session.order is order, or -1 when it is no longer kept. */
 long ui_model_find_order(const ui_model *m, uint64_t order);
 uint64_t ui_model_untracked(const ui_model *m);
@@ -167,6 +173,49 @@ uint64_t ui_model_proto_flag_count(const ui_model *m, proto_id p, unsigned flag_
 uint64_t ui_model_proto_sessions(const ui_model *m, proto_id p);
 /* Kept events of s in time order: i < s->nev. */
 const ui_event *ui_session_event(const ui_session *s, unsigned i);
+
+/* ---- duplicate groups (ui/dups.c): the report's hook, report_on_duplicate ---- */
+
+/* Groups kept: past it a new group makes room by dropping the least bad final one (fewest
+ * unacknowledged attempts, then fewest attempts, then the least recently updated), or when
+ * every kept group is still open, the least bad open one (it is counted again if it comes
+ * back). About 600 bytes each. */
+#define UI_DUP_CAPACITY 1000
+/* Sessions kept per group: the first and the latest UI_DUP_SESSIONS / 2 when there are more
+ * (a mail loop can make thousands of attempts). */
+#define UI_DUP_SESSIONS 32
+
+typedef struct ui_dup {
+    uint64_t group; /* report_dup.group */
+    int final, by_digest;
+    char message[160];  /* Message-ID, or "digest <hex>" when grouped by body digest; escaped */
+    char mail_from[96]; /* escaped, "" when unknown */
+    char rcpt[96];      /* escaped, "" when unknown */
+    char cause[48];     /* escaped */
+    unsigned attempts, acknowledged;
+    double interval_median; /* seconds */
+    int64_t first, last;
+    uint32_t sessions[UI_DUP_SESSIONS]; /* the attempts' session ids, in time order */
+    unsigned nsessions;                 /* kept: attempts when it fits */
+    uint64_t updated;                   /* the model's update counter at its latest update */
+} ui_dup;
+
+/* A report_dup_fn: ctx is the ui_model. Creates the group or updates it in place (its id
+ * came before), copies and escapes the strings (valid only during the call), and marks the
+ * kept sessions that are its attempts. */
+void ui_model_duplicate(void *ctx, const report_dup *d);
+/* Groups seen (the header's count: kept plus those dropped to make room). */
+uint64_t ui_model_dup_groups(const ui_model *m);
+/* Groups kept, and the i-th of them (in no particular order: see ui_dup_rows). */
+size_t ui_model_dup_count(const ui_model *m);
+const ui_dup *ui_model_dup(const ui_model *m, size_t i);
+/* i of the kept group with this id, or -1. */
+long ui_model_find_dup(const ui_model *m, uint64_t group);
+/* Indexes (for ui_model_dup) worst first: the most unacknowledged attempts, then the most
+ * attempts, then the latest updated; returns how many (at most cap). */
+size_t ui_dup_rows(const ui_model *m, size_t *rows, size_t cap);
+/* Attempts not kept in sessions[] (they lie between its two halves), 0 when all are. */
+unsigned ui_dup_unlisted(const ui_dup *g);
 
 /* ---- rows: what the list shows, in what order ---- */
 

@@ -1,5 +1,6 @@
 /* ui view: the ncurses screen over a ui_model (see view.h): takes the terminal over and
- * gives it back, and draws a frame from its parts (view_list.c, view_pane.c, view_help.c). */
+ * gives it back, and draws a frame from its parts (view_list.c, view_pane.c, view_dups.c,
+ * view_help.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -15,10 +16,15 @@ void ui_view_draw(ui_view *v)
         v->axis = a; /* where zoom and pan start from */
     erase();
     ui_draw_top(v, &l, &a);
-    ui_draw_list(v, &l, &a);
-    if (l.pane_h)
-        ui_draw_pane(v, &l);
-    ui_draw_legend(v, LINES - FOOT_ROWS(v));
+    if (v->dups) {
+        ui_dups_refresh(v);
+        ui_draw_dups(v);
+    } else {
+        ui_draw_list(v, &l, &a);
+        if (l.pane_h)
+            ui_draw_pane(v, &l);
+        ui_draw_legend(v, LINES - FOOT_ROWS(v));
+    }
     ui_draw_status(v);
     if (v->help)
         ui_draw_help(v);

@@ -92,6 +92,22 @@ void ui_draw_legend(ui_view *v, int y)
     }
 }
 
+/* The d panel's keys and where its selection is. */
+static void draw_dups_status(const ui_view *v, int y)
+{
+    char buf[64];
+    const ui_dup *g = ui_dups_selected(v);
+    int attempts = v->dups == DUPS_ATTEMPTS && g;
+    int x = ui_put(y, 0, A_NORMAL,
+                   attempts ? " Enter session detail  Esc/q back to the groups  d close  ? help"
+                            : " Enter its attempts  Esc/q back to the sessions  d close  ? help");
+    if (attempts)
+        snprintf(buf, sizeof buf, "  [%zu/%u]", g->nsessions ? v->att_sel + 1 : 0, g->nsessions);
+    else
+        snprintf(buf, sizeof buf, "  [%zu/%zu]", v->ndup_rows ? v->dup_sel + 1 : 0, v->ndup_rows);
+    ui_put(y, x, A_BOLD, buf);
+}
+
 void ui_draw_status(ui_view *v)
 {
     int y = LINES - 1;
@@ -103,9 +119,17 @@ void ui_draw_status(ui_view *v)
         ui_put(y, 0, A_BOLD, buf);
         return;
     }
+    if (v->note[0]) {
+        ui_put(y, 0, A_BOLD, v->note);
+        return;
+    }
+    if (v->dups) {
+        draw_dups_status(v, y);
+        return;
+    }
     int x = ui_put(y, 0, A_NORMAL,
                    " q quit  ? help  Enter detail  f flagged  / filter  s sort  p pause  "
-                   "+/- zoom  h/l pan  0 fit");
+                   "+/- zoom  h/l pan  0 fit  d duplicates");
     snprintf(buf, sizeof buf, "  [%zu/%zu]", v->nrows ? v->sel + 1 : 0, v->nrows);
     ui_put(y, x, A_BOLD, buf);
 }
@@ -125,6 +149,11 @@ static const char *const help_keys[] = {
     "+ / -           zoom the time axis in / out",
     "Left/Right h/l  pan the time axis",
     "0               fit the axis to every session again",
+    "d               duplicate groups, worst first (most",
+    "                unacknowledged attempts): Enter lists",
+    "                a group's attempts, Enter on one opens",
+    "                its session's detail (Esc: back to",
+    "                the attempts); Esc/q a level back",
     "?               this help (any key closes)",
     "q               quit",
 };
@@ -154,7 +183,9 @@ static int help_badges_of(const ui_view *v, proto_id p, const char *heading, int
 static void help_badges_col(const ui_view *v, int y0, int x, int h)
 {
     ui_put(y0, x, A_BOLD, "badges (serious first in rows)");
-    int y = help_badges_of(v, PROTO_SMTP, NULL, y0 + 1, x, y0 + h);
+    int cx = ui_put(y0 + 1, x, ui_attr_badge_serious(v, 1), UI_BADGE_DUP);
+    ui_put(y0 + 1, cx + (7 - (int)strlen(UI_BADGE_DUP)), A_NORMAL, "in a duplicate group (d)");
+    int y = help_badges_of(v, PROTO_SMTP, NULL, y0 + 2, x, y0 + h);
     help_badges_of(v, PROTO_POP3, "POP3", y, x, y0 + h);
 }
 

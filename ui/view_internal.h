@@ -24,7 +24,11 @@ enum {
 #define HEAD_ROWS 3                          /* two header lines and the column headings */
 #define FOOT_ROWS(v) (ui_legend_rows(v) + 1) /* legend and status */
 #define KEY_ESC 27
-#define STATE_W 9 /* "wait-eod", "greeting", "timeout" */
+#define UI_BADGE_DUP "DUP" /* a session that is an attempt of a duplicate group */
+#define STATE_W 9          /* "wait-eod", "greeting", "timeout" */
+
+/* What the d panel shows: closed, the groups, or one group's attempts. */
+typedef enum { DUPS_OFF, DUPS_GROUPS, DUPS_ATTEMPTS } ui_dups_level;
 
 struct ui_view {
     ui_model *m;
@@ -57,6 +61,16 @@ struct ui_view {
     int64_t frozen_now;
     uint64_t *frozen;
     size_t nfrozen, frozen_cap_n;
+    /* duplicate groups panel (d): its level, the groups worst first, the selected group
+     * (followed by id as updates re-rank them) and the selected attempt */
+    int dups; /* ui_dups_level */
+    size_t dup_rows[UI_DUP_CAPACITY];
+    size_t ndup_rows, dup_sel, dup_top;
+    uint64_t dup_group;
+    int have_dup;
+    size_t att_sel, att_top;
+    int dup_back;   /* the pane was opened from a group's attempts: Esc goes back there */
+    char note[128]; /* said once on the status line (a jump that could not be made) */
     /* one timeline strip */
     char *strip;
     uint8_t *cells;
@@ -112,6 +126,26 @@ ui_layout ui_view_layout(const ui_view *v);
 /* The capture header, the findings line and the column headings. */
 void ui_draw_top(ui_view *v, const ui_layout *l, const ui_axis *a);
 void ui_draw_list(ui_view *v, const ui_layout *l, const ui_axis *a);
+/* Its state while open, how it ended once ended ("fin", "rst", "timeout", ...). */
+void ui_state_text(const ui_session *s, char *out, size_t cap);
+/* The session's badges from (y, x) in w columns: DUP first when it is an attempt of a
+ * duplicate group, then its flags, serious first, "+N" for those that do not fit. */
+void ui_draw_badges(const ui_view *v, int y, int x, int w, const ui_session *s, attr_t base);
+
+/* ---- view_dups.c: the duplicate groups panel ---- */
+
+/* The groups worst first, and the selection following its group. */
+void ui_dups_refresh(ui_view *v);
+/* The selected group, or NULL when there is none. */
+const ui_dup *ui_dups_selected(const ui_view *v);
+/* Moves the selection of the level shown (groups or attempts). */
+void ui_dups_move(ui_view *v, long delta);
+/* Enter: a group's attempts, or from an attempt its session's detail pane. */
+void ui_dups_enter(ui_view *v);
+/* Esc or q: one level back (attempts to groups, groups to the session list). */
+void ui_dups_back(ui_view *v);
+/* Draws the panel over the rows between the findings line and the status line. */
+void ui_draw_dups(ui_view *v);
 
 /* ---- view_pane.c: the detail pane ---- */
 

@@ -1,5 +1,5 @@
 /* ui view keys: what each key does (movement, detail pane, filter prompt, sort, pause, zoom
- * and pan of the time axis). */
+ * and pan of the time axis, the duplicate groups panel). */
 #include <stdio.h>
 #include <string.h>
 
@@ -65,12 +65,9 @@ static void prompt_key(ui_view *v, int ch)
     }
 }
 
-/* The step of a movement key (rows of the list, or lines of the pane when it is open);
- * 0 when ch moves nothing. */
-static long move_step(const ui_view *v, int ch)
+/* The step of a movement key, page rows for a page; 0 when ch moves nothing. */
+static long step_of(int ch, long page)
 {
-    long page = v->pane ? (v->pane_body_h > 1 ? v->pane_body_h - 1 : 1)
-                        : (v->list_h > 1 ? v->list_h - 1 : 1);
     switch (ch) {
     case KEY_UP:
     case 'k':
@@ -92,6 +89,14 @@ static long move_step(const ui_view *v, int ch)
     default:
         return 0;
     }
+}
+
+/* The step in rows of the list, or lines of the pane when it is open. */
+static long move_step(const ui_view *v, int ch)
+{
+    long page = v->pane ? (v->pane_body_h > 1 ? v->pane_body_h - 1 : 1)
+                        : (v->list_h > 1 ? v->list_h - 1 : 1);
+    return step_of(ch, page);
 }
 
 /* Movement: scrolls the pane while it is open, else moves the selection; 0: not such a key. */
@@ -124,12 +129,20 @@ static void view_key(ui_view *v, int ch)
         break;
     case KEY_ESC:
         v->pane = 0;
+        if (v->dup_back) /* opened from a group's attempts: back to them */
+            v->dups = DUPS_ATTEMPTS;
+        v->dup_back = 0;
         break;
     case '\n':
     case '\r':
     case KEY_ENTER:
         v->pane = !v->pane;
         v->pane_scroll = 0;
+        v->dup_back = 0;
+        break;
+    case 'd':
+        v->dups = DUPS_GROUPS;
+        v->dup_back = 0;
         break;
     case 'f':
         v->filter.flagged_only = !v->filter.flagged_only;
@@ -151,16 +164,39 @@ static void view_key(ui_view *v, int ch)
     }
 }
 
+/* The d panel's keys: movement, Enter a level in, Esc or q a level back, d closes it; help,
+ * pause and a resize as elsewhere. */
+static void dups_key(ui_view *v, int ch)
+{
+    long d = step_of(ch, LINES > 8 ? LINES - 8 : 1);
+    if (d) {
+        ui_dups_move(v, d);
+    } else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+        ui_dups_enter(v);
+    } else if (ch == KEY_ESC || ch == 'q') {
+        ui_dups_back(v);
+    } else if (ch == 'd') {
+        v->dups = DUPS_OFF;
+    } else if (ch == '?' || ch == 'p' || ch == KEY_RESIZE) {
+        view_key(v, ch);
+    }
+}
+
 /* One key; returns 1 to quit. While the help shows, any key closes it. */
 static int key(ui_view *v, int ch)
 {
+    v->note[0] = '\0'; /* a note is said until the next key */
     if (v->prompting) {
         prompt_key(v, ch);
         return 0;
     }
     if (v->help) {
         v->help = 0;
-        return ch == 'q';
+        return ch == 'q' && !v->dups;
+    }
+    if (v->dups) {
+        dups_key(v, ch);
+        return 0;
     }
     if (ch == 'q')
         return 1;
@@ -173,6 +209,8 @@ int ui_view_input(ui_view *v)
 {
     int ch;
     ui_view_refresh_rows(v, 0);
+    if (v->dups)
+        ui_dups_refresh(v);
     while ((ch = getch()) != ERR)
         if (key(v, ch))
             return 1;

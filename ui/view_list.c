@@ -53,7 +53,8 @@ static int draw_counts(ui_view *v, proto_id p, int x, int *any)
 }
 
 /* Findings so far (one badge per flag with its count: SMTP's, then POP3's once a POP3
- * session was seen, since the two tables name different things), then the view settings. */
+ * session was seen, since the two tables name different things), the duplicate groups seen,
+ * then the view settings. */
 static void draw_findings(ui_view *v)
 {
     char buf[160];
@@ -67,6 +68,9 @@ static void draw_findings(ui_view *v)
     }
     if (!any)
         x = ui_put(1, x, A_NORMAL, " none yet");
+    uint64_t dups = ui_model_dup_groups(v->m);
+    snprintf(buf, sizeof buf, "  | duplicate groups %llu", (unsigned long long)dups);
+    x = ui_put(1, x, dups ? A_BOLD : A_NORMAL, buf);
     snprintf(buf, sizeof buf, "  | sort: %s%s%s%s%s", ui_sort_name(v->sort),
              v->filter.flagged_only ? " | flagged only" : "",
              v->filter.text[0] ? " | filter: \"" : "", v->filter.text,
@@ -92,11 +96,15 @@ static void draw_headings(ui_view *v, const ui_layout *l, const ui_axis *a)
 }
 
 /* The session's badges, by its own analyser's flag table. */
-static void draw_badges(const ui_view *v, int y, int x, int w, const ui_session *s, attr_t base)
+void ui_draw_badges(const ui_view *v, int y, int x, int w, const ui_session *s, attr_t base)
 {
     unsigned flags = s->flags;
     int end = x + w, shown = 0, total = __builtin_popcount(flags);
     const flag_info *f;
+    if (s->dup && x + (int)strlen(UI_BADGE_DUP) + (total ? 3 : 0) <= end) {
+        x = ui_put(y, x, ui_attr_badge_serious(v, 1), UI_BADGE_DUP);
+        x = ui_put(y, x, base, " ");
+    }
     /* Serious badges first: they are what the row is about. */
     for (int pass = 0; pass < 2; pass++) {
         for (unsigned i = 0; (f = ui_session_flag(s, i)); i++) {
@@ -117,7 +125,7 @@ static void draw_badges(const ui_view *v, int y, int x, int w, const ui_session 
     }
 }
 
-static void state_text(const ui_session *s, char *out, size_t cap)
+void ui_state_text(const ui_session *s, char *out, size_t cap)
 {
     static const char *const reason[] = {"fin", "rst", "timeout", "eof", "evicted"};
     if (s->ended && (unsigned)s->end_reason < 5)
@@ -174,11 +182,11 @@ static void draw_row(ui_view *v, const ui_layout *l, int y, const ui_session *s,
     attr_t sa = s->ended ? base : base | A_BOLD;
     if (!s->ended && s->eod_wait)
         sa = ui_attr_cell(v, UI_CELL_WAIT) | base;
-    state_text(s, st, sizeof st);
+    ui_state_text(s, st, sizeof st);
     snprintf(buf, sizeof buf, "%-*s", STATE_W, st);
     x = ui_put(y, x, sa, buf);
     x = ui_put(y, x, base, " ");
-    draw_badges(v, y, x, l->flags_w, s, base);
+    ui_draw_badges(v, y, x, l->flags_w, s, base);
     if (l->tl_w)
         draw_strip(v, y, l->tl_x, s, a, now);
 }
