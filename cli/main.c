@@ -42,6 +42,13 @@ static void connect_failed_at(void *ctx, const connect_failed *c)
     app_report_connect_failed(ctx, c);
 }
 
+/* A -w file begun: where its frames start in the report's numbering. */
+static void capture_file_begun(void *ctx, const char *name, uint64_t first_frame)
+{
+    app *a = ctx;
+    report_capture_file(a->rep, name, first_frame);
+}
+
 /* ---- the live screen's view of the sessions ---- */
 
 static void *screen_opened(void *ctx, const flow_report *f, int64_t ts, uint64_t frame,
@@ -164,7 +171,13 @@ static int run_one(app *a, sniff *sn, char *err, size_t errlen)
     if (a->opt.iface) /* each session's report as it ends, not when a buffer fills */
         setvbuf(stdout, NULL, _IOLBF, 0);
     app_catch_stop_signals(sn, app_on_stop_signal, 1);
+    sniff_on_capture_file(sn, capture_file_begun, a);
     int loop_rc = run_loop(a, sn, err, errlen);
+    if (sniff_files_done(sn))
+        fprintf(stderr,
+                "smtpscope: -W %u: the last of %u files is written, the capture ends "
+                "(as tcpdump -G -W)\n",
+                a->opt.rotate_files, a->opt.rotate_files);
     pipeline_finish(a->pl);
     capture_summary cap;
     sniff_poll_stats(sn);
