@@ -19,7 +19,7 @@
 # splits at the size (tcpdump's rule: over the size before a frame), -C -W 3 goes round a ring
 # of 3 files (the first created by root, overwritten later by the user), each file read by -r, the
 # files made by the unprivileged user, every frame read in one of them, a capture_file line
-# for each (tests/live/check_rotation.py).
+# for each (tests/live/check_rotation.py); bad rotation options exit 2.
 #
 # Usage: tests/live-e2e.sh [BINARY]   (default build/smtpscope; as root)
 # Not root, or no network namespaces: "SKIP: ..." and exit 0, except that with CI=true a root
@@ -432,6 +432,28 @@ if grep -q 'no-such-if0' "$D/noif.err"; then
 else
     bad "-i no-such-if0: the message does not name the interface: '$(head -c 300 "$D/noif.err")'"
 fi
+
+# Rotation options that cannot work are refused before anything is opened: exit 2, and a
+# message that names the option.
+refused() {
+    want=$1
+    shift
+    rc=0
+    timeout 30 "$bin" "$@" >/dev/null 2>"$D/refused.err" || rc=$?
+    if [ "$rc" -eq 2 ] && grep -q -- "$want" "$D/refused.err"; then
+        ok "smtpscope $*: exit 2, $(head -n 1 "$D/refused.err")"
+    else
+        bad "smtpscope $*: exit $rc, '$(head -c 300 "$D/refused.err")' (expected 2 and '$want')"
+    fi
+}
+refused "give -w FILE" -i lo -G 1
+refused "give -w FILE" -i lo -C 1 -W 2
+refused "-W counts the files of -C" -i lo -w "$D/never.pcap" -W 3
+refused "bad file size '1x'" -i lo -w "$D/never.pcap" -C 1x
+refused "bad file size '0'" -i lo -w "$D/never.pcap" -C 0
+refused "bad rotation period '0.5'" -i lo -w "$D/never.pcap" -G 0.5
+refused "bad file count '0'" -i lo -w "$D/never.pcap" -G 1 -W 0
+if [ -e "$D/never.pcap" ]; then bad "a refused rotation still created its -w file"; else ok "no -w file created by the refused commands"; fi
 
 [ "$fail" -eq 0 ] || show_logs
 echo "live-e2e with $bin done in $(($(date +%s) - t0)) s"
