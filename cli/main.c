@@ -136,8 +136,11 @@ static unsigned worker_count(const options *o)
 
 static int run_loop(app *a, sniff *sn, char *err, size_t errlen)
 {
-    if (!wants_tui(&a->opt))
+    if (!wants_tui(&a->opt)) {
+        sniff_on_capture_file(sn, capture_file_begun, a);
         return sniff_loop(sn, on_packet, a);
+    }
+    /* the live screen owns the terminal: no session lines, no capture_file lines */
     report_quiet_sessions(a->rep);
     tui_hooks h = {on_packet, finish, write_detail, a};
     return tui_run(a->model, sn, &h, a->opt.speed, &app_stop_requested, err, errlen);
@@ -171,7 +174,6 @@ static int run_one(app *a, sniff *sn, char *err, size_t errlen)
     if (a->opt.iface) /* each session's report as it ends, not when a buffer fills */
         setvbuf(stdout, NULL, _IOLBF, 0);
     app_catch_stop_signals(sn, app_on_stop_signal, 1);
-    sniff_on_capture_file(sn, capture_file_begun, a);
     int loop_rc = run_loop(a, sn, err, errlen);
     if (sniff_files_done(sn))
         fprintf(stderr,
