@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <limits.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/app.h"
 #include "sniff/privs.h"
@@ -81,7 +83,15 @@ void app_pipeline_config(const app *a, pipeline_config *cfg, unsigned part, unsi
     cfg->reasm = (reasm_config){a->opt.verify_checksums, a->opt.max_streams, a->opt.idle_timeout};
 }
 
-static sniff *open_capture(const app *a, FILE *dump, char *err, size_t errlen)
+static rotate_config rotation(const options *o)
+{
+    return (rotate_config){.pattern = o->write_file,
+                           .size_limit = o->rotate_bytes,
+                           .seconds = o->rotate_seconds,
+                           .files = o->rotate_files};
+}
+
+static sniff *open_capture(const app *a, FILE *dump, time_t start, char *err, size_t errlen)
 {
     /* Without a BPF expression: TCP on the analysers' ports (any port with --detect) and IP
      * fragments, whatever the link layer (sniff.h). */
@@ -93,6 +103,8 @@ static sniff *open_capture(const app *a, FILE *dump, char *err, size_t errlen)
                        .buffer_kib = a->opt.buffer_kib,
                        .no_promisc = a->opt.no_promisc,
                        .dump = dump,
+                       .rotate = rotation(&a->opt),
+                       .rotate_start = start,
                        .fanout_group = a->fanout_group};
     if (!a->opt.filter && !a->opt.detect)
         sc.ports = a->opt.all_ports;
@@ -100,12 +112,33 @@ static sniff *open_capture(const app *a, FILE *dump, char *err, size_t errlen)
     return sniff_open(&sc, err, errlen);
 }
 
+/* The first -w file, created as root; with rotation it is handed to the user root becomes,
+ * who writes the next files and, in a ring, this one again. */
+static FILE *create_first_file(const app *a, time_t start, char *err, size_t errlen)
+{
+    rotate_config rc = rotation(&a->opt);
+    rotate_state st;
+    char name[PATH_MAX];
+    rotate_start(&st, start);
+    if (rotate_name(&rc, &st, name, sizeof name) < 0) {
+        snprintf(err, errlen, "-w: the file name is empty or too long");
+        return NULL;
+    }
+    FILE *f = privs_create_output(name, err, errlen);
+    if (f && rotate_active(&rc) && privs_hand_over(f, a->opt.user, err, errlen) < 0) {
+        fclose(f);
+        return NULL;
+    }
+    return f;
+}
+
 sniff *app_open_source(app *a, char *err, size_t errlen)
 {
     FILE *dump = NULL;
-    if (a->opt.write_file && !(dump = privs_create_output(a->opt.write_file, err, errlen)))
+    time_t start = time(NULL); /* -G: the first period, and the first file's name */
+    if (a->opt.write_file && !(dump = create_first_file(a, start, err, errlen)))
         return NULL;
-    sniff *sn = open_capture(a, dump, err, errlen);
+    sniff *sn = open_capture(a, dump, start, err, errlen);
     if (sn && privs_drop(a->opt.user, err, errlen) < 0) {
         sniff_close(sn);
         return NULL;

@@ -42,6 +42,13 @@ static void connect_failed_at(void *ctx, const connect_failed *c)
     app_report_connect_failed(ctx, c);
 }
 
+/* A -w file begun: where its frames start in the report's numbering. */
+static void capture_file_begun(void *ctx, const char *name, uint64_t first_frame)
+{
+    app *a = ctx;
+    report_capture_file(a->rep, name, first_frame);
+}
+
 /* ---- the live screen's view of the sessions ---- */
 
 static void *screen_opened(void *ctx, const flow_report *f, int64_t ts, uint64_t frame,
@@ -129,8 +136,11 @@ static unsigned worker_count(const options *o)
 
 static int run_loop(app *a, sniff *sn, char *err, size_t errlen)
 {
-    if (!wants_tui(&a->opt))
+    if (!wants_tui(&a->opt)) {
+        sniff_on_capture_file(sn, capture_file_begun, a);
         return sniff_loop(sn, on_packet, a);
+    }
+    /* the live screen owns the terminal: no session lines, no capture_file lines */
     report_quiet_sessions(a->rep);
     report_on_duplicate(a->rep, ui_model_duplicate, a->model); /* groups as they form */
     tui_hooks h = {on_packet, finish, write_detail, a};
@@ -166,6 +176,11 @@ static int run_one(app *a, sniff *sn, char *err, size_t errlen)
         setvbuf(stdout, NULL, _IOLBF, 0);
     app_catch_stop_signals(sn, app_on_stop_signal, 1);
     int loop_rc = run_loop(a, sn, err, errlen);
+    if (sniff_files_done(sn))
+        fprintf(stderr,
+                "smtpscope: -W %u: the last of %u files is written, the capture ends "
+                "(as tcpdump -G -W)\n",
+                a->opt.rotate_files, a->opt.rotate_files);
     pipeline_finish(a->pl);
     capture_summary cap;
     sniff_poll_stats(sn);

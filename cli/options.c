@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "cli/workers.h"
 #include "reassembly/reasm.h"
 #include "report/report.h"
+#include "sniff/rotate.h"
 
 #ifndef SMTPSCOPE_VERSION
 #define SMTPSCOPE_VERSION "0.0.0"
@@ -28,7 +30,15 @@ static const char usage_text[] =
     "                       as sessions end; Ctrl-C ends with the summary\n"
     "  -D                   list the interfaces to capture on\n"
     "  -w FILE              also write the packets read to FILE (pcap); the report's frame\n"
-    "                       numbers are this file's (a symbolic link is refused)\n"
+    "                       numbers are this file's, counted on across files with -G or -C\n"
+    "                       (a symbolic link is refused)\n"
+    "  -G SECS              with -w: a new file every SECS, FILE passed through strftime\n"
+    "                       (e.g. -w smtp-%%Y%%m%%d-%%H%%M.pcap), as tcpdump -G\n"
+    "  -C SIZE              with -w: a new file, FILE1, FILE2..., once the current one is\n"
+    "                       over SIZE millions of bytes (k, m, g: KiB, MiB, GiB), as tcpdump\n"
+    "  -W N                 with -C: a ring of N files (FILE0..); with -G alone: end the\n"
+    "                       capture after N files. The report says where each file begins;\n"
+    "                       after -Z the user creates the next files\n"
     "  -Z USER              after opening the capture, run as USER (default as root: user\n"
     "                       smtpscope, else nobody; -Z root keeps root)\n"
     "  -B KIB               kernel capture buffer in KiB (default 32768)\n"
@@ -50,7 +60,7 @@ static const char usage_text[] =
     "                       live capture does, not only at the end\n"
     "      --dup-window DURATION  correlate messages over this much capture time (default\n"
     "                       5d; s, m, h, d suffixes; 0: no limit); older ones are let go\n"
-    "      --dup-memory MB  memory for correlating messages in MiB (default 64; 0: no limit);\n"
+    "      --dup-memory MIB memory for correlating messages in MiB (default 64; 0: no limit);\n"
     "                       past it the oldest are let go\n"
     "      --verify-checksums  drop packets with wrong TCP checksums (default: accept them,\n"
     "                       as captures taken on the sending host carry offloaded ones)\n"
@@ -217,6 +227,12 @@ static int check_sources(const options *o)
         return cli_fail("%s", "-r and -i exclude each other: read a file or capture live"), -1;
     if (o->file && o->write_file)
         return cli_fail("%s", "-w writes a live capture (-i); to cut a file use tcpdump -r -w"), -1;
+    if ((o->rotate_seconds || o->rotate_bytes || o->rotate_files) && !o->write_file)
+        return cli_fail("%s", "-G, -C and -W rotate the -w file: give -w FILE (with -i)"), -1;
+    if (o->rotate_files && !o->rotate_seconds && !o->rotate_bytes)
+        return cli_fail("%s", "-W counts the files of -C (a ring of N) or of -G (then the "
+                              "capture ends): give one of them"),
+               -1;
     if (o->speed > 0 && (o->iface || o->tui != 1))
         return cli_fail("%s",
                         "--speed paces a file replay on the live screen: use it with --tui -r"),
@@ -272,7 +288,7 @@ int options_parse(options *o, int argc, char **argv)
     o->dup_window = (double)(REPORT_DUP_WINDOW / 1000000);
     o->dup_memory = (double)(REPORT_DUP_MEMORY >> 20);
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":r:c:vhi:w:Z:B:s:pD", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":r:c:vhi:w:G:C:W:Z:B:s:pD", longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
             o->file = optarg;
@@ -322,6 +338,23 @@ int options_parse(options *o, int argc, char **argv)
             break;
         case 'w':
             o->write_file = optarg;
+            break;
+        case 'G':
+            if (parse_number(optarg, 1, INT_MAX, &v) < 0 || v != (unsigned)v)
+                return cli_fail("bad rotation period '%s' (whole seconds, at least 1)", optarg), -1;
+            o->rotate_seconds = (unsigned)v;
+            break;
+        case 'C':
+            if (rotate_parse_size(optarg, &o->rotate_bytes) < 0)
+                return cli_fail("bad file size '%s' (millions of bytes, or a number with k, m "
+                                "or g: KiB, MiB, GiB)",
+                                optarg),
+                       -1;
+            break;
+        case 'W':
+            if (parse_number(optarg, 1, INT_MAX, &v) < 0 || v != (unsigned)v)
+                return cli_fail("bad file count '%s' (a whole number, at least 1)", optarg), -1;
+            o->rotate_files = (unsigned)v;
             break;
         case 'Z':
             o->user = optarg;

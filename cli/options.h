@@ -21,19 +21,22 @@ typedef struct options {
     smtp_options smtp; /* thresholds of the diagnostics */
     char *filter;      /* user's BPF expression, or NULL */
     /* live capture */
-    const char *iface;      /* -i */
-    const char *write_file; /* -w */
-    const char *user;       /* -Z (NULL: smtpscope, else nobody, when root) */
-    int buffer_kib;         /* -B */
-    int snaplen;            /* -s */
-    int no_promisc;         /* -p */
-    int list_interfaces;    /* -D */
-    int tui;                /* 1 --tui, 0 --no-tui, -1 by default (live on a terminal) */
-    double speed;           /* --speed: file replay at capture speed times this; 0 at once */
-    int workers;            /* --workers; 0: by default (see main.c) */
-    int stream;             /* --stream */
-    double dup_window;      /* --dup-window, seconds; 0: none */
-    double dup_memory;      /* --dup-memory, MiB; 0: none */
+    const char *iface;       /* -i */
+    const char *write_file;  /* -w */
+    unsigned rotate_seconds; /* -G: a new -w file every so many seconds */
+    uint64_t rotate_bytes;   /* -C: a new -w file past so many bytes */
+    unsigned rotate_files;   /* -W: a ring of -C files, or the -G files before the end */
+    const char *user;        /* -Z (NULL: smtpscope, else nobody, when root) */
+    int buffer_kib;          /* -B */
+    int snaplen;             /* -s */
+    int no_promisc;          /* -p */
+    int list_interfaces;     /* -D */
+    int tui;                 /* 1 --tui, 0 --no-tui, -1 by default (live on a terminal) */
+    double speed;            /* --speed: file replay at capture speed times this; 0 at once */
+    int workers;             /* --workers; 0: by default (see main.c) */
+    int stream;              /* --stream */
+    double dup_window;       /* --dup-window, seconds; 0: none */
+    double dup_memory;       /* --dup-memory, MiB; 0: none */
 } options;
 
 /* Returns -1 to exit with EXIT_ERROR, 1 to exit with EXIT_OK (help, version), 0 to run. */

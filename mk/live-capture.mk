@@ -2,7 +2,8 @@
 # SMTP traffic over IPv4 and IPv6 from tests/live/client.py to tests/live/server.py, the
 # streamed JSON Lines checked by tests/live/check.py, then -w, -Z and the refusals. Needs root;
 # without root (or, outside CI, without network namespaces) it prints SKIP. Run by `make test`
-# (TEST_EXTRA), with the plain and the ASan+UBSan binaries; about 5 s each.
+# (TEST_EXTRA), with the plain and the ASan+UBSan binaries; about 35 s each (11 s of it the
+# rotation checks' traffic).
 #   make live-test
 .PHONY: live-test
 

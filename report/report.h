@@ -47,6 +47,10 @@ void report_opened(report *r, const flow_report *f);
  * once, in text kept (the first REPORT_CONNECTS_LISTED) for a list before the summary;
  * counted at its server either way, also while sessions are quiet. */
 void report_connect_failed(report *r, const connect_failed *c);
+/* A -w file was begun: frame first_frame of the report is its frame 1 (with -G and -C the
+ * files follow each other). JSON: a "capture_file" line; text: "capture file NAME begins at
+ * frame N", not written while sessions are quiet (the live screen). capture_file.c. */
+void report_capture_file(report *r, const char *name, uint64_t first_frame);
 /* Duplicates and other findings across sessions, the servers, the connections not analysed (text),
  * and the totals. */
 void report_summary(report *r, const capture_summary *cap);

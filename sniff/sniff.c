@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sniff/live.h"
 
@@ -22,7 +23,9 @@ struct sniff {
     int decoded;
     uint64_t count;
     sniff_stats stats;
-    pcap_dumper_t *dump;
+    rotator *dump;
+    int files_done;          /* -G -W: the last file is written */
+    unsigned rotate_seconds; /* -G: the clock is read for each frame */
     volatile sig_atomic_t stopped;
     int failed;
     int nonblock;
@@ -137,17 +140,12 @@ static int open_live(sniff *s, const sniff_config *cfg, char *err, size_t errlen
     return 0;
 }
 
-static int open_dump(sniff *s, FILE *f, char *err, size_t errlen)
+static int open_dump(sniff *s, const sniff_config *cfg, char *err, size_t errlen)
 {
-    if (!f)
+    if (!cfg->dump)
         return 0;
-    s->dump = pcap_dump_fopen(s->pcap, f);
-    if (!s->dump) {
-        snprintf(err, errlen, "cannot write the packet file: %s", pcap_geterr(s->pcap));
-        fclose(f);
-        return -1;
-    }
-    return 0;
+    s->dump = rotator_new(&cfg->rotate, cfg->rotate_start, s->pcap, cfg->dump, err, errlen);
+    return s->dump ? 0 : -1;
 }
 
 sniff *sniff_open(const sniff_config *cfg, char *err, size_t errlen)
@@ -161,13 +159,14 @@ sniff *sniff_open(const sniff_config *cfg, char *err, size_t errlen)
         return NULL;
     }
     int rc = cfg->iface ? open_live(s, cfg, err, errlen) : open_file(s, cfg, err, errlen);
-    if (rc != 0 || open_dump(s, cfg->dump, err, errlen) != 0) {
+    if (rc != 0 || open_dump(s, cfg, err, errlen) != 0) {
         if (rc != 0 && cfg->dump)
             fclose(cfg->dump);
         sniff_close(s);
         return NULL;
     }
     s->count = cfg->count;
+    s->rotate_seconds = cfg->rotate.seconds;
     s->ports = cfg->ports;
     s->any_tcp = cfg->any_tcp;
     return s;
@@ -255,6 +254,27 @@ static void sane_time(struct pcap_pkthdr *hdr)
     }
 }
 
+/* Into the -w file before the frame is counted: a frame that ends the capture (-G -W) or
+ * finds no file to go to is not counted as read, so the files hold every frame counted.
+ * 0 written, SNIFF_END, -1. */
+static int write_frame(sniff *s, const struct pcap_pkthdr *hdr, const u_char *bytes)
+{
+    /* the wall clock, not the packet's time, as tcpdump -G */
+    time_t now = s->rotate_seconds ? time(NULL) : 0;
+    int rc = rotator_write(s->dump, s->stats.frames + 1, hdr, bytes, now);
+    if (rc == 1) {
+        s->files_done = 1;
+        s->stopped = 1;
+        return SNIFF_END;
+    }
+    if (rc < 0) {
+        snprintf(s->error, sizeof s->error, "%s", rotator_error(s->dump));
+        s->failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
 /* Reads one record: 1 delivered or filtered out, 0 none ready (live), SNIFF_END, -1. */
 static int read_one(sniff *s, sniff_packet_fn fn, void *ctx)
 {
@@ -276,9 +296,12 @@ static int read_one(sniff *s, sniff_packet_fn fn, void *ctx)
     }
     if (rc != 1) /* 0: a live read timed out, or nothing ready in non-blocking mode */
         return 0;
+    if (s->dump) { /* every frame read, so that frame numbers match the written files */
+        int wrc = write_frame(s, hdr, bytes);
+        if (wrc != 0)
+            return wrc;
+    }
     s->stats.frames++;
-    if (s->dump) /* every frame read, so that frame numbers match the written file */
-        pcap_dump((u_char *)s->dump, hdr, bytes);
     sane_time(hdr);
     if (!matches(s, hdr, bytes))
         return 1;
@@ -358,6 +381,17 @@ int sniff_list_interfaces(FILE *out, char *err, size_t errlen)
     return 0;
 }
 
+void sniff_on_capture_file(sniff *s, rotate_file_fn fn, void *ctx)
+{
+    if (s->dump)
+        rotator_on_file(s->dump, fn, ctx);
+}
+
+int sniff_files_done(const sniff *s)
+{
+    return s->files_done;
+}
+
 const net_packet *sniff_decoded(const sniff *s)
 {
     return s->decoded ? &s->net : NULL;
@@ -379,8 +413,7 @@ void sniff_close(sniff *s)
         return;
     if (s->have_prog)
         pcap_freecode(&s->prog);
-    if (s->dump != NULL)
-        pcap_dump_close(s->dump);
+    rotator_close(s->dump);
     if (s->pcap != NULL)
         pcap_close(s->pcap);
     free(s);

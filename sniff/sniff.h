@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "sniff/decode.h"
+#include "sniff/rotate.h"
 
 typedef struct sniff_config {
     const char *file;   /* capture file to read ("-" for stdin), or NULL with iface */
@@ -27,7 +28,13 @@ typedef struct sniff_config {
     int snaplen;    /* bytes kept of each packet; 0: SNIFF_DEFAULT_SNAPLEN */
     int buffer_kib; /* kernel capture buffer (tcpdump -B); 0: SNIFF_DEFAULT_BUFFER_KIB */
     int no_promisc; /* tcpdump -p */
-    FILE *dump;     /* when set (tcpdump -w), every frame read is also written there */
+    /* When dump is set (tcpdump -w), every frame read is also written there: dump is the
+     * first file, rotate.pattern the -w name it was opened under (rotate_name after
+     * rotate_start(rotate_start)), and with -G or -C the next files are made as rotate.h
+     * says. */
+    FILE *dump;
+    rotate_config rotate;
+    time_t rotate_start;
     /* When non-zero, join this AF_PACKET fanout group: the kernel spreads flows over the
      * processes in the group by a hash of each flow, both directions alike, IPv4 fragments
      * put back together first (--workers). */
@@ -79,6 +86,12 @@ void sniff_poll_stats(sniff *s);
 const char *sniff_source(const sniff *s);
 /* Prints the interfaces libpcap can capture on (tcpdump -D); -1 with a message in err. */
 int sniff_list_interfaces(FILE *out, char *err, size_t errlen);
+/* With -w: fn(ctx, name, first_frame) at once for the file being written, then each time a
+ * new one is begun (first_frame: its frame 1 in the capture's numbering), before any of its
+ * frames is handed on. */
+void sniff_on_capture_file(sniff *s, rotate_file_fn fn, void *ctx);
+/* The capture ended because -G -W had written its last file (tcpdump ends there too). */
+int sniff_files_done(const sniff *s);
 /* During the packet callback: the frame as the port filter decoded it, so it need not be
  * decoded again; NULL when a BPF expression or no filter was used. */
 const net_packet *sniff_decoded(const sniff *s);

@@ -16,7 +16,12 @@
 # symbolic link and an unknown interface are refused with exit status 2; --workers 2 on the
 # same traffic (AF_PACKET fanout) finds the same sessions, with root given up in every process;
 # a message sent three times gives its duplicate group while the capture runs (after attempts
-# 2 and 3), then final, and -r --stream on that capture's -w file writes the same lines.
+# 2 and 3), then final, and -r --stream on that capture's -w file writes the same lines;
+# rotation of the -w file: -G 1 -W 3 leaves 3 files (strftime names) and ends by itself, -C
+# splits at the size (tcpdump's rule: over the size before a frame), -C -W 3 goes round a ring
+# of 3 files (the first created by root, overwritten later by the user), each file read by -r, the
+# files made by the unprivileged user, every frame read in one of them, a capture_file line
+# for each (tests/live/check_rotation.py); bad rotation options exit 2.
 #
 # Usage: tests/live-e2e.sh [BINARY]   (default build/smtpscope; as root)
 # Not root, or no network namespaces: "SKIP: ..." and exit 0, except that with CI=true a root
@@ -202,6 +207,115 @@ if [ "$rc" -eq 0 ]; then ok "smtpscope -i exits 0 after SIGINT"; else bad "smtps
 [ -s "$D/live.err" ] && echo "info: smtpscope -i wrote to stderr: $(head -c 500 "$D/live.err")"
 stop_scope "$wscope" 30
 if [ "$rc" -eq 0 ]; then ok "--workers 2 -i exits 0 after SIGINT"; else bad "--workers 2 -i exited $rc after SIGINT: $(head -c 300 "$D/workers.err")"; fi
+# ---------------------------------------------------------------- rotation (-G, -C, -W)
+
+# The files of a rotated capture are made after root is given up: in a directory that user
+# may write to (the work directory only lets it through).
+chmod 711 "$D"
+R=$D/rot
+mkdir "$R"
+chown "$want_user" "$R"
+
+# traffic_for SECONDS: clean sessions one after the other, to keep packets coming.
+traffic_for() {
+    ip netns exec "$NSC" timeout $(($1 + 30)) python3 "$live/client.py" clean 10.77.0.2 --for "$1" >/dev/null 2>>"$D/clients.err" ||
+        bad "the traffic for the rotation checks failed: $(tail -n 3 "$D/clients.err")"
+}
+# rotation_check NAME MODE JSONL LIMIT FILES...: check_rotation.py's lines counted.
+rotation_check() {
+    n=$1
+    shift
+    python3 "$live/check_rotation.py" "$@" >"$D/$n.check" 2>&1 || true
+    cat "$D/$n.check"
+    c=$(grep -c '^FAIL' "$D/$n.check" || true)
+    fail=$((fail + c))
+    c=$(grep -c '^ok' "$D/$n.check" || true)
+    pass=$((pass + c))
+    grep -q '^ok' "$D/$n.check" || bad "$n: check_rotation.py did not run: $(tail -n 5 "$D/$n.check")"
+}
+# $1 names the files $2...: each analysed on its own, smtpscope -r exits 0; each made by (or
+# handed to) the user root became.
+each_readable_and_owned() {
+    what=$1
+    shift
+    unread="" others=""
+    for f in "$@"; do
+        "$bin" -r "$f" --json >/dev/null 2>"$D/rot-read.err" || unread="$unread $(basename "$f"):$(head -c 200 "$D/rot-read.err")"
+        u=$(stat -c %u "$f")
+        [ "$u" = "$want_uid" ] || others="$others $(basename "$f"):uid$u"
+    done
+    if [ -z "$unread" ]; then ok "$what: smtpscope -r reads each of the $# files (exit 0)"; else bad "$what: smtpscope -r fails on$unread"; fi
+    if [ -z "$others" ]; then ok "$what: the $# files belong to $want_user"; else bad "$what: files not $want_user's ($want_uid):$others"; fi
+}
+
+# -G 1 -W 3: a file a second, named through strftime, and the capture ends by itself once the
+# third is done (as tcpdump), while the traffic goes on.
+ip netns exec "$NSS" "$bin" -i "$VS" --json -w "$R/g-%Y%m%d%H%M%S.pcap" -G 1 -W 3 >"$D/rotg.jsonl" 2>"$D/rotg.err" &
+gscope=$!
+PIDS="$PIDS $gscope"
+wait_until 30 uid_is_not "$gscope" 0 || die "-G 1 -W 3: smtpscope did not start capturing: $(head -c 300 "$D/rotg.err")"
+traffic_for 5
+if wait_until 30 dead "$gscope"; then
+    rc=0
+    wait "$gscope" || rc=$?
+    if [ "$rc" -eq 0 ]; then ok "-G 1 -W 3 ends by itself, status 0"; else bad "-G 1 -W 3 exited $rc: $(head -c 300 "$D/rotg.err")"; fi
+    if grep -q -- '-W 3' "$D/rotg.err"; then ok "-G 1 -W 3 says why it ended: $(head -n 1 "$D/rotg.err")"; else bad "-G 1 -W 3: no word on stderr of the file limit: '$(head -c 300 "$D/rotg.err")'"; fi
+else
+    bad "-G 1 -W 3 still runs 30 s after 5 s of traffic: it should end after its third file"
+    stop_scope "$gscope" 30
+fi
+gfiles=$(find "$R" -name 'g-*.pcap' | sort)
+# shellcheck disable=SC2086 # a list of paths without spaces
+{
+    rotation_check rotg time "$D/rotg.jsonl" 3 $gfiles
+    each_readable_and_owned "-G 1 -W 3" $gfiles
+}
+
+# -C 10k: a new file, c.pcap1, c.pcap2..., each time the current one is over 10 KiB.
+ip netns exec "$NSS" "$bin" -i "$VS" --json -w "$R/c.pcap" -C 10k >"$D/rotc.jsonl" 2>"$D/rotc.err" &
+cscope=$!
+PIDS="$PIDS $cscope"
+wait_until 30 uid_is_not "$cscope" 0 || die "-C 10k: smtpscope did not start capturing: $(head -c 300 "$D/rotc.err")"
+traffic_for 3
+stop_scope "$cscope" 30
+if [ "$rc" -eq 0 ]; then ok "-C 10k exits 0 after SIGINT"; else bad "-C 10k exited $rc: $(head -c 300 "$D/rotc.err")"; fi
+cfiles=$(find "$R" -name 'c.pcap*' | sort -V)
+# shellcheck disable=SC2086 # a list of paths without spaces
+{
+    rotation_check rotc size "$D/rotc.jsonl" 10240 $cfiles
+    each_readable_and_owned "-C 10k" $cfiles
+}
+
+# -C 10k -W 3: a ring of r.pcap0, r.pcap1, r.pcap2, written over and over by the user root
+# became (r.pcap0 was created by root, then handed over).
+ip netns exec "$NSS" "$bin" -i "$VS" --json -w "$R/r.pcap" -C 10k -W 3 >"$D/rotr.jsonl" 2>"$D/rotr.err" &
+rscope=$!
+PIDS="$PIDS $rscope"
+wait_until 30 uid_is_not "$rscope" 0 || die "-C 10k -W 3: smtpscope did not start capturing: $(head -c 300 "$D/rotr.err")"
+traffic_for 3
+stop_scope "$rscope" 30
+if [ "$rc" -eq 0 ]; then ok "-C 10k -W 3 exits 0 after SIGINT"; else bad "-C 10k -W 3 exited $rc: $(head -c 300 "$D/rotr.err")"; fi
+rfiles=$(find "$R" -name 'r.pcap*' | sort)
+if [ "$(echo "$rfiles" | xargs -n1 basename | tr '\n' ' ')" = "r.pcap0 r.pcap1 r.pcap2 " ]; then
+    ok "-C 10k -W 3: the files are r.pcap0, r.pcap1, r.pcap2"
+else
+    bad "-C 10k -W 3: files $(echo "$rfiles" | tr '\n' ' ')"
+fi
+if python3 - "$D/rotr.jsonl" "$R/r.pcap" >"$D/rotr.check" 2>&1 <<'PY'
+import json, sys
+files = [o["file"] for o in map(json.loads, open(sys.argv[1])) if o["type"] == "capture_file"]
+print("capture_file lines:", len(files))
+want = ["%s%d" % (sys.argv[2], i % 3) for i in range(len(files))]
+sys.exit(0 if len(files) > 3 and files == want else 1)
+PY
+then
+    ok "-C 10k -W 3: the ring went round, a capture_file line for each file begun ($(cat "$D/rotr.check"))"
+else
+    bad "-C 10k -W 3: capture_file lines do not go round r.pcap0..2: $(tail -c 300 "$D/rotr.check")"
+fi
+# shellcheck disable=SC2086 # a list of paths without spaces
+each_readable_and_owned "-C 10k -W 3" $rfiles
+
 kill -KILL "$open_pid" "$server_pid" 2>/dev/null || true
 wait "$open_pid" "$server_pid" 2>/dev/null || true # reaped here: bash would say "Killed"
 # The workers saw every flow whole: the same sessions, findings and ends as one process (the
@@ -291,8 +405,10 @@ else
     bad "duplicate lines not 2, 3, final 3 of one group: $(grep duplicate "$D/dups.jsonl" | cut -c1-200)"
 fi
 "$bin" -r "$D/dups.pcap" --json --stream >"$D/dups-replay.jsonl" 2>"$D/dups-replay.err" || bad "smtpscope -r --stream on the -w file failed"
-# byte for byte, apart from the summary's capture source and kernel drop counters
-if diff <(grep -v '"type":"summary"' "$D/dups.jsonl") <(grep -v '"type":"summary"' "$D/dups-replay.jsonl") >"$D/dups.diff"; then
+# byte for byte, apart from the summary (capture source, kernel drop counters) and the line
+# naming the -w file the live run wrote
+live_only='"type":"(summary|capture_file)"'
+if diff <(grep -Ev "$live_only" "$D/dups.jsonl") <(grep -Ev "$live_only" "$D/dups-replay.jsonl") >"$D/dups.diff"; then
     ok "-r --stream on the -w file writes the live run's lines byte for byte ($(wc -l <"$D/dups-replay.jsonl") lines)"
 else
     bad "-r --stream differs from the live run: $(head -c 600 "$D/dups.diff")"
@@ -374,6 +490,28 @@ if grep -q 'no-such-if0' "$D/noif.err"; then
 else
     bad "-i no-such-if0: the message does not name the interface: '$(head -c 300 "$D/noif.err")'"
 fi
+
+# Rotation options that cannot work are refused before anything is opened: exit 2, and a
+# message that names the option.
+refused() {
+    want=$1
+    shift
+    rc=0
+    timeout 30 "$bin" "$@" >/dev/null 2>"$D/refused.err" || rc=$?
+    if [ "$rc" -eq 2 ] && grep -q -- "$want" "$D/refused.err"; then
+        ok "smtpscope $*: exit 2, $(head -n 1 "$D/refused.err")"
+    else
+        bad "smtpscope $*: exit $rc, '$(head -c 300 "$D/refused.err")' (expected 2 and '$want')"
+    fi
+}
+refused "give -w FILE" -i lo -G 1
+refused "give -w FILE" -i lo -C 1 -W 2
+refused "-W counts the files of -C" -i lo -w "$D/never.pcap" -W 3
+refused "bad file size '1x'" -i lo -w "$D/never.pcap" -C 1x
+refused "bad file size '0'" -i lo -w "$D/never.pcap" -C 0
+refused "bad rotation period '0.5'" -i lo -w "$D/never.pcap" -G 0.5
+refused "bad file count '0'" -i lo -w "$D/never.pcap" -G 1 -W 0
+if [ -e "$D/never.pcap" ]; then bad "a refused rotation still created its -w file"; else ok "no -w file created by the refused commands"; fi
 
 [ "$fail" -eq 0 ] || show_logs
 echo "live-e2e with $bin done in $(($(date +%s) - t0)) s"

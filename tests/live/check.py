@@ -47,9 +47,9 @@ def check_summary(name, objs, iface):
                  "type %r" % summ.get("type")):
         return None
     bad = [o.get("type") for o in objs[:-1]
-           if o.get("type") not in ("session", "server", "duplicate")]
-    check(name + ": only session, server and duplicate lines before the summary", not bad,
-          repr(bad))
+           if o.get("type") not in ("session", "server", "duplicate", "capture_file")]
+    check(name + ": only session, server, duplicate and capture_file lines before the summary",
+          not bad, repr(bad))
     servers = sum(1 for o in objs if o.get("type") == "server")
     check(name + ": a server line for each server the summary counts",
           servers == summ.get("servers") and servers > 0,
@@ -75,6 +75,12 @@ def main(live_path, replay_path, clients_path, iface):
         check("summary counts %d sessions" % len(sessions), summ.get("sessions") == len(sessions),
               repr(summ.get("sessions")))
         check("summary has no read_error", summ.get("read_error") is None, repr(summ.get("read_error")))
+    files = [o for o in live if o.get("type") == "capture_file"]
+    check("live: one capture_file line, the -w file from frame 1",
+          len(files) == 1 and str(files[0].get("file")).endswith("/live.pcap")
+          and files[0].get("first_frame") == 1, repr(files))
+    check("replay (-r): no capture_file line",
+          not [o for o in replay if o.get("type") == "capture_file"])
     check("no duplicate lines (every message was different)",
           not [o for o in live if o.get("type") == "duplicate"])
 

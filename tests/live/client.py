@@ -8,7 +8,8 @@ the server behaved as the scenario expects, 1 otherwise.
                 answers, its terminator cut CRLF|.CRLF: the body and its CRLF in one segment,
                 ".CRLF" 200 ms later in another; waits 1.5 s for a reply, closes without QUIT
   open HOST     connects, EHLO, prints its line, then stays open (--hold seconds at most)
-Usage: client.py SCENARIO HOST [--port N] [--hold SECS] [--message-id ID]
+  --for SECS    the scenario again and again, for SECS (traffic for the rotation checks)
+Usage: client.py SCENARIO HOST [--port N] [--hold SECS] [--for SECS] [--message-id ID]
 --message-id gives the message that Message-ID (a retry of one message keeps it)."""
 import argparse
 import json
@@ -128,12 +129,16 @@ def main():
     ap.add_argument("--port", type=int, default=25)
     ap.add_argument("--hold", type=float, default=30)
     ap.add_argument("--message-id")
+    ap.add_argument("--for", dest="duration", type=float, default=0)
     a = ap.parse_args()
     global MESSAGE_ID
     MESSAGE_ID = a.message_id
     fn = {"clean": clean, "split": split, "open": hold_open}[a.scenario]
+    end = time.monotonic() + a.duration
     try:
         ok = fn(a.host, a.port, a.hold)
+        while ok and time.monotonic() < end:
+            ok = fn(a.host, a.port, a.hold)
     except Exception as e:  # noqa: BLE001 - any failure is reported the same way
         print("client %s %s: %s: %s" % (a.scenario, a.host, type(e).__name__, e), file=sys.stderr)
         return 1
