@@ -22,4 +22,5 @@ void add_timeline_suite(void);
 void add_servers_suite(void);
 void add_pop3_suite(void);
 void add_redownload_suite(void);
+void add_metrics_suite(void);
 #endif
