@@ -31,6 +31,8 @@ typedef struct options {
     int tui;                /* 1 --tui, 0 --no-tui, -1 by default (live on a terminal) */
     double speed;           /* --speed: file replay at capture speed times this; 0 at once */
     int workers;            /* --workers; 0: by default (see main.c) */
+    double stats;           /* --stats: seconds between stats lines; 0: none */
+    const char *metrics;    /* --metrics: the Prometheus textfile, or NULL */
 } options;
 
 /* Returns -1 to exit with EXIT_ERROR, 1 to exit with EXIT_OK (help, version), 0 to run. */
