@@ -6,7 +6,8 @@
 # JSON (the summary and the final stats line); promtool (Debian's prometheus) must pass the
 # file with no lint warning. Also: the stats lines of a file run are the same every time
 # (tests/metrics/sample.stats.jsonl, the memory figure aside), and a metrics directory the
-# run cannot write once root is given up is refused at once (exit status 2).
+# run cannot write once root is given up is refused at once (exit status 2), and
+# contrib/smtpscope.service passes systemd-analyze verify (when systemd is installed).
 #
 # Usage: tests/metrics.sh [BINARY]   (default build/smtpscope)
 # Missing tools are installed with apt-get when root (tools/install-deps.sh); not root and
@@ -48,11 +49,14 @@ fi
 
 # ---------------------------------------------------------------- the run
 
-mkdir "$D/textfile" "$D/closed"
+# As contrib/smtpscope.service does it: the file in a directory of that user's, a symbolic
+# link to it in node_exporter's textfile directory (which belongs to root on Debian).
+mkdir "$D/textfile" "$D/state" "$D/closed"
 chmod 755 "$D" # mktemp's 0700 would keep that user out
-chown "$run_user" "$D/textfile"
+chown "$run_user" "$D/state"
 chmod 755 "$D/closed"
-prom=$D/textfile/smtpscope.prom
+prom=$D/state/smtpscope.prom
+ln -s "$prom" "$D/textfile/smtpscope.prom"
 rc=0
 "$bin" -r "$pcap" --json --stats 60 --metrics "$prom" >"$D/run.jsonl" 2>"$D/run.err" || rc=$?
 check "smtpscope --stats --metrics exits 0 (as $run_user after root)" [ "$rc" -eq 0 ]
@@ -180,4 +184,20 @@ rc=0
 "$bin" -r "$pcap" --stats 60 --workers 2 >/dev/null 2>"$D/workers.err" || rc=$?
 check "--stats with --workers 2 is refused (exit status 2)" [ "$rc" -eq 2 ]
 check "... with a message" grep -q -- '--workers 1' "$D/workers.err"
+
+# ---------------------------------------------------------------- the unit
+
+# Verified with this binary in ExecStart and this man page on MANPATH (verify runs both).
+if command -v systemd-analyze >/dev/null 2>&1; then
+    mkdir -p "$D/unit" "$D/man/man1"
+    cp smtpscope.1 "$D/man/man1/"
+    sed "s#/usr/local/bin/smtpscope#$bin#" contrib/smtpscope.service >"$D/unit/smtpscope.service"
+    if MANPATH=$D/man systemd-analyze verify "$D/unit/smtpscope.service" >"$D/verify.out" 2>&1; then
+        ok "systemd-analyze verify contrib/smtpscope.service"
+    else
+        bad "systemd-analyze verify contrib/smtpscope.service: $(head -c 600 "$D/verify.out")"
+    fi
+else
+    echo "info: metrics: no systemd-analyze here: contrib/smtpscope.service not verified"
+fi
 t_done
