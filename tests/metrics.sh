@@ -114,7 +114,7 @@ fetch() {
     grep -q '^node_textfile_scrape_error' "$2"
 }
 port=""
-for try in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
     p=$((20000 + (RANDOM % 20000)))
     if start_exporter "$p"; then
         port=$p
