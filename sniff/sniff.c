@@ -299,20 +299,22 @@ static int read_one(sniff *s, sniff_packet_fn fn, void *ctx)
 }
 
 /* Live with a tick: libpcap's own read blocks until a packet comes whatever its timeout
- * (immediate mode), so the loop reads without blocking and waits here, at most the timeout. */
+ * (immediate mode), so the loop reads without blocking and waits here, at most the timeout
+ * (were non-blocking mode refused, the tick would still follow each packet). */
 static int ticking(sniff *s)
 {
     if (!s->tick || !s->stats.live)
         return 0;
     if (!s->nonblock && pcap_setnonblock(s->pcap, 1, s->error) == 0)
         s->nonblock = 1;
-    return s->nonblock;
+    s->error[0] = '\0';
+    return 1;
 }
 
 static void wait_readable(sniff *s)
 {
     struct pollfd pfd = {pcap_get_selectable_fd(s->pcap), POLLIN, 0};
-    if (!s->stopped) /* a signal (sniff_stop) interrupts the wait */
+    if (s->nonblock && !s->stopped && pfd.fd >= 0) /* a signal (sniff_stop) interrupts it */
         poll(&pfd, 1, SNIFF_READ_TIMEOUT_MS);
 }
 
