@@ -34,6 +34,7 @@ void app_report_session(app *a, const flow_report *f)
                 "unfinished (raise --max-streams)\n",
                 a->opt.max_streams);
     }
+    a->ended++;
     report_flow(a->rep, f);
 }
 

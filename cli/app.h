@@ -11,12 +11,16 @@
 #include "report/report.h"
 #include "ui/model.h"
 
+struct monitor;
+
 typedef struct app {
     options opt;
     report *rep;
     pipeline *pl;
     sniff *sn;
     uint64_t next_id;
+    uint64_t ended;          /* sessions ended: next_id - ended are open */
+    struct monitor *monitor; /* --stats, --metrics, the interface (one process, no screen) */
     int warned_evicted;
     ui_model *model;       /* the live screen's, or NULL */
     wk_writer *writer;     /* in a worker: where its records go */

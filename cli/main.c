@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/app.h"
+#include "cli/monitor.h"
 #include "cli/tui.h"
 
 /* ---- one process: the pipeline's sink ---- */
@@ -105,6 +106,8 @@ static void on_packet(void *ctx, uint64_t frame, const struct pcap_pkthdr *hdr,
                       const uint8_t *bytes)
 {
     app *a = ctx;
+    if (a->monitor)
+        monitor_packet(a->monitor, sniff_usec(hdr->ts));
     pipeline_packet(a->pl, frame, hdr, bytes, sniff_decoded(a->sn));
 }
 
@@ -121,7 +124,8 @@ static int wants_tui(const options *o)
         return o->tui;
     if (o->workers > 1)
         return 0;
-    return o->iface && !o->json && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    return o->iface && !o->json && o->stats <= 0 && !o->metrics && isatty(STDIN_FILENO) &&
+           isatty(STDOUT_FILENO);
 }
 
 static unsigned worker_count(const options *o)
@@ -134,11 +138,28 @@ static unsigned worker_count(const options *o)
     return n < 1 ? 1 : n > WORKERS_MAX ? WORKERS_MAX : (unsigned)n;
 }
 
+/* The report's loop: the monitor sees every packet (a file's periods) and every read (live:
+ * the clock's periods and the interface, also while no packet comes). */
+static int report_loop(app *a, sniff *sn, char *err, size_t errlen)
+{
+    monitor mon;
+    if (monitor_start(&mon, a, err, errlen) < 0)
+        return -2;
+    a->monitor = &mon;
+    sniff_set_tick(sn, monitor_tick, &mon);
+    int rc = sniff_loop(sn, on_packet, a);
+    pipeline_finish(a->pl);
+    monitor_end(&mon);
+    sniff_set_tick(sn, NULL, NULL);
+    a->monitor = NULL;
+    return rc;
+}
+
 static int run_loop(app *a, sniff *sn, char *err, size_t errlen)
 {
     if (!wants_tui(&a->opt)) {
         sniff_on_capture_file(sn, capture_file_begun, a);
-        return sniff_loop(sn, on_packet, a);
+        return report_loop(a, sn, err, errlen);
     }
     /* the live screen owns the terminal: no session lines, no capture_file lines */
     report_quiet_sessions(a->rep);

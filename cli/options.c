@@ -48,6 +48,14 @@ static const char usage_text[] =
     "      --no-tui         no live screen: the report, as sessions end\n"
     "      --speed X        with --tui -r: replay at X times capture speed (default: at once)\n"
     "  -c COUNT             stop after COUNT packets that match the filter\n"
+    "      --stats SECS     every SECS a stats line (packets, drops, sessions open and\n"
+    "                       ended, flags, duplicate groups, memory, the interface's state)\n"
+    "                       in the report (--json: {\"type\":\"stats\"}), and one at the end;\n"
+    "                       live on the clock, with -r on the packets' timestamps\n"
+    "      --metrics FILE   rewrite FILE (atomically: FILE.tmp, then a rename) every stats\n"
+    "                       period (default 60 s) and at the end, in Prometheus' text format\n"
+    "                       for node_exporter's textfile collector; written after root is\n"
+    "                       given up (-Z): that user must be able to write its directory\n"
     "%s" /* each analyser's ports option */
     "      --detect         also find SMTP and POP3 on any other port, by content (a 220\n"
     "                       greeting, then EHLO, HELO or QUIT; a +OK greeting, then USER,\n"
@@ -67,8 +75,8 @@ static const char usage_text[] =
     "      --idle-timeout SECS  end a silent session after SECS (default 900)\n"
     "      --max-streams N  concurrent TCP streams followed (default 262144)\n"
     "      --workers N      analyse with N processes, flows split by address pair (default:\n"
-    "                       one per core; one with the live screen, -w, a pipe, -c live);\n"
-    "                       the report is the same as with one\n"
+    "                       one per core; one with the live screen, -w, a pipe, -c live,\n"
+    "                       --stats, --metrics); the report is the same as with one\n"
     "      --slow-reply SECS  flag replies to end of data slower than SECS (default 60)\n"
     "      --slow-banner SECS  flag greetings later than SECS after the handshake\n"
     "                       (default 30)\n"
@@ -199,6 +207,8 @@ enum {
     OPT_STREAM,
     OPT_DUP_WINDOW,
     OPT_DUP_MEMORY,
+    OPT_STATS,
+    OPT_METRICS,
     OPT_PORTS /* OPT_PORTS + proto: that analyser's ports option */
 };
 
@@ -213,7 +223,7 @@ int options_one_process(const options *o)
 {
     /* live, each worker would count its own packets */
     return o->tui == 1 || o->write_file || (o->file && read_once(o->file)) ||
-           (o->iface && o->count);
+           (o->iface && o->count) || o->stats > 0 || o->metrics;
 }
 
 /* The combinations that cannot work, said before anything is opened. */
@@ -239,6 +249,14 @@ static int check_sources(const options *o)
                -1;
     if (o->tui == 1 && o->json)
         return cli_fail("%s", "--tui and --json exclude each other"), -1;
+    if ((o->stats > 0 || o->metrics) && o->tui == 1)
+        return cli_fail("%s", "--stats and --metrics go with the report, not the live screen "
+                              "(--no-tui)"),
+               -1;
+    if ((o->stats > 0 || o->metrics) && o->workers > 1)
+        return cli_fail("%s", "--stats and --metrics count in one process: use --workers 1 "
+                              "(the default with them)"),
+               -1;
     if (o->workers > 1 && options_one_process(o))
         return cli_fail("%s",
                         "--workers: the live screen, -w, reading a pipe and -c on a live capture "
@@ -265,6 +283,8 @@ int options_parse(options *o, int argc, char **argv)
         {"stream", no_argument, 0, OPT_STREAM},
         {"dup-window", required_argument, 0, OPT_DUP_WINDOW},
         {"dup-memory", required_argument, 0, OPT_DUP_MEMORY},
+        {"stats", required_argument, 0, OPT_STATS},
+        {"metrics", required_argument, 0, OPT_METRICS},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, OPT_VERSION},
     };
@@ -403,6 +423,16 @@ int options_parse(options *o, int argc, char **argv)
             if (parse_number(optarg, 0, 1 << 20, &v) < 0)
                 return cli_fail("bad memory '%s' (MiB, 0 to 1048576; 0 for no limit)", optarg), -1;
             o->dup_memory = v;
+            break;
+        case OPT_STATS:
+            if (parse_number(optarg, 0.1, 1e7, &v) < 0)
+                return cli_fail("bad stats period '%s' (seconds, at least 0.1)", optarg), -1;
+            o->stats = v;
+            break;
+        case OPT_METRICS:
+            if (!optarg[0])
+                return cli_fail("%s", "--metrics needs a file name"), -1;
+            o->metrics = optarg;
             break;
         case OPT_VERSION:
             printf("smtpscope %s (%s)\n", SMTPSCOPE_VERSION, pcap_lib_version());

@@ -37,6 +37,8 @@ typedef struct options {
     int stream;              /* --stream */
     double dup_window;       /* --dup-window, seconds; 0: none */
     double dup_memory;       /* --dup-memory, MiB; 0: none */
+    double stats;            /* --stats: seconds between stats lines; 0: none */
+    const char *metrics;     /* --metrics: the Prometheus textfile, or NULL */
 } options;
 
 /* Returns -1 to exit with EXIT_ERROR, 1 to exit with EXIT_OK (help, version), 0 to run. */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/app.h"
+#include "cli/monitor.h"
 #include "sniff/privs.h"
 
 /* Records main.c's side sends besides sessions (workers.h carries them as bytes). */
@@ -98,6 +99,13 @@ static void on_packet(void *ctx, uint64_t frame, const struct pcap_pkthdr *hdr,
     pipeline_packet(a->pl, frame, hdr, bytes, sniff_decoded(a->sn));
 }
 
+/* Live: every worker watches the interface (a deleted one must end each capture); the first
+ * says when it goes down and comes back. */
+static void worker_tick(void *ctx)
+{
+    iface_watch_tick(ctx);
+}
+
 static void send_totals(app *a, sniff *sn, int loop_rc)
 {
     wk_totals t;
@@ -140,6 +148,9 @@ static int worker_main(void *ctx, unsigned index, wk_writer *w)
     }
     a->sn = sn;
     app_catch_stop_signals(sn, app_on_stop_signal, 0);
+    iface_watch iw;
+    iface_watch_init(&iw, sn, a->opt.iface, index == 0);
+    sniff_set_tick(sn, worker_tick, &iw);
     int loop_rc = sniff_loop(sn, on_packet, a);
     pipeline_finish(a->pl);
     send_totals(a, sn, loop_rc);

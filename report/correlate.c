@@ -229,7 +229,6 @@ static corr_group *new_group(correlate *c, const smtp_txn *t, int by_digest, uin
     correlate_add_member(g, first);
     mark_in_id_group(c, g, first);
     c->heap += group_heap(g);
-    c->groups_formed++;
     return g;
 }
 
@@ -739,6 +738,15 @@ static void take_back(correlate *c, unsigned gi, const standing *st)
     c->no_reuse = 0;
 }
 
+static void hand_one(correlate *c, corr_group *g, const servers *srv, int final,
+                     const corr_sink *sink)
+{
+    settle_group(c, g, srv);
+    sink->group(sink->ctx, c, g, final);
+    c->groups_expired += final != 0;
+    c->groups_formed += !final && g->n == 2; /* its first update */
+}
+
 /* Raw group gi as the end of the capture would report it now: itself, or the duplicate
  * groups split from it by hop that hold an attempt at or after since, handed to the sink;
  * with final, also the paths it is. Nothing of it is kept. */
@@ -754,15 +762,10 @@ static void hand_over(correlate *c, unsigned gi, const servers *srv, uint32_t si
     for (unsigned i = st.ngroups; i < c->ngroups; i++) {
         if (!holds_since(c, &c->groups[i], since))
             continue;
-        settle_group(c, &c->groups[i], srv);
-        sink->group(sink->ctx, c, &c->groups[i], final);
-        c->groups_expired += final != 0;
+        hand_one(c, &c->groups[i], srv, final, sink);
     }
-    if (!c->groups[gi].split) {
-        settle_group(c, &c->groups[gi], srv);
-        sink->group(sink->ctx, c, &c->groups[gi], final);
-        c->groups_expired += final != 0;
-    }
+    if (!c->groups[gi].split)
+        hand_one(c, &c->groups[gi], srv, final, sink);
     for (unsigned k = 0; k < CORR_PATH_KINDS && final && sink->path; k++)
         for (unsigned i = st.npaths[k]; i < c->npaths[k]; i++)
             sink->path(sink->ctx, c, &c->paths[k][i]);

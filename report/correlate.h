@@ -161,7 +161,8 @@ void correlate_expire(correlate *c);
  * from 1 over the whole run), doubled, plus one when found by digest. */
 uint64_t correlate_group_id(const correlate *c, const corr_group *g);
 
-/* Raw duplicate groups formed so far, attempts let go (window, memory), bytes held. */
+/* Duplicate groups formed so far (handed to the sink with their second attempt), attempts
+ * let go (window, memory), bytes held. */
 typedef struct corr_counts {
     uint64_t groups, expired, bytes;
     uint64_t attempts;       /* held now */

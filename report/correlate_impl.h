@@ -49,12 +49,13 @@ struct correlate {
     corr_client *clients;
     unsigned nclients, ccap;
     /* the window (correlate_set_window) and what it let go */
-    int64_t window, now;  /* usec; now: the latest attempt's time */
-    uint64_t budget;      /* bytes; 0: none */
-    uint64_t heap;        /* bytes of group members and strings */
-    uint64_t peak;        /* the most held_bytes after a correlate_expire */
-    uint64_t client_heap; /* bytes of the clients' addresses */
-    uint64_t groups_formed, expired, groups_expired, clients_expired;
+    int64_t window, now;    /* usec; now: the latest attempt's time */
+    uint64_t budget;        /* bytes; 0: none */
+    uint64_t heap;          /* bytes of group members and strings */
+    uint64_t peak;          /* the most held_bytes after a correlate_expire */
+    uint64_t client_heap;   /* bytes of the clients' addresses */
+    uint64_t groups_formed; /* duplicate groups handed over with their second attempt */
+    uint64_t expired, groups_expired, clients_expired;
     int64_t swept_at;          /* clients last swept */
     const struct servers *srv; /* correlate_set_sink */
     const corr_sink *sink;

@@ -68,11 +68,24 @@ typedef struct report_counts {
     const uint64_t *smtp_flags; /* SMTP_FLAG_COUNT, named by smtp_flag_name */
     const uint64_t *pop3_flags; /* POP3_FLAG_COUNT, named by pop3_flag_name */
     uint64_t not_analysed, connects_failed;
-    uint64_t dup_groups;          /* duplicate groups formed so far (raw: before hops) */
+    uint64_t dup_groups;          /* duplicate groups formed so far */
     uint64_t correlation_expired; /* attempts the correlator let go (window, memory) */
     uint64_t correlation_bytes;   /* memory the correlator holds now */
 } report_counts;
 void report_get_counts(const report *r, report_counts *out);
+
+/* A --stats line: what the caller knows of the capture and the process; the report adds
+ * its own counts (report_get_counts). JSON: {"type":"stats",...}; text: one "stats:" line. */
+typedef struct report_stats_line {
+    int64_t time; /* usec: the period's boundary in capture time (file), the clock (live) */
+    int final;    /* the line written at the end of the run */
+    uint64_t packets, matched, drops, if_drops; /* sniff_stats */
+    uint64_t open_sessions;
+    const char *interface;       /* live: its name, else NULL */
+    const char *interface_state; /* live: "up", "down", "no_carrier" or "unknown" */
+    uint64_t resident_bytes;     /* the process's RSS; 0 when unknown */
+} report_stats_line;
+void report_stats(report *r, const report_stats_line *s);
 
 /* A duplicate group as it stands (the live screen; --stream writes the same as JSON):
  * handed to the hook each time an attempt joins it, and once more with final set when the

@@ -75,8 +75,7 @@ void report_stream_session(report *r)
 {
     r->sink = (corr_sink){.group = on_group, .path = on_path, .ctx = r};
     correlate_set_sink(r->corr, r->servers, &r->sink);
-    if (r->stream || r->on_dup)
-        correlate_updates(r->corr);
+    correlate_updates(r->corr); /* also counts the groups as they form */
     correlate_expire(r->corr);
 }
 

@@ -2,9 +2,11 @@
 #include "sniff/live.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <linux/if_packet.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 /* A failed pcap_activate, in words an operator can act on. */
@@ -48,7 +50,7 @@ pcap_t *live_open(const sniff_config *cfg, char *err, size_t errlen)
     pcap_set_promisc(p, !cfg->no_promisc);
     pcap_set_immediate_mode(p, 1);
     pcap_set_buffer_size(p, kib > 2097151 ? 2147483647 : kib * 1024);
-    pcap_set_timeout(p, 100);
+    pcap_set_timeout(p, SNIFF_READ_TIMEOUT_MS);
     int rc = pcap_activate(p);
     if (rc < 0) {
         activate_error(p, rc, cfg->iface, err, errlen);
@@ -145,4 +147,23 @@ int live_fanout(pcap_t *p, const sniff_config *cfg, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+sniff_if_state live_iface_state(pcap_t *p, const char *iface, unsigned ifindex)
+{
+    if (!ifindex)
+        return SNIFF_IF_UNKNOWN;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", iface);
+    if (ioctl(pcap_fileno(p), SIOCGIFINDEX, &ifr) != 0)
+        return errno == ENODEV ? SNIFF_IF_GONE : SNIFF_IF_UNKNOWN;
+    /* A new interface under the old name is not the one the socket is bound to. */
+    if ((unsigned)ifr.ifr_ifindex != ifindex)
+        return SNIFF_IF_GONE;
+    if (ioctl(pcap_fileno(p), SIOCGIFFLAGS, &ifr) != 0)
+        return errno == ENODEV ? SNIFF_IF_GONE : SNIFF_IF_UNKNOWN;
+    if (!(ifr.ifr_flags & IFF_UP))
+        return SNIFF_IF_DOWN;
+    return ifr.ifr_flags & IFF_RUNNING ? SNIFF_IF_UP : SNIFF_IF_NO_CARRIER;
 }

@@ -1,6 +1,8 @@
 /* sniff: the libpcap side of smtpscope. See sniff.h. */
 #include "sniff/sniff.h"
 
+#include <net/if.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,10 @@ struct sniff {
     volatile sig_atomic_t stopped;
     int failed;
     int nonblock;
+    void (*tick)(void *ctx); /* sniff_set_tick */
+    void *tick_ctx;
+    char iface[IF_NAMESIZE]; /* live, for sniff_iface_state */
+    unsigned ifindex;        /* 0: not watched */
     char source[160];
     char error[PCAP_ERRBUF_SIZE];
 };
@@ -127,6 +133,11 @@ static int open_live(sniff *s, const sniff_config *cfg, char *err, size_t errlen
     s->pcap = live_open(cfg, err, errlen);
     if (s->pcap == NULL)
         return -1;
+    /* "any" and names too long to ask the kernel about have no index: not watched */
+    if (strlen(cfg->iface) < sizeof s->iface) {
+        snprintf(s->iface, sizeof s->iface, "%s", cfg->iface);
+        s->ifindex = if_nametoindex(cfg->iface);
+    }
     s->dlt = pcap_datalink(s->pcap);
     if (check_link(cfg->iface, s->dlt, err, errlen) != 0 ||
         compile_filter(s, cfg->filter, err, errlen) != 0 ||
@@ -310,15 +321,65 @@ static int read_one(sniff *s, sniff_packet_fn fn, void *ctx)
     return 1;
 }
 
+/* Live with a tick: libpcap's own read blocks until a packet comes whatever its timeout
+ * (immediate mode), so the loop reads without blocking and waits here, at most the timeout
+ * (were non-blocking mode refused, the tick would still follow each packet). */
+static int ticking(sniff *s)
+{
+    if (!s->tick || !s->stats.live)
+        return 0;
+    if (!s->nonblock && pcap_setnonblock(s->pcap, 1, s->error) == 0)
+        s->nonblock = 1;
+    s->error[0] = '\0';
+    return 1;
+}
+
+static void wait_readable(sniff *s)
+{
+    struct pollfd pfd = {pcap_get_selectable_fd(s->pcap), POLLIN, 0};
+    if (s->nonblock && !s->stopped && pfd.fd >= 0) /* a signal (sniff_stop) interrupts it */
+        poll(&pfd, 1, SNIFF_READ_TIMEOUT_MS);
+}
+
 int sniff_loop(sniff *s, sniff_packet_fn fn, void *ctx)
 {
+    int tick = ticking(s);
     for (;;) {
         int rc = read_one(s, fn, ctx);
         if (rc == SNIFF_END)
             return 0;
         if (rc < 0)
             return -1;
+        if (!tick)
+            continue;
+        s->tick(s->tick_ctx);
+        if (rc == 0)
+            wait_readable(s);
     }
+}
+
+void sniff_set_tick(sniff *s, void (*fn)(void *ctx), void *ctx)
+{
+    s->tick = fn;
+    s->tick_ctx = ctx;
+}
+
+sniff_if_state sniff_iface_state(sniff *s)
+{
+    if (!s->stats.live)
+        return SNIFF_IF_UNKNOWN;
+    sniff_if_state st = live_iface_state(s->pcap, s->iface, s->ifindex);
+    if (st == SNIFF_IF_GONE && !s->failed) {
+        snprintf(s->error, sizeof s->error, "The interface disappeared"); /* libpcap's words */
+        s->failed = 1;
+    }
+    return st;
+}
+
+const char *sniff_if_state_name(sniff_if_state st)
+{
+    static const char *const names[] = {"unknown", "up", "down", "no_carrier", "gone"};
+    return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "unknown";
 }
 
 int sniff_step(sniff *s, sniff_packet_fn fn, void *ctx, int max)

@@ -42,6 +42,8 @@ typedef struct sniff_config {
 } sniff_config;
 
 #define SNIFF_DEFAULT_SNAPLEN 262144
+/* Live: a read returns empty after this long without packets (sniff_set_tick). */
+#define SNIFF_READ_TIMEOUT_MS 100
 #define SNIFF_DEFAULT_BUFFER_KIB 32768
 
 typedef struct sniff_stats {
@@ -80,6 +82,24 @@ int sniff_step(sniff *s, sniff_packet_fn fn, void *ctx, int max);
 int sniff_fd(const sniff *s);
 /* Async-signal-safe: ends sniff_loop (a blocked live read wakes up) and sniff_step. */
 void sniff_stop(sniff *s);
+/* Live: fn(ctx) runs after every read of sniff_loop, a packet's or an empty one at least
+ * every SNIFF_READ_TIMEOUT_MS, so that periodic work goes on while the link is idle (set
+ * before sniff_loop; the capture is then read in non-blocking mode). fn NULL: none. */
+void sniff_set_tick(sniff *s, void (*fn)(void *ctx), void *ctx);
+typedef enum {
+    SNIFF_IF_UNKNOWN, /* a file, "any", or the kernel would not say */
+    SNIFF_IF_UP,
+    SNIFF_IF_DOWN,       /* administratively down (ip link set X down) */
+    SNIFF_IF_NO_CARRIER, /* up, but without a link (cable, peer) */
+    SNIFF_IF_GONE        /* deleted, or replaced by another of the same name */
+} sniff_if_state;
+/* Live: the capture interface's state now. libpcap keeps reading, silently, while it is down
+ * and goes on when it comes back; a deleted one fails the read ("The interface disappeared"),
+ * but not when it was down first: so when it is found gone here the capture fails the same
+ * way (sniff_loop returns -1, sniff_error tells). */
+sniff_if_state sniff_iface_state(sniff *s);
+/* "up", "down", "no_carrier", "gone", "unknown". */
+const char *sniff_if_state_name(sniff_if_state st);
 /* Live: refreshes drops and if_drops in the stats from the kernel's counters. */
 void sniff_poll_stats(sniff *s);
 /* The capture in messages: "interface eth0", "'file.pcap'", "standard input". */

@@ -23,4 +23,5 @@ void add_servers_suite(void);
 void add_pop3_suite(void);
 void add_redownload_suite(void);
 void add_rotate_suite(void);
+void add_metrics_suite(void);
 #endif
