@@ -99,22 +99,28 @@ read_json() {
 
 # VmRSS and VmHWM (KB) of process $1 into rss and hwm, its CPU seconds (user + system,
 # hundredths) into cpu_cs. Returns 1 once the process has ended (gone, or a zombie), 2 when
-# this sample could not be read (why says what), 0 otherwise.
+# this sample could not be read (why says what), 0 otherwise. Each file is read whole, at
+# once: bash's read builtin reads a seekable file in chunks and seeks back after each line
+# (strace shows it), and /proc makes the text anew at each read, so a figure that grew a digit
+# meanwhile shifts the lines after it; most likely why a first version, reading line by line,
+# once found no VmRSS and stopped sampling 48 s into the week.
 sample_proc() {
-    local key val rest state="" f
+    local key val rest state="" text f
     rss="" hwm_now=""
     [ -e "/proc/$1/status" ] || return 1
+    text=$(cat "/proc/$1/status" 2>/dev/null) || { why="status unreadable"; return 2; }
     while read -r key val rest; do
         case $key in
         State:) state=$val ;;
         VmRSS:) rss=$val ;;
         VmHWM:) hwm_now=$val ;;
         esac
-    done 2>/dev/null <"/proc/$1/status" || { why="status unreadable"; return 2; }
+    done <<<"$text"
     [ "$state" != Z ] || return 1
     [ -n "$rss" ] || { why="no VmRSS (state $state)"; return 2; }
     hwm=$hwm_now
-    read -r -a f 2>/dev/null <"/proc/$1/stat" || { why="stat unreadable"; return 2; }
+    text=$(cat "/proc/$1/stat" 2>/dev/null) || { why="stat unreadable"; return 2; }
+    read -r -a f <<<"$text"
     cpu_cs=$(((f[13] + f[14]) * 100 / ticks))
 }
 
