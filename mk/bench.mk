@@ -13,7 +13,7 @@ BENCH_TOOLS := build/benchgen build/floor_nids build/floor_pcap
 all: $(BENCH_TOOLS)
 
 build/benchgen: build/obj/tools/benchgen.o
-	$(CC) $(CFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) -o $@ $^ -lm
 
 build/floor_nids: build/obj/tools/floor_nids.o
 	$(CC) $(CFLAGS) -o $@ $^ -lnids -lpcap

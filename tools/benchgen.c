@@ -23,6 +23,12 @@
  *   --pace N        multiplies every pause of the dialogue by N (default 1)
  *   --pop3          POP3 sessions instead (port 110), the messages going server to client
  *   --retr K        with --pop3: messages each session downloads (default 1)
+ *   --week          the soak test's week of mail (below); OUT.pcap may be - (stdout)
+ *   --messages N    with --week: distinct messages (default 2000000)
+ *   --span D        with --week: capture time they arrive over, D as 90s, 30m, 12h or 7d
+ *   --dup-share P   with --week: percent of messages delivered twice (default 5)
+ *   --hosts N       with --week: client hosts (default 5000)
+ *   --seed N        with --week: changes every random choice (default 1)
  *
  * With --pop3 each session is a Dovecot-like download: greeting, USER/PASS, STAT, UIDL (a
  * multi-line list), then RETR and DELE of each of K messages (the RETR response is the message
@@ -33,15 +39,31 @@
  * the last RETR response (cut), or it closes after its DELEs without QUIT (the server rolls
  * them back). Either way the slot's next session downloads the same messages again. SMTP
  * captures are byte for byte what they were before --pop3 existed: the benchmark's cached
- * captures and its recorded figures stay valid. */
+ * captures and its recorded figures stay valid.
+ *
+ * --week writes the soak test's capture instead (make soak, docs/performance.md): --messages
+ * distinct messages (default 2,000,000) arriving evenly, each at a random point of its own
+ * share of --span (default 7d) of capture time, from --hosts client hosts (default 5000,
+ * 198.18.0.0/16) to four MX servers (198.19.0.25 to .28); each session on its own source port
+ * (the Linux ephemeral range), the full dialogue (EHLO, MAIL, RCPT, DATA, the message, QUIT).
+ * --dup-share percent of them (default 5) are delivered again 1 minute to 1 day later
+ * (log-uniform): six in ten of those first attempts have their end of data cut and never
+ * answered, the client giving up after 60 s (the retry starts that much later), the rest were
+ * accepted and are sent again anyway. A duplicate that would fall after the span is not made.
+ * Message-IDs in four common shapes (Postfix, Gmail, Exchange Online, a UUID), Date from the
+ * first attempt; --seed changes every choice. --dup-share 0 gives distinct messages only.
+ * --week --messages N, --span D, --seed S and --body B give the same bytes on every run; OUT
+ * may be - (standard output), so a week of capture need never be on disk. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tests/pkt.h"
 
@@ -179,6 +201,9 @@ typedef struct config {
     const char *path;
     int pop3;
     uint64_t retr; /* messages a POP3 session downloads */
+    int week;      /* --week: the soak test's capture */
+    uint64_t messages, dup_share, hosts, seed;
+    int64_t span; /* microseconds */
 } config;
 
 typedef struct side {
@@ -215,6 +240,14 @@ typedef struct gen {
     step *pop3_prog[3];  /* --pop3: clean, cut inside the last RETR, closed without QUIT */
     uint64_t frames, bytes, failed, open_now, open_max;
     int64_t last_t;
+    /* --week: messages not yet sent, first attempts in message order and retries in a heap */
+    uint64_t next_msg;
+    struct retry {
+        int64_t t;
+        uint64_t msg;
+    } * retries;
+    size_t retry_n, retry_cap;
+    uint64_t dup_unacked, dup_acked;
     uint8_t frame[FRAME_MAX];
 } gen;
 
@@ -388,12 +421,134 @@ static void copy_message(const gen *g, const session *s, uint64_t off, size_t le
     }
 }
 
+/* ---- --week: who sends each message, when, and what it looks like; all of it follows from
+ * the message number and --seed, so a retry carries the same bytes as its first attempt ---- */
+
+enum { WHAT_DUP, WHAT_UNACKED, WHAT_DELAY, WHAT_ARRIVAL, WHAT_HOST, WHAT_MX, WHAT_ID, WHAT_USER };
+
+#define WEEK_MX 4 /* servers: a domain's few MX hosts */
+
+/* A number for one choice (`what`) about message m. */
+static uint64_t pick(const gen *g, uint64_t m, unsigned what)
+{
+    return mix64(mix64(g->cfg.seed) ^ (m << 4 | what));
+}
+
+/* A fraction in [0, 1) for one choice about message m. */
+static double pick01(const gen *g, uint64_t m, unsigned what)
+{
+    return (double)(pick(g, m, what) >> 11) / 9007199254740992.0; /* 2^53 */
+}
+
+/* First attempt of message m: a random point of its own 1/N of the span, so arrivals stay in
+ * message order without being evenly spaced. */
+static int64_t arrival(const gen *g, uint64_t m)
+{
+    double share = (double)g->cfg.span / (double)g->cfg.messages;
+
+    return (int64_t)(((double)m + pick01(g, m, WHAT_ARRIVAL)) * share);
+}
+
+static uint32_t host_of(const gen *g, uint64_t m)
+{
+    return (uint32_t)(pick(g, m, WHAT_HOST) % g->cfg.hosts);
+}
+
+/* Hex digits of x, `n` of them (at most 16), upper or lower case. */
+static void hex(char *out, uint64_t x, int n, int upper)
+{
+    const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+
+    for (int i = n - 1; i >= 0; i--, x >>= 4)
+        out[i] = digits[x & 15];
+    out[n] = '\0';
+}
+
+/* The Message-ID of message m in one of four shapes seen in real mail; `when` is its Date. */
+static void message_id(const gen *g, uint64_t m, const struct tm *when, char *out, size_t cap)
+{
+    uint64_t r = pick(g, m, WHAT_ID), r2 = mix64(r);
+    unsigned h = host_of(g, m);
+    char a[17], b[17];
+
+    hex(a, r, 16, 1);
+    hex(b, r2, 16, 0);
+    switch (r % 4) {
+    case 0: /* Postfix: the time, then the queue id */
+        snprintf(out, cap, "<%04d%02d%02d%02d%02d%02d.%.10s@mail.client%u.example>",
+                 when->tm_year + 1900, when->tm_mon + 1, when->tm_mday, when->tm_hour, when->tm_min,
+                 when->tm_sec, a, h);
+        break;
+    case 1: /* Gmail */
+        snprintf(out, cap, "<CA%s%s+%.8s@mail.gmail.com>", a, b, b + 4);
+        break;
+    case 2: /* Exchange Online */
+        snprintf(out, cap, "<AM%uPR%02uMB%04u%s@AM%uPR%02uMB%04u.eurprd%02u.prod.outlook.com>",
+                 (unsigned)(r2 % 9 + 1), (unsigned)(r2 >> 8) % 10, (unsigned)(r2 >> 16) % 10000, a,
+                 (unsigned)(r2 % 9 + 1), (unsigned)(r2 >> 8) % 10, (unsigned)(r2 >> 16) % 10000,
+                 (unsigned)(r2 >> 32) % 10);
+        break;
+    default: /* a UUID, version 4, in lower case */
+        hex(a, r, 16, 0);
+        snprintf(out, cap, "<%.8s-%.4s-4%.3s-a%.3s-%.12s@client%u.example>", b, b + 8, b + 12,
+                 a + 1, a + 4, h);
+    }
+}
+
+/* The header section and first body line of message m, dated at its first attempt. */
+static void week_header(const gen *g, session *s)
+{
+    time_t when = (time_t)(EPOCH_S + arrival(g, s->msg) / 1000000);
+    struct tm tm;
+    char id[160], date[64];
+    unsigned h = host_of(g, s->msg);
+    uint64_t user = pick(g, s->msg, WHAT_USER);
+    int n;
+
+    gmtime_r(&when, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    message_id(g, s->msg, &tm, id, sizeof id);
+    n = snprintf(s->hdr, sizeof s->hdr,
+                 "Message-ID: %s\r\nDate: %s\r\nFrom: <user%u@client%u.example>\r\n"
+                 "To: <user%u@bench.example>\r\nSubject: week message %" PRIu64 "\r\n"
+                 "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+                 "Reference %012" PRIu64 " of the smtpscope soak test.\r\n",
+                 id, date, (unsigned)(user % 50), h, (unsigned)(user >> 32) % 20000, s->msg,
+                 s->msg);
+    if (n < 0 || (size_t)n >= sizeof s->hdr)
+        fatal("message header too long");
+    s->hdr_len = (size_t)n;
+}
+
+/* --week's own client lines, which name the client host; -1 for the lines it shares. */
+static int week_text(const gen *g, const session *s, int id, char *out, size_t cap)
+{
+    unsigned h = host_of(g, s->msg);
+    uint64_t user = pick(g, s->msg, WHAT_USER);
+
+    switch (id) {
+    case T_EHLO:
+        return snprintf(out, cap, "EHLO mail.client%u.example\r\n", h);
+    case T_MAIL:
+        return snprintf(out, cap, "MAIL FROM:<user%u@client%u.example>\r\n", (unsigned)(user % 50),
+                        h);
+    case T_RCPT:
+        return snprintf(out, cap, "RCPT TO:<user%u@bench.example>\r\n",
+                        (unsigned)(user >> 32) % 20000);
+    default:
+        return -1;
+    }
+}
+
 /* ---- commands and replies ---- */
 
 static int text(const gen *g, const session *s, int id, char *out, size_t cap)
 {
     uint64_t c = s->serial, m = s->msg;
+    int n = g->cfg.week ? week_text(g, s, id, out, cap) : -1;
 
+    if (n >= 0)
+        return n;
     switch (id) {
     case P_BANNER:
         return snprintf(out, cap, "+OK Dovecot (Debian) ready.\r\n");
@@ -776,11 +931,9 @@ static void sift_down(gen *g, size_t i)
     }
 }
 
-/* The time a session of the clean program lasts, body aside: starting the slots that far
- * apart over that time brings --open sessions open at once from the first close on. */
-static int64_t clean_duration(const gen *g)
+/* The time a session of program p lasts, body aside. */
+static int64_t program_duration(const gen *g, const step *p)
 {
-    const step *p = g->cfg.pop3 ? g->pop3_prog[0] : g->cfg.pipelined ? SHORT_CLEAN : CLEAN;
     int64_t d = 0;
 
     for (; p->op != OP_END; p++)
@@ -788,9 +941,145 @@ static int64_t clean_duration(const gen *g)
     return d;
 }
 
+/* The time a session of the clean program lasts: starting the slots that far apart over that
+ * time brings --open sessions open at once from the first close on. */
+static int64_t clean_duration(const gen *g)
+{
+    return program_duration(g, g->cfg.pop3        ? g->pop3_prog[0]
+                               : g->cfg.pipelined ? SHORT_CLEAN
+                                                  : CLEAN);
+}
+
+/* ---- --week: the schedule. First attempts come in message order; a duplicated message's
+ * next attempt goes into a heap of retries, earliest first, when its first attempt starts ----
+ */
+
+#define MINUTE INT64_C(60000000)
+#define DAY (1440 * MINUTE)
+
+/* Swaps retries i and j. */
+static void retry_swap(gen *g, size_t i, size_t j)
+{
+    struct retry tmp = g->retries[i];
+
+    g->retries[i] = g->retries[j];
+    g->retries[j] = tmp;
+}
+
+static void retry_push(gen *g, int64_t t, uint64_t m)
+{
+    size_t i = g->retry_n++;
+
+    if (g->retry_n > g->retry_cap) {
+        g->retry_cap = g->retry_cap ? 2 * g->retry_cap : 1024;
+        g->retries = realloc(g->retries, g->retry_cap * sizeof *g->retries);
+        if (g->retries == NULL)
+            fatal("out of memory for retries");
+    }
+    g->retries[i] = (struct retry){t, m};
+    for (; i > 0 && g->retries[(i - 1) / 2].t > t; i = (i - 1) / 2)
+        retry_swap(g, i, (i - 1) / 2);
+}
+
+static struct retry retry_pop(gen *g)
+{
+    struct retry top = g->retries[0];
+    size_t i = 0;
+
+    g->retries[0] = g->retries[--g->retry_n];
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < g->retry_n && g->retries[l].t < g->retries[m].t)
+            m = l;
+        if (r < g->retry_n && g->retries[r].t < g->retries[m].t)
+            m = r;
+        if (m == i)
+            return top;
+        retry_swap(g, i, m);
+        i = m;
+    }
+}
+
+/* Whether message m's first attempt goes unanswered (a real retry follows) or is accepted and
+ * sent again anyway. */
+static int unacked_first(const gen *g, uint64_t m)
+{
+    return pick(g, m, WHAT_UNACKED) % 10 < 6;
+}
+
+/* When message m is sent again, or -1: not duplicated, or its copy would fall after the span.
+ * 1 minute to 1 day after the first attempt ended, log-uniform, as queue retries spread. */
+static int64_t retry_time(const gen *g, uint64_t m)
+{
+    int64_t t = arrival(g, m), delay;
+
+    if (pick(g, m, WHAT_DUP) % 100 >= g->cfg.dup_share)
+        return -1;
+    delay = (int64_t)((double)MINUTE * exp(pick01(g, m, WHAT_DELAY) * log(1440.0)));
+    if (unacked_first(g, m))
+        t += program_duration(g, SPLIT);
+    t += delay;
+    return t <= g->cfg.span ? t : -1;
+}
+
+/* The next message to send and when: a first attempt or a retry, whichever is due first.
+ * Returns 0 when none is left. */
+static int week_pull(gen *g, int64_t *t, uint64_t *m, int *first)
+{
+    int have_new = g->next_msg < g->cfg.messages;
+    int64_t t_new = have_new ? arrival(g, g->next_msg) : 0;
+
+    if (g->retry_n > 0 && (!have_new || g->retries[0].t < t_new)) {
+        struct retry r = retry_pop(g);
+        *t = r.t;
+        *m = r.msg;
+        *first = 0;
+        return 1;
+    }
+    if (!have_new)
+        return 0;
+    *t = t_new;
+    *m = g->next_msg++;
+    *first = 1;
+    return 1;
+}
+
+/* Starts the slot's next session at the schedule's next time (or, if the slot was busy then,
+ * just after): client host and MX by message, source port by session. Returns 0 when the
+ * schedule is done. */
+static int week_start(gen *g, session *s, int64_t free_at)
+{
+    int64_t t, again;
+    uint64_t m, n, isn;
+    int first;
+
+    if (!week_pull(g, &t, &m, &first))
+        return 0;
+    n = g->next_serial++;
+    isn = mix64(n);
+    again = first ? retry_time(g, m) : -1;
+    if (again >= 0) {
+        retry_push(g, again, m);
+        g->dup_unacked += (uint64_t)unacked_first(g, m);
+        g->dup_acked += (uint64_t)!unacked_first(g, m);
+    }
+    *s = (session){.t = t > free_at ? t : free_at, .serial = n, .msg = m};
+    s->failing = again >= 0 && unacked_first(g, m);
+    s->prog = s->failing ? SPLIT : CLEAN;
+    g->failed += (uint64_t)s->failing;
+    s->end[CLI] = (side){0xc6120001u + host_of(g, m), (uint16_t)(32768 + n % 28232), (uint16_t)isn,
+                         (uint32_t)isn};
+    s->end[SRV] = (side){0xc6130019u + (uint32_t)(pick(g, m, WHAT_MX) % WEEK_MX), 25,
+                         (uint16_t)(isn >> 16), (uint32_t)(isn >> 32)};
+    week_header(g, s);
+    return 1;
+}
+
 static void start_slots(gen *g)
 {
-    uint64_t k = g->cfg.open < g->cfg.sessions ? g->cfg.open : g->cfg.sessions;
+    uint64_t k = g->cfg.week                     ? g->cfg.open
+                 : g->cfg.open < g->cfg.sessions ? g->cfg.open
+                                                 : g->cfg.sessions;
     int64_t stagger = clean_duration(g) / (int64_t)(k ? k : 1);
 
     g->slots = calloc(k, sizeof *g->slots);
@@ -798,10 +1087,26 @@ static void start_slots(gen *g)
     if (g->slots == NULL || g->heap == NULL)
         fatal("out of memory for %" PRIu64 " slots", k);
     for (uint64_t i = 0; i < k; i++) {
-        start_session(g, &g->slots[i], (int64_t)i * stagger);
+        if (!g->cfg.week)
+            start_session(g, &g->slots[i], (int64_t)i * stagger);
+        else if (!week_start(g, &g->slots[i], 0))
+            break;                /* fewer messages than slots */
         g->heap[i] = (uint32_t)i; /* in time order already: a valid heap */
+        g->heap_n = (size_t)i + 1;
     }
-    g->heap_n = (size_t)k;
+}
+
+/* The slot's next session, once its last has ended. Returns 0 when there is none. */
+static int start_next(gen *g, session *s)
+{
+    int64_t free_at = s->t + scaled(g, NEXT);
+
+    if (g->cfg.week)
+        return week_start(g, s, free_at);
+    if (g->next_serial >= g->cfg.sessions)
+        return 0;
+    start_session(g, s, free_at);
+    return 1;
 }
 
 /* Writes frames in time order until every slot has played its last session. */
@@ -809,12 +1114,8 @@ static void run(gen *g)
 {
     while (g->heap_n > 0) {
         session *s = &g->slots[g->heap[0]];
-        if (!advance(g, s)) {
-            if (g->next_serial < g->cfg.sessions)
-                start_session(g, s, s->t + scaled(g, NEXT));
-            else
-                g->heap[0] = g->heap[--g->heap_n];
-        }
+        if (!advance(g, s) && !start_next(g, s))
+            g->heap[0] = g->heap[--g->heap_n];
         sift_down(g, 0);
     }
 }
@@ -824,7 +1125,9 @@ static void run(gen *g)
 static void usage(void)
 {
     fputs("usage: benchgen [--sessions N] [--open K] [--body BYTES] [--short]\n"
-          "                [--fail-every N] [--pace N] [--pop3 [--retr K]] OUT.pcap\n",
+          "                [--fail-every N] [--pace N] [--pop3 [--retr K]] OUT.pcap\n"
+          "       benchgen --week [--messages N] [--span D] [--dup-share P] [--hosts N]\n"
+          "                [--seed N] [--open K] [--body BYTES] [--pace N] OUT.pcap|-\n",
           stderr);
     exit(2);
 }
@@ -841,6 +1144,35 @@ static uint64_t number(const char *s, uint64_t min, uint64_t max)
     return v;
 }
 
+/* A duration: a whole number of s, m, h or d (seconds without a unit), in microseconds. */
+static int64_t duration(const char *s)
+{
+    static const char units[] = "smhd";
+    static const int64_t scale[] = {1, 60, 3600, 86400};
+    char buf[32];
+    size_t n = strlen(s);
+    const char *u = n > 0 && n < sizeof buf ? strchr(units, s[n - 1]) : NULL;
+    int64_t k = u != NULL && *u ? scale[u - units] : 1;
+
+    if (n == 0 || n >= sizeof buf)
+        fatal("bad duration '%s'", s);
+    memcpy(buf, s, n + 1);
+    if (u != NULL && *u)
+        buf[n - 1] = '\0';
+    return (int64_t)number(buf, 1, (uint64_t)(366 * 86400 / k)) * k * 1000000;
+}
+
+/* --week's defaults where the options left them, and the options it does not take. */
+static void week_defaults(config *c, int open_given, int body_given, int classic_given)
+{
+    if (classic_given || c->pop3 || c->pipelined)
+        fatal("--week takes no --sessions, --fail-every, --short or --pop3");
+    if (!open_given) /* slots: more than the sessions open at once at 3 a second */
+        c->open = 32;
+    if (!body_given)
+        c->body = 1024;
+}
+
 static void parse(int argc, char **argv, config *c)
 {
     static const struct option opts[] = {{"sessions", required_argument, 0, 's'},
@@ -851,10 +1183,26 @@ static void parse(int argc, char **argv, config *c)
                                          {"pace", required_argument, 0, 'p'},
                                          {"pop3", no_argument, 0, 'P'},
                                          {"retr", required_argument, 0, 'r'},
+                                         {"week", no_argument, 0, 'W'},
+                                         {"messages", required_argument, 0, 'm'},
+                                         {"span", required_argument, 0, 'd'},
+                                         {"dup-share", required_argument, 0, 'u'},
+                                         {"hosts", required_argument, 0, 'h'},
+                                         {"seed", required_argument, 0, 'x'},
                                          {0, 0, 0, 0}};
-    int ch;
+    int ch, open_given = 0, body_given = 0, classic_given = 0;
 
-    *c = (config){12000, 200, 16384, 10, 1.0, 0, NULL, 0, 1};
+    *c = (config){.sessions = 12000,
+                  .open = 200,
+                  .body = 16384,
+                  .fail_every = 10,
+                  .pace = 1.0,
+                  .retr = 1,
+                  .messages = 2000000,
+                  .span = INT64_C(7) * 86400 * 1000000,
+                  .dup_share = 5,
+                  .hosts = 5000,
+                  .seed = 1};
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (ch == 's')
             c->sessions = number(optarg, 1, UINT64_C(65000) * 60000);
@@ -862,6 +1210,18 @@ static void parse(int argc, char **argv, config *c)
             c->open = number(optarg, 1, 1000000);
         else if (ch == 'b')
             c->body = number(optarg, 1, UINT64_C(1) << 32);
+        else if (ch == 'W')
+            c->week = 1;
+        else if (ch == 'm')
+            c->messages = number(optarg, 1, UINT64_C(1) << 32);
+        else if (ch == 'd')
+            c->span = duration(optarg);
+        else if (ch == 'u')
+            c->dup_share = number(optarg, 0, 100);
+        else if (ch == 'h') /* client addresses stay inside 198.18.0.0/16 */
+            c->hosts = number(optarg, 1, 65000);
+        else if (ch == 'x')
+            c->seed = number(optarg, 0, UINT64_MAX);
         else if (ch == 'S')
             c->pipelined = 1;
         else if (ch == 'f')
@@ -874,9 +1234,14 @@ static void parse(int argc, char **argv, config *c)
             c->retr = number(optarg, 1, 64);
         else
             usage();
+        open_given |= ch == 'o';
+        body_given |= ch == 'b';
+        classic_given |= ch == 's' || ch == 'f';
     }
     if (optind != argc - 1 || (c->pop3 && c->pipelined))
         usage();
+    if (c->week)
+        week_defaults(c, open_given, body_given, classic_given);
     c->path = argv[optind];
 }
 
@@ -889,6 +1254,23 @@ static void write_file_header(gen *g)
     g->bytes = sizeof h;
 }
 
+/* What was written, on `f`: standard error when the capture went to standard output. */
+static void report(const gen *g, FILE *f)
+{
+    fprintf(f,
+            "%s: %" PRIu64 " sessions (%" PRIu64 " %s), %" PRIu64 " frames, %" PRIu64
+            " bytes, %" PRIu64 " open at most, %.1f s of traffic\n",
+            g->cfg.path, g->next_serial, g->failed,
+            g->cfg.pop3 ? "downloads not committed" : "not delivered", g->frames, g->bytes,
+            g->open_max, (double)g->last_t / 1e6);
+    if (g->cfg.week)
+        fprintf(f,
+                "%s: %" PRIu64 " messages, %" PRIu64 " sent twice (%" PRIu64
+                " after an unanswered end of data, %" PRIu64 " after a 250)\n",
+                g->cfg.path, g->cfg.messages, g->dup_unacked + g->dup_acked, g->dup_unacked,
+                g->dup_acked);
+}
+
 int main(int argc, char **argv)
 {
     static gen g;
@@ -898,7 +1280,7 @@ int main(int argc, char **argv)
     g.filler_len = filler_for(g.cfg.body);
     for (int form = 0; g.cfg.pop3 && form < 3; form++)
         g.pop3_prog[form] = pop3_program(g.cfg.retr, form);
-    g.out = fopen(g.cfg.path, "wb");
+    g.out = strcmp(g.cfg.path, "-") == 0 ? stdout : fopen(g.cfg.path, "wb");
     if (g.out == NULL)
         fatal("%s: %s", g.cfg.path, strerror(errno));
     setvbuf(g.out, NULL, _IOFBF, 1 << 22);
@@ -907,13 +1289,10 @@ int main(int argc, char **argv)
     run(&g);
     if (fclose(g.out) != 0)
         fatal("%s: %s", g.cfg.path, strerror(errno));
-    printf("%s: %" PRIu64 " sessions (%" PRIu64 " %s), %" PRIu64 " frames, %" PRIu64
-           " bytes, %" PRIu64 " open at most, %.1f s of traffic\n",
-           g.cfg.path, g.next_serial, g.failed,
-           g.cfg.pop3 ? "downloads not committed" : "not delivered", g.frames, g.bytes, g.open_max,
-           (double)g.last_t / 1e6);
+    report(&g, g.out == stdout ? stderr : stdout);
     free(g.slots);
     free(g.heap);
+    free(g.retries);
     for (int form = 0; form < 3; form++)
         free(g.pop3_prog[form]);
     return 0;
