@@ -244,4 +244,16 @@ if [ "$require_flat" = 1 ] && ! grep -q '^verdict: flat' "$report"; then
     echo "soak: RSS is not flat (SOAK_REQUIRE_FLAT=1)" >&2
     status=1
 fi
+# The correlator's own measure of what it held against the --dup-memory it was given.
+corr=$(grep '^correlation:' "$report" || true)
+memory=$(grep -o '"memory":[0-9]*' <<<"$corr" | cut -d: -f2)
+peak=$(grep -o '"peak_bytes":[0-9]*' <<<"$corr" | cut -d: -f2)
+if [ -n "$memory" ] && [ -n "$peak" ] && [ "$memory" -gt 0 ]; then
+    if [ "$peak" -le "$memory" ]; then
+        echo "soak: the correlator held at most $peak bytes, within its $memory"
+    else
+        echo "soak: the correlator held $peak bytes, past its $memory" >&2
+        status=1
+    fi
+fi
 exit $status
