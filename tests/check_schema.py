@@ -132,11 +132,14 @@ def mode_lines(schema_dir, files):
 
 
 def readme_examples(path):
-    """The README's ```json blocks: each one object (pretty-printed) or one object a line.
-    Blocks abbreviated with ... are not JSON; they are counted, not validated."""
+    """The README's ```json blocks, and its plain ``` blocks that begin with a "type" (an
+    object wrapped over lines): each one object or one object a line. Blocks abbreviated
+    with ... are not JSON; they are counted, not validated."""
     text = pathlib.Path(path).read_text(encoding="utf-8")
     objs, skipped = [], 0
-    for block in re.findall(r"^```json\n(.*?)^```", text, re.S | re.M):
+    for lang, block in re.findall(r"^```(json|)\n(.*?)^```", text, re.S | re.M):
+        if lang != "json" and not block.startswith('{"type"'):
+            continue
         try:
             objs.append(json.loads(block))
             continue
