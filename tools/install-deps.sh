@@ -7,6 +7,7 @@
 #   or the debian:bookworm image), which already has bash, coreutils (timeout, mktemp, seq),
 #   diffutils (cmp, diff), findutils, grep, sed, mawk (awk) and util-linux:
 #     python3             the test helpers (tests/*.py, tests/*/*.py, the mailguard test)
+#     python3-jsonschema  the JSON Schema validator of make schema-test (4.10: draft 2020-12)
 #     clang, libclang-rt-14-dev   libFuzzer (make fuzz-ci)
 #     valgrind            make valgrind-e2e
 #     time                /usr/bin/time, peak memory in make limits-test
@@ -20,7 +21,7 @@
 #   cov adds llvm-14 (llvm-profdata, llvm-cov) for `make fuzz-cov`.
 set -e
 build="gcc make pkg-config libpcap-dev libnids-dev libncurses-dev libcunit1-dev libxxhash-dev"
-test="$build python3 clang libclang-rt-14-dev valgrind time tmux iproute2 procps tcpdump ethtool dovecot-pop3d fetchmail"
+test="$build python3 python3-jsonschema clang libclang-rt-14-dev valgrind time tmux iproute2 procps tcpdump ethtool dovecot-pop3d fetchmail"
 cov="$test llvm-14"
 real="$test postfix swaks ssl-cert libnet-ssleay-perl tshark"
 case "${1:-build}" in
