@@ -40,6 +40,7 @@ struct report {
     servers *servers;                           /* per-server figures */
     uint64_t connects_failed, connects_refused; /* report_connect_failed */
     connect_failed *connects;                   /* text: the first REPORT_CONNECTS_LISTED of them */
+    struct connect_bursts *bursts;              /* JSON: floods of them, per client and server */
     report_dup_fn on_dup;                       /* report_on_duplicate */
     void *on_dup_ctx;
     int stream; /* report_set_correlation */
@@ -88,6 +89,16 @@ void report_findings_text(report *r);
 void report_findings_triage(report *r);
 
 /* ---- server_report.c ---- */
+
+/* ---- connect_burst.c ---- */
+
+typedef struct connect_bursts connect_bursts;
+/* 1 when c is counted in its client and server's burst instead of a line of its own (past
+ * the first few of a minute). */
+int report_connect_burst(report *r, const connect_failed *c);
+/* The bursts not yet written; at the end. */
+void report_connect_bursts_end(report *r);
+void report_connect_bursts_free(report *r);
 
 /* "Connection attempts that failed: ..." and the attempts kept, when there were any. */
 void report_connects_text(report *r);

@@ -49,6 +49,7 @@ void report_free(report *r)
     free(r->unseen);
     servers_free(r->servers);
     free(r->connects);
+    report_connect_bursts_free(r);
     free(r);
 }
 

@@ -33,7 +33,7 @@ static void connect_json(report *r, const connect_failed *c)
 void report_connect_failed(report *r, const connect_failed *c)
 {
     servers_connect_failed(r->servers, c);
-    if (r->fmt == REPORT_JSON)
+    if (r->fmt == REPORT_JSON && !report_connect_burst(r, c))
         connect_json(r, c);
     else if (r->connects_failed < REPORT_CONNECTS_LISTED && r->connects)
         r->connects[r->connects_failed] = *c;
@@ -211,6 +211,7 @@ static void server_json(report *r, const server_stats *v)
 
 void report_servers_json(report *r)
 {
+    report_connect_bursts_end(r); /* the failed attempts first, as they came */
     for (unsigned i = 0; i < servers_count(r->servers); i++)
         server_json(r, servers_get(r->servers, i));
 }

@@ -35,6 +35,19 @@ measure() {
 
 # Half-open connections never become sessions: only libnids' fixed table costs memory.
 measure syn.pcap $((160 * 1024)) && { [ "$sessions" -eq 0 ] && ok || bad "SYN flood made sessions"; }
+# The flood (one SYN a millisecond, each from its own address, for 300 s) is 20
+# connect_failed lines a minute and one connect_failed_burst line for the rest of each
+# minute, not a line per connection; together they count every attempt the summary does.
+lines=$(grep -c '"type":"connect_failed"' "$tmp/out")
+bursts=$(grep -c '"type":"connect_failed_burst"' "$tmp/out")
+in_bursts=$(grep '"type":"connect_failed_burst"' "$tmp/out" | grep -o '"connections":[0-9]*' | awk -F: '{ s += $2 } END { print s + 0 }')
+failed=$(grep -o '"connect_failed":[0-9]*' <<<"$summary" | head -1 | cut -d: -f2)
+echo "limits: SYN flood: $lines connect_failed lines, $bursts burst lines holding $in_bursts, summary $failed"
+if [ "$lines" -le $((20 * 6)) ] && [ "$bursts" -ge 5 ] && [ $((lines + in_bursts)) -eq "$failed" ]; then
+    ok
+else
+    bad "SYN flood: $lines lines and $bursts bursts of $in_bursts do not add up to $failed, or too many lines"
+fi
 
 # Completed handshakes do become sessions; past --max-streams the oldest are evicted. The
 # bound: 24 MB, plus 8 KB per stream the table may follow, plus 256 bytes per distinct client
