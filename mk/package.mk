@@ -10,7 +10,7 @@ deb:
 	@tools/install-deps.sh package
 	tools/build-deb.sh build/deb
 
-package-test: build/smtpscope
+package-test: deps build/smtpscope
 	tests/package.sh build/smtpscope
 
 TEST_EXTRA += package-test
