@@ -18,14 +18,15 @@
 #                         debconf question)
 #     fetchmail           the POP3 lab's real collector (no debconf question either)
 #   cov adds llvm-14 (llvm-profdata, llvm-cov) for `make fuzz-cov`.
-#   package: the Debian package's build (debian/control's Build-Depends: dpkg-buildpackage
-#   refuses to start when one is missing) and lintian: `make deb`, `make package-test`.
+#   package: the Debian package's build (debian/control's Build-Depends, and
+#   build-essential, which dpkg-buildpackage also requires: it refuses to start when one is
+#   missing) and lintian: `make deb`, `make package-test`.
 #   zlib, zstd, xz and bzip2 are there for compressed captures.
 set -e
 build="gcc make pkg-config libpcap-dev libnids-dev libncurses-dev libcunit1-dev libxxhash-dev"
 test="$build python3 clang libclang-rt-14-dev valgrind time tmux iproute2 procps tcpdump ethtool dovecot-pop3d fetchmail"
 cov="$test llvm-14"
-package="$build dpkg-dev debhelper lintian zlib1g-dev libzstd-dev liblzma-dev libbz2-dev"
+package="$build build-essential dpkg-dev debhelper lintian zlib1g-dev libzstd-dev liblzma-dev libbz2-dev"
 real="$test postfix swaks ssl-cert libnet-ssleay-perl tshark"
 case "${1:-build}" in
 build) want=$build ;;
