@@ -38,7 +38,7 @@ build/asan/%.o: %.c
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(CPPFLAGS) -DSMTPSCOPE_VERSION='"$(VERSION)"' -MMD -MP -c $< -o $@
 
 build/smtpscope: $(CLI_SRC:%.c=build/obj/%.o) $(LIB_OBJ)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 build/smtpscope-asan: $(CLI_SRC:%.c=build/asan/%.o) $(ASAN_OBJ)
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
@@ -47,7 +47,7 @@ build/pcapgen: build/obj/tools/pcapgen.o
 	$(CC) $(CFLAGS) -o $@ $^ -lpcap
 
 build/unit: $(TEST_SRC:%.c=build/obj/%.o) $(LIB_OBJ)
-	$(CC) $(CFLAGS) -o $@ $^ -lcunit $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcunit $(LDLIBS)
 
 build/unit-asan: $(TEST_SRC:%.c=build/asan/%.o) $(ASAN_OBJ)
 	$(CC) $(SAN) -o $@ $^ -lcunit $(LDLIBS)

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages smtpscope needs to build and test, only those missing.
-# Usage: tools/install-deps.sh [build|test|cov|real]
+# Usage: tools/install-deps.sh [build|test|cov|package|real]
 #        tools/install-deps.sh --packages "PKG ..."   (the capture and lab scripts' own lists;
 #        POSTFIX_MAILER_TYPE answers postfix's debconf question, e.g. "Local only")
 #   test adds what `make test` runs beyond a minimal Debian 12 (debootstrap --variant=minbase,
@@ -19,18 +19,24 @@
 #                         debconf question)
 #     fetchmail           the POP3 lab's real collector (no debconf question either)
 #   cov adds llvm-14 (llvm-profdata, llvm-cov) for `make fuzz-cov`.
+#   package: the Debian package's build (debian/control's Build-Depends, and
+#   build-essential, which dpkg-buildpackage also requires: it refuses to start when one is
+#   missing) and lintian: `make deb`, `make package-test`.
+#   zlib, zstd, xz and bzip2 are there for compressed captures.
 set -e
 build="gcc make pkg-config libpcap-dev libnids-dev libncurses-dev libcunit1-dev libxxhash-dev"
 test="$build python3 python3-jsonschema clang libclang-rt-14-dev valgrind time tmux iproute2 procps tcpdump ethtool dovecot-pop3d fetchmail"
 cov="$test llvm-14"
+package="$build build-essential dpkg-dev debhelper lintian zlib1g-dev libzstd-dev liblzma-dev libbz2-dev"
 real="$test postfix swaks ssl-cert libnet-ssleay-perl tshark"
 case "${1:-build}" in
 build) want=$build ;;
 test) want=$test ;;
 cov) want=$cov ;;
+package) want=$package ;;
 real) want=$real ;;
 --packages) want=${2:?--packages needs a list} ;;
-*) echo "usage: $0 [build|test|cov|real] | --packages LIST" >&2; exit 2 ;;
+*) echo "usage: $0 [build|test|cov|package|real] | --packages LIST" >&2; exit 2 ;;
 esac
 missing=""
 for p in $want; do
