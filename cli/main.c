@@ -207,6 +207,7 @@ static int run_one(app *a, sniff *sn, char *err, size_t errlen)
     sniff_poll_stats(sn);
     pipeline_summary(&cap, a->opt.file ? a->opt.file : sniff_source(sn), sniff_get_stats(sn),
                      reasm_get_stats(), loop_rc < 0 ? sniff_error(sn) : NULL);
+    cap.compression = sniff_compression(sn);
     int status = loop_rc == -2 ? (cli_fail("%s", err), EXIT_ERROR) : app_report_end(a, &cap);
     pipeline_close(a->pl);
     ui_model_free(a->model);
