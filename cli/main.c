@@ -132,7 +132,7 @@ static unsigned worker_count(const options *o)
 {
     if (o->workers)
         return (unsigned)o->workers;
-    if (wants_tui(o) || options_one_process(o))
+    if (wants_tui(o) || options_one_process(o) || options_compressed_file(o))
         return 1;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : n > WORKERS_MAX ? WORKERS_MAX : (unsigned)n;
