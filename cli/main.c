@@ -132,7 +132,7 @@ static unsigned worker_count(const options *o)
 {
     if (o->workers)
         return (unsigned)o->workers;
-    if (wants_tui(o) || options_one_process(o))
+    if (wants_tui(o) || options_one_process(o) || options_compressed_file(o))
         return 1;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : n > WORKERS_MAX ? WORKERS_MAX : (unsigned)n;
@@ -207,6 +207,7 @@ static int run_one(app *a, sniff *sn, char *err, size_t errlen)
     sniff_poll_stats(sn);
     pipeline_summary(&cap, a->opt.file ? a->opt.file : sniff_source(sn), sniff_get_stats(sn),
                      reasm_get_stats(), loop_rc < 0 ? sniff_error(sn) : NULL);
+    cap.compression = sniff_compression(sn);
     int status = loop_rc == -2 ? (cli_fail("%s", err), EXIT_ERROR) : app_report_end(a, &cap);
     pipeline_close(a->pl);
     ui_model_free(a->model);

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/workers.h"
+#include "decompress/decompress.h"
 #include "reassembly/reasm.h"
 #include "report/report.h"
 #include "sniff/rotate.h"
@@ -24,7 +26,8 @@ static const char usage_text[] =
     "       smtpscope -i IFACE [options] [BPF expression]\n"
     "Finds why SMTP mail is lost, stalled or delivered twice, from a packet capture.\n"
     "\n"
-    "  -r FILE              read packets from FILE (pcap or pcapng; - for stdin)\n"
+    "  -r FILE              read packets from FILE (pcap or pcapng, also compressed with\n"
+    "                       gzip, zstd, xz or bzip2; - for stdin)\n"
     "  -i IFACE             capture live on IFACE (needs root or cap_net_raw); on a\n"
     "                       terminal this opens the live screen, else the report streams\n"
     "                       as sessions end; Ctrl-C ends with the summary\n"
@@ -76,7 +79,8 @@ static const char usage_text[] =
     "      --max-streams N  concurrent TCP streams followed (default 262144)\n"
     "      --workers N      analyse with N processes, flows split by address pair (default:\n"
     "                       one per core; one with the live screen, -w, a pipe, -c live,\n"
-    "                       --stats, --metrics); the report is the same as with one\n"
+    "                       --stats, --metrics, and for a compressed file, which N would\n"
+    "                       each decompress); the report is the same as with one\n"
     "      --slow-reply SECS  flag replies to end of data slower than SECS (default 60)\n"
     "      --slow-banner SECS  flag greetings later than SECS after the handshake\n"
     "                       (default 30)\n"
@@ -217,6 +221,20 @@ static int read_once(const char *file)
 {
     struct stat st;
     return !strcmp(file, "-") || (stat(file, &st) == 0 && !S_ISREG(st.st_mode));
+}
+
+int options_compressed_file(const options *o)
+{
+    uint8_t head[8];
+    ssize_t n = 0;
+    if (!o->file || read_once(o->file))
+        return 0;
+    FILE *f = fopen(o->file, "rb");
+    if (f) {
+        n = (ssize_t)fread(head, 1, sizeof head, f);
+        fclose(f);
+    }
+    return n > 0 && decompress_detect(head, (size_t)n) != NULL;
 }
 
 int options_one_process(const options *o)

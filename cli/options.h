@@ -45,6 +45,9 @@ typedef struct options {
 int options_parse(options *o, int argc, char **argv);
 /* What only one process can do (--workers 1): the screen, -w, stdin, a live packet count. */
 int options_one_process(const options *o);
+/* -r names a regular file that is compressed: every worker would decompress all of it, so
+ * by default one process reads it (README: --workers and compressed captures). */
+int options_compressed_file(const options *o);
 /* "smtpscope: " + the message on stderr. */
 void cli_fail(const char *fmt, const char *arg);
 

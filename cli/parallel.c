@@ -19,6 +19,7 @@ typedef struct wk_totals {
     reasm_stats reasm;
     int read_failed;
     char error[PCAP_ERRBUF_SIZE + 64];
+    char compression[16]; /* the file's compressed format, "" for none */
 } wk_totals;
 
 /* The parent's state besides the app. */
@@ -114,6 +115,8 @@ static void send_totals(app *a, sniff *sn, int loop_rc)
     t.sniff = *sniff_get_stats(sn);
     t.reasm = *reasm_get_stats();
     t.read_failed = loop_rc < 0;
+    snprintf(t.compression, sizeof t.compression, "%s",
+             sniff_compression(sn) ? sniff_compression(sn) : "");
     if (t.read_failed)
         snprintf(t.error, sizeof t.error, "%s", sniff_error(sn));
     wk_blob(a->writer, NULL, WK_TOTALS, &t, sizeof t);
@@ -207,6 +210,7 @@ static void merged_blob(void *ctx, unsigned worker, int type, const void *data, 
         wk_totals t;
         memcpy(&t, data, sizeof t);
         t.error[sizeof t.error - 1] = '\0';
+        t.compression[sizeof t.compression - 1] = '\0';
         add_totals(m, &t);
     } else if (type == WK_ERROR && len > 0 && !m->worker_error[0]) {
         snprintf(m->worker_error, sizeof m->worker_error, "%.*s", (int)len, (const char *)data);
@@ -240,6 +244,7 @@ static int merged_end(merged *m)
         snprintf(m->source, sizeof m->source, "interface %s", a->opt.iface);
     pipeline_summary(&cap, m->source, &m->totals.sniff, &m->totals.reasm,
                      m->totals.read_failed ? m->totals.error : NULL);
+    cap.compression = m->totals.compression[0] ? m->totals.compression : NULL;
     return app_report_end(a, &cap);
 }
 

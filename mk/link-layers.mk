@@ -7,7 +7,7 @@
 all: build/linkgen
 
 # Its --reasm-loop runs sniff/ and reassembly/ alone, to measure them (docs/ipv6-design.md).
-LINKGEN_OBJ := $(filter build/obj/base/% build/obj/sniff/% build/obj/reassembly/%,$(LIB_OBJ))
+LINKGEN_OBJ := $(filter build/obj/base/% build/obj/decompress/% build/obj/sniff/% build/obj/reassembly/%,$(LIB_OBJ))
 
 build/linkgen: build/obj/tools/linkgen.o $(LINKGEN_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

@@ -8,7 +8,8 @@
 #include <stdint.h>
 
 typedef struct capture_summary {
-    const char *source; /* file name, or "interface NAME" */
+    const char *source;      /* file name, or "interface NAME" */
+    const char *compression; /* the file's: "gzip", "zstd", "xz", "bzip2"; NULL: none */
     uint64_t frames, matched, bytes;
     int64_t first, last; /* packet times, microseconds */
     uint64_t streams_evicted, idle_expired, warn_ip, warn_tcp;

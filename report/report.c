@@ -653,6 +653,7 @@ static void json_summary(report *r, const capture_summary *c)
     json_begin_object(j);
     json_field_str(j, "type", "summary");
     json_field_str(j, "source", c->source);
+    json_field_str(j, "compression", c->compression);
     json_field_uint(j, "packets", c->frames);
     json_field_uint(j, "packets_matched", c->matched);
     json_field_uint(j, "bytes", c->bytes);
@@ -705,7 +706,10 @@ static void text_summary(report *r, const capture_summary *c)
         report_format_time(last, sizeof last, c->last);
     }
     escape_str(src, sizeof src, c->source);
-    fprintf(r->out, "Summary of %s\n", src);
+    if (c->compression)
+        fprintf(r->out, "Summary of %s (%s-compressed)\n", src, c->compression);
+    else
+        fprintf(r->out, "Summary of %s\n", src);
     fprintf(r->out, "  packets   %" PRIu64 " (%" PRIu64 " matched the filter), %" PRIu64 " bytes\n",
             c->frames, c->matched, c->bytes);
     fprintf(r->out, "  time      %s to %s UTC (%.3f s)\n", first, last,

@@ -1,6 +1,9 @@
 /* sniff: the libpcap side of smtpscope. See sniff.h. */
 #include "sniff/sniff.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
@@ -8,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "decompress/decompress.h"
 #include "sniff/live.h"
 
 struct sniff {
@@ -33,6 +38,8 @@ struct sniff {
     int nonblock;
     void (*tick)(void *ctx); /* sniff_set_tick */
     void *tick_ctx;
+    decompress *dc;          /* the reader behind the file (NULL: a plain file, read as is) */
+    const char *compression; /* "gzip", "zstd", "xz", "bzip2", or NULL */
     char iface[IF_NAMESIZE]; /* live, for sniff_iface_state */
     unsigned ifindex;        /* 0: not watched */
     char source[160];
@@ -108,13 +115,54 @@ static int check_link(const char *file, int dlt, char *err, size_t errlen)
     return -1;
 }
 
+/* The file (standard input for "-") as a stream for libpcap: decompressed when its first
+ * bytes say it is compressed, whatever its name. */
+static FILE *open_stream(sniff *s, const char *file, char *err, size_t errlen)
+{
+    char why[PCAP_ERRBUF_SIZE];
+    int fd = strcmp(file, "-") == 0 ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC);
+    FILE *f = fd < 0 ? NULL : decompress_open(fd, &s->dc, why, sizeof why);
+    if (fd < 0)
+        snprintf(why, sizeof why, "%s", strerror(errno));
+    if (f == NULL) {
+        open_error(file, why, err, errlen);
+        if (fd > STDIN_FILENO)
+            close(fd);
+        return NULL;
+    }
+    s->compression = decompress_format(s->dc);
+    return f;
+}
+
+/* libpcap refused the stream: a damaged compressed one says where it broke; a compressed file
+ * that holds no capture is named with its format. */
+static void stream_error(sniff *s, const char *file, const char *pcap_msg, char *err, size_t errlen)
+{
+    char name[PCAP_ERRBUF_SIZE];
+    const char *broke = decompress_error(s->dc);
+    describe_file(file, name, sizeof name);
+    if (broke)
+        snprintf(err, errlen, "cannot read capture %s: %s", name, broke);
+    else if (s->compression && strstr(pcap_msg, "unknown file format") != NULL)
+        snprintf(err, errlen, "%s is %s-compressed, but what it holds is not a capture file (%s)",
+                 name, s->compression, pcap_msg);
+    else
+        open_error(file, pcap_msg, err, errlen);
+}
+
 static int open_file(sniff *s, const sniff_config *cfg, char *err, size_t errlen)
 {
     char pcap_err[PCAP_ERRBUF_SIZE] = "";
     describe_file(cfg->file, s->source, sizeof s->source);
-    s->pcap = pcap_open_offline(cfg->file, pcap_err);
+    FILE *f = open_stream(s, cfg->file, err, errlen);
+    if (f == NULL)
+        return -1;
+    s->pcap = pcap_fopen_offline(f, pcap_err);
     if (s->pcap == NULL) {
-        open_error(cfg->file, pcap_err, err, errlen);
+        stream_error(s, cfg->file, pcap_err, err, errlen);
+        if (f != stdin) /* libpcap leaves it open when it refuses it */
+            fclose(f);
+        s->dc = NULL;
         return -1;
     }
     s->dlt = pcap_datalink(s->pcap);
@@ -234,13 +282,20 @@ static int matches(sniff *s, const struct pcap_pkthdr *hdr, const u_char *bytes)
 static void read_error(sniff *s)
 {
     const char *msg = pcap_geterr(s->pcap);
+    const char *broke = decompress_error(s->dc);
 
-    if (strstr(msg, "different from the") != NULL && strstr(msg, "first interface") != NULL)
+    if (broke) /* libpcap saw only a failed read; the decompressor knows where and why */
+        snprintf(s->error, sizeof s->error, "%s", broke);
+    else if (strstr(msg, "different from the") != NULL && strstr(msg, "first interface") != NULL)
         snprintf(s->error, sizeof s->error,
                  "%s: libpcap reads a pcapng file only while all its interfaces have the same "
                  "link type and snapshot length; write each interface to its own file "
                  "(tshark -r FILE -Y 'frame.interface_id == N' -w PART)",
                  msg);
+    else if (s->compression) /* damage the decoder let through, or a capture damaged as made */
+        snprintf(s->error, sizeof s->error,
+                 "%s (%s data decompressed up to compressed byte %" PRIu64 ")", msg, s->compression,
+                 decompress_consumed(s->dc));
     else
         snprintf(s->error, sizeof s->error, "%s", msg);
 }
@@ -426,6 +481,11 @@ const char *sniff_source(const sniff *s)
     return s->source;
 }
 
+const char *sniff_compression(const sniff *s)
+{
+    return s->compression;
+}
+
 int sniff_list_interfaces(FILE *out, char *err, size_t errlen)
 {
     pcap_if_t *all = NULL;
@@ -476,7 +536,7 @@ void sniff_close(sniff *s)
         pcap_freecode(&s->prog);
     rotator_close(s->dump);
     if (s->pcap != NULL)
-        pcap_close(s->pcap);
+        pcap_close(s->pcap); /* closes the stream, and the decompressor with it */
     free(s);
 }
 

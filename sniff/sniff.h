@@ -1,6 +1,6 @@
-/* sniff: reads packets with libpcap (pcap or pcapng), numbers every frame (1-based, the way
- * Wireshark numbers a file), finds the IP packet in it whatever the link layer (decode.h),
- * filters, and hands it on. */
+/* sniff: reads packets with libpcap (pcap or pcapng, either compressed: decompress.h), numbers
+ * every frame (1-based, the way Wireshark numbers a file), finds the IP packet in it whatever the
+ * link layer (decode.h), filters, and hands it on. */
 #ifndef SMTPSCOPE_SNIFF_H
 #define SMTPSCOPE_SNIFF_H
 
@@ -104,6 +104,8 @@ const char *sniff_if_state_name(sniff_if_state st);
 void sniff_poll_stats(sniff *s);
 /* The capture in messages: "interface eth0", "'file.pcap'", "standard input". */
 const char *sniff_source(const sniff *s);
+/* A file's compressed format ("gzip", "zstd", "xz", "bzip2"), NULL when it is not. */
+const char *sniff_compression(const sniff *s);
 /* Prints the interfaces libpcap can capture on (tcpdump -D); -1 with a message in err. */
 int sniff_list_interfaces(FILE *out, char *err, size_t errlen);
 /* With -w: fn(ctx, name, first_frame) at once for the file being written, then each time a

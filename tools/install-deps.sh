@@ -6,6 +6,8 @@
 #   test adds what `make test` runs beyond a minimal Debian 12 (debootstrap --variant=minbase,
 #   or the debian:bookworm image), which already has bash, coreutils (timeout, mktemp, seq),
 #   diffutils (cmp, diff), findutils, grep, sed, mawk (awk) and util-linux:
+#     gzip, zstd, xz-utils, bzip2
+#                         compressed captures made by the usual tools (tests/compressed)
 #     python3             the test helpers (tests/*.py, tests/*/*.py, the mailguard test)
 #     python3-jsonschema  the JSON Schema validator of make schema-test (4.10: draft 2020-12)
 #     clang, libclang-rt-14-dev   libFuzzer (make fuzz-ci)
@@ -24,8 +26,9 @@
 #   missing) and lintian: `make deb`, `make package-test`.
 #   zlib, zstd, xz and bzip2 are there for compressed captures.
 set -e
-build="gcc make pkg-config libpcap-dev libnids-dev libncurses-dev libcunit1-dev libxxhash-dev"
-test="$build python3 python3-jsonschema clang libclang-rt-14-dev valgrind time tmux iproute2 procps tcpdump ethtool dovecot-pop3d fetchmail"
+build="gcc make pkg-config libpcap-dev libnids-dev libncurses-dev libcunit1-dev libxxhash-dev
+       zlib1g-dev libzstd-dev liblzma-dev libbz2-dev"
+test="$build gzip zstd xz-utils bzip2 python3 python3-jsonschema clang libclang-rt-14-dev valgrind time tmux iproute2 procps tcpdump ethtool dovecot-pop3d fetchmail"
 cov="$test llvm-14"
 package="$build build-essential dpkg-dev debhelper lintian zlib1g-dev libzstd-dev liblzma-dev libbz2-dev"
 real="$test postfix swaks ssl-cert libnet-ssleay-perl tshark"

@@ -6,8 +6,10 @@ Usage: tests/corrupt/make-corrupt.py OUTDIR SOURCE.pcap
 SOURCE must be a little-endian microsecond pcap (pcaps/sample.pcap: 82 frames, 4 SMTP
 sessions). Each file's damage is described in damages() below; tests/corrupt/expected.txt
 says what smtpscope must answer for each. One file is crafted rather than damaged: a lone
-tiny IPv4 fragment, which libnids mishandles (tests/valgrind.supp).
+tiny IPv4 fragment, which libnids mishandles (tests/valgrind.supp). The gzip files are written
+here with stored (uncompressed) deflate blocks, so their offsets do not depend on zlib's version.
 """
+import binascii
 import os
 import struct
 import sys
@@ -76,6 +78,19 @@ def tiny_fragment(src):
     return src[:GLOBAL] + struct.pack("<IIII", sec, 0, len(frame), len(frame)) + frame
 
 
+def gzip_stored(data, first_block=None):
+    """A gzip member holding data in stored deflate blocks; first_block replaces the first
+    block's header byte (BFINAL, BTYPE)."""
+    out = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # no name, no time, unknown OS
+    for off in range(0, max(len(data), 1), 65535):
+        chunk = data[off:off + 65535]
+        head = 1 if off + 65535 >= len(data) else 0
+        if off == 0 and first_block is not None:
+            head = first_block
+        out += bytes([head]) + struct.pack("<HH", len(chunk), len(chunk) ^ 0xFFFF) + chunk
+    return out + struct.pack("<II", binascii.crc32(data) & 0xFFFFFFFF, len(data) & 0xFFFFFFFF)
+
+
 def damages(src):
     """(file name, bytes) for each kind of damage."""
     rec = records(src)
@@ -112,6 +127,10 @@ def damages(src):
         ("pcapng-cut-in-block.pcapng", ng[:ngbad + 20]),
         ("pcapng-bad-block-length.pcapng", set_u32(ng, ngbad + 4, 0x7FFFFFF0)),
         ("pcapng-block-length-mismatch.pcapng", set_u32(ng, ngbad + 4, nglen + 4)),
+        # frames 1-36 in one gzip member; the next member's first block has the invalid type 3
+        ("gzip-damaged-member.pcap.gz", gzip_stored(src[:bad]) + gzip_stored(src[bad:], 0x07)),
+        # the compressed file cut inside frame 37's data
+        ("gzip-truncated.pcap.gz", gzip_stored(src)[:10 + 5 + bad + RECORD + 30]),
     ]
 
 
