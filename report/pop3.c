@@ -285,6 +285,7 @@ void report_pop3_session(report *r, const flow_report *f)
      * now: an earlier session it overlapped was written already and is counted at the end */
     pop3_report copy = *(const pop3_report *)f->report;
     const pop3_report *s = &copy;
+    redownload_set_sink(r->rd, report_redownload_leaving, r);
     if (redownload_session(r->rd, f->id, f->client, f->server, s))
         copy.flags |= POP3_FLAG_CONCURRENT_MAILBOX;
     count_pop3(&r->pop3, s);
