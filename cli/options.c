@@ -72,7 +72,7 @@ static const char usage_text[] =
     "      --dup-window DURATION  correlate messages over this much capture time (default\n"
     "                       5d; s, m, h, d suffixes; 0: no limit); older ones are let go\n"
     "      --dup-memory MIB memory for correlating messages in MiB (default 64; 0: no limit);\n"
-    "                       past it the oldest are let go\n"
+    "                       past it the oldest go (SMTP's and POP3's correlation each)\n"
     "      --verify-checksums  drop packets with wrong TCP checksums (default: accept them,\n"
     "                       as captures taken on the sending host carry offloaded ones)\n"
     "      --idle-timeout SECS  end a silent session after SECS (default 900)\n"

@@ -123,6 +123,8 @@ void report_redownload_text(report *r);
 void report_redownload_triage(report *r);
 /* Orders them and counts the sessions flagged concurrent late in the summary. */
 void report_redownload_finish(report *r);
+/* The correlator's sink (rd_leave_fn, ctx the report): a message leaving the window. */
+void report_redownload_leaving(void *ctx, const redownload *rd, const rd_message *m);
 
 /* ---- paths.c: mail loops, relay paths, fan-out ---- */
 

@@ -285,6 +285,7 @@ void report_pop3_session(report *r, const flow_report *f)
      * now: an earlier session it overlapped was written already and is counted at the end */
     pop3_report copy = *(const pop3_report *)f->report;
     const pop3_report *s = &copy;
+    redownload_set_sink(r->rd, report_redownload_leaving, r);
     if (redownload_session(r->rd, f->id, f->client, f->server, s))
         copy.flags |= POP3_FLAG_CONCURRENT_MAILBOX;
     count_pop3(&r->pop3, s);
@@ -304,6 +305,37 @@ void report_pop3_session_text(FILE *out, const flow_report *f)
 
 /* ---- summary ---- */
 
+/* "correlation":{...}: what the POP3 correlator let go (the window and memory are the SMTP
+ * correlator's figures, applied to each separately). */
+static void json_pop3_correlation(report *r)
+{
+    rd_counts c;
+    redownload_counts(r->rd, &c);
+    json *j = &r->j;
+    json_key(j, "correlation");
+    json_begin_object(j);
+    json_field_uint(j, "expired", c.expired);
+    json_field_uint(j, "sessions_expired", c.sessions_expired);
+    json_field_uint(j, "groups_expired", c.groups_expired);
+    json_field_uint(j, "peak_bytes", c.peak);
+    json_end_object(j);
+}
+
+static void text_pop3_correlation(report *r)
+{
+    rd_counts c;
+    redownload_counts(r->rd, &c);
+    if (!c.sessions_expired)
+        return;
+    fprintf(r->out,
+            "  pop3 correlation: %" PRIu64 " sessions and their %" PRIu64 " downloads let go "
+            "(older than the %.0f s window, or past %" PRIu64 " MiB), %" PRIu64 " re-downloaded "
+            "messages written before the end as they left; downloads further apart are not "
+            "grouped (raise --dup-window / --dup-memory)\n",
+            c.sessions_expired, c.expired, (double)r->window / 1e6, r->memory >> 20,
+            c.groups_expired);
+}
+
 void report_pop3_summary_json(report *r)
 {
     json *j = &r->j;
@@ -316,6 +348,7 @@ void report_pop3_summary_json(report *r)
     json_field_uint(j, "tls", t->tls);
     json_field_uint(j, "retrieved", t->retrieved);
     json_field_uint(j, "retrieved_complete", t->complete);
+    json_pop3_correlation(r);
     json_end_object(j);
 }
 
@@ -332,4 +365,5 @@ void report_pop3_summary_text(report *r)
         if (t->per_flag[i])
             fprintf(r->out, "  %-23s %" PRIu64 " session%s\n", pop3_flag_name(i), t->per_flag[i],
                     t->per_flag[i] == 1 ? "" : "s");
+    text_pop3_correlation(r);
 }

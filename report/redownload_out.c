@@ -104,7 +104,8 @@ static void json_causes(json *j, const rd_cause *c, unsigned n)
     json_end_array(j);
 }
 
-static void json_message(report *r, const rd_message *m)
+/* The object as at the end; one that left the window before it says "final":true. */
+static void json_message(report *r, const rd_message *m, int left)
 {
     const redownload *rd = r->rd;
     json *j = &r->j;
@@ -124,20 +125,10 @@ static void json_message(report *r, const rd_message *m)
     json_lists(j, rd, m);
     json_causes(j, c, nc);
     report_json_lines(j, "evidence", e.line[0], sizeof e.line[0], e.n);
+    if (left)
+        json_field_bool(j, "final", 1);
     json_end_object(j);
     report_json_line(r);
-}
-
-/* The first start and last end of a concurrent mailbox's listed sessions. */
-static void span(const redownload *rd, const uint32_t *s, unsigned n, int64_t *first, int64_t *last)
-{
-    *first = INT64_MAX;
-    *last = INT64_MIN;
-    for (unsigned i = 0; i < n; i++) {
-        const rd_session *x = redownload_session_at(rd, s[i]);
-        *first = x->start < *first ? x->start : *first;
-        *last = x->end > *last ? x->end : *last;
-    }
 }
 
 /* Its clients, each once, in the order they appear. */
@@ -163,10 +154,10 @@ static void json_mailbox(report *r, unsigned i)
     unsigned total, n = redownload_mailbox_sessions(rd, i, s, &total);
     unsigned ncl = distinct_clients(rd, s, n, cl);
     int64_t first, last;
-    span(rd, s, n, &first, &last);
+    uint32_t box = redownload_concurrent_mailbox(rd, i, &first, &last);
     json_begin_object(j);
     json_field_str(j, "type", "concurrent_mailbox");
-    json_field_str(j, "mailbox", redownload_mailbox(rd, redownload_session_at(rd, s[0])->mailbox));
+    json_field_str(j, "mailbox", redownload_mailbox(rd, box));
     json_field_uint(j, "sessions_total", total);
     json_key(j, "sessions");
     json_begin_array(j);
@@ -189,7 +180,7 @@ void report_redownload_json(report *r)
     for (unsigned i = 0; i < redownload_nmailboxes(r->rd); i++)
         json_mailbox(r, i);
     for (unsigned i = 0; i < redownload_count(r->rd); i++)
-        json_message(r, redownload_message(r->rd, i));
+        json_message(r, redownload_message(r->rd, i), 0);
 }
 
 /* ---- text ---- */
@@ -239,7 +230,17 @@ static void text_mailbox(report *r, unsigned i)
     unsigned total, n = redownload_mailbox_sessions(rd, i, s, &total);
     unsigned ncl = distinct_clients(rd, s, n, cl);
     char box[POP3_TEXT_MAX * 4 + 256];
-    escape_str(box, sizeof box, redownload_mailbox(rd, redownload_session_at(rd, s[0])->mailbox));
+    int64_t first, last;
+    escape_str(box, sizeof box,
+               redownload_mailbox(rd, redownload_concurrent_mailbox(rd, i, &first, &last)));
+    if (!n) {
+        char from[40], to[40];
+        report_format_time(from, sizeof from, first);
+        report_format_time(to, sizeof to, last);
+        fprintf(r->out, "  %s: %u sessions overlapped, %s to %s UTC (left the window)\n", box,
+                total, from, to + 11);
+        return;
+    }
     fprintf(r->out, "  %s: %u sessions from", box, total);
     for (unsigned k = 0; k < ncl; k++) {
         char addr[256];
@@ -272,6 +273,30 @@ void report_redownload_text(report *r)
     for (unsigned i = 0; i < n; i++)
         text_message(r, redownload_message(r->rd, i));
     fputc('\n', r->out);
+}
+
+/* A message downloaded again leaving the window: its object at once ("final"), or in text a
+ * line under the session lines; it is not in the report at the end. */
+void report_redownload_leaving(void *ctx, const redownload *rd, const rd_message *m)
+{
+    report *r = ctx;
+    (void)rd; /* r->rd */
+    if (r->fmt == REPORT_JSON) {
+        json_message(r, m, 1);
+        return;
+    }
+    char mid[POP3_TEXT_MAX * 4], box[POP3_TEXT_MAX * 4 + 256], hex[33], last[40];
+    correlate_digest_hex(m->digest, hex);
+    escape_str(mid, sizeof mid, m->message_id ? m->message_id : m->has_digest ? hex : "-");
+    escape_str(box, sizeof box, redownload_mailbox(r->rd, m->mailbox));
+    report_format_time(last, sizeof last, redownload_download(r->rd, m->last)->time);
+    rd_cause c[POP3_CAUSE_COUNT];
+    unsigned nc = redownload_causes(r->rd, m, c);
+    fprintf(r->out,
+            "redownload (final): %s %s from %s: %" PRIu32 " downloads, the last at %s, likely "
+            "cause %s\n",
+            m->message_id ? "message" : "body digest", mid, box, m->n, last,
+            nc ? pop3_cause_name(c[0].id) : "unknown");
 }
 
 /* One Triage line per cause that leads some message: how many messages, the most downloads

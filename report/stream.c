@@ -63,6 +63,8 @@ void report_set_correlation(report *r, int stream, int64_t window, uint64_t memo
     r->window = window;
     r->memory = memory;
     correlate_set_window(r->corr, window, memory);
+    if (r->rd) /* NULL in report_new: redownload_new starts with the defaults */
+        redownload_set_window(r->rd, window, memory);
 }
 
 void report_on_duplicate(report *r, report_dup_fn fn, void *ctx)

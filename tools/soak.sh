@@ -224,7 +224,7 @@ summary_figures() {
     messages=$(grep -o '"messages":[0-9]*' <<<"$line" | head -1 | cut -d: -f2)
     flagged=$(grep -o '"flagged":[0-9]*' <<<"$line" | head -1 | cut -d: -f2)
     echo "summary: $sessions_s sessions, $messages messages, $flagged flagged, $dups duplicate lines"
-    corr=$(grep -o '"correlation":{[^}]*}' <<<"$line" || true)
+    corr=$(grep -o '"correlation":{[^}]*}' <<<"$line" | head -n 1 || true)
     echo "correlation: ${corr:-(none in the summary)}"
 }
 
