@@ -240,7 +240,7 @@ static int merged_end(merged *m)
         snprintf(m->source, sizeof m->source, "interface %s", a->opt.iface);
     pipeline_summary(&cap, m->source, &m->totals.sniff, &m->totals.reasm,
                      m->totals.read_failed ? m->totals.error : NULL);
-    return app_report_end(a, &cap);
+    return app_finish_extract(a, app_report_end(a, &cap));
 }
 
 int app_run_workers(app *a, unsigned n)
