@@ -17,12 +17,14 @@
 #     dovecot-pop3d       the POP3 lab's real server (its own instance; dovecot-core asks no
 #                         debconf question)
 #     fetchmail           the POP3 lab's real collector (no debconf question either)
+#     tshark              make wireshark-test: the display filters and --extract checked
+#                         against tshark (wireshark-common's setuid question answered no)
 #   cov adds llvm-14 (llvm-profdata, llvm-cov) for `make fuzz-cov`.
 set -e
 build="gcc make pkg-config libpcap-dev libnids-dev libncurses-dev libcunit1-dev libxxhash-dev"
-test="$build python3 clang libclang-rt-14-dev valgrind time tmux iproute2 procps tcpdump ethtool dovecot-pop3d fetchmail"
+test="$build python3 clang libclang-rt-14-dev valgrind time tmux iproute2 procps tcpdump ethtool dovecot-pop3d fetchmail tshark"
 cov="$test llvm-14"
-real="$test postfix swaks ssl-cert libnet-ssleay-perl tshark"
+real="$test postfix swaks ssl-cert libnet-ssleay-perl"
 case "${1:-build}" in
 build) want=$build ;;
 test) want=$test ;;
