@@ -52,6 +52,9 @@ typedef struct flow_report {
     const char *client, *server;
     proto_id proto;
     const void *report; /* PROTO_SMTP: const smtp_report *, PROTO_POP3: const pop3_report * */
+    /* An ended session's packets: every packet of its two endpoints from first_frame (its
+     * first SYN) to last_frame; 0 while it is open. */
+    uint64_t first_frame, last_frame;
 } flow_report;
 
 /* Events as they happen, for the live screen: event points at the analyser's own event type

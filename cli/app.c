@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli/app.h"
+#include "cli/handoff.h"
 #include "sniff/privs.h"
 
 /* ---- the report ---- */
@@ -36,6 +37,15 @@ void app_report_session(app *a, const flow_report *f)
     }
     a->ended++;
     report_flow(a->rep, f);
+    if (a->handoff)
+        handoff_session(a->handoff, f);
+}
+
+int app_finish_extract(app *a, int status)
+{
+    if (a->handoff && handoff_finish(a->handoff, a->rep) < 0)
+        return EXIT_ERROR;
+    return status;
 }
 
 int app_report_end(app *a, const capture_summary *cap)
@@ -139,6 +149,10 @@ sniff *app_open_source(app *a, char *err, size_t errlen)
     time_t start = time(NULL); /* -G: the first period, and the first file's name */
     if (a->opt.write_file && !(dump = create_first_file(a, start, err, errlen)))
         return NULL;
+    if (dump && a->handoff && handoff_read_later(a->handoff, a->opt.write_file, err, errlen) < 0) {
+        fclose(dump);
+        return NULL;
+    }
     sniff *sn = open_capture(a, dump, start, err, errlen);
     if (sn && privs_drop(a->opt.user, err, errlen) < 0) {
         sniff_close(sn);

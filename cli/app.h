@@ -22,10 +22,11 @@ typedef struct app {
     uint64_t ended;          /* sessions ended: next_id - ended are open */
     struct monitor *monitor; /* --stats, --metrics, the interface (one process, no screen) */
     int warned_evicted;
-    ui_model *model;       /* the live screen's, or NULL */
-    wk_writer *writer;     /* in a worker: where its records go */
-    unsigned nworkers;     /* --workers, as resolved */
-    unsigned fanout_group; /* live workers share the interface through it */
+    ui_model *model;         /* the live screen's, or NULL */
+    wk_writer *writer;       /* in a worker: where its records go */
+    unsigned nworkers;       /* --workers, as resolved */
+    unsigned fanout_group;   /* live workers share the interface through it */
+    struct handoff *handoff; /* --extract, or NULL */
 } app;
 
 /* ---- main.c, for parallel.c ---- */
@@ -36,6 +37,8 @@ sniff *app_open_source(app *a, char *err, size_t errlen);
 void app_pipeline_config(const app *a, pipeline_config *cfg, unsigned part, unsigned nparts);
 /* The report the options ask for (format, correlation window), on stdout. */
 report *app_new_report(const app *a);
+/* --extract after the summary (the capture closed): the status to exit with. */
+int app_finish_extract(app *a, int status);
 /* A finished session into the report. */
 void app_report_session(app *a, const flow_report *f);
 void app_report_unseen(app *a, const unseen_conn *u);

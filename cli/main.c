@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/app.h"
+#include "cli/handoff.h"
 #include "cli/monitor.h"
 #include "cli/tui.h"
 
@@ -221,6 +222,8 @@ static int run(app *a)
         return sniff_list_interfaces(stdout, err, sizeof err) < 0
                    ? (cli_fail("%s", err), EXIT_ERROR)
                    : EXIT_OK;
+    if (a->opt.extract && !(a->handoff = handoff_open(&a->opt, err, sizeof err)))
+        return cli_fail("%s", err), EXIT_ERROR;
     unsigned workers = worker_count(&a->opt);
     if (workers > 1)
         return app_run_workers(a, workers);
@@ -229,8 +232,10 @@ static int run(app *a)
         return cli_fail("%s", err), EXIT_ERROR;
     a->rep = app_new_report(a);
     int status = a->rep ? run_one(a, sn, err, sizeof err) : (cli_fail("%s", "out of memory"), 2);
+    sniff_close(sn); /* the -w file complete, for --extract to read again */
+    if (a->rep)
+        status = app_finish_extract(a, status);
     report_free(a->rep);
-    sniff_close(sn);
     return status;
 }
 
@@ -241,5 +246,7 @@ int main(int argc, char **argv)
     int rc = options_parse(&a.opt, argc, argv);
     int status = rc < 0 ? EXIT_ERROR : rc > 0 ? EXIT_OK : run(&a);
     free(a.opt.filter);
+    free(a.opt.sessions);
+    handoff_free(a.handoff);
     return status;
 }

@@ -59,6 +59,11 @@ static const char usage_text[] =
     "                       period (default 60 s) and at the end, in Prometheus' text format\n"
     "                       for node_exporter's textfile collector; written after root is\n"
     "                       given up (-Z): that user must be able to write its directory\n"
+    "      --extract FILE   write the packets of the flagged sessions (or of --session) to\n"
+    "                       FILE (pcap), and where each one's frames went; reads the -r\n"
+    "                       file (live: the -w file) again at the end\n"
+    "      --session LIST   with --extract: these sessions, as the report numbers them\n"
+    "                       (4, 1,3 or 2-9)\n"
     "%s" /* each analyser's ports option */
     "      --detect         also find SMTP and POP3 on any other port, by content (a 220\n"
     "                       greeting, then EHLO, HELO or QUIT; a +OK greeting, then USER,\n"
@@ -66,7 +71,8 @@ static const char usage_text[] =
     "      --json           JSON Lines: one object per session and per failed connection\n"
     "                       attempt, then one per server, duplicate group, loop, relay\n"
     "                       path and fan-out, and a summary object\n"
-    "  -v, --verbose        text report: also one line per session without findings\n"
+    "  -v, --verbose        text report: also the sessions without findings (their header\n"
+    "                       and wireshark: line)\n"
     "      --stream         write each duplicate group as it changes (\"final\":false), as a\n"
     "                       live capture does, not only at the end\n"
     "      --dup-window DURATION  correlate messages over this much capture time (default\n"
@@ -162,6 +168,41 @@ static char *join_args(int argc, char **argv)
     return s;
 }
 
+/* One "N" or "N-M" of a --session list; the text after it in *end. */
+static int parse_session_range(const char *p, char **end, struct session_range *r)
+{
+    errno = 0;
+    if (*p < '0' || *p > '9')
+        return -1;
+    r->lo = r->hi = strtoull(p, end, 10);
+    if (**end == '-') {
+        p = *end + 1;
+        if (*p < '0' || *p > '9')
+            return -1;
+        r->hi = strtoull(p, end, 10);
+    }
+    return errno || r->lo == 0 || r->hi < r->lo ? -1 : 0;
+}
+
+/* "4", "1,3", "2-9,12" into o->sessions. */
+static int parse_sessions(options *o, const char *list)
+{
+    const char *p = list;
+    while (*p) {
+        struct session_range r;
+        char *end;
+        if (parse_session_range(p, &end, &r) < 0 || (*end && *end != ','))
+            return -1;
+        struct session_range *grown = realloc(o->sessions, (o->nsessions + 1) * sizeof *grown);
+        if (!grown)
+            return -1;
+        o->sessions = grown;
+        o->sessions[o->nsessions++] = r;
+        p = *end ? end + 1 : end;
+    }
+    return p == list || p[-1] == ',' ? -1 : 0;
+}
+
 static int parse_number(const char *arg, double min, double max, double *out)
 {
     char *end;
@@ -213,6 +254,8 @@ enum {
     OPT_DUP_MEMORY,
     OPT_STATS,
     OPT_METRICS,
+    OPT_EXTRACT,
+    OPT_SESSION,
     OPT_PORTS /* OPT_PORTS + proto: that analyser's ports option */
 };
 
@@ -242,6 +285,30 @@ int options_one_process(const options *o)
     /* live, each worker would count its own packets */
     return o->tui == 1 || o->write_file || (o->file && read_once(o->file)) ||
            (o->iface && o->count) || o->stats > 0 || o->metrics;
+}
+
+/* --extract reads the packets a second time once the sessions are known: from the -r file,
+ * or the -w file of a live capture. */
+static int check_extract(const options *o)
+{
+    if (o->nsessions && !o->extract)
+        return cli_fail("%s", "--session picks the sessions --extract writes: give --extract FILE"),
+               -1;
+    if (!o->extract)
+        return 0;
+    if (o->file && read_once(o->file))
+        return cli_fail("%s", "--extract reads the capture again at the end: standard input or a "
+                              "pipe cannot be read twice (save it to a file first)"),
+               -1;
+    if (o->iface && !o->write_file)
+        return cli_fail("%s", "--extract with -i reads the packets again from the -w file at the "
+                              "end: give -w FILE"),
+               -1;
+    if (o->rotate_seconds || o->rotate_bytes)
+        return cli_fail("%s", "--extract reads one -w file again: not with -G or -C (extract from "
+                              "each file with -r)"),
+               -1;
+    return 0;
 }
 
 /* The combinations that cannot work, said before anything is opened. */
@@ -275,6 +342,8 @@ static int check_sources(const options *o)
         return cli_fail("%s", "--stats and --metrics count in one process: use --workers 1 "
                               "(the default with them)"),
                -1;
+    if (check_extract(o) < 0)
+        return -1;
     if (o->workers > 1 && options_one_process(o))
         return cli_fail("%s",
                         "--workers: the live screen, -w, reading a pipe and -c on a live capture "
@@ -303,6 +372,8 @@ int options_parse(options *o, int argc, char **argv)
         {"dup-memory", required_argument, 0, OPT_DUP_MEMORY},
         {"stats", required_argument, 0, OPT_STATS},
         {"metrics", required_argument, 0, OPT_METRICS},
+        {"extract", required_argument, 0, OPT_EXTRACT},
+        {"session", required_argument, 0, OPT_SESSION},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, OPT_VERSION},
     };
@@ -451,6 +522,18 @@ int options_parse(options *o, int argc, char **argv)
             if (!optarg[0])
                 return cli_fail("%s", "--metrics needs a file name"), -1;
             o->metrics = optarg;
+            break;
+        case OPT_EXTRACT:
+            if (!optarg[0])
+                return cli_fail("%s", "--extract needs a file name"), -1;
+            o->extract = optarg;
+            break;
+        case OPT_SESSION:
+            if (parse_sessions(o, optarg) < 0)
+                return cli_fail("bad session list '%s' (session numbers as the report gives "
+                                "them: 4 or 1,3 or 2-9)",
+                                optarg),
+                       -1;
             break;
         case OPT_VERSION:
             printf("smtpscope %s (%s)\n", SMTPSCOPE_VERSION, pcap_lib_version());

@@ -39,6 +39,13 @@ typedef struct options {
     double dup_memory;       /* --dup-memory, MiB; 0: none */
     double stats;            /* --stats: seconds between stats lines; 0: none */
     const char *metrics;     /* --metrics: the Prometheus textfile, or NULL */
+    const char *extract;     /* --extract: the pcap file the chosen sessions' packets go to */
+    /* --session: the sessions --extract writes, as ranges of the report's numbers (a lone
+     * number is a range of one); none: the flagged sessions. Allocated. */
+    struct session_range {
+        uint64_t lo, hi;
+    } * sessions;
+    size_t nsessions;
 } options;
 
 /* Returns -1 to exit with EXIT_ERROR, 1 to exit with EXIT_OK (help, version), 0 to run. */

@@ -245,7 +245,7 @@ static int merged_end(merged *m)
     pipeline_summary(&cap, m->source, &m->totals.sniff, &m->totals.reasm,
                      m->totals.read_failed ? m->totals.error : NULL);
     cap.compression = m->totals.compression[0] ? m->totals.compression : NULL;
-    return app_report_end(a, &cap);
+    return app_finish_extract(a, app_report_end(a, &cap));
 }
 
 int app_run_workers(app *a, unsigned n)

@@ -31,6 +31,7 @@ typedef struct rec_session {
     uint32_t proto; /* proto_id: whose analyser packed the report */
     uint32_t pad;
     char client[64], server[64];
+    uint64_t first_frame, last_frame; /* flow_report's */
 } rec_session;
 
 #define REC_MAX (64u << 20) /* no report packs to more: anything longer is a broken stream */
@@ -136,7 +137,10 @@ void wk_session(wk_writer *w, const reasm_position *at, const flow_report *f)
     uint8_t *p = begin(w, REC_SESSION, at, sizeof(rec_session) + packed);
     if (!p)
         return;
-    rec_session s = {.local_id = f->id, .proto = f->proto};
+    rec_session s = {.local_id = f->id,
+                     .proto = f->proto,
+                     .first_frame = f->first_frame,
+                     .last_frame = f->last_frame};
     snprintf(s.client, sizeof s.client, "%s", f->client);
     snprintf(s.server, sizeof s.server, "%s", f->server);
     memcpy(p, &s, sizeof s);
@@ -328,7 +332,7 @@ static void deliver_session(merge *m, unsigned worker, const rec_head *h)
     }
     uint64_t id = 0;
     map_remove(&m->ids, id_key(worker, s.local_id), NULL, NULL, &id);
-    flow_report f = {id, s.client, s.server, (proto_id)s.proto, r};
+    flow_report f = {id, s.client, s.server, (proto_id)s.proto, r, s.first_frame, s.last_frame};
     m->h->session(m->h->ctx, &f);
 }
 

@@ -62,7 +62,7 @@ static void render_both(const pop3_report *r, const uint8_t *input, size_t size)
 {
     static const report_format fmts[] = {REPORT_TEXT, REPORT_JSON};
     capture_summary cap = {.source = "fuzz", .frames = 1, .matched = 1, .first = T0, .last = T0};
-    flow_report f = {1, "192.0.2.1:1025", "192.0.2.2:110", PROTO_POP3, r};
+    flow_report f = {1, "192.0.2.1:1025", "192.0.2.2:110", PROTO_POP3, r, 0, 0};
     int canary_in_input = find(input, size, CANARY) != (size_t)-1;
     for (unsigned i = 0; i < 2; i++) {
         render_out o;

@@ -27,7 +27,7 @@ static void relay_event(void *ctx, proto_id proto, const void *event)
 
 flow_report pipeline_flow_report(const pipeline_flow *f)
 {
-    flow_report r = {f->id, f->client, f->server, PROTO_COUNT, NULL};
+    flow_report r = {f->id, f->client, f->server, PROTO_COUNT, NULL, 0, 0};
     if (f->an) {
         r.proto = f->an->proto;
         r.report = f->an->report(f->session);
@@ -45,7 +45,7 @@ int pipeline_start_analyser(pipeline_flow *f, const analyser *an)
     f->id = pl->sink.number(pl->sink.ctx);
     if (!pl->sink.opened)
         return 0;
-    flow_report r = {f->id, f->client, f->server, an->proto, NULL};
+    flow_report r = {f->id, f->client, f->server, an->proto, NULL, 0, 0};
     f->watch = pl->sink.opened(pl->sink.ctx, &r, f->start, f->start_frame, f);
     if (f->watch && pl->sink.event) {
         f->observer = (analyser_observer){relay_event, f};

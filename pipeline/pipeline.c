@@ -92,6 +92,8 @@ static void on_end(void *ctx, void *handle, const reasm_end *end)
         pl->sink.tcp_end(pl->sink.ctx, f->watch, 1, closed_by < 0 ? FLOW_CLIENT : closed_by, ts,
                          end->frame);
     flow_report r = pipeline_flow_report(f);
+    r.first_frame = end->first_frame;
+    r.last_frame = end->last_frame;
     pl->sink.ended(pl->sink.ctx, f->watch, &r);
     free_flow(f);
 }

@@ -20,6 +20,7 @@
 #include "reassembly/connect.h"
 #include "reassembly/ip6.h"
 #include "reassembly/midflow.h"
+#include "reassembly/synframe.h"
 #include "reassembly/reasm_int.h"
 
 #define N_HOSTS 1024 /* IP defragmentation hash buckets: hosts with fragments in flight */
@@ -192,6 +193,7 @@ void reasm_finish(void)
     reasm_state.at = (reasm_position){UINT64_MAX, REASM_AT_FINISH_UNSEEN, 0};
     midflow_finish(); /* needs the IPv6 table for the addresses */
     connect_finish(reasm_state.ts, &reasm_state.at);
+    synframe_free();
     reasm_state.stats.connect_evicted = connect_evicted();
     /* nids_init resets libnids' callback lists without freeing them, and nids_exit frees
      * only the first node of the IP list, which must be libnids' own: unregistering ours

@@ -45,6 +45,10 @@ typedef struct reasm_end {
     struct timeval ts; /* time of the packet (or sweep) that ended it */
     uint64_t frame;    /* 0 when no packet ended it (timeout sweep, capture end) */
     int closed_by;     /* -1 unknown, else the reasm_dir of the side that sent the FIN/RST */
+    /* The session's packets: from its first SYN to the last packet the stream took (the
+     * one that ended it, when a packet of its own did), as frames; every packet of the
+     * 4-tuple between the two is the session's. */
+    uint64_t first_frame, last_frame;
 } reasm_end;
 
 /* A TCP connection whose packets were seen but not its three-way handshake (the capture

@@ -42,6 +42,7 @@ typedef struct session {
     } link[N_ORDERS];
     struct timeval last;             /* time of the latest packet of the stream */
     uint64_t last_frame, open_frame; /* its latest packet's frame, and the one that opened it */
+    uint64_t syn_frame;              /* its handshake's first SYN (open_frame when unknown) */
     int fin_first; /* reasm_dir of the side seen sending the first FIN, -1 none yet */
     early_seg early[EARLY_SEGS];
     unsigned early_next;

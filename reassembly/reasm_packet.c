@@ -11,6 +11,7 @@
 #include "reassembly/connect.h"
 #include "reassembly/ip6.h"
 #include "reassembly/midflow.h"
+#include "reassembly/synframe.h"
 
 /* The address at off, in network order as libnids keeps it; 0 when it is not there. */
 static uint32_t addr_at(pkt_view *ip, size_t off)
@@ -199,6 +200,13 @@ static void follow_connect(pkt_view *ip, size_t hl, const struct tcp_stream *a)
         connect_other(&c);
 }
 
+/* A client SYN that libnids will make a new stream of: where its session will begin. */
+static void note_syn(void)
+{
+    const current_tcp *p = &reasm_state.pkt;
+    synframe_note(p->saddr, p->sport, p->daddr, p->dport, reasm_state.frame);
+}
+
 /* Registered as a libnids IP callback, so it runs for every IP datagram libnids accepted
  * (defragmented, headers checked) just before libnids' own TCP processing of it. libnids
  * passes only a datagram whose 20-byte header it checked and whose total length it holds
@@ -218,6 +226,8 @@ void reasm_on_ip(struct ip *iph, int skblen)
     thl = read_tcp(&header, &ip, hl);
     check_port_reuse(&ip, hl);
     a = current_stream(&dir);
+    if (a == NULL && (reasm_state.pkt.flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN)
+        note_syn();
     follow_connect(&ip, hl, a);
     if (a != NULL && a->user != NULL) {
         reasm_state.pkt.stream = a;

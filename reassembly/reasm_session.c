@@ -9,6 +9,7 @@
 
 #include "reassembly/ip6.h"
 #include "reassembly/midflow.h"
+#include "reassembly/synframe.h"
 
 /* ---- lists ---- */
 
@@ -69,7 +70,9 @@ reasm_endpoint reasm_endpoint_of(uint32_t addr, uint16_t port)
 static void end_session(session *s, reasm_end_reason reason, uint64_t frame, struct timeval ts,
                         int closed_by)
 {
-    reasm_end e = {reason, ts, frame, closed_by};
+    /* the packet that ends it is its own unless it is another stream's (a reused port's SYN) */
+    uint64_t last = frame && reasm_state.pkt.stream == s->tcp ? frame : s->last_frame;
+    reasm_end e = {reason, ts, frame, closed_by, s->syn_frame, last};
 
     list_remove(BY_ACTIVITY, s);
     list_remove(BY_OPENING, s);
@@ -123,6 +126,9 @@ static void open_session(struct tcp_stream *a)
     s->tcp = a;
     s->last = reasm_state.ts;
     s->last_frame = s->open_frame = reasm_state.frame;
+    s->syn_frame = synframe_take(a->addr.saddr, a->addr.source, a->addr.daddr, a->addr.dest);
+    if (s->syn_frame == 0)
+        s->syn_frame = s->open_frame;
     s->fin_first = -1;
     list_append(BY_ACTIVITY, s);
     list_append(BY_OPENING, s);

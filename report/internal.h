@@ -12,6 +12,7 @@
 #include "report/redownload.h"
 #include "report/report.h"
 #include "report/servers.h"
+#include "report/wireshark.h"
 
 typedef struct totals {
     uint64_t sessions, flagged, tls, non_smtp;
@@ -47,7 +48,15 @@ struct report {
     int64_t window;
     uint64_t memory;
     corr_sink sink;
+    char display_filter[WIRESHARK_FILTER_MAX]; /* of the session being written (report_flow) */
 };
+
+/* ---- handoff.c: the hand-off to Wireshark ---- */
+
+/* r->display_filter for the session f (empty when its frames are not known). */
+void report_fill_display_filter(report *r, const flow_report *f);
+/* "  wireshark: FILTER" under a session's text header, when it has one. */
+void report_display_filter_text(const report *r);
 
 /* ---- output.c ---- */
 

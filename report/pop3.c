@@ -182,6 +182,7 @@ static void json_session(report *r, const flow_report *f, const pop3_report *s)
     json_field_uint(j, "id", f->id);
     json_field_str(j, "client", f->client);
     json_field_str(j, "server", f->server);
+    json_field_str(j, "display_filter", r->display_filter[0] ? r->display_filter : NULL);
     json_field_time(j, "start", s->start);
     json_field_time(j, "end", s->end);
     json_field_str(j, "end_reason", end_name(s->end_reason));
@@ -257,6 +258,7 @@ static void text_session(report *r, const flow_report *f, const pop3_report *s, 
     fprintf(r->out, "session %" PRIu64 "  %s -> %s  POP3  %s UTC  %.3f s  ended: %s%s%s\n", f->id,
             f->client, f->server, start, (double)(s->end - s->start) / 1e6, end_name(s->end_reason),
             s->closed_by >= 0 ? " by " : "", s->closed_by >= 0 ? side(s->closed_by) : "");
+    report_display_filter_text(r);
     if (s->tls && (!s->flags || full))
         fprintf(r->out, "  (encrypted%s)\n", s->stls ? " after STLS" : "");
     if (!s->flags && !full)
@@ -300,6 +302,7 @@ void report_pop3_session(report *r, const flow_report *f)
 void report_pop3_session_text(FILE *out, const flow_report *f)
 {
     report tmp = {.out = out, .fmt = REPORT_TEXT, .verbose = 1};
+    report_fill_display_filter(&tmp, f);
     text_session(&tmp, f, f->report, 1);
 }
 

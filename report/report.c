@@ -387,6 +387,7 @@ static void json_session(report *r, uint64_t id, const char *client, const char 
     json_field_uint(j, "id", id);
     json_field_str(j, "client", client);
     json_field_str(j, "server", server);
+    json_field_str(j, "display_filter", r->display_filter[0] ? r->display_filter : NULL);
     json_field_time(j, "start", s->start);
     json_field_time(j, "end", s->end);
     json_field_str(j, "end_reason", end_reason_name(s->end_reason));
@@ -566,6 +567,7 @@ static void text_session(report *r, uint64_t id, const char *client, const char 
     fprintf(r->out, "session %" PRIu64 "  %s -> %s  %s UTC  %.3f s  ended: %s%s%s\n", id, client,
             server, start, secs(s->end - s->start), end_reason_name(s->end_reason),
             s->closed_by >= 0 ? " by " : "", s->closed_by >= 0 ? side_name(s->closed_by) : "");
+    report_display_filter_text(r);
     if (s->tls && (!s->flags || full))
         fprintf(r->out, "  (encrypted after STARTTLS)\n");
     if (!s->flags && !full)
@@ -611,6 +613,7 @@ void report_session(report *r, uint64_t id, const char *client, const char *serv
 
 void report_flow(report *r, const flow_report *f)
 {
+    report_fill_display_filter(r, f);
     switch (f->proto) {
     case PROTO_SMTP:
         report_session(r, f->id, f->client, f->server, f->report);
@@ -621,14 +624,18 @@ void report_flow(report *r, const flow_report *f)
     default:
         break;
     }
+    r->display_filter[0] = '\0'; /* report_session may be called alone next */
 }
 
 void report_flow_text(FILE *out, const flow_report *f)
 {
     switch (f->proto) {
-    case PROTO_SMTP:
-        report_session_text(out, f->id, f->client, f->server, f->report);
+    case PROTO_SMTP: {
+        report tmp = {.out = out, .fmt = REPORT_TEXT, .verbose = 1};
+        report_fill_display_filter(&tmp, f);
+        text_session(&tmp, f->id, f->client, f->server, f->report, 1);
         break;
+    }
     case PROTO_POP3:
         report_pop3_session_text(out, f);
         break;

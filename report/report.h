@@ -9,6 +9,7 @@
 #include "analyser/analyser.h"
 #include "pipeline/summary.h"
 #include "smtp/smtp.h"
+#include "sniff/extract.h"
 
 typedef enum { REPORT_TEXT, REPORT_JSON } report_format;
 
@@ -103,6 +104,14 @@ typedef struct report_dup {
 } report_dup;
 typedef void (*report_dup_fn)(void *ctx, const report_dup *d);
 void report_on_duplicate(report *r, report_dup_fn fn, void *ctx);
+
+/* --extract: the packets of n sessions were written to file (the report's session numbers,
+ * the runs of their frames). JSON: a line {"type":"extract","file","session","packets",
+ * "frames":[[new,orig,count]...]} per session; text: a heading and a line per session, its
+ * first REPORT_EXTRACT_RUNS_LISTED runs. handoff.c. */
+#define REPORT_EXTRACT_RUNS_LISTED 8
+void report_extract(report *r, const char *file, const extract_session *s, size_t n,
+                    uint64_t packets);
 
 /* 0, or -1 when writing the output failed (disk full, closed pipe). */
 int report_error(const report *r);

@@ -25,4 +25,5 @@ void add_redownload_suite(void);
 void add_rotate_suite(void);
 void add_metrics_suite(void);
 void add_decompress_suite(void);
+void add_wireshark_suite(void);
 #endif

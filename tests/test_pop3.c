@@ -394,7 +394,7 @@ static void render(const pop3_report *r, report_format fmt)
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     report *rep = report_new(f, fmt, 1);
-    flow_report fr = {1, "192.0.2.1:1025", "192.0.2.2:110", PROTO_POP3, r};
+    flow_report fr = {1, "192.0.2.1:1025", "192.0.2.2:110", PROTO_POP3, r, 0, 0};
     report_flow(rep, &fr);
     report_flow_text(f, &fr);
     report_free(rep);
@@ -596,7 +596,7 @@ static void test_live_screen(void)
     const pop3_report *r = end(s, FLOW_END_RST);
     ui_model *m = ui_model_new(4);
     ui_session *u = ui_model_open(m, 1, "192.0.2.1:1025", "192.0.2.2:110", T0, 1, NULL);
-    flow_report fr = {1, "192.0.2.1:1025", "192.0.2.2:110", PROTO_POP3, r};
+    flow_report fr = {1, "192.0.2.1:1025", "192.0.2.2:110", PROTO_POP3, r, 0, 0};
     ui_model_end(m, u, &fr, "detail", 6);
     CU_ASSERT_EQUAL(ui_model_count(m), 1);
     const ui_session *k = ui_model_session(m, 0);

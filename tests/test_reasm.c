@@ -28,6 +28,7 @@ typedef struct event {
     reasm_end_reason reason;
     int closed_by;
     reasm_endpoint client, server;
+    uint64_t first_frame, last_frame; /* EV_END: the session's packets */
 } event;
 
 #define MAX_EVENTS 64
@@ -85,6 +86,8 @@ static void rec_end(void *ctx, void *session, const reasm_end *end)
     (void)ctx;
     e->reason = end->reason;
     e->closed_by = end->closed_by;
+    e->first_frame = end->first_frame;
+    e->last_frame = end->last_frame;
 }
 
 static const reasm_callbacks recorder = {.open = rec_open, .data = rec_data, .end = rec_end};
@@ -361,6 +364,8 @@ static void test_fin_from_both_sides(void)
     CU_ASSERT_EQUAL(events[1].reason, REASM_END_FIN);
     CU_ASSERT_EQUAL(events[1].closed_by, REASM_FROM_CLIENT);
     CU_ASSERT_EQUAL(events[1].frame, 6);
+    CU_ASSERT_EQUAL(events[1].first_frame, 1); /* the SYN */
+    CU_ASSERT_EQUAL(events[1].last_frame, 6);  /* the last ACK is the session's */
     reasm_finish();
     CU_ASSERT_EQUAL(n_events, 2); /* ended once only */
 }
@@ -386,6 +391,10 @@ static void test_rst_names_the_sender(void)
     CU_ASSERT_EQUAL(events[4].reason, REASM_END_RST);
     CU_ASSERT_EQUAL(events[4].closed_by, REASM_FROM_CLIENT);
     CU_ASSERT_EQUAL(events[4].frame, 9);
+    CU_ASSERT_EQUAL(events[3].first_frame, 1);
+    CU_ASSERT_EQUAL(events[3].last_frame, 8);
+    CU_ASSERT_EQUAL(events[4].first_frame, 4); /* interleaved with a's frames: its own SYN */
+    CU_ASSERT_EQUAL(events[4].last_frame, 9);
     reasm_finish();
 }
 
@@ -583,6 +592,13 @@ static void test_port_reuse_starts_new_session(void)
     CU_ASSERT_EQUAL(events[4].session, 1);
     CU_ASSERT_STRING_EQUAL(events[4].data, "220 new\r\n");
     reasm_finish();
+    /* the old session's packets end at its SYN sent again, not at the new SYN that ended it */
+    CU_ASSERT_EQUAL(events[2].first_frame, 1);
+    CU_ASSERT_EQUAL(events[2].last_frame, 5);
+    CU_ASSERT_EQUAL_FATAL(n_events, 6);
+    CU_ASSERT_EQUAL(events[5].type, EV_END);
+    CU_ASSERT_EQUAL(events[5].first_frame, 6); /* the new one's SYN, two frames before it opened */
+    CU_ASSERT_EQUAL(events[5].last_frame, 9);
 }
 
 static void test_full_table_evicts_oldest(void)
