@@ -24,4 +24,5 @@ void add_pop3_suite(void);
 void add_redownload_suite(void);
 void add_rotate_suite(void);
 void add_metrics_suite(void);
+void add_snapcut_suite(void);
 #endif
