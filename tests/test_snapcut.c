@@ -38,7 +38,8 @@ static size_t ip4_packet(uint8_t *ip, uint8_t flags, uint32_t seq, const uint8_t
     tcp[12] = (uint8_t)((20 + nopts) / 4 << 4);
     tcp[13] = flags;
     pkt_put16(tcp + 14, 512);
-    memcpy(tcp + 20, opts, nopts);
+    if (nopts)
+        memcpy(tcp + 20, opts, nopts);
     memset(tcp + 20 + nopts, 'x', len);
     return total;
 }
