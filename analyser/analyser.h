@@ -34,8 +34,14 @@ typedef struct flow_segment {
     uint64_t frame;
 } flow_segment;
 
-/* TCP evidence seen before the bytes reach the analyser. */
-typedef enum { FLOW_TCP_FIN, FLOW_TCP_RETRANSMISSION, FLOW_TCP_ZERO_WINDOW } flow_tcp_kind;
+/* TCP evidence seen before the bytes reach the analyser. FLOW_TCP_SNAPLEN_CUT: the capture's
+ * snaplen cut this packet's payload; no more bytes of the session will come (once). */
+typedef enum {
+    FLOW_TCP_FIN,
+    FLOW_TCP_RETRANSMISSION,
+    FLOW_TCP_ZERO_WINDOW,
+    FLOW_TCP_SNAPLEN_CUT
+} flow_tcp_kind;
 
 typedef struct flow_tcp {
     flow_tcp_kind kind;
@@ -86,6 +92,12 @@ typedef struct analyser {
     const char *title;         /* "SMTP", as the help names it */
     const char *ports_option;  /* its long option for server ports: "ports" */
     const char *default_ports; /* "25,587,2525" */
+    /* Its implicit-TLS ports (TLS from the first byte: SMTPS, POP3S), their long option and
+     * default; a session on one is opened, then told at once with implicit_tls: it counts
+     * the session as encrypted and parses nothing. NULL option: the analyser has none. */
+    const char *tls_ports_option;  /* "smtps-ports" */
+    const char *default_tls_ports; /* "465" */
+    void (*implicit_tls)(void *session);
 
     /* Its findings: bit i of a report's flags is flag(i), i < nflags. */
     unsigned nflags;

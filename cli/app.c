@@ -87,6 +87,8 @@ void app_pipeline_config(const app *a, pipeline_config *cfg, unsigned part, unsi
     memset(cfg, 0, sizeof *cfg);
     for (unsigned p = 0; p < PROTO_COUNT; p++)
         cfg->ports[p] = a->opt.ports[p];
+    for (unsigned p = 0; p < PROTO_COUNT; p++)
+        cfg->tls_ports[p] = a->opt.tls_ports[p];
     cfg->analyser_config[PROTO_SMTP] = &a->opt.smtp;
     cfg->detect = a->opt.detect;
     cfg->part = part;

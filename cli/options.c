@@ -107,10 +107,9 @@ void cli_fail(const char *fmt, const char *arg)
     fprintf(stderr, "\n");
 }
 
-/* "25,587,2525" into the bitmap of proto's server ports. */
-static int parse_ports(options *o, proto_id proto, const char *list)
+/* "25,587,2525" into a bitmap of server ports. */
+static int parse_ports(uint8_t *ports, const char *list)
 {
-    uint8_t *ports = o->ports[proto];
     memset(ports, 0, PIPELINE_PORT_BYTES);
     const char *p = list;
     while (*p) {
@@ -131,23 +130,33 @@ static void join_ports(options *o)
     for (unsigned i = 0; i < PIPELINE_PORT_BYTES; i++) {
         o->all_ports[i] = 0;
         for (unsigned p = 0; p < PROTO_COUNT; p++)
-            o->all_ports[i] |= o->ports[p][i];
+            o->all_ports[i] |= o->ports[p][i] | o->tls_ports[p][i];
     }
 }
 
 /* The help, with a line for each analyser's ports option. */
+static char *usage_line(char *at, const char *end, const char *option, const char *what,
+                        const char *defaults)
+{
+    char flag[64];
+    snprintf(flag, sizeof flag, "--%s LIST", option);
+    /* the text column of the help; a longer option takes two spaces instead */
+    return at + snprintf(at, (size_t)(end - at), "      %-*s%s, comma-separated (default %s)\n",
+                         strlen(flag) < 16 ? 17 : (int)strlen(flag) + 2, flag, what, defaults);
+}
+
 static void usage(FILE *out)
 {
-    char lines[PROTO_COUNT * 160] = "", *at = lines;
+    char lines[PROTO_COUNT * 320] = "", *at = lines, what[96];
     for (unsigned p = 0; p < PROTO_COUNT; p++) {
         const analyser *an = pipeline_analyser((proto_id)p);
-        char flag[64];
-        snprintf(flag, sizeof flag, "--%s LIST", an->ports_option);
-        /* the text column of the help; a longer option takes two spaces instead */
-        at += snprintf(at, sizeof lines - (size_t)(at - lines),
-                       "      %-*s%s server ports, comma-separated (default %s)\n",
-                       strlen(flag) < 16 ? 17 : (int)strlen(flag) + 2, flag, an->title,
-                       an->default_ports);
+        snprintf(what, sizeof what, "%s server ports", an->title);
+        at = usage_line(at, lines + sizeof lines, an->ports_option, what, an->default_ports);
+        if (!an->tls_ports_option)
+            continue;
+        snprintf(what, sizeof what, "%s over TLS from the first byte: counted", an->title);
+        at =
+            usage_line(at, lines + sizeof lines, an->tls_ports_option, what, an->default_tls_ports);
     }
     fprintf(out, usage_text, lines);
 }
@@ -256,7 +265,8 @@ enum {
     OPT_METRICS,
     OPT_EXTRACT,
     OPT_SESSION,
-    OPT_PORTS /* OPT_PORTS + proto: that analyser's ports option */
+    OPT_PORTS /* OPT_PORTS + proto: that analyser's ports option; OPT_PORTS + PROTO_COUNT +
+               * proto: its implicit-TLS ports option */
 };
 
 /* Standard input, a pipe or a FIFO can be read once: by one process. */
@@ -378,15 +388,21 @@ int options_parse(options *o, int argc, char **argv)
         {"version", no_argument, 0, OPT_VERSION},
     };
     enum { NFIXED = sizeof fixed / sizeof fixed[0] };
-    struct option longopts[NFIXED + PROTO_COUNT + 1];
+    struct option longopts[NFIXED + 2 * PROTO_COUNT + 1];
+    unsigned nopts = NFIXED;
     memcpy(longopts, fixed, sizeof fixed);
     for (unsigned p = 0; p < PROTO_COUNT; p++) {
         const analyser *an = pipeline_analyser((proto_id)p);
-        longopts[NFIXED + p] =
+        longopts[nopts++] =
             (struct option){an->ports_option, required_argument, 0, OPT_PORTS + (int)p};
-        parse_ports(o, (proto_id)p, an->default_ports);
+        parse_ports(o->ports[p], an->default_ports);
+        if (!an->tls_ports_option)
+            continue;
+        longopts[nopts++] = (struct option){an->tls_ports_option, required_argument, 0,
+                                            OPT_PORTS + PROTO_COUNT + (int)p};
+        parse_ports(o->tls_ports[p], an->default_tls_ports);
     }
-    longopts[NFIXED + PROTO_COUNT] = (struct option){0, 0, 0, 0};
+    longopts[nopts] = (struct option){0, 0, 0, 0};
     double v;
     int c;
     o->idle_timeout = REASM_DEFAULT_IDLE_TIMEOUT;
@@ -541,9 +557,10 @@ int options_parse(options *o, int argc, char **argv)
         case ':':
             return cli_fail("option '%s' needs a value (try --help)", argv[optind - 1]), -1;
         default:
-            if (c >= OPT_PORTS && c < OPT_PORTS + PROTO_COUNT) {
-                const analyser *an = pipeline_analyser((proto_id)(c - OPT_PORTS));
-                if (parse_ports(o, an->proto, optarg) < 0)
+            if (c >= OPT_PORTS && c < OPT_PORTS + 2 * PROTO_COUNT) {
+                unsigned p = (unsigned)(c - OPT_PORTS);
+                uint8_t *ports = p < PROTO_COUNT ? o->ports[p] : o->tls_ports[p - PROTO_COUNT];
+                if (parse_ports(ports, optarg) < 0)
                     return cli_fail("bad port list '%s' (e.g. 25,587,2525)", optarg), -1;
                 break;
             }

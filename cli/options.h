@@ -12,8 +12,9 @@ enum { EXIT_OK = 0, EXIT_ERROR = 2 };
 typedef struct options {
     const char *file;
     uint64_t count;
-    uint8_t ports[PROTO_COUNT][PIPELINE_PORT_BYTES]; /* each analyser's server ports */
-    uint8_t all_ports[PIPELINE_PORT_BYTES];          /* all of them: the capture filter's */
+    uint8_t ports[PROTO_COUNT][PIPELINE_PORT_BYTES];     /* each analyser's server ports */
+    uint8_t tls_ports[PROTO_COUNT][PIPELINE_PORT_BYTES]; /* its implicit-TLS ones */
+    uint8_t all_ports[PIPELINE_PORT_BYTES];              /* all of them: the capture filter's */
     int json, verbose, verify_checksums;
     int detect; /* also follow sessions on other ports whose server greets with 220 */
     double idle_timeout;

@@ -9,12 +9,32 @@ static int port_set(const uint8_t *ports, uint16_t port)
     return ports && (ports[port / 8] >> (port % 8)) & 1;
 }
 
-const analyser *pipeline_analyser_for_port(const pipeline *pl, uint16_t port)
+/* A port among an analyser's plain ports goes to it, else one among its implicit-TLS ports. */
+static const analyser *port_owner(const pipeline *pl, uint16_t port, int *tls)
 {
+    *tls = 0;
     for (unsigned p = 0; p < PROTO_COUNT; p++)
         if (port_set(pl->cfg.ports[p], port))
             return pl->an[p];
+    for (unsigned p = 0; p < PROTO_COUNT; p++)
+        if (port_set(pl->cfg.tls_ports[p], port) && pl->an[p]->implicit_tls) {
+            *tls = 1;
+            return pl->an[p];
+        }
     return NULL;
+}
+
+const analyser *pipeline_analyser_for_port(const pipeline *pl, uint16_t port)
+{
+    int tls;
+    return port_owner(pl, port, &tls);
+}
+
+int pipeline_tls_port(const pipeline *pl, uint16_t port)
+{
+    int tls;
+    port_owner(pl, port, &tls);
+    return tls;
 }
 
 /* ---- a flow's life ---- */

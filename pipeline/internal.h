@@ -37,6 +37,8 @@ static inline flow_side pipeline_side(reasm_dir dir)
 
 /* The analyser whose ports hold port, or NULL. */
 const analyser *pipeline_analyser_for_port(const pipeline *pl, uint16_t port);
+/* 1 when port is one of that analyser's implicit-TLS ports (and none's plain port). */
+int pipeline_tls_port(const pipeline *pl, uint16_t port);
 /* Gives the flow its analyser, its number and maybe a watcher; -1 when out of memory. */
 int pipeline_start_analyser(pipeline_flow *f, const analyser *an);
 /* One segment to the flow's analyser. */

@@ -35,6 +35,8 @@ static void *on_open(void *ctx, const reasm_endpoint *client, const reasm_endpoi
         free_flow(f);
         return NULL;
     }
+    if (an && pipeline_tls_port(pl, server->port))
+        an->implicit_tls(f->session);
     return f;
 }
 
@@ -60,6 +62,7 @@ static void on_tcp_event(void *ctx, void *handle, const reasm_tcp_event *ev)
         [REASM_EV_FIN] = FLOW_TCP_FIN,
         [REASM_EV_RETRANSMISSION] = FLOW_TCP_RETRANSMISSION,
         [REASM_EV_ZERO_WINDOW] = FLOW_TCP_ZERO_WINDOW,
+        [REASM_EV_SNAPLEN_CUT] = FLOW_TCP_SNAPLEN_CUT,
     };
     pipeline *pl = ctx;
     pipeline_flow *f = handle;
@@ -203,6 +206,11 @@ void pipeline_summary(capture_summary *c, const char *source, const sniff_stats 
     c->warn_ip = rs->warn_ip;
     c->warn_tcp = rs->warn_tcp;
     c->connect_evicted = rs->connect_evicted;
+    c->snaplen = st->snaplen;
+    c->cut_len = st->cut_len;
+    c->cut_frames = st->cut_frames;
+    c->snaplen_unusable = rs->snaplen_unusable;
+    c->snaplen_window = rs->snaplen_window;
     c->read_error = read_error;
     c->live = st->live;
     c->drops = st->drops;

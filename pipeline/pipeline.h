@@ -26,6 +26,8 @@ typedef struct pipeline_config {
     /* Server ports of each analyser (bit p of ports[proto][p / 8]); a flow whose server port
      * two analysers claim goes to the first in registry order. */
     const uint8_t *ports[PROTO_COUNT];
+    /* Each analyser's implicit-TLS server ports (analyser.tls_ports_option), NULL for none. */
+    const uint8_t *tls_ports[PROTO_COUNT];
     const void *analyser_config[PROTO_COUNT]; /* handed to each analyser's open */
     /* NULL: the registry's analyser; a test or a tool may stand in for one. */
     const analyser *analysers[PROTO_COUNT];

@@ -17,6 +17,11 @@ typedef struct capture_summary {
     const char *read_error;   /* NULL, or what went wrong reading the file */
     int live;                 /* captured from an interface: the drop counters mean something */
     uint64_t drops, if_drops; /* packets the kernel's buffer / the interface dropped */
+    /* The snaplen: the capture's (its header's), the longest cut frame as captured, the
+     * frames cut, those cut before their TCP flags (not followed), and those cut inside the
+     * TCP header after the flags (followed; their window unknown). */
+    uint32_t snaplen, cut_len;
+    uint64_t cut_frames, snaplen_unusable, snaplen_window;
 } capture_summary;
 
 /* A mail connection seen without its three-way handshake (it started before the capture, or

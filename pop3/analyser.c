@@ -1,9 +1,9 @@
 /* analyser: the POP3 analyser as the pipeline sees it (analyser/analyser.h), and how POP3 is
  * recognised on any port (--detect) and in a connection seen without its handshake.
  *
- * Ports: 110 and 995 by default. POP3S (995) is TLS from the first byte: the session
- * notices the TLS record, counts the session as encrypted (tls) and its bytes, and parses
- * nothing; the analyser needs no port of its own for it. */
+ * Ports: 110 by default, and 995 (POP3S, --pop3s-ports) as implicit TLS: the session is
+ * counted as encrypted (tls, implicit_tls) with its bytes, and nothing is parsed. A TLS
+ * record as the first bytes on any other port is noticed too (pop3/session.c). */
 #include <string.h>
 #include <strings.h>
 
@@ -24,6 +24,13 @@ static void tcp(void *session, const flow_tcp *ev)
 {
     if (ev->kind == FLOW_TCP_FIN)
         pop3_tcp_fin(session, ev->from, ev->ts, ev->frame);
+    else if (ev->kind == FLOW_TCP_SNAPLEN_CUT)
+        pop3_snaplen_cut(session, ev->ts, ev->frame);
+}
+
+static void implicit_tls(void *session)
+{
+    pop3_implicit_tls(session);
 }
 
 static void end(void *session, flow_end why, int closed_by, int64_t ts, uint64_t frame)
@@ -111,7 +118,10 @@ const analyser pop3_analyser = {
     .name = "pop3",
     .title = "POP3",
     .ports_option = "pop3-ports",
-    .default_ports = "110,995",
+    .default_ports = "110",
+    .tls_ports_option = "pop3s-ports",
+    .default_tls_ports = "995",
+    .implicit_tls = implicit_tls,
     .nflags = POP3_FLAG_COUNT,
     .flag = pop3_flag,
     .open = open_session,

@@ -151,6 +151,24 @@ void pop3_go_tls(pop3_session *s, const char *why)
     pop3_notify(s, (pop3_event){.kind = POP3_EV_TLS});
 }
 
+void pop3_snaplen_cut(pop3_session *s, int64_t ts, uint64_t frame)
+{
+    if (s->rep.snaplen_cut)
+        return;
+    s->rep.snaplen_cut = 1;
+    s->rep.snaplen_cut_frame = frame;
+    s->sm = SM_STOP;
+    s->cm = CM_STOP;
+    s->now.ts = ts;
+    s->now.frame = frame;
+    pop3_note_event(s, "payload cut by the capture's snaplen: the rest is not in the capture");
+}
+
+void pop3_implicit_tls(pop3_session *s)
+{
+    s->tls_port = 1;
+}
+
 /* A line answering a SASL challenge: credentials, whatever it says ("*" cancels). */
 static void on_sasl_line(pop3_session *s, const line_t *l)
 {

@@ -107,6 +107,7 @@ struct pop3_session {
     int listing_unsorted; /* an entry came after a higher number: searched by a scan */
     pending q[POP3_PIPELINE_MAX];
     unsigned qhead, qlen;
+    int tls_port;        /* on an implicit-TLS port, no byte seen yet (pop3_implicit_tls) */
     int auth_active;     /* AUTH sent, not yet answered +OK/-ERR: client lines are credentials */
     int auth_plain;      /* AUTH PLAIN without an initial response: the next line carries it */
     pop3_verb list_verb; /* what the multi-line list in SM_LIST answers */

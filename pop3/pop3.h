@@ -118,12 +118,15 @@ typedef struct pop3_report {
     int login_method;            /* 0 none, 'U' USER/PASS, 'A' APOP, 'S' AUTH */
     char login_error[POP3_TRANSCRIPT_TEXT]; /* the -ERR that refused it */
     pop3_ref login_error_at;
-    int locked;     /* that -ERR said the mailbox was in use */
-    int stls;       /* STLS answered +OK */
-    int tls;        /* encrypted (after STLS, or TLS from the first byte: POP3S) */
-    int non_pop3;   /* the stream is not POP3: parsing gave up */
-    int quit;       /* client sent QUIT */
-    int quit_reply; /* +1 +OK, -1 -ERR, 0 none */
+    int locked;       /* that -ERR said the mailbox was in use */
+    int stls;         /* STLS answered +OK */
+    int tls;          /* encrypted (after STLS, or TLS from the first byte: POP3S) */
+    int non_pop3;     /* the stream is not POP3: parsing gave up */
+    int implicit_tls; /* TLS from the first byte on a POP3S port (995) */
+    int snaplen_cut;  /* the capture's snaplen cut its payload: the rest is not analysed */
+    uint64_t snaplen_cut_frame; /* the first packet whose payload was cut */
+    int quit;                   /* client sent QUIT */
+    int quit_reply;             /* +1 +OK, -1 -ERR, 0 none */
     char quit_text[POP3_TRANSCRIPT_TEXT];
     pop3_ref quit_at; /* the response to QUIT */
     int cut_inside;   /* ended inside a RETR/TOP response: cut_number, cut_octets */
@@ -167,6 +170,12 @@ void pop3_set_observer(pop3_session *s, pop3_event_fn fn, void *ctx);
 void pop3_feed(pop3_session *s, flow_side from, const uint8_t *data, size_t len, int64_t ts,
                uint64_t frame);
 void pop3_tcp_fin(pop3_session *s, flow_side from, int64_t ts, uint64_t frame);
+/* The capture's snaplen cut a packet's payload: nothing more is parsed, and findings that
+ * stand on something not seen (no QUIT, no end of a message) are not raised. */
+void pop3_snaplen_cut(pop3_session *s, int64_t ts, uint64_t frame);
+/* A session on an implicit-TLS port (POP3S): when its first bytes are a TLS record it is
+ * encrypted (tls, implicit_tls) and only counted; plain POP3 there is parsed. */
+void pop3_implicit_tls(pop3_session *s);
 /* The connection ended: settle pending state and raise the flags. */
 void pop3_end(pop3_session *s, flow_end why, int closed_by, int64_t ts, uint64_t frame);
 const pop3_report *pop3_get_report(const pop3_session *s);

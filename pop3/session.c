@@ -37,8 +37,12 @@ void pop3_feed(pop3_session *s, flow_side from, const uint8_t *data, size_t len,
     if (s->ended || len == 0)
         return;
     s->now = (pop3_ref){frame, ts};
-    if (tls_first_bytes(s, data, len))
+    if (tls_first_bytes(s, data, len)) {
+        s->rep.implicit_tls = s->tls_port;
         pop3_go_tls(s, "TLS from the first byte");
+    } else if (s->tls_port && !s->rep.count.client_bytes && !s->rep.count.server_bytes) {
+        pop3_note_event(s, "plain POP3 on an implicit-TLS port");
+    }
     if (from == FLOW_SERVER) {
         s->rep.count.server_bytes += len;
         pop3_feed_server(s, data, len);
@@ -69,9 +73,9 @@ static unsigned diagnose(const pop3_report *r)
 {
     int ended = r->end_reason != FLOW_END_CAPTURE_END && r->end_reason != FLOW_END_EVICTED;
     unsigned f = 0;
-    if (ended && any_uncommitted(r))
+    if (ended && any_uncommitted(r) && !r->snaplen_cut)
         f |= POP3_FLAG_DELE_UNCOMMITTED;
-    if (ended && r->cut_inside)
+    if (ended && r->cut_inside && !r->snaplen_cut)
         f |= POP3_FLAG_RETR_CUT;
     if (r->quit_reply < 0)
         f |= POP3_FLAG_QUIT_FAILED;
@@ -79,7 +83,8 @@ static unsigned diagnose(const pop3_report *r)
         f |= POP3_FLAG_MAILBOX_LOCKED;
     /* before a login there is nothing to commit (RFC 1939: QUIT in the AUTHORIZATION state
      * only closes), and a server that refuses one, [IN-USE] say, often closes itself */
-    if (ended && !r->quit && !r->tls && !r->non_pop3 && r->greeting > 0 && r->login > 0)
+    if (ended && !r->quit && !r->tls && !r->non_pop3 && !r->snaplen_cut && r->greeting > 0 &&
+        r->login > 0)
         f |= POP3_FLAG_MISSING_QUIT;
     return f;
 }
@@ -92,6 +97,8 @@ void pop3_end(pop3_session *s, flow_end why, int closed_by, int64_t ts, uint64_t
     s->now = (pop3_ref){frame, ts};
     if (s->sm == SM_CONTENT)
         pop3_content_cut(s);
+    if (s->tls_port && !r->count.client_bytes && !r->count.server_bytes)
+        r->tls = r->implicit_tls = 1; /* no byte said otherwise: what the port promises */
     r->end_reason = why;
     r->closed_by = closed_by;
     r->end = ts;

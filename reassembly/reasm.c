@@ -233,4 +233,6 @@ void reasm_stats_add(reasm_stats *sum, const reasm_stats *s)
     sum->warn_tcp += s->warn_tcp;
     sum->connect_failed += s->connect_failed;
     sum->connect_evicted += s->connect_evicted;
+    sum->snaplen_unusable += s->snaplen_unusable;
+    sum->snaplen_window += s->snaplen_window;
 }

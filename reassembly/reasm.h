@@ -85,7 +85,9 @@ typedef struct reasm_connect_failure {
 typedef enum {
     REASM_EV_FIN,            /* the side sent a FIN (repeats possible) */
     REASM_EV_RETRANSMISSION, /* the side sent again bytes already delivered */
-    REASM_EV_ZERO_WINDOW     /* the side advertised a zero receive window */
+    REASM_EV_ZERO_WINDOW,    /* the side advertised a zero receive window */
+    REASM_EV_SNAPLEN_CUT     /* the side's payload was cut by the capture's snaplen: from this
+                              * packet on, the session's bytes are not delivered (once) */
 } reasm_event_kind;
 
 typedef struct reasm_tcp_event {
@@ -125,16 +127,18 @@ typedef struct reasm_config {
 } reasm_config;
 
 typedef struct reasm_stats {
-    uint64_t packets;         /* IP packets given to reasm */
-    uint64_t ip6_packets;     /* IPv6 TCP packets handed to libnids (rewritten as IPv4) */
-    uint64_t sessions;        /* opened and followed */
-    uint64_t evicted;         /* ended because the stream table was full */
-    uint64_t idle_expired;    /* ended by the idle timeout */
-    uint64_t unseen;          /* connections reported through the unseen callback */
-    uint64_t warn_ip;         /* warnings about IP headers / fragments (libnids' and IPv6) */
-    uint64_t warn_tcp;        /* libnids warnings about TCP (bad header, big queue, too many) */
-    uint64_t connect_failed;  /* attempts reported through the connect_failed callback */
-    uint64_t connect_evicted; /* attempts dropped unsettled from the full table (65536) */
+    uint64_t packets;          /* IP packets given to reasm */
+    uint64_t ip6_packets;      /* IPv6 TCP packets handed to libnids (rewritten as IPv4) */
+    uint64_t sessions;         /* opened and followed */
+    uint64_t evicted;          /* ended because the stream table was full */
+    uint64_t idle_expired;     /* ended by the idle timeout */
+    uint64_t unseen;           /* connections reported through the unseen callback */
+    uint64_t warn_ip;          /* warnings about IP headers / fragments (libnids' and IPv6) */
+    uint64_t warn_tcp;         /* libnids warnings about TCP (bad header, big queue, too many) */
+    uint64_t connect_failed;   /* attempts reported through the connect_failed callback */
+    uint64_t connect_evicted;  /* attempts dropped unsettled from the full table (65536) */
+    uint64_t snaplen_unusable; /* cut by the snaplen before the TCP flags: not followed */
+    uint64_t snaplen_window;   /* cut inside the TCP header, after the flags (window unknown) */
 } reasm_stats;
 
 #define REASM_DEFAULT_MAX_STREAMS 262144

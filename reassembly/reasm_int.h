@@ -43,7 +43,8 @@ typedef struct session {
     struct timeval last;             /* time of the latest packet of the stream */
     uint64_t last_frame, open_frame; /* its latest packet's frame, and the one that opened it */
     uint64_t syn_frame;              /* its handshake's first SYN (open_frame when unknown) */
-    int fin_first; /* reasm_dir of the side seen sending the first FIN, -1 none yet */
+    int fin_first;   /* reasm_dir of the side seen sending the first FIN, -1 none yet */
+    int snaplen_cut; /* a packet's payload was cut by the snaplen: no more data is delivered */
     early_seg early[EARLY_SEGS];
     unsigned early_next;
 } session;
@@ -81,6 +82,7 @@ typedef struct reasm_global {
     pcap_t *raw;       /* the DLT_RAW handle libnids reads the link type from */
     int dlt;           /* the link type of the frames */
     int unfollow;      /* set by reasm_unfollow during a data callback */
+    int payload_cut;   /* the packet being fed lost payload to the snaplen (snapcut.h) */
     reasm_position at; /* where the callbacks being made happen (reasm_now) */
 } reasm_global;
 

@@ -12,6 +12,7 @@
 #include "reassembly/ip6.h"
 #include "reassembly/midflow.h"
 #include "reassembly/synframe.h"
+#include "reassembly/snapcut.h"
 
 /* The address at off, in network order as libnids keeps it; 0 when it is not there. */
 static uint32_t addr_at(pkt_view *ip, size_t off)
@@ -173,6 +174,20 @@ static void note_tcp_events(struct tcp_stream *a, int dir)
     emit(s, &ev, REASM_EV_RETRANSMISSION, dir);
 }
 
+/* The packet lost payload to the snaplen: the session's analyser hears it once, and from here
+ * on gets none of its bytes (libnids sees zeroes where the payload was). */
+static void note_snaplen_cut(struct tcp_stream *a, int dir)
+{
+    session *s = a->user;
+    reasm_tcp_event ev = {0};
+
+    if (!reasm_state.payload_cut || s->snaplen_cut)
+        return;
+    s->snaplen_cut = 1;
+    if (s->handle != NULL && reasm_state.cb.tcp_event != NULL)
+        emit(s, &ev, REASM_EV_SNAPLEN_CUT, dir);
+}
+
 /* Connection attempts (connect.h): a client SYN to a port the caller follows (not one of a
  * session whose handshake completed: a late duplicate), and while attempts wait, the packets
  * that may settle one: SYN/ACKs, RSTs, and packets of no session (a session's own packets
@@ -233,6 +248,7 @@ void reasm_on_ip(struct ip *iph, int skblen)
         reasm_state.pkt.stream = a;
         note_if_early(a, dir);
         note_tcp_events(a, dir);
+        note_snaplen_cut(a, dir);
     } else {
         mark_unfollowed(&ip, hl, thl);
     }
@@ -337,13 +353,41 @@ void reasm_tick(uint64_t frame, const struct pcap_pkthdr *hdr, const net_packet 
         advance(frame, hdr);
 }
 
+/* A frame the snaplen cut: its packet at full length (snapcut.h), or NULL when nothing of it
+ * can be followed. Not an IP warning: the headers are whole up to the cut. */
+static const net_packet *uncut(const struct pcap_pkthdr *hdr, const net_packet *p,
+                               net_packet *whole)
+{
+    unsigned lost = 0;
+
+    reasm_state.payload_cut = 0;
+    if (hdr->caplen >= hdr->len)
+        return p;
+    switch (snapcut_restore(p, reasm_state.cfg.verify_checksums, whole, &lost)) {
+    case SNAPCUT_RESTORED:
+        reasm_state.payload_cut = (lost & SNAPCUT_PAYLOAD) != 0;
+        reasm_state.stats.snaplen_window += (lost & SNAPCUT_WINDOW) != 0;
+        return whole;
+    case SNAPCUT_UNUSABLE:
+        reasm_state.stats.snaplen_unusable++;
+        return NULL;
+    case SNAPCUT_WHOLE:
+        break;
+    }
+    return p;
+}
+
 void reasm_packet_decoded(uint64_t frame, const struct pcap_pkthdr *hdr, const net_packet *p)
 {
+    net_packet whole;
+
     if (!reasm_state.active || p->family == NET_NONE)
         return;
     advance(frame, hdr);
     reasm_state.stats.packets++;
     reasm_state.at = (reasm_position){frame, REASM_AT_PACKET, 0};
+    if ((p = uncut(hdr, p, &whole)) == NULL)
+        return;
     if (p->family == NET_IP6)
         packet6(p);
     else if (synthetic_ip4(p))

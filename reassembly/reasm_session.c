@@ -190,7 +190,7 @@ static void deliver(session *s, const struct half_stream *h, const struct half_s
 {
     reasm_segment seg;
 
-    if (h->count_new <= 0 || reasm_state.cb.data == NULL || s->handle == NULL)
+    if (h->count_new <= 0 || reasm_state.cb.data == NULL || s->handle == NULL || s->snaplen_cut)
         return;
     seg.data = (const uint8_t *)h->data + (h->count - h->offset - h->count_new);
     seg.len = (size_t)h->count_new;

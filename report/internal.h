@@ -25,6 +25,12 @@ typedef struct pop3_totals {
     uint64_t per_flag[POP3_FLAG_COUNT];
 } pop3_totals;
 
+/* capture_limits.c: sessions whose content the capture could not show. */
+typedef struct limits_totals {
+    uint64_t snaplen_cut, cut_smtp, cut_pop3; /* sessions whose payload the snaplen cut */
+    uint64_t implicit_tls;                    /* sessions on an implicit-TLS port */
+} limits_totals;
+
 struct report {
     FILE *out;
     report_format fmt;
@@ -34,6 +40,7 @@ struct report {
     json j;
     totals t;
     pop3_totals pop3;
+    limits_totals limits;
     correlate *corr;
     redownload *rd;                             /* POP3 re-downloads and concurrent mailboxes */
     uint64_t not_analysed;                      /* report_unseen */
@@ -124,6 +131,19 @@ void report_pop3_session_text(FILE *out, const flow_report *f);
 /* The summary's "pop3" object (its last key); the text summary's POP3 lines when any. */
 void report_pop3_summary_json(report *r);
 void report_pop3_summary_text(report *r);
+
+/* ---- capture_limits.c: snaplen cuts and implicit TLS ---- */
+
+void report_limits_count(report *r, proto_id proto, int snaplen_cut, int implicit_tls);
+/* The session object's "implicit_tls" and "snaplen_cut". */
+void report_limits_session_json(json *j, int snaplen_cut, int implicit_tls);
+/* A line for each, when set; proto: "SMTP", "POP3". */
+void report_limits_session_text(report *r, const char *proto, int snaplen_cut, uint64_t cut_frame,
+                                int implicit_tls);
+/* The summary's "snaplen", "snaplen_cut", "snaplen_cut_packets", "snaplen_unusable",
+ * "implicit_tls"; the text summary's lines when packets were cut or sessions encrypted. */
+void report_limits_summary_json(report *r, const capture_summary *c);
+void report_limits_summary_text(report *r, const capture_summary *c);
 
 /* ---- redownload_out.c: the POP3 correlator's findings ---- */
 

@@ -190,6 +190,7 @@ static void json_session(report *r, const flow_report *f, const pop3_report *s)
     json_field_bool(j, "tls", s->tls);
     json_field_bool(j, "stls", s->stls);
     json_field_bool(j, "non_pop3", s->non_pop3);
+    report_limits_session_json(j, s->snaplen_cut, s->implicit_tls);
     report_json_flag_list(j, s->flags, POP3_FLAG_COUNT, pop3_flag_name);
     json_field_str(j, "greeting", s->greeting ? s->greeting_text : NULL);
     json_field_str(j, "mailbox", text_or_null(s->mailbox));
@@ -259,8 +260,9 @@ static void text_session(report *r, const flow_report *f, const pop3_report *s, 
             f->client, f->server, start, (double)(s->end - s->start) / 1e6, end_name(s->end_reason),
             s->closed_by >= 0 ? " by " : "", s->closed_by >= 0 ? side(s->closed_by) : "");
     report_display_filter_text(r);
-    if (s->tls && (!s->flags || full))
+    if (s->tls && !s->implicit_tls && (!s->flags || full))
         fprintf(r->out, "  (encrypted%s)\n", s->stls ? " after STLS" : "");
+    report_limits_session_text(r, "POP3", s->snaplen_cut, s->snaplen_cut_frame, s->implicit_tls);
     if (!s->flags && !full)
         return;
     fprintf(r->out, "  flags:%s", s->flags ? "" : " none");
@@ -291,11 +293,12 @@ void report_pop3_session(report *r, const flow_report *f)
     if (redownload_session(r->rd, f->id, f->client, f->server, s))
         copy.flags |= POP3_FLAG_CONCURRENT_MAILBOX;
     count_pop3(&r->pop3, s);
+    report_limits_count(r, PROTO_POP3, s->snaplen_cut, s->implicit_tls);
     if (r->quiet)
         return;
     if (r->fmt == REPORT_JSON)
         json_session(r, f, s);
-    else if (s->flags || r->verbose)
+    else if (s->flags || r->verbose || s->snaplen_cut)
         text_session(r, f, s, 0);
 }
 

@@ -85,7 +85,7 @@ static void count_session(totals *t, const smtp_report *s)
 {
     t->sessions++;
     t->flagged += s->flags != 0;
-    t->tls += s->tls;
+    t->tls += s->tls && !s->implicit_tls; /* "encrypted after STARTTLS" */
     t->non_smtp += s->non_smtp;
     for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
         t->per_flag[i] += (s->flags >> i) & 1;
@@ -395,6 +395,7 @@ static void json_session(report *r, uint64_t id, const char *client, const char 
     json_field_bool(j, "tls", s->tls);
     json_field_bool(j, "starttls", s->starttls);
     json_field_bool(j, "non_smtp", s->non_smtp);
+    report_limits_session_json(j, s->snaplen_cut, s->implicit_tls);
     report_json_flag_list(j, s->flags, SMTP_FLAG_COUNT, smtp_flag_name);
     json_banner(j, &s->banner);
     json_field_str(j, "helo", s->helo[0] ? s->helo : NULL);
@@ -568,8 +569,9 @@ static void text_session(report *r, uint64_t id, const char *client, const char 
             server, start, secs(s->end - s->start), end_reason_name(s->end_reason),
             s->closed_by >= 0 ? " by " : "", s->closed_by >= 0 ? side_name(s->closed_by) : "");
     report_display_filter_text(r);
-    if (s->tls && (!s->flags || full))
+    if (s->tls && !s->implicit_tls && (!s->flags || full))
         fprintf(r->out, "  (encrypted after STARTTLS)\n");
+    report_limits_session_text(r, "SMTP", s->snaplen_cut, s->snaplen_cut_frame, s->implicit_tls);
     if (!s->flags && !full)
         return;
     fprintf(r->out, "  flags:%s", s->flags ? "" : " none");
@@ -599,6 +601,7 @@ void report_session(report *r, uint64_t id, const char *client, const char *serv
                     const smtp_report *s)
 {
     count_session(&r->t, s);
+    report_limits_count(r, PROTO_SMTP, s->snaplen_cut, s->implicit_tls);
     correlate_session(r->corr, id, client, server, s);
     correlate_client(r->corr, client, s);
     report_stream_session(r);
@@ -607,7 +610,7 @@ void report_session(report *r, uint64_t id, const char *client, const char *serv
         return;
     if (r->fmt == REPORT_JSON)
         json_session(r, id, client, server, s);
-    else if (s->flags || r->verbose)
+    else if (s->flags || r->verbose || s->snaplen_cut)
         text_session(r, id, client, server, s, 0);
 }
 
@@ -698,6 +701,7 @@ static void json_summary(report *r, const capture_summary *c)
         json_end_object(j);
     }
     json_field_str(j, "read_error", c->read_error);
+    report_limits_summary_json(r, c);
     report_correlation_json(r);
     report_pop3_summary_json(r);
     json_end_object(j);
@@ -739,6 +743,7 @@ static void text_summary(report *r, const capture_summary *c)
             fprintf(r->out, "  %-23s %" PRIu64 " session%s\n", smtp_flag_name(i), t->per_flag[i],
                     t->per_flag[i] == 1 ? "" : "s");
     report_pop3_summary_text(r);
+    report_limits_summary_text(r, c);
     if (c->streams_evicted || c->idle_expired)
         fprintf(r->out,
                 "  reassembly: %" PRIu64 " sessions evicted (table full), %" PRIu64

@@ -47,7 +47,15 @@ static void tcp(void *session, const flow_tcp *ev)
     case FLOW_TCP_ZERO_WINDOW:
         smtp_tcp_zero_window(session, from, ev->ts, ev->frame);
         break;
+    case FLOW_TCP_SNAPLEN_CUT:
+        smtp_snaplen_cut(session, ev->ts, ev->frame);
+        break;
     }
+}
+
+static void implicit_tls(void *session)
+{
+    smtp_implicit_tls(session);
 }
 
 static void end(void *session, flow_end why, int closed_by, int64_t ts, uint64_t frame)
@@ -114,6 +122,9 @@ const analyser smtp_analyser = {
     .title = "SMTP",
     .ports_option = "ports",
     .default_ports = "25,587,2525",
+    .tls_ports_option = "smtps-ports",
+    .default_tls_ports = "465",
+    .implicit_tls = implicit_tls,
     .nflags = SMTP_FLAG_COUNT,
     .flag = flag,
     .open = open_session,

@@ -121,8 +121,8 @@ static unsigned split_flag(smtp_session *s)
 static unsigned banner_flag(const smtp_session *s)
 {
     const smtp_report *r = &s->rep;
-    if (r->non_smtp)
-        return 0; /* not an SMTP server: no greeting was due */
+    if (r->non_smtp || (!r->banner.seen && (r->implicit_tls || r->snaplen_cut)))
+        return 0; /* no greeting was due, or it is encrypted or not in the capture */
     int64_t waited = r->banner.seen ? r->banner.at.ts - r->start : r->end - r->start;
     return waited > s->slow_banner ? SMTP_FLAG_SLOW_BANNER : 0;
 }
@@ -134,6 +134,12 @@ static unsigned too_big_flag(const smtp_session *s)
             return SMTP_FLAG_MESSAGE_TOO_BIG;
     return s->spill_too_big || s->spill.too_big.code ? SMTP_FLAG_MESSAGE_TOO_BIG : 0;
 }
+
+/* Findings that stand on something missing (a QUIT, a reply): after a snaplen cut it may
+ * have been sent in bytes the capture does not hold. */
+#define UNSEEN_BY_CUT                                                                              \
+    (SMTP_FLAG_SPLIT_EOD_UNACKED | SMTP_FLAG_MISSING_QUIT | SMTP_FLAG_EOD_NO_REPLY |               \
+     SMTP_FLAG_SLOW_EOD_REPLY | SMTP_FLAG_CLIENT_GAVE_UP | SMTP_FLAG_RST_AFTER_EOD)
 
 unsigned smtp_diagnose(smtp_session *s)
 {
@@ -158,5 +164,5 @@ unsigned smtp_diagnose(smtp_session *s)
     if (r->busy.code)
         flags |= SMTP_FLAG_SERVER_BUSY_421;
     flags |= too_big_flag(s);
-    return flags;
+    return r->snaplen_cut ? flags & ~UNSEEN_BY_CUT : flags;
 }

@@ -107,6 +107,7 @@ struct smtp_session {
     int64_t slow_banner;       /* microseconds */
     int no_transcript;
     int ehlo_sane; /* the last EHLO was an ordinary line: its refusal means something */
+    int tls_port;  /* on an implicit-TLS port, its first bytes not seen yet (smtp_implicit_tls) */
     /* message body */
     eod_scan eod;
     eod_seg data_line;
@@ -196,6 +197,10 @@ void smtp_on_command(smtp_session *s, const line_t *l);
 void smtp_feed_client(smtp_session *s, const uint8_t *d, size_t len);
 /* DATA was answered: the bytes held meanwhile are parsed in the mode that follows. */
 void smtp_hold_replay(smtp_session *s);
+/* tcp.c: on an implicit-TLS port, the session's first bytes (d, at least one) decide whether
+ * it is encrypted; a session that ends without any is counted as encrypted. */
+void smtp_first_bytes_on_tls_port(smtp_session *s, const uint8_t *d);
+void smtp_settle_tls_port(smtp_session *s);
 /* After an accepted STARTTLS, d (at least one byte) is a TLS record or plain SMTP. */
 size_t smtp_tls_probe(smtp_session *s, const uint8_t *d);
 

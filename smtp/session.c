@@ -36,6 +36,8 @@ void smtp_feed(smtp_session *s, smtp_dir dir, const uint8_t *data, size_t len, i
     s->now.ref.ts = ts;
     s->now.ref.frame = frame;
     s->now.id = ++s->seg_ids;
+    if (s->tls_port)
+        smtp_first_bytes_on_tls_port(s, data);
     if (dir == SMTP_CLIENT) {
         s->rep.count.client_bytes += len;
         smtp_feed_client(s, data, len);
@@ -67,6 +69,7 @@ static void settle_partial_quit(smtp_session *s)
 void smtp_end(smtp_session *s, smtp_end_reason why, int closed_by, int64_t ts, uint64_t frame)
 {
     settle_partial_quit(s);
+    smtp_settle_tls_port(s);
     s->now.ref.ts = ts;
     s->now.ref.frame = frame;
     s->rep.end = ts;

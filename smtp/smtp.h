@@ -222,9 +222,12 @@ typedef struct smtp_report {
     unsigned busy_replies; /* 421s in all */
     int starttls;          /* STARTTLS accepted (220) */
     int tls;               /* the rest of the session is encrypted: commands no longer visible */
-    int quit;              /* client sent QUIT */
-    int quit_reply;        /* server's reply to it */
-    int non_smtp;          /* the stream is not SMTP: parsing gave up */
+    int implicit_tls;      /* ... from the first byte, on an SMTPS port (465) */
+    int snaplen_cut;       /* the capture's snaplen cut its payload: the rest is not analysed */
+    uint64_t snaplen_cut_frame; /* the first packet whose payload was cut */
+    int quit;                   /* client sent QUIT */
+    int quit_reply;             /* server's reply to it */
+    int non_smtp;               /* the stream is not SMTP: parsing gave up */
     smtp_counters count;
     smtp_print prints[SMTP_PRINT_COUNT];
     double inspection_confidence; /* 0..1, from the fingerprints seen */
@@ -315,6 +318,13 @@ void smtp_tcp_fin(smtp_session *s, smtp_dir from, int64_t ts, uint64_t frame);
 void smtp_tcp_retransmission(smtp_session *s, smtp_dir from, uint64_t offset, uint64_t len,
                              int64_t ts, uint64_t frame);
 void smtp_tcp_zero_window(smtp_session *s, smtp_dir advertiser, int64_t ts, uint64_t frame);
+/* The capture's snaplen cut a packet's payload: nothing more of the session is parsed, and
+ * findings that stand on something not seen (no QUIT, no reply) are not raised. */
+void smtp_snaplen_cut(smtp_session *s, int64_t ts, uint64_t frame);
+/* A session on an implicit-TLS port (SMTPS). When its first bytes are a TLS record it is
+ * encrypted (tls, implicit_tls) and only counted; when they are plain SMTP (a server without
+ * TLS on the port) it is parsed as any session. */
+void smtp_implicit_tls(smtp_session *s);
 
 /* The connection ended: settle pending state and raise the diagnostics. */
 void smtp_end(smtp_session *s, smtp_end_reason why, int closed_by, int64_t ts, uint64_t frame);

@@ -224,6 +224,8 @@ sniff *sniff_open(const sniff_config *cfg, char *err, size_t errlen)
         sniff_close(s);
         return NULL;
     }
+    int snap = pcap_snapshot(s->pcap);
+    s->stats.snaplen = snap > 0 ? (uint32_t)snap : 0;
     s->count = cfg->count;
     s->rotate_seconds = cfg->rotate.seconds;
     s->ports = cfg->ports;
@@ -243,6 +245,11 @@ static void account(sniff_stats *st, const struct pcap_pkthdr *hdr)
     st->last = hdr->ts;
     st->matched++;
     st->bytes += hdr->len;
+    if (hdr->caplen < hdr->len) {
+        st->cut_frames++;
+        if (hdr->caplen > st->cut_len)
+            st->cut_len = hdr->caplen;
+    }
 }
 
 static int port_set(const uint8_t *ports, uint16_t port)
@@ -552,6 +559,9 @@ void sniff_stats_merge(sniff_stats *sum, const sniff_stats *s, int same_frames)
     sum->bytes += s->bytes;
     sum->drops += s->drops;
     sum->if_drops += s->if_drops;
+    sum->cut_frames += s->cut_frames;
+    sum->snaplen = s->snaplen > sum->snaplen ? s->snaplen : sum->snaplen;
+    sum->cut_len = s->cut_len > sum->cut_len ? s->cut_len : sum->cut_len;
     if (s->matched && (!sum->first.tv_sec || timercmp(&s->first, &sum->first, <)))
         sum->first = s->first;
     if (timercmp(&s->last, &sum->last, >))

@@ -54,6 +54,11 @@ typedef struct sniff_stats {
     struct timeval first, last;
     int live;
     uint64_t drops, if_drops; /* live: pcap_stats ps_drop and ps_ifdrop (see sniff_poll_stats) */
+    /* The capture's snaplen (a file's header, or the first pcapng interface's; live: -s), the
+     * matched frames it cut (captured length below the wire length), and the longest of
+     * those as captured: what the cut really was, should a header say otherwise. */
+    uint32_t snaplen, cut_len;
+    uint64_t cut_frames;
 } sniff_stats;
 
 /* A packet time as microseconds since the epoch, the unit everything downstream uses. */

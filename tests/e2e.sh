@@ -228,6 +228,7 @@ printf 'this is not a capture\n' >"$tmp/not.pcap"
 expect_error "not a capture" "not.pcap" -r "$tmp/not.pcap"
 expect_error "bad filter" "filter" -r "$here/pcaps/sample.pcap" 'tcp port'
 expect_error "bad port list" "port list" --ports 25,x -r "$here/pcaps/sample.pcap"
+expect_error "bad SMTPS port list" "port list" --smtps-ports 0 -r "$here/pcaps/sample.pcap"
 expect_error "-c needs a number" "packet count" -c zero -r "$here/pcaps/sample.pcap"
 expect_error "--slow-reply needs seconds" "reply threshold" --slow-reply soon -r "$here/pcaps/sample.pcap"
 expect_error "--slow-banner needs seconds" "greeting threshold" --slow-banner 0 -r "$here/pcaps/sample.pcap"
@@ -250,6 +251,50 @@ check "--ports selects the server ports" grep -q '"last":[0-9.]*,"sessions":0,' 
 "$bin" -r "$here/pcaps/sample.pcap" >"$tmp/text"
 check "text report names the flags" grep -q 'split_eod_unacked' "$tmp/text"
 check "text report ends with a summary" grep -q '^Summary of ' "$tmp/text"
+
+# 6. Captures cut by a short snaplen (tcpdump -s 68 / -s 96, IPv4 and IPv6): the handshakes
+#    are found, no packet is called damaged, and the report says what to do.
+for cap in snaplen-68 snaplen-96 snaplen-68-ip6 snaplen-96-ip6; do
+    n=${cap#snaplen-}
+    n=${n%-ip6}
+    "$bin" -r "$here/pcaps/gen/$cap.pcap" >"$tmp/cut.txt" 2>&1
+    check "$cap: the summary names the snaplen and what to do" grep -qF "  snaplen   packets \
+were cut at $n bytes by the capture's snaplen: SMTP and POP3 content is not in this capture; \
+capture again with \`-s 0\`" "$tmp/cut.txt"
+    check "$cap: a line for each session cut" test "$(grep -c "payload cut by the capture's \
+snaplen from frame" "$tmp/cut.txt")" -eq "$(grep -o '"snaplen_cut":true' \
+        "$here/pcaps/gen/$cap.expected.jsonl" | wc -l)"
+    check "$cap: no connection without its handshake" \
+        bash -c "! grep -q 'handshake is not in the capture' '$tmp/cut.txt'"
+    check "$cap: no packet called damaged" bash -c "! grep -q 'damaged or crafted' '$tmp/cut.txt'"
+done
+"$bin" -r "$here/pcaps/gen/snaplen-68-ip6.pcap" >"$tmp/cut.txt" 2>&1
+check "snaplen-68-ip6: says the TCP header itself was cut" grep -q \
+    "packets were cut inside the TCP header (IPv6 at 68 bytes keeps 14 of its 20 bytes)" "$tmp/cut.txt"
+"$bin" -r "$here/pcaps/gen/snaplen-96.pcap" >"$tmp/cut.txt" 2>&1
+check "snaplen-96: the session whose packets fit is analysed (its greeting, no QUIT)" \
+    grep -q '^  banner: 220 mx.example.net ESMTP Postfix' "$tmp/cut.txt"
+
+# 7. Implicit TLS: 465 and 995 counted as encrypted; the ports are options, and the capture
+#    filter follows them.
+"$bin" -v -r "$here/pcaps/gen/implicit-tls.pcap" >"$tmp/tls.txt" 2>&1
+check "implicit TLS: a line for the SMTPS session" grep -qF \
+    "(encrypted from the first byte: implicit TLS, SMTPS; counted, not read)" "$tmp/tls.txt"
+check "implicit TLS: a line for the POP3S session" grep -qF \
+    "(encrypted from the first byte: implicit TLS, POP3S; counted, not read)" "$tmp/tls.txt"
+check "implicit TLS: a summary line" grep -q "^  implicit TLS  2 sessions on SMTPS/POP3S ports" \
+    "$tmp/tls.txt"
+"$bin" --json --smtps-ports 4650 --pop3s-ports 9950 -r "$here/pcaps/gen/implicit-tls.pcap" |
+    tail -1 >"$tmp/s"
+check "--smtps-ports and --pop3s-ports choose the ports, and the filter follows them" \
+    grep -q '"packets_matched":0,.*"implicit_tls":0' "$tmp/s"
+"$bin" --json --smtps-ports 465 --pop3s-ports 465 -r "$here/pcaps/gen/implicit-tls.pcap" |
+    tail -1 >"$tmp/s"
+check "--pop3s-ports 465: only the SMTPS session (995 not followed)" \
+    grep -q '"sessions":1,.*"implicit_tls":1' "$tmp/s"
+"$bin" --help >"$tmp/help"
+check "--help names --smtps-ports and --pop3s-ports" \
+    bash -c "grep -q -- '--smtps-ports LIST' '$tmp/help' && grep -q -- '--pop3s-ports LIST' '$tmp/help'"
 
 echo "end-to-end tests of $(basename "$bin") done"
 t_done

@@ -26,4 +26,5 @@ void add_rotate_suite(void);
 void add_metrics_suite(void);
 void add_decompress_suite(void);
 void add_wireshark_suite(void);
+void add_snapcut_suite(void);
 #endif

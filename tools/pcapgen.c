@@ -24,7 +24,7 @@
 #define EPOCH 1772442000LL /* 2026-03-02 09:00:00 UTC: time 0 of every scenario */
 #define SNAPLEN 65535
 #define MSS 1460
-#define FRAME_MAX (14 + 20 + 24 + MSS)
+#define FRAME_MAX (14 + 40 + 40 + MSS) /* IPv6, the largest SYN options */
 #define MAX_CONNS 512
 #define TEXT_MAX 8192
 
@@ -87,6 +87,9 @@ struct gen {
     conn *conns[MAX_CONNS];
     size_t nconns;
     int zero_tcp_csum;  /* every TCP checksum 0x0000, as captured on a host with offload */
+    int linux_syn;      /* SYNs carry Linux's 20 bytes of options, not the MSS alone */
+    int ip6;            /* written as IPv6: a.b.c.d becomes 2001:db8::a.b.c.d */
+    unsigned snaplen;   /* written cut to this many bytes (tcpdump -s), the header says so */
     unsigned mix_ports; /* client ports overload-mix has handed out */
 };
 
@@ -156,11 +159,16 @@ static void put_eth_ipv4(uint8_t *f, const side *s, const side *r, size_t tcplen
     pkt_ip4_checksum(ip);
 }
 
-/* A whole frame: window 65535, the MSS option on SYNs. Returns its length. */
+/* Linux's SYN options: MSS, SACK permitted, timestamps, NOP, window scale 7. */
+static const uint8_t LINUX_SYN_OPTS[20] = {2, 4, MSS >> 8, MSS & 0xff, 4, 2, 8, 10, 0, 0,
+                                           0, 1, 0,        0,          0, 0, 1, 3,  3, 7};
+
+/* A whole frame: window 65535, the MSS option on SYNs (linux_syn: Linux's options). Returns its
+ * length. */
 static size_t build(uint8_t *f, const side *s, const side *r, uint8_t flags, uint32_t seq,
-                    uint32_t ack, const uint8_t *data, size_t len, int zero_csum)
+                    uint32_t ack, const uint8_t *data, size_t len, int zero_csum, int linux_syn)
 {
-    size_t opt = (flags & F_SYN) ? 4 : 0;
+    size_t opt = (flags & F_SYN) ? (linux_syn ? sizeof LINUX_SYN_OPTS : 4) : 0;
     size_t tcplen = 20 + opt + len;
     uint8_t *tcp = f + 14 + 20;
 
@@ -173,7 +181,9 @@ static size_t build(uint8_t *f, const side *s, const side *r, uint8_t flags, uin
     tcp[12] = (uint8_t)((20 + opt) / 4 << 4);
     tcp[13] = flags;
     pkt_put16(tcp + 14, s->window);
-    if (opt) {
+    if (opt == sizeof LINUX_SYN_OPTS) {
+        memcpy(tcp + 20, LINUX_SYN_OPTS, opt);
+    } else if (opt) {
         tcp[20] = 2; /* kind MSS, length 4 */
         tcp[21] = 4;
         pkt_put16(tcp + 22, MSS);
@@ -281,7 +291,8 @@ static void tx(conn *c, int from, double t, uint8_t flags, uint32_t seq, const v
 
     advance(c, from, t);
     uint32_t ack = (flags & F_ACK) ? s->rcv : 0;
-    size_t n = build(f, s, &c->end[!from], flags, seq, ack, data, len, c->g->zero_tcp_csum);
+    size_t n = build(f, s, &c->end[!from], flags, seq, ack, data, len, c->g->zero_tcp_csum,
+                     c->g->linux_syn);
     s->ip_id++;
     add_frame(c->g, t, f, n);
     uint32_t span = (uint32_t)len + ((flags & (F_SYN | F_FIN)) ? 1 : 0);
@@ -503,6 +514,46 @@ static int by_time(const void *a, const void *b)
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
+/* An Ethernet/IPv4 frame as Ethernet/IPv6 into out (a.b.c.d -> 2001:db8::a.b.c.d, hop limit
+ * from the TTL, the TCP checksum computed again over the IPv6 pseudo-header). */
+static size_t to_ip6(const uint8_t *f, size_t len, uint8_t *out)
+{
+    const uint8_t *ip4 = f + 14;
+    size_t tcplen = len - 14 - 20;
+    uint8_t *ip6 = out + 14, *tcp = out + 14 + 40;
+    static const uint8_t prefix[12] = {0x20, 0x01, 0x0d, 0xb8};
+
+    memcpy(out, f, 12);
+    pkt_put16(out + 12, 0x86dd);
+    memset(ip6, 0, 40);
+    ip6[0] = 0x60;
+    pkt_put16(ip6 + 4, (uint32_t)tcplen);
+    ip6[6] = 6;
+    ip6[7] = ip4[8];
+    memcpy(ip6 + 8, prefix, 12);
+    memcpy(ip6 + 20, ip4 + 12, 4);
+    memcpy(ip6 + 24, prefix, 12);
+    memcpy(ip6 + 36, ip4 + 16, 4);
+    memcpy(tcp, ip4 + 20, tcplen);
+    pkt_put16(tcp + 16, 0);
+    pkt_put16(tcp + 16,
+              pkt_tcp_checksum(tcp, tcplen, pkt_tcp_pseudo(ip6 + 8, ip6 + 24, 16, tcplen)));
+    return 14 + 40 + tcplen;
+}
+
+static void write_frame(pcap_dumper_t *d, const gen *g, const frame *f)
+{
+    static uint8_t six[FRAME_MAX + 20];
+    const uint8_t *bytes = g->ip6 ? six : f->bytes;
+    size_t len = g->ip6 ? to_ip6(f->bytes, f->len, six) : f->len;
+    struct pcap_pkthdr h = {.caplen = (bpf_u_int32)len, .len = (bpf_u_int32)len};
+    if (g->snaplen && h.caplen > g->snaplen)
+        h.caplen = g->snaplen;
+    h.ts.tv_sec = (time_t)(f->us / 1000000);
+    h.ts.tv_usec = (suseconds_t)(f->us % 1000000);
+    pcap_dump((u_char *)d, &h, bytes);
+}
+
 static void gen_write(gen *g, const char *path)
 {
     for (size_t i = 0; i < g->nconns; i++)
@@ -510,19 +561,14 @@ static void gen_write(gen *g, const char *path)
             settle(g->conns[i], -1, 1e12); /* the ACKs still owed when the script ends */
     qsort(g->frames, g->nframes, sizeof *g->frames, by_time);
 
-    pcap_t *p = pcap_open_dead(DLT_EN10MB, SNAPLEN);
+    pcap_t *p = pcap_open_dead(DLT_EN10MB, g->snaplen ? (int)g->snaplen : SNAPLEN);
     if (!p)
         fatal("pcap_open_dead failed");
     pcap_dumper_t *d = pcap_dump_open(p, path);
     if (!d)
         fatal("%s: %s", path, pcap_geterr(p));
-    for (size_t i = 0; i < g->nframes; i++) {
-        const frame *f = &g->frames[i];
-        struct pcap_pkthdr h = {.caplen = (bpf_u_int32)f->len, .len = (bpf_u_int32)f->len};
-        h.ts.tv_sec = (time_t)(f->us / 1000000);
-        h.ts.tv_usec = (suseconds_t)(f->us % 1000000);
-        pcap_dump((u_char *)d, &h, f->bytes);
-    }
+    for (size_t i = 0; i < g->nframes; i++)
+        write_frame(d, g, &g->frames[i]);
     if (pcap_dump_flush(d) != 0)
         fatal("%s: write failed", path);
     pcap_dump_close(d);
@@ -2011,6 +2057,74 @@ static void sc_pop3_two_collectors(gen *g)
     pop3_quit(b, tb, "+OK Logging out, messages deleted.\r\n");
 }
 
+/* ---- captures cut by a short snaplen, and implicit TLS ---- */
+
+/* An SMTP delivery ended by FINs, one reset by the client after its greeting, and a POP3
+ * collection, with Linux's SYN options, written cut at snaplen bytes (IPv6 when ip6): what
+ * `tcpdump -s 68` or `-s 96` keeps of them. */
+static void snaplen_sessions(gen *g, unsigned snaplen, int ip6)
+{
+    g->linux_syn = 1;
+    g->ip6 = ip6;
+    g->snaplen = snaplen;
+    sc_clean(g);
+    conn *c = conn_open(g, CLIENT, 40002, SERVER, 25, 5.0);
+    rst_from_client(c, greet(c, 5.0, BANNER) + 1.0);
+    c = conn_open(g, CLIENT, 41001, POP3_SERVER, 110, 10.0);
+    pop3_quit(c, pop3_collect(c, 10.0), "+OK Logging out, messages deleted.\r\n");
+}
+
+static void sc_snaplen_68(gen *g)
+{
+    snaplen_sessions(g, 68, 0);
+}
+
+static void sc_snaplen_96(gen *g)
+{
+    snaplen_sessions(g, 96, 0);
+}
+
+static void sc_snaplen_68_ip6(gen *g)
+{
+    snaplen_sessions(g, 68, 1);
+}
+
+static void sc_snaplen_96_ip6(gen *g)
+{
+    snaplen_sessions(g, 96, 1);
+}
+
+/* TLS from the first byte on dport: ClientHello, the server's flight, records each way, FINs
+ * (bytes shaped like TLS 1.3; nothing decrypts them). */
+static void tls_session(gen *g, uint16_t cport, const char *server, uint16_t dport, double t,
+                        uint32_t seed)
+{
+    bytes o = {.rng = seed};
+    uint8_t sid[32];
+    b_rand(&o, 32);
+    memcpy(sid, o.b, 32);
+    o.n = 0;
+    conn *c = conn_open(g, CLIENT, cport, server, dport, t);
+    client_hello(&o, sid);
+    tls_send(c, CLI, t += 0.002, &o);
+    server_flight(&o, sid);
+    tls_send(c, SRV, t += 0.004, &o);
+    static const size_t sizes[] = {53, 215, 101, 658, 46};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        tls_record(&o, 0x17, sizes[i]);
+        tls_send(c, i % 2 ? SRV : CLI, t += i % 2 ? REPLY : THINK, &o);
+    }
+    cli_fin(c, t += THINK);
+    srv_fin(c, t + QUICK_ACK);
+}
+
+/* SMTPS (465) and POP3S (995): encrypted from the first byte. */
+static void sc_implicit_tls(gen *g)
+{
+    tls_session(g, 40465, SERVER, 465, 0, 0x7a3c91e5);
+    tls_session(g, 41995, POP3_SERVER, 995, 1.0, 0x51f0c2d7);
+}
+
 static const scenario SCENARIOS[] = {
     {"clean", sc_clean},
     {"split-cut1", sc_split_cut1},
@@ -2072,6 +2186,11 @@ static const scenario SCENARIOS[] = {
     {"pop3-rollback", sc_pop3_rollback},
     {"pop3-leave-on-server", sc_pop3_leave_on_server},
     {"pop3-two-collectors", sc_pop3_two_collectors},
+    {"snaplen-68", sc_snaplen_68},
+    {"snaplen-96", sc_snaplen_96},
+    {"snaplen-68-ip6", sc_snaplen_68_ip6},
+    {"snaplen-96-ip6", sc_snaplen_96_ip6},
+    {"implicit-tls", sc_implicit_tls},
 };
 
 static void usage(FILE *out)
