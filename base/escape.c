@@ -1,4 +1,5 @@
-/* escape: the terminal escaping of the text report and the live screen. See escape.h. */
+/* escape: the terminal escaping of the text report and the live screen, and the HTML escaping
+ * of --html. See escape.h. */
 #include "base/escape.h"
 
 #include <string.h>
@@ -47,5 +48,42 @@ size_t escape_len(const char *in, size_t len, int keep_newlines)
     size_t n = 0;
     for (size_t i = 0; i < len; i++)
         n += plain((unsigned char)in[i], keep_newlines) ? 1 : 4;
+    return n;
+}
+
+/* The entity of a byte HTML gives a meaning to, NULL for the others. */
+static const char *html_entity(unsigned char c)
+{
+    switch (c) {
+    case '&':
+        return "&amp;";
+    case '<':
+        return "&lt;";
+    case '>':
+        return "&gt;";
+    case '"':
+        return "&quot;";
+    case '\'':
+        return "&#39;";
+    default:
+        return NULL;
+    }
+}
+
+size_t escape_html(char *out, size_t cap, const char *in, size_t len)
+{
+    size_t n = 0;
+    if (cap == 0)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        const char *entity = html_entity((unsigned char)in[i]);
+        char one[8];
+        size_t k = entity ? strlen(entity) : escape_line(one, sizeof one, in + i, 1);
+        if (n + k >= cap)
+            break; /* never half an entity */
+        memcpy(out + n, entity ? entity : one, k);
+        n += k;
+    }
+    out[n] = '\0';
     return n;
 }

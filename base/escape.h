@@ -1,4 +1,5 @@
-/* escape: bytes made safe for a terminal. Printable ASCII stays, every other byte becomes
+/* escape: bytes made safe for a terminal (and for an HTML page: escape_html). Printable ASCII
+ * stays, every other byte becomes
  * "\xNN", so no control sequence (CSI, OSC, C1, a bare CR) from a packet reaches a terminal.
  * The text report and the live screen both escape with it, so they show a byte alike. */
 #ifndef SMTPSCOPE_ESCAPE_H
@@ -16,5 +17,12 @@ size_t escape_line(char *out, size_t cap, const char *in, size_t len);
 size_t escape_str(char *out, size_t cap, const char *s);
 /* The length escape_text would write given all the room it needs (without the NUL). */
 size_t escape_len(const char *in, size_t len, int keep_newlines);
+
+/* For HTML text and attribute values: as escape_line, and & < > " ' become the entities
+ * &amp; &lt; &gt; &quot; &#39;, so no markup, attribute or URL from a packet survives.
+ * Bounded like escape_text (never half an entity); returns the length written. */
+size_t escape_html(char *out, size_t cap, const char *in, size_t len);
+/* The most one input byte becomes in escape_html ("&quot;"). */
+#define ESCAPE_HTML_MAX 6
 
 #endif

@@ -63,6 +63,42 @@ static void test_text_and_str(void)
     CU_ASSERT_EQUAL(escape_len("", 0, 1), 0);
 }
 
+static void test_html(void)
+{
+    char out[256];
+    const char *hostile = "<script>alert(1)</script>\"><img src=x onerror=alert(1)>'&";
+    escape_html(out, sizeof out, hostile, strlen(hostile));
+    CU_ASSERT_STRING_EQUAL(out, "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x "
+                                "onerror=alert(1)&gt;&#39;&amp;");
+    CU_ASSERT_PTR_NULL(strchr(out, '<'));
+    CU_ASSERT_PTR_NULL(strchr(out, '"'));
+    /* control bytes and high bytes as the terminal report shows them */
+    CU_ASSERT_EQUAL(escape_html(out, sizeof out, "a\x1b\xff\n", 4), 13);
+    CU_ASSERT_STRING_EQUAL(out, "a\\x1b\\xff\\x0a");
+}
+
+static void test_html_bounded(void)
+{
+    char out[16];
+    /* "ab" + "&lt;" needs 7 with the NUL: with 6, the entity is left out whole */
+    CU_ASSERT_EQUAL(escape_html(out, 6, "ab<", 3), 2);
+    CU_ASSERT_STRING_EQUAL(out, "ab");
+    CU_ASSERT_EQUAL(escape_html(out, 7, "ab<", 3), 6);
+    CU_ASSERT_STRING_EQUAL(out, "ab&lt;");
+    CU_ASSERT_EQUAL(escape_html(out, 9, "\"\"", 2), 6);
+    CU_ASSERT_STRING_EQUAL(out, "&quot;");
+    out[0] = 'x';
+    CU_ASSERT_EQUAL(escape_html(out, 0, "<", 1), 0);
+    CU_ASSERT_EQUAL(out[0], 'x');
+    /* every byte value: nothing HTML reads as markup survives */
+    char all[256], wide[256 * ESCAPE_HTML_MAX + 1];
+    for (int i = 0; i < 256; i++)
+        all[i] = (char)i;
+    size_t n = escape_html(wide, sizeof wide, all, sizeof all);
+    CU_ASSERT_EQUAL(n, 90 + 161 * 4 + 5 + 4 + 4 + 6 + 5);
+    CU_ASSERT_PTR_NULL(strpbrk(wide, "<>\"'"));
+}
+
 void add_escape_suite(void)
 {
     CU_pSuite s = CU_add_suite("escape", NULL, NULL);
@@ -70,4 +106,6 @@ void add_escape_suite(void)
     CU_add_test(s, "bounded, never half an escape", test_bounded);
     CU_add_test(s, "every byte value", test_every_byte);
     CU_add_test(s, "newlines kept, strings", test_text_and_str);
+    CU_add_test(s, "HTML entities", test_html);
+    CU_add_test(s, "HTML bounded, every byte", test_html_bounded);
 }

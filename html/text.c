@@ -1,0 +1,71 @@
+/* html text: packet bytes and names written as HTML text, times, and the names the page
+ * shows for an end reason, a confidence and a set of flags. */
+#include <string.h>
+#include <time.h>
+
+#include "base/escape.h"
+#include "html/internal.h"
+
+enum { CHUNK = 256 };
+
+void html_textn(FILE *out, const char *s, size_t n)
+{
+    char buf[CHUNK * ESCAPE_HTML_MAX + 1];
+    for (size_t at = 0; at < n; at += CHUNK) {
+        size_t k = n - at < CHUNK ? n - at : CHUNK;
+        size_t len = escape_html(buf, sizeof buf, s + at, k);
+        fwrite(buf, 1, len, out);
+    }
+}
+
+void html_text(FILE *out, const char *s)
+{
+    if (s)
+        html_textn(out, s, strlen(s));
+}
+
+void html_text_cut(FILE *out, const char *s, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n <= max) {
+        html_textn(out, s, n);
+        return;
+    }
+    html_textn(out, s, max);
+    fputs("...", out);
+}
+
+void html_format_time(char *out, size_t cap, int64_t usec)
+{
+    time_t secs = (time_t)(usec / 1000000);
+    struct tm tm;
+    if (!gmtime_r(&secs, &tm)) {
+        snprintf(out, cap, "?");
+        return;
+    }
+    char day[32];
+    strftime(day, sizeof day, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(out, cap, "%s.%03d", day, (int)(usec % 1000000 / 1000));
+}
+
+const char *html_end_reason(int why)
+{
+    static const char *const names[] = {"fin", "rst", "timeout", "capture_end", "evicted"};
+    return why >= 0 && why < (int)(sizeof names / sizeof names[0]) ? names[why] : "?";
+}
+
+/* The words of the text report's confidence levels. */
+const char *html_confidence(double score)
+{
+    return score >= 0.9 ? "high" : score >= 0.75 ? "medium" : score > 0.0 ? "low" : "none";
+}
+
+void html_flag_names(FILE *out, unsigned flags)
+{
+    const char *sep = "";
+    for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
+        if (flags & (1u << i)) {
+            fprintf(out, "%s%s", sep, smtp_flag_name(i));
+            sep = " ";
+        }
+}
