@@ -42,8 +42,7 @@ static void copy(char *out, size_t cap, const char *s)
     snprintf(out, cap, "%s", s ? s : "");
 }
 
-static html_event *add_event(html_sess *h, html_ev_kind kind, int dir, int64_t ts,
-                             uint64_t frame)
+static html_event *add_event(html_sess *h, html_ev_kind kind, int dir, int64_t ts, uint64_t frame)
 {
     if (h->nev >= HTML_EVENTS_MAX)
         return NULL;
@@ -59,8 +58,9 @@ static html_event *add_event(html_sess *h, html_ev_kind kind, int dir, int64_t t
 
 static void add_line(html_sess *h, const smtp_tline *t)
 {
-    html_ev_kind kind = t->dir == SMTP_CLIENT ? HEV_CMD : t->dir == SMTP_SERVER ? HEV_REPLY
-                                                                               : HEV_NOTE;
+    html_ev_kind kind = t->dir == SMTP_CLIENT   ? HEV_CMD
+                        : t->dir == SMTP_SERVER ? HEV_REPLY
+                                                : HEV_NOTE;
     html_event *e = add_event(h, kind, t->dir, t->ts, t->frame);
     if (e)
         copy(e->text, sizeof e->text, t->text);

@@ -32,10 +32,10 @@ typedef struct html_cause {
 /* A finished SMTP session; strings and the report are copied as far as the page needs. */
 typedef struct html_session_in {
     uint64_t id;
-    const char *client, *server;  /* "addr:port" */
-    const char *display_filter;   /* Wireshark's, or NULL */
-    const smtp_report *s;         /* with its transcript, when one was kept */
-    const html_cause *causes;     /* best first */
+    const char *client, *server; /* "addr:port" */
+    const char *display_filter;  /* Wireshark's, or NULL */
+    const smtp_report *s;        /* with its transcript, when one was kept */
+    const html_cause *causes;    /* best first */
     unsigned ncauses;
 } html_session_in;
 void html_add_session(html_doc *d, const html_session_in *in);
@@ -70,7 +70,7 @@ typedef struct html_group {
     const char *key; /* its Message-ID, or the body digest in hex */
     const char *mail_from, *rcpt;
     unsigned acknowledged;
-    double interval_median; /* seconds */
+    double interval_median;       /* seconds */
     const html_attempt *attempts; /* in time order */
     unsigned n;
     html_cause cause; /* id CAUSE_NONE: none visible */

@@ -27,7 +27,7 @@ typedef struct html_event {
     uint8_t kind, dir; /* dir: smtp_dir of the sender, 2 when neither */
     unsigned n, m;     /* HEV_LINES: lines; HEV_EOD_PART: part n of m, bytes in extra */
     unsigned extra;
-    unsigned seq; /* the order it was added: ties at one time keep it */
+    unsigned seq;                    /* the order it was added: ties at one time keep it */
     char text[SMTP_TRANSCRIPT_TEXT]; /* from packets: escaped when written */
 } html_event;
 
@@ -74,8 +74,8 @@ struct html_doc {
     html_sess *drawn; /* drawn_max of them */
     unsigned ndrawn;
     html_row *listed; /* HTML_SESSIONS_LISTED */
-    uint64_t nlisted;  /* all flagged past the drawn ones; the first kept */
-    html_row *clean;   /* HTML_CLEAN_LISTED */
+    uint64_t nlisted; /* all flagged past the drawn ones; the first kept */
+    html_row *clean;  /* HTML_CLEAN_LISTED */
     uint64_t nclean;
     uint64_t others; /* sessions of other protocols */
     /* per cause: flagged sessions it heads, and its best score (the verdict without groups) */

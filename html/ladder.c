@@ -9,8 +9,7 @@
 
 enum { WIDTH = 960, CLIENT_X = 250, SERVER_X = 850, TOP = 56, LABEL_MAX = 64 };
 
-double html_ladder_rows(const int64_t *ts, unsigned n, double top, double *y,
-                        unsigned char *broken)
+double html_ladder_rows(const int64_t *ts, unsigned n, double top, double *y, unsigned char *broken)
 {
     double at = top;
     for (unsigned i = 0; i < n; i++) {
@@ -40,8 +39,8 @@ static void arrow(FILE *out, int from_client, double y, const char *cls)
 {
     double x1 = from_client ? CLIENT_X : SERVER_X, x2 = from_client ? SERVER_X : CLIENT_X;
     double head = from_client ? -8 : 8;
-    fprintf(out, "<line class=\"%s\" x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\"/>", cls, x1,
-            y, x2, y);
+    fprintf(out, "<line class=\"%s\" x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\"/>", cls, x1, y,
+            x2, y);
     fprintf(out, "<polygon class=\"%s\" points=\"%.0f,%.1f %.0f,%.1f %.0f,%.1f\"/>", cls, x2, y,
             x2 + head, y - 4, x2 + head, y + 4);
 }
@@ -66,7 +65,8 @@ static void margin(FILE *out, const html_sess *s, const html_event *e, double y)
     fprintf(out, "<text class=\"t\" x=\"4\" y=\"%.1f\">+%.3f s</text>", y + 4,
             (double)(e->ts - s->start) / 1e6);
     if (e->frame)
-        fprintf(out, "<text class=\"f\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">#%" PRIu64 "</text>",
+        fprintf(out,
+                "<text class=\"f\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">#%" PRIu64 "</text>",
                 CLIENT_X - 8, y + 4, e->frame);
 }
 
@@ -74,8 +74,8 @@ static void draw_eod_part(FILE *out, const html_event *e, double y)
 {
     char what[96];
     if (e->m > 1)
-        snprintf(what, sizeof what, "end of data, part %u of %u: %u byte%s", e->n, e->m,
-                 e->extra, e->extra == 1 ? "" : "s");
+        snprintf(what, sizeof what, "end of data, part %u of %u: %u byte%s", e->n, e->m, e->extra,
+                 e->extra == 1 ? "" : "s");
     else
         snprintf(what, sizeof what, "end of data: %u bytes", e->extra);
     arrow(out, 1, y, "eod");
@@ -85,8 +85,7 @@ static void draw_eod_part(FILE *out, const html_event *e, double y)
 static void draw_no_reply(FILE *out, const html_event *e, double y)
 {
     char what[96];
-    snprintf(what, sizeof what, "no reply to end of data (waited %.3f s)",
-             (double)e->extra / 1e3);
+    snprintf(what, sizeof what, "no reply to end of data (waited %.3f s)", (double)e->extra / 1e3);
     fprintf(out,
             "<line class=\"miss\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>"
             "<path class=\"miss\" d=\"M%d %.1f l12 12 m0 -12 l-12 12\"/>",
@@ -104,7 +103,8 @@ static void draw_end(FILE *out, const html_event *e, double y)
         label(out, y, cls, text);
         return;
     }
-    snprintf(text, sizeof text, "%s from the %s", what, e->dir == SMTP_CLIENT ? "client" : "server");
+    snprintf(text, sizeof text, "%s from the %s", what,
+             e->dir == SMTP_CLIENT ? "client" : "server");
     arrow(out, e->dir == SMTP_CLIENT, y, cls);
     label(out, y, cls, text);
 }
@@ -226,13 +226,12 @@ static void findings(FILE *out, const html_sess *s)
     findings_messages(out, s);
     for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
         if (s->flags & (1u << i))
-            fprintf(out, "<li><b>%s</b>: %s</li>\n", smtp_flag_name(i),
-                    smtp_flag(i)->info.advice);
+            fprintf(out, "<li><b>%s</b>: %s</li>\n", smtp_flag_name(i), smtp_flag(i)->info.advice);
     for (unsigned i = 0; i < s->ncauses; i++)
         fprintf(out, "<li>%s <b>%s</b> (%.2f, %s)%s%s</li>\n",
                 i ? "also possible:" : "likely cause:", smtp_cause_name(s->causes[i].id),
-                s->causes[i].score, html_confidence(s->causes[i].score), i ? "" : ". Fix: ",
-                i ? "" : smtp_cause_fix(s->causes[i].id));
+                s->causes[i].score, html_confidence(s->causes[i].score),
+                i ? "" : ". Fix: ", i ? "" : smtp_cause_fix(s->causes[i].id));
     fputs("</ul>\n", out);
 }
 
@@ -246,7 +245,9 @@ static void transcript(FILE *out, const html_sess *s)
         if (e->kind != HEV_CMD && e->kind != HEV_REPLY && e->kind != HEV_NOTE)
             continue;
         fprintf(out, "%8" PRIu64 " %+10.3f  %s ", e->frame, (double)(e->ts - s->start) / 1e6,
-                e->kind == HEV_CMD ? "C:" : e->kind == HEV_REPLY ? "S:" : "--");
+                e->kind == HEV_CMD     ? "C:"
+                : e->kind == HEV_REPLY ? "S:"
+                                       : "--");
         html_text(out, e->text);
         fputc('\n', out);
     }
@@ -265,7 +266,9 @@ void html_session_section(FILE *out, const html_sess *s)
     fprintf(out, "</h3>\n<p>%s UTC, %.3f s, ended: %s%s%s. Flags: <b>", start,
             (double)(s->end - s->start) / 1e6, html_end_reason(s->end_reason),
             s->closed_by >= 0 ? " by the " : "",
-            s->closed_by == SMTP_CLIENT ? "client" : s->closed_by == SMTP_SERVER ? "server" : "");
+            s->closed_by == SMTP_CLIENT   ? "client"
+            : s->closed_by == SMTP_SERVER ? "server"
+                                          : "");
     html_flag_names(out, s->flags);
     fputs("</b></p>\n", out);
     if (s->filter[0]) {

@@ -44,8 +44,8 @@ static cause_id sessions_cause(const html_doc *d)
 {
     cause_id best = CAUSE_NONE;
     for (int c = 0; c < CAUSE_COUNT; c++)
-        if (d->cause_sessions[c] && (best == CAUSE_NONE ||
-                                     d->cause_sessions[c] > d->cause_sessions[best]))
+        if (d->cause_sessions[c] &&
+            (best == CAUSE_NONE || d->cause_sessions[c] > d->cause_sessions[best]))
             best = (cause_id)c;
     return best;
 }
@@ -69,8 +69,7 @@ static void headline(const html_doc *d, FILE *out, const html_group *top, unsign
     fprintf(out,
             "<p class=\"cause\">Likely cause: %s, confidence %.2f (%s)%s</p>\n"
             "<p><b>Fix:</b> %s.</p>\n",
-            smtp_cause_name(c.id), c.score, html_confidence(c.score), basis,
-            smtp_cause_fix(c.id));
+            smtp_cause_name(c.id), c.score, html_confidence(c.score), basis, smtp_cause_fix(c.id));
 }
 
 static void verdict_groups(FILE *out, const html_group *top, unsigned ntop, unsigned all)
@@ -107,13 +106,14 @@ static void verdict(const html_doc *d, FILE *out, const html_facts *f, const htm
     verdict_groups(out, top, ntop, f->groups);
     for (unsigned i = 0; f->per_flag && i < SMTP_FLAG_COUNT; i++)
         if (f->per_flag[i])
-            fprintf(out, "<li>%s: %" PRIu64 " session%s.</li>\n", smtp_flag_name(i),
-                    f->per_flag[i], f->per_flag[i] == 1 ? "" : "s");
+            fprintf(out, "<li>%s: %" PRIu64 " session%s.</li>\n", smtp_flag_name(i), f->per_flag[i],
+                    f->per_flag[i] == 1 ? "" : "s");
     uint64_t busy = f->per_flag ? f->per_flag[SMTP_FLAG_BIT_SERVER_BUSY_421] : 0;
     uint64_t late = f->per_flag ? f->per_flag[SMTP_FLAG_BIT_SLOW_BANNER] : 0;
     if (busy || late)
-        fprintf(out, "<li>Overloaded server: %" PRIu64 " turned away with 421, %" PRIu64
-                     " greeted late. Fix: %s.</li>\n",
+        fprintf(out,
+                "<li>Overloaded server: %" PRIu64 " turned away with 421, %" PRIu64
+                " greeted late. Fix: %s.</li>\n",
                 busy, late, smtp_cause_fix(CAUSE_SERVER_OVERLOADED));
     fputs("</ul>\n</div>\n", out);
 }
@@ -146,8 +146,9 @@ static void facts(const html_doc *d, FILE *out, const html_facts *f)
     fprintf(out, "%" PRIu64 " (%" PRIu64 " matched the filter), %" PRIu64 " bytes</td></tr>\n",
             f->packets, f->matched, f->bytes);
     fact(out, "sessions");
-    fprintf(out, "%" PRIu64 " SMTP, %" PRIu64 " flagged; %" PRIu64 " of other protocols; %" PRIu64
-                 " connections without a handshake; %" PRIu64 " failed connection attempts</td></tr>\n",
+    fprintf(out,
+            "%" PRIu64 " SMTP, %" PRIu64 " flagged; %" PRIu64 " of other protocols; %" PRIu64
+            " connections without a handshake; %" PRIu64 " failed connection attempts</td></tr>\n",
             f->sessions, f->flagged, d->others, f->not_analysed, f->connects_failed);
     fact(out, "drops");
     if (f->live)
@@ -193,14 +194,16 @@ static void row(FILE *out, const html_row *r, int flagged)
 
 static void table(FILE *out, const html_row *rows, uint64_t kept, uint64_t all, int flagged)
 {
-    fprintf(out, "<table>\n<tr><th>session</th><th>client</th><th>server</th><th>start "
-                 "(UTC)</th><th>duration</th><th>ended</th><th>messages</th>%s</tr>\n",
+    fprintf(out,
+            "<table>\n<tr><th>session</th><th>client</th><th>server</th><th>start "
+            "(UTC)</th><th>duration</th><th>ended</th><th>messages</th>%s</tr>\n",
             flagged ? "<th>flags</th><th>likely cause</th>" : "");
     for (uint64_t i = 0; i < kept; i++)
         row(out, &rows[i], flagged);
     fputs("</table>\n", out);
     if (all > kept)
-        fprintf(out, "<p>... and %" PRIu64 " more, not listed here (the JSON report has all).</p>\n",
+        fprintf(out,
+                "<p>... and %" PRIu64 " more, not listed here (the JSON report has all).</p>\n",
                 all - kept);
 }
 

@@ -9,8 +9,8 @@ enum { WIDTH = 1000, LEFT = 70, AXIS = 860, AXIS_Y = 70, HEIGHT = 130, LABEL_ROO
 /* A mark, with its session and reply when there is room. */
 static void mark(FILE *out, const html_attempt *a, double x, int labelled)
 {
-    fprintf(out, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%d\" r=\"7\"/>",
-            a->acked ? "ack" : "nack", x, AXIS_Y);
+    fprintf(out, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%d\" r=\"7\"/>", a->acked ? "ack" : "nack",
+            x, AXIS_Y);
     if (!labelled)
         return;
     fprintf(out,
@@ -18,19 +18,17 @@ static void mark(FILE *out, const html_attempt *a, double x, int labelled)
             "</text>",
             x, AXIS_Y - 14, a->session);
     if (a->reply)
-        fprintf(out,
-                "<text class=\"%s\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%d</text>",
+        fprintf(out, "<text class=\"%s\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%d</text>",
                 a->acked ? "srv" : "bad", x, AXIS_Y + 24, a->reply);
     else
         fprintf(out,
-                "<text class=\"bad\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">no reply</text>",
-                x, AXIS_Y + 24);
+                "<text class=\"bad\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">no reply</text>", x,
+                AXIS_Y + 24);
 }
 
 static void interval(FILE *out, double x0, double x1, int64_t gap)
 {
-    fprintf(out,
-            "<text class=\"gapt\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.0f s</text>",
+    fprintf(out, "<text class=\"gapt\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.0f s</text>",
             (x0 + x1) / 2, AXIS_Y + 44, (double)gap / 1e6);
 }
 
@@ -89,9 +87,8 @@ static void heading(FILE *out, const html_group *g)
     fprintf(out, ": <b>%u attempts</b>, %u acknowledged, median interval %.0f s.", g->n,
             g->acknowledged, g->interval_median);
     if (g->cause.id != CAUSE_NONE)
-        fprintf(out, " Likely cause: <b>%s</b> (%.2f, %s). Fix: %s.",
-                smtp_cause_name(g->cause.id), g->cause.score, html_confidence(g->cause.score),
-                smtp_cause_fix(g->cause.id));
+        fprintf(out, " Likely cause: <b>%s</b> (%.2f, %s). Fix: %s.", smtp_cause_name(g->cause.id),
+                g->cause.score, html_confidence(g->cause.score), smtp_cause_fix(g->cause.id));
     else
         fputs(" No cause visible in this capture.", out);
     fputs("</p>\n", out);
@@ -106,8 +103,7 @@ void html_group_timeline(html_doc *d, FILE *out, const html_group *g)
     heading(out, g);
     draw_timeline(out, g);
     if (g->n > HTML_ATTEMPTS_DRAWN)
-        fprintf(out, "<p>The first %d of %u attempts are marked.</p>\n", HTML_ATTEMPTS_DRAWN,
-                g->n);
+        fprintf(out, "<p>The first %d of %u attempts are marked.</p>\n", HTML_ATTEMPTS_DRAWN, g->n);
     attempts(out, g);
     fputs("<ul class=\"find\">\n", out);
     for (unsigned i = 0; i < g->nevidence; i++) {

@@ -6,7 +6,7 @@
 #include "base/escape.h"
 #include "report/internal.h"
 
-enum { NEVER_QUIT_MIN = 3, EVIDENCE_MAX = 8, EVIDENCE_LEN = 200, TRIAGE_GROUPS = 5 };
+enum { NEVER_QUIT_MIN = 3 };
 
 /* Every gap within 20% of the median: the sender's retry timer, not chance. */
 static int steady(const correlate *c, const corr_group *g)
@@ -23,11 +23,6 @@ static int steady(const correlate *c, const corr_group *g)
     }
     return 1;
 }
-
-typedef struct evidence {
-    char line[EVIDENCE_MAX][EVIDENCE_LEN];
-    unsigned n;
-} evidence;
 
 /* The lines of evidence under a duplicate, in the order shown. A flag row tells in how many
  * attempts any of its flags was raised (nothing when none); the others are worked out. */
@@ -71,13 +66,13 @@ static unsigned attempts_with(const correlate *c, const corr_group *g, unsigned 
     return n;
 }
 
-static void say(evidence *e, unsigned count, unsigned of, const char *what)
+static void say(dup_evidence *e, unsigned count, unsigned of, const char *what)
 {
-    if (count && e->n < EVIDENCE_MAX)
-        snprintf(e->line[e->n++], EVIDENCE_LEN, "%s in %u of %u attempts", what, count, of);
+    if (count && e->n < DUP_EVIDENCE_MAX)
+        snprintf(e->line[e->n++], DUP_EVIDENCE_LEN, "%s in %u of %u attempts", what, count, of);
 }
 
-static void resend_evidence(const correlate *c, const corr_group *g, evidence *e)
+static void resend_evidence(const correlate *c, const corr_group *g, dup_evidence *e)
 {
     const corr_attempt *acked = NULL;
     for (unsigned i = 0; i < g->n && !acked; i++) {
@@ -85,10 +80,10 @@ static void resend_evidence(const correlate *c, const corr_group *g, evidence *e
         if (correlate_delivered(a))
             acked = a;
     }
-    for (unsigned i = 0; acked && i < g->n && e->n < EVIDENCE_MAX; i++) {
+    for (unsigned i = 0; acked && i < g->n && e->n < DUP_EVIDENCE_MAX; i++) {
         const corr_attempt *a = correlate_attempt(c, g->members[i]);
         if (a->time > acked->time) {
-            snprintf(e->line[e->n++], EVIDENCE_LEN,
+            snprintf(e->line[e->n++], DUP_EVIDENCE_LEN,
                      "accepted with %d in session %" PRIu32 ", sent again %.0f s later in "
                      "session %" PRIu32,
                      acked->reply, acked->session, (double)(a->time - acked->time) / 1e6,
@@ -109,34 +104,34 @@ static const char *const sign_names[SERVER_SIGN_COUNT][2] = {
 
 /* "around the attempts at 192.0.2.25:25: 3 connection attempts failed, 1 other session
  * answered 421": the signs correlate_finish found at the group's servers (correlate.h). */
-static void signs_evidence(const correlate *c, const corr_group *g, evidence *e)
+static void signs_evidence(const correlate *c, const corr_group *g, dup_evidence *e)
 {
-    for (unsigned i = 0; i < g->nsigns && e->n < EVIDENCE_MAX; i++) {
+    for (unsigned i = 0; i < g->nsigns && e->n < DUP_EVIDENCE_MAX; i++) {
         const corr_server_signs *f = &g->signs[i];
         const char *server = correlate_host(c, f->server);
         char *line = e->line[e->n++];
-        int len = snprintf(line, EVIDENCE_LEN,
+        int len = snprintf(line, DUP_EVIDENCE_LEN,
                            "around the attempts at %s:", server ? server : "the server");
         const char *sep = " ";
-        for (unsigned k = 0; k < SERVER_SIGN_COUNT && len > 0 && len < EVIDENCE_LEN; k++) {
+        for (unsigned k = 0; k < SERVER_SIGN_COUNT && len > 0 && len < DUP_EVIDENCE_LEN; k++) {
             if (!f->n[k])
                 continue;
-            len += snprintf(line + len, EVIDENCE_LEN - (size_t)len, "%s%u %s", sep, f->n[k],
+            len += snprintf(line + len, DUP_EVIDENCE_LEN - (size_t)len, "%s%u %s", sep, f->n[k],
                             sign_names[k][f->n[k] != 1]);
             sep = ", ";
         }
     }
 }
 
-static void steady_evidence(const correlate *c, const corr_group *g, evidence *e)
+static void steady_evidence(const correlate *c, const corr_group *g, dup_evidence *e)
 {
-    if (steady(c, g) && e->n < EVIDENCE_MAX)
-        snprintf(e->line[e->n++], EVIDENCE_LEN,
+    if (steady(c, g) && e->n < DUP_EVIDENCE_MAX)
+        snprintf(e->line[e->n++], DUP_EVIDENCE_LEN,
                  "%u attempts every %.0f s: a steady interval is the sending MTA's retry timer",
                  g->n, g->interval_median);
 }
 
-static void build_evidence(const correlate *c, const corr_group *g, evidence *e)
+void report_group_evidence(const correlate *c, const corr_group *g, dup_evidence *e)
 {
     e->n = 0;
     for (size_t i = 0; i < sizeof evidence_rows / sizeof evidence_rows[0]; i++) {
@@ -186,8 +181,8 @@ void report_group_json(report *r, const corr_group *g, int final)
     const correlate *c = r->corr;
     json *j = &r->j;
     char hex[33];
-    evidence e;
-    build_evidence(c, g, &e);
+    dup_evidence e;
+    report_group_evidence(c, g, &e);
     correlate_digest_hex(g->digest, hex);
     json_begin_object(j);
     json_field_str(j, "type", "duplicate");
@@ -265,8 +260,8 @@ static void text_group_head(report *r, const corr_group *g)
 
 static void text_group(report *r, const corr_group *g)
 {
-    evidence e;
-    build_evidence(r->corr, g, &e);
+    dup_evidence e;
+    report_group_evidence(r->corr, g, &e);
     text_group_head(r, g);
     for (unsigned i = 0; i < e.n; i++)
         fprintf(r->out, "    - %s\n", e.line[i]);
@@ -358,11 +353,11 @@ void report_findings_triage(report *r)
             " end-of-data sequences split across segments, %" PRIu64 " never acknowledged.\n",
             t->sessions, t->flagged, t->messages, t->eod_split, t->eod_unacked);
     unsigned n = correlate_ngroups(r->corr);
-    for (unsigned i = 0; i < n && i < TRIAGE_GROUPS; i++)
+    for (unsigned i = 0; i < n && i < REPORT_TRIAGE_GROUPS; i++)
         triage_group(r, correlate_group(r->corr, i));
-    if (n > TRIAGE_GROUPS)
+    if (n > REPORT_TRIAGE_GROUPS)
         fprintf(r->out, "- %u more messages sent more than once (see Duplicates).\n",
-                n - TRIAGE_GROUPS);
+                n - REPORT_TRIAGE_GROUPS);
     report_paths_triage(r);
     for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
         if (t->per_flag[i])

@@ -85,19 +85,19 @@ static int view_group(const report *r, const corr_group *g, group_view *v)
     for (unsigned i = 0; i < v->e.n; i++)
         v->lines[i] = v->e.line[i];
     correlate_digest_hex(g->digest, v->hex);
-    v->g = (html_group){.id = correlate_group_id(c, g),
-                        .by_digest = g->by_digest,
-                        .key = g->by_digest ? v->hex : g->message_id,
-                        .mail_from = g->mail_from,
-                        .rcpt = g->rcpt,
-                        .acknowledged = g->acknowledged,
-                        .interval_median = g->interval_median,
-                        .attempts = v->a,
-                        .n = g->n,
-                        .cause = {g->ncauses ? g->causes[0].id : CAUSE_NONE,
-                                  g->ncauses ? g->causes[0].score : 0.0},
-                        .evidence = v->lines,
-                        .nevidence = v->e.n};
+    v->g = (html_group){
+        .id = correlate_group_id(c, g),
+        .by_digest = g->by_digest,
+        .key = g->by_digest ? v->hex : g->message_id,
+        .mail_from = g->mail_from,
+        .rcpt = g->rcpt,
+        .acknowledged = g->acknowledged,
+        .interval_median = g->interval_median,
+        .attempts = v->a,
+        .n = g->n,
+        .cause = {g->ncauses ? g->causes[0].id : CAUSE_NONE, g->ncauses ? g->causes[0].score : 0.0},
+        .evidence = v->lines,
+        .nevidence = v->e.n};
     return 0;
 }
 
@@ -107,7 +107,8 @@ int report_write_html(report *r, const capture_summary *cap, FILE *out)
         return 0;
     html_facts f;
     facts(r, cap, &f);
-    unsigned ng = correlate_ngroups(r->corr), ntop = ng < REPORT_TRIAGE_GROUPS ? ng : REPORT_TRIAGE_GROUPS;
+    unsigned ng = correlate_ngroups(r->corr),
+             ntop = ng < REPORT_TRIAGE_GROUPS ? ng : REPORT_TRIAGE_GROUPS;
     group_view top[REPORT_TRIAGE_GROUPS];
     html_group tg[REPORT_TRIAGE_GROUPS];
     unsigned made = 0;

@@ -56,6 +56,7 @@ struct report {
     uint64_t memory;
     corr_sink sink;
     char display_filter[WIRESHARK_FILTER_MAX]; /* of the session being written (report_flow) */
+    struct html_doc *html;                     /* --html: what the page keeps, or NULL */
 };
 
 /* ---- handoff.c: the hand-off to Wireshark ---- */
@@ -95,6 +96,15 @@ void report_transcript_line(FILE *out, uint64_t frame, int64_t since, unsigned d
                             const char *text);
 
 /* ---- findings.c: duplicates, clients that never QUIT, the triage summary ---- */
+
+/* The worst duplicate groups the triage (and the HTML verdict) names. */
+enum { REPORT_TRIAGE_GROUPS = 5, DUP_EVIDENCE_MAX = 8, DUP_EVIDENCE_LEN = 200 };
+typedef struct dup_evidence {
+    char line[DUP_EVIDENCE_MAX][DUP_EVIDENCE_LEN];
+    unsigned n;
+} dup_evidence;
+/* The lines of evidence under a duplicate group, in the order shown. */
+void report_group_evidence(const correlate *c, const corr_group *g, dup_evidence *e);
 
 void report_findings_json(report *r);
 /* One duplicate group as a JSON line ("final": it will not change again). */
@@ -173,6 +183,14 @@ void report_stream_finish(report *r);
 void report_correlation_json(report *r);
 /* The text summary's line on what left the window, when anything did. */
 void report_correlation_text(report *r);
+
+/* ---- html_out.c: the --html page's data ---- */
+
+/* A finished SMTP session kept for the page, when there is one. */
+void report_html_session(report *r, uint64_t id, const char *client, const char *server,
+                         const smtp_report *s);
+/* A session of another protocol, counted on the page. */
+void report_html_other(report *r);
 
 /* ---- unseen.c ---- */
 

@@ -606,6 +606,7 @@ void report_session(report *r, uint64_t id, const char *client, const char *serv
     correlate_client(r->corr, client, s);
     report_stream_session(r);
     servers_session(r->servers, server, s);
+    report_html_session(r, id, client, server, s);
     if (r->quiet)
         return;
     if (r->fmt == REPORT_JSON)
@@ -622,6 +623,7 @@ void report_flow(report *r, const flow_report *f)
         report_session(r, f->id, f->client, f->server, f->report);
         break;
     case PROTO_POP3:
+        report_html_other(r);
         report_pop3_session(r, f);
         break;
     default:

@@ -113,6 +113,13 @@ void report_on_duplicate(report *r, report_dup_fn fn, void *ctx);
 void report_extract(report *r, const char *file, const extract_session *s, size_t n,
                     uint64_t packets);
 
+/* --html: every session from now on is also kept (bounded) in doc for the page, which
+ * report_write_html writes after report_summary. The report does not own doc. */
+struct html_doc;
+void report_set_html(report *r, struct html_doc *doc);
+/* The whole page to out; 0, or -1 when out of memory or the write failed. html_out.c. */
+int report_write_html(report *r, const capture_summary *cap, FILE *out);
+
 /* 0, or -1 when writing the output failed (disk full, closed pipe). */
 int report_error(const report *r);
 void report_free(report *r);
