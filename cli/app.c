@@ -10,6 +10,7 @@
 
 #include "cli/app.h"
 #include "cli/handoff.h"
+#include "html/html.h"
 #include "sniff/privs.h"
 
 /* ---- the report ---- */
@@ -22,7 +23,47 @@ report *app_new_report(const app *a)
     if (r)
         report_set_correlation(r, o->stream || o->iface, (int64_t)(o->dup_window * 1e6),
                                (uint64_t)(o->dup_memory * 1048576.0));
+    if (r && a->html)
+        report_set_html(r, a->html);
     return r;
+}
+
+int app_open_html(app *a, char *err, size_t errlen)
+{
+    if (!(a->html = html_new(a->opt.html_sessions))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (!(a->html_out = privs_create_output(a->opt.html, err, errlen))) {
+        app_close_html(a);
+        return -1;
+    }
+    return 0;
+}
+
+void app_close_html(app *a)
+{
+    if (a->html_out)
+        fclose(a->html_out);
+    a->html_out = NULL;
+    html_free(a->html);
+    a->html = NULL;
+}
+
+/* The page, once the summary has settled the duplicate groups. */
+static int write_html(app *a, const capture_summary *cap)
+{
+    if (!a->html_out)
+        return EXIT_OK;
+    int rc = report_write_html(a->rep, cap, a->html_out);
+    if (fclose(a->html_out) != 0)
+        rc = -1;
+    a->html_out = NULL;
+    if (rc < 0) {
+        cli_fail("writing the --html page failed: %s", strerror(errno));
+        return EXIT_ERROR;
+    }
+    return EXIT_OK;
 }
 
 void app_report_session(app *a, const flow_report *f)
@@ -62,6 +103,8 @@ int app_report_end(app *a, const capture_summary *cap)
         cli_fail("writing the report failed: %s", strerror(errno));
         status = EXIT_ERROR;
     }
+    if (write_html(a, cap) != EXIT_OK)
+        status = EXIT_ERROR;
     return status;
 }
 

@@ -27,9 +27,17 @@ typedef struct app {
     unsigned nworkers;       /* --workers, as resolved */
     unsigned fanout_group;   /* live workers share the interface through it */
     struct handoff *handoff; /* --extract, or NULL */
+    FILE *html_out;          /* --html: the page's file, created before root is given up */
+    struct html_doc *html;   /* what the page keeps of the sessions */
 } app;
 
 /* ---- main.c, for parallel.c ---- */
+
+/* --html: creates its file (as -w is, while still privileged) and what the page keeps; 0, or
+ * -1 with a message in err. */
+int app_open_html(app *a, char *err, size_t errlen);
+/* Closes the file (when the page was never written) and frees what it kept. */
+void app_close_html(app *a);
 
 /* Opens the capture (and -w) while privileged, then gives root up. */
 sniff *app_open_source(app *a, char *err, size_t errlen);

@@ -224,18 +224,24 @@ static int run(app *a)
                    : EXIT_OK;
     if (a->opt.extract && !(a->handoff = handoff_open(&a->opt, err, sizeof err)))
         return cli_fail("%s", err), EXIT_ERROR;
+    if (a->opt.html && app_open_html(a, err, sizeof err) < 0)
+        return cli_fail("%s", err), EXIT_ERROR;
     unsigned workers = worker_count(&a->opt);
-    if (workers > 1)
-        return app_run_workers(a, workers);
+    if (workers > 1) {
+        int status = app_run_workers(a, workers);
+        app_close_html(a);
+        return status;
+    }
     sniff *sn = app_open_source(a, err, sizeof err);
     if (!sn)
-        return cli_fail("%s", err), EXIT_ERROR;
+        return cli_fail("%s", err), app_close_html(a), EXIT_ERROR;
     a->rep = app_new_report(a);
     int status = a->rep ? run_one(a, sn, err, sizeof err) : (cli_fail("%s", "out of memory"), 2);
     sniff_close(sn); /* the -w file complete, for --extract to read again */
     if (a->rep)
         status = app_finish_extract(a, status);
     report_free(a->rep);
+    app_close_html(a);
     return status;
 }
 

@@ -13,6 +13,7 @@
 
 #include "cli/workers.h"
 #include "decompress/decompress.h"
+#include "html/html.h"
 #include "reassembly/reasm.h"
 #include "report/report.h"
 #include "sniff/rotate.h"
@@ -64,6 +65,12 @@ static const char usage_text[] =
     "                       file (live: the -w file) again at the end\n"
     "      --session LIST   with --extract: these sessions, as the report numbers them\n"
     "                       (4, 1,3 or 2-9)\n"
+    "      --html FILE      also write the report as one HTML page to FILE (beside the\n"
+    "                       text or JSON): the verdict, a timeline per duplicate group, a\n"
+    "                       ladder diagram per flagged session; written at the end (a\n"
+    "                       symbolic link is refused)\n"
+    "      --html-sessions N  flagged sessions drawn on that page (default 200; the next\n"
+    "                       ones a line each)\n"
     "%s" /* each analyser's ports option */
     "      --detect         also find SMTP and POP3 on any other port, by content (a 220\n"
     "                       greeting, then EHLO, HELO or QUIT; a +OK greeting, then USER,\n"
@@ -265,6 +272,8 @@ enum {
     OPT_METRICS,
     OPT_EXTRACT,
     OPT_SESSION,
+    OPT_HTML,
+    OPT_HTML_SESSIONS,
     OPT_PORTS /* OPT_PORTS + proto: that analyser's ports option; OPT_PORTS + PROTO_COUNT +
                * proto: its implicit-TLS ports option */
 };
@@ -384,6 +393,8 @@ int options_parse(options *o, int argc, char **argv)
         {"metrics", required_argument, 0, OPT_METRICS},
         {"extract", required_argument, 0, OPT_EXTRACT},
         {"session", required_argument, 0, OPT_SESSION},
+        {"html", required_argument, 0, OPT_HTML},
+        {"html-sessions", required_argument, 0, OPT_HTML_SESSIONS},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, OPT_VERSION},
     };
@@ -412,6 +423,7 @@ int options_parse(options *o, int argc, char **argv)
     o->tui = -1;
     o->dup_window = (double)(REPORT_DUP_WINDOW / 1000000);
     o->dup_memory = (double)(REPORT_DUP_MEMORY >> 20);
+    o->html_sessions = HTML_SESSIONS_DRAWN;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":r:c:vhi:w:G:C:W:Z:B:s:pD", longopts, NULL)) != -1) {
         switch (c) {
@@ -544,6 +556,16 @@ int options_parse(options *o, int argc, char **argv)
                 return cli_fail("%s", "--extract needs a file name"), -1;
             o->extract = optarg;
             break;
+        case OPT_HTML:
+            if (!optarg[0])
+                return cli_fail("%s", "--html needs a file name"), -1;
+            o->html = optarg;
+            break;
+        case OPT_HTML_SESSIONS:
+            if (parse_number(optarg, 0, 100000, &v) < 0 || v != (unsigned)v)
+                return cli_fail("bad session count '%s' (a whole number, 0 to 100000)", optarg), -1;
+            o->html_sessions = (unsigned)v;
+            break;
         case OPT_SESSION:
             if (parse_sessions(o, optarg) < 0)
                 return cli_fail("bad session list '%s' (session numbers as the report gives "
@@ -568,7 +590,7 @@ int options_parse(options *o, int argc, char **argv)
         }
     }
     join_ports(o);
-    o->smtp.no_transcript = o->json; /* JSON carries no transcript */
+    o->smtp.no_transcript = o->json && !o->html; /* JSON carries none; the page draws it */
     if (check_sources(o) < 0)
         return -1;
     if (optind < argc && !(o->filter = join_args(argc - optind, argv + optind)))

@@ -41,6 +41,8 @@ typedef struct options {
     double stats;            /* --stats: seconds between stats lines; 0: none */
     const char *metrics;     /* --metrics: the Prometheus textfile, or NULL */
     const char *extract;     /* --extract: the pcap file the chosen sessions' packets go to */
+    const char *html;        /* --html: the page's file, or NULL */
+    unsigned html_sessions;  /* --html-sessions: flagged sessions drawn on it */
     /* --session: the sessions --extract writes, as ranges of the report's numbers (a lone
      * number is a range of one); none: the flagged sessions. Allocated. */
     struct session_range {
