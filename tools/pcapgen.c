@@ -1492,6 +1492,30 @@ static void sc_terminal_escapes(gen *g)
     hang_up(c, t + 0.05);
 }
 
+/* Markup where an HTML page shows packet text: in the greeting, the EHLO name, the envelope,
+ * the Message-ID (the duplicate group's name) and the subject. Two attempts 600 s apart whose
+ * end of data is split and never answered: a group and two ladders draw all of it. */
+static const mail M_HOSTILE = {"<script>alert(1)</script>@client.example.org",
+                               "javascript:alert(1)", "\"><img src=x onerror=alert(1)>",
+                               "<script>alert(1)</script>",
+                               "<script>alert(1)</script>\n\"><img src=x onerror=alert(1)>\n"};
+
+static void hostile_attempt(gen *g, uint16_t port, double t0)
+{
+    conn *c = conn_open(g, CLIENT, port, SERVER, 25, t0);
+    double t = greet(c, t0, "220 <script>alert(1)</script> ESMTP\r\n");
+    t = cmd(c, t + THINK, "EHLO \"><img src=x onerror=alert(1)>\r\n", "250 javascript:alert(1)\r\n");
+    t = envelope(c, t, &POSTFIX, &M_HOSTILE);
+    t = send_cut_eod(c, t + THINK, &M_HOSTILE, 2, 0.2);
+    hang_up(c, t + GIVE_UP);
+}
+
+static void sc_html_hostile(gen *g)
+{
+    hostile_attempt(g, 40400, 0);
+    hostile_attempt(g, 40401, 600);
+}
+
 /* ---- overloaded servers and size limits (field notes: what a real Postfix does) ---- */
 
 /* A delivery from ip to SERVER whose greeting comes `wait` seconds after the handshake
@@ -2163,6 +2187,7 @@ static const scenario SCENARIOS[] = {
     {"retrans-eod-rst", sc_retrans_eod_rst},
     {"never-quit-client", sc_never_quit_client},
     {"terminal-escapes", sc_terminal_escapes},
+    {"html-hostile", sc_html_hostile},
     {"slow-banner", sc_slow_banner},
     {"busy-421", sc_busy_421},
     {"size-limit", sc_size_limit},
