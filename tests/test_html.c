@@ -40,7 +40,8 @@ static void test_rows_compressed(void)
     CU_ASSERT_FALSE(broken[3]);
     CU_ASSERT_DOUBLE_EQUAL(y[1] - y[0], HTML_ROW + HTML_BREAK_PX, 1e-9);
     CU_ASSERT_DOUBLE_EQUAL(y[2] - y[1], y[1] - y[0], 1e-9);
-    int64_t edge[3] = {T0, T0 + (int64_t)(HTML_GAP_LINEAR * SEC), T0 + 2 * (int64_t)(HTML_GAP_LINEAR * SEC) + 1};
+    int64_t edge[3] = {T0, T0 + (int64_t)(HTML_GAP_LINEAR * SEC),
+                       T0 + 2 * (int64_t)(HTML_GAP_LINEAR * SEC) + 1};
     html_ladder_rows(edge, 3, 0.0, y, broken);
     CU_ASSERT_FALSE(broken[1]); /* exactly the threshold: still linear */
     CU_ASSERT_DOUBLE_EQUAL(y[1], HTML_ROW + HTML_GAP_LINEAR * HTML_PX_PER_S, 1e-9);
@@ -102,18 +103,31 @@ static char *page(unsigned n, unsigned drawn, size_t *len)
     html_doc *d = html_new(drawn);
     html_cause c = {CAUSE_INSPECTION, 0.99};
     for (unsigned i = 0; i < n; i++) {
-        html_session_in in = {i + 1, "198.51.100.1:40000", "<i>192.0.2.1:25</i>", NULL, s, &c,
-                              1};
+        html_session_in in = {i + 1, "198.51.100.1:40000", "<i>192.0.2.1:25</i>", NULL, s, &c, 1};
         html_add_session(d, &in);
     }
     html_attempt a[2] = {{1, T0, 0, 0}, {2, T0 + 600 * SEC, 250, 1}};
     const char *ev[1] = {"evidence <u>from</u> a packet"};
-    html_group g = {.id = 1, .key = "<mid@x>", .mail_from = "<a@x>", .rcpt = "<b@y>",
-                    .acknowledged = 1, .interval_median = 600, .attempts = a, .n = 2,
-                    .cause = c, .evidence = ev, .nevidence = 1};
+    html_group g = {.id = 1,
+                    .key = "<mid@x>",
+                    .mail_from = "<a@x>",
+                    .rcpt = "<b@y>",
+                    .acknowledged = 1,
+                    .interval_median = 600,
+                    .attempts = a,
+                    .n = 2,
+                    .cause = c,
+                    .evidence = ev,
+                    .nevidence = 1};
     uint64_t per_flag[SMTP_FLAG_COUNT] = {0};
-    html_facts f = {.source = "cap<ture>.pcap", .packets = 10, .first = T0, .last = T0 + SEC,
-                    .sessions = n, .flagged = n, .per_flag = per_flag, .groups = 1};
+    html_facts f = {.source = "cap<ture>.pcap",
+                    .packets = 10,
+                    .first = T0,
+                    .last = T0 + SEC,
+                    .sessions = n,
+                    .flagged = n,
+                    .per_flag = per_flag,
+                    .groups = 1};
     char *buf = NULL;
     FILE *out = open_memstream(&buf, len);
     html_begin(d, out, &f, &g, 1);

@@ -1504,7 +1504,8 @@ static void hostile_attempt(gen *g, uint16_t port, double t0)
 {
     conn *c = conn_open(g, CLIENT, port, SERVER, 25, t0);
     double t = greet(c, t0, "220 <script>alert(1)</script> ESMTP\r\n");
-    t = cmd(c, t + THINK, "EHLO \"><img src=x onerror=alert(1)>\r\n", "250 javascript:alert(1)\r\n");
+    t = cmd(c, t + THINK, "EHLO \"><img src=x onerror=alert(1)>\r\n",
+            "250 javascript:alert(1)\r\n");
     t = envelope(c, t, &POSTFIX, &M_HOSTILE);
     t = send_cut_eod(c, t + THINK, &M_HOSTILE, 2, 0.2);
     hang_up(c, t + GIVE_UP);
