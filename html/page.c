@@ -91,6 +91,19 @@ static void verdict_groups(FILE *out, const html_group *top, unsigned ntop, unsi
                 all - ntop);
 }
 
+/* Each finding with its count of sessions, on one line: read at a glance. */
+static void verdict_flags(FILE *out, const html_facts *f)
+{
+    const char *sep = "<li>Findings (sessions): ";
+    for (unsigned i = 0; f->per_flag && i < SMTP_FLAG_COUNT; i++)
+        if (f->per_flag[i]) {
+            fprintf(out, "%s%s %" PRIu64, sep, smtp_flag_name(i), f->per_flag[i]);
+            sep = ", ";
+        }
+    if (*sep == ',')
+        fputs(".</li>\n", out);
+}
+
 /* The triage's lines: the totals, the worst duplicates, each finding's count, the servers
  * that turn mail away. */
 static void verdict(const html_doc *d, FILE *out, const html_facts *f, const html_group *top,
@@ -104,10 +117,7 @@ static void verdict(const html_doc *d, FILE *out, const html_facts *f, const htm
             " never acknowledged.</li>\n",
             f->sessions, f->flagged, f->messages, f->eod_split, f->eod_unacked);
     verdict_groups(out, top, ntop, f->groups);
-    for (unsigned i = 0; f->per_flag && i < SMTP_FLAG_COUNT; i++)
-        if (f->per_flag[i])
-            fprintf(out, "<li>%s: %" PRIu64 " session%s.</li>\n", smtp_flag_name(i), f->per_flag[i],
-                    f->per_flag[i] == 1 ? "" : "s");
+    verdict_flags(out, f);
     uint64_t busy = f->per_flag ? f->per_flag[SMTP_FLAG_BIT_SERVER_BUSY_421] : 0;
     uint64_t late = f->per_flag ? f->per_flag[SMTP_FLAG_BIT_SLOW_BANNER] : 0;
     if (busy || late)
