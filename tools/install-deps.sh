@@ -22,6 +22,7 @@
 #     fetchmail           the POP3 lab's real collector (no debconf question either)
 #     tshark              make wireshark-test: the display filters and --extract checked
 #                         against tshark (wireshark-common's setuid question answered no)
+#     tidy, chromium      make html-test: the --html page validated, and rendered headless
 #   cov adds llvm-14 (llvm-profdata, llvm-cov) for `make fuzz-cov`.
 #   package: the Debian package's build (debian/control's Build-Depends, and
 #   build-essential, which dpkg-buildpackage also requires: it refuses to start when one is
@@ -30,7 +31,7 @@
 set -e
 build="gcc make pkg-config libpcap-dev libnids-dev libncurses-dev libcunit1-dev libxxhash-dev
        zlib1g-dev libzstd-dev liblzma-dev libbz2-dev"
-test="$build gzip zstd xz-utils bzip2 python3 python3-jsonschema clang libclang-rt-14-dev valgrind time tmux iproute2 procps tcpdump ethtool dovecot-pop3d fetchmail tshark"
+test="$build gzip zstd xz-utils bzip2 python3 python3-jsonschema clang libclang-rt-14-dev valgrind time tmux iproute2 procps tcpdump ethtool dovecot-pop3d fetchmail tshark tidy chromium"
 cov="$test llvm-14"
 package="$build build-essential dpkg-dev debhelper lintian zlib1g-dev libzstd-dev liblzma-dev libbz2-dev"
 real="$test postfix swaks ssl-cert libnet-ssleay-perl"
