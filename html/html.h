@@ -79,7 +79,8 @@ typedef struct html_group {
 } html_group;
 
 /* The page: html_begin (head, verdict from top: the worst groups, facts), html_group for
- * each duplicate group worst first, html_end (the sessions). Write errors show in ferror. */
+ * each duplicate group worst first, html_end (the sessions). Write errors show in ferror.
+ * A doc can be written any number of times (live: each period), sessions added between. */
 void html_begin(html_doc *d, FILE *out, const html_facts *f, const html_group *top, unsigned ntop);
 void html_group_timeline(html_doc *d, FILE *out, const html_group *g);
 void html_end(html_doc *d, FILE *out);

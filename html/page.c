@@ -176,6 +176,7 @@ static void facts(const html_doc *d, FILE *out, const html_facts *f)
 
 void html_begin(html_doc *d, FILE *out, const html_facts *f, const html_group *top, unsigned ntop)
 {
+    d->groups_written = 0; /* a live page is written again each period */
     head(out, f);
     verdict(d, out, f, top, ntop);
     facts(d, out, f);

@@ -96,8 +96,9 @@ static unsigned count(const char *hay, const char *needle)
     return n;
 }
 
-/* The page of n copies of the session (drawn: how many in full) and one group of them. */
-static char *page(unsigned n, unsigned drawn, size_t *len)
+/* The page of n copies of the session (drawn: how many in full) and one group of them,
+ * written times times from the one doc (live: each period); the last one is returned. */
+static char *page_times(unsigned n, unsigned drawn, size_t *len, int times)
 {
     const smtp_report *s = hostile_session();
     html_doc *d = html_new(drawn);
@@ -129,14 +130,23 @@ static char *page(unsigned n, unsigned drawn, size_t *len)
                     .per_flag = per_flag,
                     .groups = 1};
     char *buf = NULL;
-    FILE *out = open_memstream(&buf, len);
-    html_begin(d, out, &f, &g, 1);
-    html_group_timeline(d, out, &g);
-    html_end(d, out);
-    fclose(out);
+    for (int k = 0; k < times; k++) {
+        free(buf);
+        buf = NULL;
+        FILE *out = open_memstream(&buf, len);
+        html_begin(d, out, &f, &g, 1);
+        html_group_timeline(d, out, &g);
+        html_end(d, out);
+        fclose(out);
+    }
     html_free(d);
     smtp_session_free(sess);
     return buf;
+}
+
+static char *page(unsigned n, unsigned drawn, size_t *len)
+{
+    return page_times(n, drawn, len, 1);
 }
 
 static void test_page_escaped(void)
@@ -179,6 +189,20 @@ static void test_page_bounded(void)
     free(p);
 }
 
+static void test_page_again(void)
+{
+    size_t once, again;
+    char *a = page_times(2, 200, &once, 1);
+    /* more times than HTML_GROUPS_DRAWN: a count kept across pages would stop drawing it */
+    char *b = page_times(2, 200, &again, HTML_GROUPS_DRAWN + 20);
+    /* the last page is the first: the group is drawn every time, nothing accumulates */
+    CU_ASSERT_EQUAL(once, again);
+    CU_ASSERT_STRING_EQUAL(a, b);
+    CU_ASSERT_EQUAL(count(b, "<svg class=\"timeline\""), 1);
+    free(a);
+    free(b);
+}
+
 void add_html_suite(void)
 {
     CU_pSuite s = CU_add_suite("html", NULL, NULL);
@@ -187,4 +211,5 @@ void add_html_suite(void)
     CU_add_test(s, "timeline axis", test_axis);
     CU_add_test(s, "a hostile session's page is escaped", test_page_escaped);
     CU_add_test(s, "sessions past the drawn ones are rows", test_page_bounded);
+    CU_add_test(s, "a page written again is the same", test_page_again);
 }
