@@ -2,11 +2,13 @@
  * opened with privileges given up, the pipeline's configuration from the options, sessions
  * into the report, the end of the run, and the signals that stop it. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <limits.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/app.h"
 #include "cli/handoff.h"
@@ -38,6 +40,41 @@ int app_open_html(app *a, char *err, size_t errlen)
         app_close_html(a);
         return -1;
     }
+    if (!a->opt.iface || a->opt.stats <= 0)
+        return 0;
+    /* Rewritten each period by the user root becomes, who renames over it: that user's file
+     * (a sticky directory such as /tmp lets only the owner replace it). */
+    a->html_each_period = 1;
+    int rc = privs_hand_over(a->html_out, a->opt.user, err, errlen);
+    fclose(a->html_out);
+    a->html_out = NULL;
+    if (rc < 0)
+        app_close_html(a);
+    return rc;
+}
+
+int app_write_html_now(app *a, const capture_summary *cap, char *err, size_t errlen)
+{
+    char tmp[PATH_MAX];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", a->opt.html) >= sizeof tmp) {
+        snprintf(err, errlen, "--html: the file name is too long");
+        return -1;
+    }
+    /* O_NOFOLLOW: a link planted at the temporary name is not written through. */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    int rc = report_write_html(a->rep, cap, f);
+    if (fclose(f) != 0 || rc < 0 || rename(tmp, a->opt.html) != 0) {
+        snprintf(err, errlen, "cannot write the --html page %s: %s", a->opt.html, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
     return 0;
 }
 
@@ -53,6 +90,11 @@ void app_close_html(app *a)
 /* The page, once the summary has settled the duplicate groups. */
 static int write_html(app *a, const capture_summary *cap)
 {
+    char err[PATH_MAX + 256];
+    if (a->html_each_period && app_write_html_now(a, cap, err, sizeof err) < 0) {
+        cli_fail("%s", err);
+        return EXIT_ERROR;
+    }
     if (!a->html_out)
         return EXIT_OK;
     int rc = report_write_html(a->rep, cap, a->html_out);

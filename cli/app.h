@@ -29,6 +29,7 @@ typedef struct app {
     struct handoff *handoff; /* --extract, or NULL */
     FILE *html_out;          /* --html: the page's file, created before root is given up */
     struct html_doc *html;   /* what the page keeps of the sessions */
+    int html_each_period;    /* live with --stats: rewritten each period, atomically */
 } app;
 
 /* ---- main.c, for parallel.c ---- */
@@ -38,6 +39,9 @@ typedef struct app {
 int app_open_html(app *a, char *err, size_t errlen);
 /* Closes the file (when the page was never written) and frees what it kept. */
 void app_close_html(app *a);
+/* Live with --stats: the page as it stands written beside its file (FILE.tmp) and renamed
+ * over it, so a browser reloading it reads a whole page. -1 with a message in err. */
+int app_write_html_now(app *a, const capture_summary *cap, char *err, size_t errlen);
 
 /* Opens the capture (and -w) while privileged, then gives root up. */
 sniff *app_open_source(app *a, char *err, size_t errlen);

@@ -2,6 +2,7 @@
 #include "cli/monitor.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -10,6 +11,7 @@
 
 #include "base/escape.h"
 #include "metrics/metrics.h"
+#include "reassembly/reasm.h"
 
 static int64_t mono_us(void)
 {
@@ -139,6 +141,22 @@ static int write_metrics(monitor *m, const report_stats_line *s, char *err, size
     return metrics_file_write(m->a->opt.metrics, &snap, err, errlen);
 }
 
+/* Live with --html: the page as it stands (the final one comes with the summary); a failed
+ * write is said once, and again after one has worked. */
+static void html_now(monitor *m)
+{
+    app *a = m->a;
+    if (!a->html_each_period)
+        return;
+    capture_summary cap;
+    pipeline_summary(&cap, sniff_source(a->sn), sniff_get_stats(a->sn), reasm_get_stats(), NULL);
+    char err[PATH_MAX + 256];
+    int failed = app_write_html_now(a, &cap, err, sizeof err) < 0;
+    if (failed && !m->html_failing)
+        fprintf(stderr, "smtpscope: %s (tried again each period)\n", err);
+    m->html_failing = failed;
+}
+
 /* One period's output: the stats line (--stats) and the metrics file (--metrics); a failed
  * metrics write is said once, and again after one has worked. */
 static void emit(monitor *m, int64_t time, int exclude, int final)
@@ -148,6 +166,8 @@ static void emit(monitor *m, int64_t time, int exclude, int final)
     s.final = final;
     if (m->a->opt.stats > 0)
         report_stats(m->a->rep, &s);
+    if (!final)
+        html_now(m);
     if (!m->a->opt.metrics)
         return;
     char err[4300];
@@ -158,6 +178,20 @@ static void emit(monitor *m, int64_t time, int exclude, int final)
 }
 
 /* ---- the run ---- */
+
+/* The first page, before any packet: a directory the run cannot write is said at once. */
+static int html_first(app *a, char *err, size_t errlen)
+{
+    capture_summary cap;
+    pipeline_summary(&cap, sniff_source(a->sn), sniff_get_stats(a->sn), reasm_get_stats(), NULL);
+    if (app_write_html_now(a, &cap, err, errlen) == 0)
+        return 0;
+    size_t n = strlen(err);
+    snprintf(err + n, errlen - n,
+             " (live with --stats the page is renamed into place each period: its directory "
+             "must be writable by the user smtpscope runs as once it has given root up: see -Z)");
+    return -1;
+}
 
 int monitor_start(monitor *m, app *a, char *err, size_t errlen)
 {
@@ -171,6 +205,8 @@ int monitor_start(monitor *m, app *a, char *err, size_t errlen)
         iface_watch_tick(&m->iface);
         m->next = mono_us() + m->period;
     }
+    if (a->html_each_period && html_first(a, err, errlen) < 0)
+        return -1;
     if (!a->opt.metrics)
         return 0;
     report_stats_line s;

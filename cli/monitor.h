@@ -33,6 +33,7 @@ typedef struct monitor {
                        monotonic usec (live) */
     iface_watch iface;
     int metrics_failing; /* the last write failed (said once until one succeeds) */
+    int html_failing;    /* the same for the --html page */
 } monitor;
 
 /* Before the first packet (root already given up): the first metrics file is written, so a

@@ -67,8 +67,8 @@ static const char usage_text[] =
     "                       (4, 1,3 or 2-9)\n"
     "      --html FILE      also write the report as one HTML page to FILE (beside the\n"
     "                       text or JSON): the verdict, a timeline per duplicate group, a\n"
-    "                       ladder diagram per flagged session; written at the end (a\n"
-    "                       symbolic link is refused)\n"
+    "                       ladder diagram per flagged session; written at the end, live\n"
+    "                       with --stats also each period (a symbolic link is refused)\n"
     "      --html-sessions N  flagged sessions drawn on that page (default 200; the next\n"
     "                       ones a line each)\n"
     "%s" /* each analyser's ports option */

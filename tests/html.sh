@@ -6,7 +6,7 @@
 # Mailguard retries, the slow-server retries and html-hostile, whose greeting, commands and
 # Message-ID carry <script>, "><img onerror=...> and javascript: strings that must reach the
 # page only as text. Also: --html-sessions bounds the drawings, --json runs make the same
-# page, a symbolic link is refused.
+# page, a symbolic link is refused; live on lo (root), the page rewritten each --stats period.
 #
 # Usage: tests/html.sh [BINARY]   (default build/smtpscope)
 # tidy and chromium are installed with apt-get when missing and root (tools/install-deps.sh);
@@ -139,6 +139,40 @@ ln -s "$tmp/target" "$tmp/link.html"
 "$bin" -r pcaps/sample.pcap --html "$tmp/link.html" >/dev/null 2>"$tmp/link.err"
 check "a symbolic link is refused (exit 2)" test $? -eq 2
 check "... and not followed" test ! -e "$tmp/target"
+
+# Live with --stats: the page is rewritten each period (FILE.tmp renamed over FILE) by the user
+# root becomes, so it is there, whole, before the capture ends; a directory that user cannot
+# write is refused at the start. Needs root and a capture on lo.
+live_probe() { # the capture still running after 2 s (timeout's 124), not refused at once
+    timeout -s INT 2 "$bin" -i lo --no-tui -Z root 'tcp port 9' >/dev/null 2>&1
+    [ $? -eq 124 ]
+}
+if [ "$(id -u)" -eq 0 ] && live_probe; then
+    run_user=nobody
+    id -u smtpscope >/dev/null 2>&1 && run_user=smtpscope
+    chmod 755 "$tmp" # mktemp's 0700 would keep that user out
+    mkdir "$tmp/live" "$tmp/closed"
+    chown "$run_user" "$tmp/live"
+    "$bin" -i lo --stats 1 --html "$tmp/live/live.html" 'tcp port 9' >"$tmp/live.out" 2>"$tmp/live.err" &
+    pid=$!
+    if wait_until 15 grep -qs '</html>' "$tmp/live/live.html"; then ok; else
+        bad "live: no whole page within 15 s ($(head -c 200 "$tmp/live.err"))"
+    fi
+    check "live: the page belongs to $run_user" test "$(stat -c %U "$tmp/live/live.html")" = "$run_user"
+    kill -INT "$pid"
+    wait "$pid"
+    check "live: exit 0 at Ctrl-C ($(head -c 200 "$tmp/live.err"))" test $? -eq 0
+    check "live: the final page passes tidy" tidy -q -e "$tmp/live/live.html"
+    check "live: the page names the interface" grep -q 'interface lo' "$tmp/live/live.html"
+    check "live: no temporary file left" test ! -e "$tmp/live/live.html.tmp"
+    "$bin" -i lo --stats 1 --html "$tmp/closed/live.html" 'tcp port 9' >/dev/null 2>"$tmp/closed.err"
+    check "live: a directory $run_user cannot write is refused at once (exit 2)" test $? -eq 2
+    check "live: ... saying why" grep -q 'must be writable by the user' "$tmp/closed.err"
+elif [ "${CI:-}" = true ] && [ "$(id -u)" -eq 0 ]; then
+    bad "live: cannot capture on lo"
+else
+    echo "html: live checks skipped (not root, or no capture on lo)"
+fi
 
 if [ -n "${SCREENSHOT:-}" ]; then
     python3 tests/png_check.py crop "$tmp/mailguard.png" "$SCREENSHOT" 1140 1740
