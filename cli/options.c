@@ -69,8 +69,8 @@ static const char usage_text[] =
     "                       text or JSON): the verdict, a timeline per duplicate group, a\n"
     "                       ladder diagram per flagged session; written at the end, live\n"
     "                       with --stats also each period (a symbolic link is refused)\n"
-    "      --html-sessions N  flagged sessions drawn on that page (default 200; the next\n"
-    "                       ones a line each)\n"
+    "      --html-sessions N  flagged sessions drawn on that page (default 200, at most\n"
+    "                       2000; the next ones a line each)\n"
     "%s" /* each analyser's ports option */
     "      --detect         also find SMTP and POP3 on any other port, by content (a 220\n"
     "                       greeting, then EHLO, HELO or QUIT; a +OK greeting, then USER,\n"
@@ -562,8 +562,8 @@ int options_parse(options *o, int argc, char **argv)
             o->html = optarg;
             break;
         case OPT_HTML_SESSIONS:
-            if (parse_number(optarg, 0, 100000, &v) < 0 || v != (unsigned)v)
-                return cli_fail("bad session count '%s' (a whole number, 0 to 100000)", optarg), -1;
+            if (parse_number(optarg, 0, HTML_SESSIONS_DRAWN_MAX, &v) < 0 || v != (unsigned)v)
+                return cli_fail("bad session count '%s' (a whole number, 0 to 2000)", optarg), -1;
             o->html_sessions = (unsigned)v;
             break;
         case OPT_SESSION:

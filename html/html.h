@@ -12,11 +12,12 @@
 #include "smtp/smtp.h"
 
 /* Bounds: a capture of a million sessions still gives a page a browser opens. */
-#define HTML_SESSIONS_DRAWN 200    /* flagged sessions drawn in full (--html-sessions) */
-#define HTML_SESSIONS_LISTED 10000 /* flagged ones past those: a line each */
-#define HTML_CLEAN_LISTED 1000     /* sessions without findings: a table row each */
-#define HTML_GROUPS_DRAWN 100      /* duplicate groups drawn (the rest counted) */
-#define HTML_ATTEMPTS_DRAWN 200    /* attempts marked on one group's timeline */
+#define HTML_SESSIONS_DRAWN 200      /* flagged sessions drawn in full (--html-sessions) */
+#define HTML_SESSIONS_DRAWN_MAX 2000 /* its most: 20 KB kept for each, up to 50 KB of page */
+#define HTML_SESSIONS_LISTED 10000   /* flagged ones past those: a line each */
+#define HTML_CLEAN_LISTED 1000       /* sessions without findings: a table row each */
+#define HTML_GROUPS_DRAWN 100        /* duplicate groups drawn (the rest counted) */
+#define HTML_ATTEMPTS_DRAWN 200      /* attempts marked on one group's timeline */
 
 typedef struct html_doc html_doc;
 
