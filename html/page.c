@@ -105,7 +105,7 @@ static void verdict_flags(FILE *out, const html_facts *f)
 }
 
 /* The triage's lines: the totals, the worst duplicates, each finding's count, the servers
- * that turn mail away. */
+ * that turn mail away, the messages refused as too big. */
 static void verdict(const html_doc *d, FILE *out, const html_facts *f, const html_group *top,
                     unsigned ntop)
 {
@@ -125,6 +125,10 @@ static void verdict(const html_doc *d, FILE *out, const html_facts *f, const htm
                 "<li>Overloaded server: %" PRIu64 " turned away with 421, %" PRIu64
                 " greeted late. Fix: %s.</li>\n",
                 busy, late, smtp_cause_fix(CAUSE_SERVER_OVERLOADED));
+    uint64_t big = f->per_flag ? f->per_flag[SMTP_FLAG_BIT_MESSAGE_TOO_BIG] : 0;
+    if (big)
+        fprintf(out, "<li>Message too big: refused in %" PRIu64 " session%s. Fix: %s.</li>\n", big,
+                big == 1 ? "" : "s", smtp_cause_fix(CAUSE_MESSAGE_TOO_BIG));
     fputs("</ul>\n</div>\n", out);
 }
 
