@@ -778,10 +778,19 @@ void correlate_set_sink(correlate *c, const servers *srv, const corr_sink *sink)
     c->sink = sink;
 }
 
+/* Each update sorts the group's attempts: a group that keeps growing (a retry storm, one
+ * message sent again and again) is worked out again when its count doubles past
+ * CORR_UPDATE_EVERY, not at each attempt, or a run would cost the square of its size. */
+static int worth_an_update(const corr_group *g)
+{
+    return g->n <= CORR_UPDATE_EVERY || !(g->n & (g->n - 1));
+}
+
 void correlate_updates(correlate *c)
 {
     for (unsigned i = 0; i < c->ntouched && c->sink; i++)
-        hand_over(c, c->touched[i], c->srv, c->session_first, 0, c->sink);
+        if (worth_an_update(&c->groups[c->touched[i]]))
+            hand_over(c, c->touched[i], c->srv, c->session_first, 0, c->sink);
     c->ntouched = 0;
 }
 
