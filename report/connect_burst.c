@@ -29,8 +29,8 @@ typedef struct burst {
 
 struct connect_bursts {
     map index; /* key -> slot */
-    burst *slot;
     unsigned n;
+    burst slot[BURST_SERVERS];
 };
 
 static uint64_t server_key(const connect_failed *c)
@@ -58,7 +58,21 @@ static void write_burst(report *r, burst *b)
     b->connections = b->attempts = b->refused = 0;
 }
 
-/* The slot of c's server: found, new, or the one idle longest written out and taken. */
+/* A free slot, or the one idle longest written out and taken. */
+static unsigned free_slot(report *r, connect_bursts *t)
+{
+    if (t->n < BURST_SERVERS)
+        return t->n++;
+    unsigned i = 0;
+    for (unsigned k = 1; k < BURST_SERVERS; k++)
+        if (t->slot[k].window_start < t->slot[i].window_start)
+            i = k;
+    write_burst(r, &t->slot[i]);
+    map_remove(&t->index, t->slot[i].key, NULL, NULL, NULL);
+    return i;
+}
+
+/* The slot of c's server, found or taken. */
 static burst *slot_of(report *r, const connect_failed *c)
 {
     connect_bursts *t = r->bursts;
@@ -66,14 +80,7 @@ static burst *slot_of(report *r, const connect_failed *c)
     const uint64_t *v = map_find(&t->index, key, NULL, NULL);
     if (v)
         return &t->slot[*v];
-    unsigned i = t->n < BURST_SERVERS ? t->n++ : 0;
-    if (i == 0 && t->n == BURST_SERVERS) {
-        for (unsigned k = 1; k < BURST_SERVERS; k++)
-            if (t->slot[k].window_start < t->slot[i].window_start)
-                i = k;
-        write_burst(r, &t->slot[i]);
-        map_remove(&t->index, t->slot[i].key, NULL, NULL, NULL);
-    }
+    unsigned i = free_slot(r, t);
     burst *b = &t->slot[i];
     memset(b, 0, sizeof *b);
     b->key = key;
@@ -99,9 +106,7 @@ static void count_in(burst *b, const connect_failed *c)
 int report_connect_burst(report *r, const connect_failed *c)
 {
     if (!r->bursts && !(r->bursts = calloc(1, sizeof *r->bursts)))
-        return 0;
-    if (!r->bursts->slot && !(r->bursts->slot = calloc(BURST_SERVERS, sizeof(burst))))
-        return 0;
+        return 0; /* out of memory: the failure gets a line of its own */
     burst *b = slot_of(r, c);
     if (c->first - b->window_start >= BURST_WINDOW) {
         write_burst(r, b);
@@ -128,6 +133,5 @@ void report_connect_bursts_free(report *r)
     if (!r->bursts)
         return;
     map_free(&r->bursts->index);
-    free(r->bursts->slot);
     free(r->bursts);
 }

@@ -778,10 +778,19 @@ void correlate_set_sink(correlate *c, const servers *srv, const corr_sink *sink)
     c->sink = sink;
 }
 
+/* Each update sorts the group's attempts: a group that keeps growing (a retry storm, one
+ * message sent again and again) is worked out again when its count doubles past
+ * CORR_UPDATE_EVERY, not at each attempt, or a run would cost the square of its size. */
+static int worth_an_update(const corr_group *g)
+{
+    return g->n <= CORR_UPDATE_EVERY || !(g->n & (g->n - 1));
+}
+
 void correlate_updates(correlate *c)
 {
     for (unsigned i = 0; i < c->ntouched && c->sink; i++)
-        hand_over(c, c->touched[i], c->srv, c->session_first, 0, c->sink);
+        if (worth_an_update(&c->groups[c->touched[i]]))
+            hand_over(c, c->touched[i], c->srv, c->session_first, 0, c->sink);
     c->ntouched = 0;
 }
 
@@ -821,6 +830,8 @@ static void retire_oldest(correlate *c, const servers *srv, const corr_sink *sin
     c->expired++;
 }
 
+/* What the correlator holds: the per-attempt arrays at their capacity, the key maps, the
+ * groups and their members and strings, the name tables, the clients. */
 static uint64_t held_bytes(const correlate *c)
 {
     return (uint64_t)c->cap * (sizeof(corr_attempt) + sizeof(corr_extra)) +
@@ -841,18 +852,21 @@ static void rebuild_names(correlate *c)
     names hosts = {0}, rcpts = {.max = CORR_RCPT_NAMES_MAX};
     for (uint32_t s = c->oldest; s != c->next; s++) {
         corr_attempt *a = corr_at(c, s);
-        uint32_t *host[] = {&a->client, &a->server, &a->server_host};
-        for (unsigned k = 0; k < 3; k++) {
-            const char *name = names_get(&c->hosts, *host[k]);
-            *host[k] = name ? names_add(&hosts, name, strlen(name)) : NAMES_NONE;
-        }
-        const char *to = names_get(&c->rcpts, a->rcpt_name);
-        a->rcpt_name = to ? names_add(&rcpts, to, strlen(to)) : NAMES_NONE;
+        a->client = names_carry(&c->hosts, &hosts, a->client);
+        a->server = names_carry(&c->hosts, &hosts, a->server);
+        a->server_host = names_carry(&c->hosts, &hosts, a->server_host);
+        a->rcpt_name = names_carry(&c->rcpts, &rcpts, a->rcpt_name);
     }
     names_free(&c->hosts);
     names_free(&c->rcpts);
     c->hosts = hosts;
     c->rcpts = rcpts;
+}
+
+/* A client's host as its key in client_keys. */
+static uint64_t client_key(const char *host, size_t len)
+{
+    return map_key(XXH3_64bits_withSeed(host, len, 3));
 }
 
 /* Clients whose last session ended before keep go (their never-QUIT counts start again). */
@@ -871,7 +885,7 @@ static void sweep_clients(correlate *c, int64_t keep)
         size_t len = strlen(cl->address);
         c->clients[n] = *cl;
         c->client_heap += len + 1;
-        map_add(&c->client_keys, map_key(XXH3_64bits_withSeed(cl->address, len, 3)), n);
+        map_add(&c->client_keys, client_key(cl->address, len), n);
         n++;
     }
     c->nclients = n;
@@ -973,9 +987,8 @@ void correlate_client(correlate *c, const char *endpoint, const smtp_report *s)
 {
     const char *host;
     size_t n = names_host_part(endpoint, &host);
-    uint64_t key = XXH3_64bits_withSeed(host, n, 3);
     int added;
-    uint64_t *v = map_upsert(&c->client_keys, map_key(key), &added);
+    uint64_t *v = map_upsert(&c->client_keys, client_key(host, n), &added);
     if (!v)
         return;
     if (added) {
@@ -1023,8 +1036,6 @@ const corr_client *correlate_client_never_quit(const correlate *c, unsigned min_
     return NULL;
 }
 
-/* What the correlator holds: the per-attempt arrays at their capacity, the key map, the
- * groups and their members and strings, the name tables, the clients. */
 void correlate_counts(const correlate *c, corr_counts *out)
 {
     *out = (corr_counts){.groups = c->groups_formed,

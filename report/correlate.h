@@ -152,7 +152,9 @@ typedef struct corr_sink {
  * their causes; both must outlive the correlator's use of them. */
 void correlate_set_sink(correlate *c, const struct servers *srv, const corr_sink *sink);
 /* After correlate_session: each duplicate group the session's attempts joined, as it stands
- * (the groups split from one by hop that hold one of them), to the sink. */
+ * (the groups split from one by hop that hold one of them), to the sink; a group of more than
+ * CORR_UPDATE_EVERY attempts only when its count is a power of two. */
+#define CORR_UPDATE_EVERY 64
 void correlate_updates(correlate *c);
 /* Lets go of what is past the window or the budget; groups leaving go to the sink final,
  * with any loop, relay path or fan-out they are. */

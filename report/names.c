@@ -55,6 +55,12 @@ void names_free(names *t)
     t->max = max;
 }
 
+uint32_t names_carry(const names *from, names *to, uint32_t i)
+{
+    const char *s = names_get(from, i);
+    return s ? names_add(to, s, strlen(s)) : NAMES_NONE;
+}
+
 uint64_t names_bytes(const names *t)
 {
     return t->index.cap * sizeof(map_slot) + (uint64_t)t->cap * sizeof(char *) + t->text;

@@ -26,6 +26,9 @@ uint32_t names_add(names *t, const char *s, size_t len);
 /* The string of index i; NULL for NAMES_NONE. */
 const char *names_get(const names *t, uint32_t i);
 void names_free(names *t);
+/* Index i of table from in table to (added when new): what a rebuild of a table from the
+ * records still held does for each; NAMES_NONE for NAMES_NONE or a full table. */
+uint32_t names_carry(const names *from, names *to, uint32_t i);
 /* Bytes the table holds: its index, its array, its strings. */
 uint64_t names_bytes(const names *t);
 

@@ -594,8 +594,7 @@ static void add_download(redownload *rd, uint32_t si, uint32_t box, const pop3_m
 static uint32_t carry_box(const names *old, const rd_box *old_box, names *boxes, rd_box **box,
                           uint32_t *nbox, uint32_t *cap, uint32_t i)
 {
-    const char *name = names_get(old, i);
-    uint32_t k = name ? names_add(boxes, name, strlen(name)) : NONE;
+    uint32_t k = names_carry(old, boxes, i);
     if (k == NONE || grow((void **)box, sizeof **box, cap, k + 1) < 0)
         return NONE;
     if (k == *nbox) {
@@ -627,8 +626,7 @@ static void rebuild_names(redownload *rd)
         if (s->mailbox == NONE)
             continue; /* a hole */
         s->mailbox = carry_box(&rd->boxes, rd->box, &boxes, &box, &nbox, &boxcap, s->mailbox);
-        const char *client = names_get(&rd->clients, s->client);
-        s->client = client ? names_add(&clients, client, strlen(client)) : NONE;
+        s->client = names_carry(&rd->clients, &clients, s->client);
         if (s->mailbox != NONE)
             box[s->mailbox].last = si;
     }

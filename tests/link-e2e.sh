@@ -76,7 +76,7 @@ expected_name() { # NAME SUFFIX (x.pcap: x.expected.jsonl; x.pcapng: x.pcapng.ex
 }
 
 # Addresses back to IPv4 (2001:db8::a.b.c.d), summary byte counts (also the correlator's
-# peak bytes) and file name left out;
+# peak bytes), the file's snaplen, the sessions' display filters and the file name left out;
 # with "noframes" also every frame number and packet count; with "port2526" port 2526 as 25.
 normalize() { # MODE < jsonl
     python3 -c '
@@ -107,13 +107,14 @@ for line in sys.stdin:
     if mode == "dual" and o["type"] == "summary":
         o.pop("servers", None)
     if o["type"] == "summary":
-        for k in ("source", "bytes", "packets", "packets_matched", "reassembly"):
+        for k in ("source", "bytes", "packets", "packets_matched", "reassembly", "snaplen"):
             o.pop(k, None)
         # the bytes the correlator held count host names: IPv6 ones are longer
         o.get("correlation", {}).pop("peak_bytes", None)
     for k in ("client", "server"):
         if k in o:
             o[k] = addr(o[k])
+    o.pop("display_filter", None)  # addresses and frame numbers of its own link and family
     print(json.dumps(strip(o), sort_keys=True))
 ' "$1"
 }

@@ -81,7 +81,7 @@ comp_valued() { # the options the completion knows to take a value, one a line
 }
 optstring=$(grep -o 'getopt_long(argc, argv, "[^"]*"' cli/options.c | sed 's/.*"\(.*\)"/\1/')
 src_long=$(grep -ohE '\{"[a-z0-9-]+", (no|required)_argument' cli/options.c | cut -d'"' -f2)
-src_ports=$(grep -ohE '\.ports_option = "[a-z0-9-]+"' */analyser.c | cut -d'"' -f2)
+src_ports=$(grep -ohE '\.(tls_)?ports_option = "[a-z0-9-]+"' */analyser.c | cut -d'"' -f2)
 src_all=$({
     printf '%s\n' "$optstring" | tr -d ':' | fold -w1 | sed 's/^/-/'
     printf -- '--%s\n' $src_long $src_ports

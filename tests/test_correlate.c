@@ -939,6 +939,27 @@ static void test_window_over_many_messages(void)
     correlate_free(c);
 }
 
+/* One message sent 20,000 times: updated at each attempt up to 64, then as its count
+ * doubles (each update sorts the group: at every attempt the run would cost its square). */
+static void test_growing_group_updates_doubling(void)
+{
+    seen_groups seen = {0};
+    corr_sink sink = {.group = on_group, .path = on_path, .ctx = &seen};
+    correlate *c = correlate_new();
+    correlate_set_sink(c, NULL, &sink);
+    for (unsigned i = 0; i < 20000; i++) {
+        attempt_spec a = {i * 60.0, "<storm@x>", BODY, NULL, 1, 0, NULL};
+        play(c, i + 1, &a);
+        correlate_updates(c);
+    }
+    /* n = 2..64, then 128, 256, ..., 16384 */
+    CU_ASSERT_EQUAL(seen.updates, 63 + 8);
+    correlate_finish(c, NULL);
+    CU_ASSERT_EQUAL_FATAL(correlate_ngroups(c), 1);
+    CU_ASSERT_EQUAL(correlate_group(c, 0)->n, 20000);
+    correlate_free(c);
+}
+
 /* 100,000 distinct messages from as many clients within a 1 MiB budget: the oldest go, the
  * correlator's bytes stay within it after every session. */
 static void test_memory_budget(void)
@@ -1020,4 +1041,5 @@ void add_correlate_suite(void)
     CU_add_test(s, "group leaves the window final", test_group_leaves_window_final);
     CU_add_test(s, "window over many messages", test_window_over_many_messages);
     CU_add_test(s, "memory budget", test_memory_budget);
+    CU_add_test(s, "a growing group is updated as it doubles", test_growing_group_updates_doubling);
 }
