@@ -65,6 +65,8 @@ static const char *html_entity(unsigned char c)
         return "&quot;";
     case '\'':
         return "&#39;";
+    case ':': /* no "javascript:" or other scheme survives as a string in the file */
+        return "&#58;";
     default:
         return NULL;
     }

@@ -18,8 +18,9 @@ size_t escape_str(char *out, size_t cap, const char *s);
 /* The length escape_text would write given all the room it needs (without the NUL). */
 size_t escape_len(const char *in, size_t len, int keep_newlines);
 
-/* For HTML text and attribute values: as escape_line, and & < > " ' become the entities
- * &amp; &lt; &gt; &quot; &#39;, so no markup, attribute or URL from a packet survives.
+/* For HTML text and attribute values: as escape_line, and & < > " ' : become the entities
+ * &amp; &lt; &gt; &quot; &#39; &#58;, so no markup, attribute, URL or scheme from a packet
+ * survives in the file's bytes (a reader's grep finds no "javascript:").
  * Bounded like escape_text (never half an entity); returns the length written. */
 size_t escape_html(char *out, size_t cap, const char *in, size_t len);
 /* The most one input byte becomes in escape_html ("&quot;"). */

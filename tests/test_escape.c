@@ -75,6 +75,10 @@ static void test_html(void)
     /* control bytes and high bytes as the terminal report shows them */
     CU_ASSERT_EQUAL(escape_html(out, sizeof out, "a\x1b\xff\n", 4), 13);
     CU_ASSERT_STRING_EQUAL(out, "a\\x1b\\xff\\x0a");
+    /* a URL scheme does not survive as a string */
+    escape_html(out, sizeof out, "<a href=javascript:alert(1)>", 28);
+    CU_ASSERT_STRING_EQUAL(out, "&lt;a href=javascript&#58;alert(1)&gt;");
+    CU_ASSERT_PTR_NULL(strchr(out, ':'));
 }
 
 static void test_html_bounded(void)
@@ -95,8 +99,8 @@ static void test_html_bounded(void)
     for (int i = 0; i < 256; i++)
         all[i] = (char)i;
     size_t n = escape_html(wide, sizeof wide, all, sizeof all);
-    CU_ASSERT_EQUAL(n, 90 + 161 * 4 + 5 + 4 + 4 + 6 + 5);
-    CU_ASSERT_PTR_NULL(strpbrk(wide, "<>\"'"));
+    CU_ASSERT_EQUAL(n, 89 + 161 * 4 + 5 + 4 + 4 + 6 + 5 + 5);
+    CU_ASSERT_PTR_NULL(strpbrk(wide, "<>\"':"));
 }
 
 void add_escape_suite(void)
