@@ -37,12 +37,12 @@ void html_count_other(html_doc *d)
     d->others++;
 }
 
-static void copy(char *out, size_t cap, const char *s)
+void html_copy(char *out, size_t cap, const char *s)
 {
     snprintf(out, cap, "%s", s ? s : "");
 }
 
-static html_event *add_event(html_sess *h, html_ev_kind kind, int dir, int64_t ts, uint64_t frame)
+html_event *html_add_event(html_sess *h, html_ev_kind kind, int dir, int64_t ts, uint64_t frame)
 {
     if (h->nev >= HTML_EVENTS_MAX)
         return NULL;
@@ -61,9 +61,9 @@ static void add_line(html_sess *h, const smtp_tline *t)
     html_ev_kind kind = t->dir == SMTP_CLIENT   ? HEV_CMD
                         : t->dir == SMTP_SERVER ? HEV_REPLY
                                                 : HEV_NOTE;
-    html_event *e = add_event(h, kind, t->dir, t->ts, t->frame);
+    html_event *e = html_add_event(h, kind, t->dir, t->ts, t->frame);
     if (e)
-        copy(e->text, sizeof e->text, t->text);
+        html_copy(e->text, sizeof e->text, t->text);
 }
 
 /* The transcript as the text report keeps it: the first lines, a mark for those not kept,
@@ -74,7 +74,7 @@ static void add_transcript(html_sess *h, const smtp_report *s)
         add_line(h, &s->head[i]);
     if (s->dropped_lines && s->ntail) {
         const smtp_tline *next = smtp_tail_line(s, 0);
-        html_event *e = add_event(h, HEV_LINES, 2, next->ts, next->frame);
+        html_event *e = html_add_event(h, HEV_LINES, 2, next->ts, next->frame);
         if (e)
             e->n = s->dropped_lines;
     }
@@ -89,7 +89,8 @@ static void add_eod(html_sess *h, const smtp_report *s, const smtp_eod *e)
     if (!e->seen)
         return;
     for (int i = 0; i < e->nparts && !e->bdat; i++) {
-        html_event *ev = add_event(h, HEV_EOD_PART, SMTP_CLIENT, e->part[i].ts, e->part[i].frame);
+        html_event *ev =
+            html_add_event(h, HEV_EOD_PART, SMTP_CLIENT, e->part[i].ts, e->part[i].frame);
         if (ev) {
             ev->n = (unsigned)i + 1;
             ev->m = (unsigned)e->nparts;
@@ -101,8 +102,8 @@ static void add_eod(html_sess *h, const smtp_report *s, const smtp_eod *e)
         /* drawn where the client stopped waiting: its FIN, else the end */
         int64_t fin = s->tcp.fin_ts[SMTP_CLIENT];
         int use_fin = fin && fin >= last->ts && fin < s->end;
-        html_event *ev = add_event(h, HEV_NO_REPLY, SMTP_SERVER, use_fin ? fin : s->end,
-                                   use_fin ? s->tcp.fin_frame[SMTP_CLIENT] : s->end_frame);
+        html_event *ev = html_add_event(h, HEV_NO_REPLY, SMTP_SERVER, use_fin ? fin : s->end,
+                                        use_fin ? s->tcp.fin_frame[SMTP_CLIENT] : s->end_frame);
         if (ev)
             ev->extra = (unsigned)((s->end - last->ts) / 1000); /* ms waited */
     }
@@ -110,18 +111,22 @@ static void add_eod(html_sess *h, const smtp_report *s, const smtp_eod *e)
 
 static void add_tcp(html_sess *h, const smtp_report *s)
 {
-    add_event(h, HEV_OPEN, 2, s->start, s->start_frame);
+    html_add_event(h, HEV_OPEN, 2, s->start, s->start_frame);
     for (int d = SMTP_CLIENT; d <= SMTP_SERVER; d++)
         if (s->tcp.fin_ts[d])
-            add_event(h, HEV_FIN, d, s->tcp.fin_ts[d], s->tcp.fin_frame[d]);
+            html_add_event(h, HEV_FIN, d, s->tcp.fin_ts[d], s->tcp.fin_frame[d]);
     if (s->end_reason == SMTP_END_RST)
-        add_event(h, HEV_RST, s->closed_by >= 0 ? s->closed_by : 2, s->end, s->end_frame);
+        html_add_event(h, HEV_RST, s->closed_by >= 0 ? s->closed_by : 2, s->end, s->end_frame);
 }
 
-/* At one time: the handshake before anything, the end of the connection after all. */
+/* At one time: the handshake before anything, the end of the connection after all but
+ * what the analyser says it left behind (a rollback), last. */
 static int rank(const html_event *e)
 {
-    return e->kind == HEV_OPEN ? 0 : e->kind == HEV_FIN || e->kind == HEV_RST ? 2 : 1;
+    return e->kind == HEV_OPEN                        ? 0
+           : e->kind == HEV_FIN || e->kind == HEV_RST ? 2
+           : e->kind == HEV_MARK                      ? 3
+                                                      : 1;
 }
 
 /* Time order; at one time by rank, then the order they were added (the transcript's). */
@@ -135,11 +140,16 @@ static int by_time(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+void html_sort_events(html_sess *h)
+{
+    qsort(h->ev, h->nev, sizeof h->ev[0], by_time);
+}
+
 static void keep_message(html_message *m, const smtp_report *s, const smtp_txn *t)
 {
-    copy(m->id, sizeof m->id, t->message_id);
-    copy(m->from, sizeof m->from, t->mail_from);
-    copy(m->to, sizeof m->to, t->nrcpt ? t->rcpt[0] : NULL);
+    html_copy(m->id, sizeof m->id, t->message_id);
+    html_copy(m->from, sizeof m->from, t->mail_from);
+    html_copy(m->to, sizeof m->to, t->nrcpt ? t->rcpt[0] : NULL);
     m->bytes = t->bytes;
     m->eod_seen = t->eod.seen;
     m->bdat = t->eod.bdat;
@@ -158,9 +168,9 @@ static void keep_drawn(html_sess *h, const html_session_in *in)
     const smtp_report *s = in->s;
     memset(h, 0, sizeof *h);
     h->id = in->id;
-    copy(h->client, sizeof h->client, in->client);
-    copy(h->server, sizeof h->server, in->server);
-    copy(h->filter, sizeof h->filter, in->display_filter);
+    html_copy(h->client, sizeof h->client, in->client);
+    html_copy(h->server, sizeof h->server, in->server);
+    html_copy(h->filter, sizeof h->filter, in->display_filter);
     h->flags = s->flags;
     h->start = s->start;
     h->end = s->end;
@@ -169,7 +179,7 @@ static void keep_drawn(html_sess *h, const html_session_in *in)
     for (unsigned i = 0; i < in->ncauses && i < HTML_CAUSES; i++)
         h->causes[h->ncauses++] = in->causes[i];
     if (s->banner.seen)
-        copy(h->banner, sizeof h->banner, s->banner.text);
+        html_copy(h->banner, sizeof h->banner, s->banner.text);
     h->msg_total = s->ntxn;
     for (unsigned i = 0; i < s->ntxn && h->nmsg < HTML_MESSAGES_KEPT; i++)
         keep_message(&h->msg[h->nmsg++], s, &s->txns[i]);
@@ -179,15 +189,15 @@ static void keep_drawn(html_sess *h, const html_session_in *in)
     for (unsigned i = 0; i < s->ntxn && i < HTML_MESSAGES_KEPT; i++)
         add_eod(h, s, &s->txns[i].eod);
     add_transcript(h, s);
-    qsort(h->ev, h->nev, sizeof h->ev[0], by_time);
+    html_sort_events(h);
 }
 
 static void keep_row(html_row *r, const html_session_in *in)
 {
     const smtp_report *s = in->s;
     r->id = in->id;
-    copy(r->client, sizeof r->client, in->client);
-    copy(r->server, sizeof r->server, in->server);
+    html_copy(r->client, sizeof r->client, in->client);
+    html_copy(r->server, sizeof r->server, in->server);
     r->flags = s->flags;
     r->start = s->start;
     r->end = s->end;
@@ -206,20 +216,31 @@ static void tally_cause(html_doc *d, const html_session_in *in)
         d->cause_best[c] = in->causes[0].score;
 }
 
+html_sess *html_take(html_doc *d, int flagged, html_row **row)
+{
+    *row = NULL;
+    if (!flagged) {
+        if (d->nclean < HTML_CLEAN_LISTED)
+            *row = &d->clean[d->nclean];
+        d->nclean++;
+        return NULL;
+    }
+    if (d->ndrawn < d->drawn_max)
+        return &d->drawn[d->ndrawn++];
+    if (d->nlisted < HTML_SESSIONS_LISTED)
+        *row = &d->listed[d->nlisted];
+    d->nlisted++;
+    return NULL;
+}
+
 void html_add_session(html_doc *d, const html_session_in *in)
 {
-    if (!in->s->flags) {
-        if (d->nclean < HTML_CLEAN_LISTED)
-            keep_row(&d->clean[d->nclean], in);
-        d->nclean++;
-        return;
-    }
-    tally_cause(d, in);
-    if (d->ndrawn < d->drawn_max) {
-        keep_drawn(&d->drawn[d->ndrawn++], in);
-        return;
-    }
-    if (d->nlisted < HTML_SESSIONS_LISTED)
-        keep_row(&d->listed[d->nlisted], in);
-    d->nlisted++;
+    if (in->s->flags)
+        tally_cause(d, in);
+    html_row *row;
+    html_sess *h = html_take(d, in->s->flags != 0, &row);
+    if (h)
+        keep_drawn(h, in);
+    else if (row)
+        keep_row(row, in);
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "pop3/pop3.h"
 #include "smtp/smtp.h"
 
 /* Bounds: a capture of a million sessions still gives a page a browser opens. */
@@ -40,6 +41,15 @@ typedef struct html_session_in {
     unsigned ncauses;
 } html_session_in;
 void html_add_session(html_doc *d, const html_session_in *in);
+
+/* A finished POP3 session: drawn, listed or counted as an SMTP one is, by its own findings. */
+typedef struct html_pop3_in {
+    uint64_t id;
+    const char *client, *server; /* "addr:port" */
+    const char *display_filter;  /* Wireshark's, or NULL */
+    const pop3_report *s;
+} html_pop3_in;
+void html_add_pop3_session(html_doc *d, const html_pop3_in *in);
 /* A session of another protocol: counted in the facts only. */
 void html_count_other(html_doc *d);
 
@@ -55,18 +65,34 @@ typedef struct html_facts {
     uint64_t not_analysed, connects_failed;
     const uint64_t *per_flag; /* SMTP_FLAG_COUNT sessions per flag */
     unsigned groups;          /* duplicate groups in all */
+    uint64_t pop3_sessions, pop3_flagged;
+    const uint64_t *pop3_per_flag; /* POP3_FLAG_COUNT sessions per flag */
+    unsigned redownloads;          /* messages downloaded more than once by POP3 */
+    /* the cause of the most downloaded message, when no SMTP cause leads (NULL: none) */
+    const char *pop3_cause, *pop3_fix;
+    double pop3_score;
+    /* the triage's other lines ("- ...\n" each, plain text, escaped when written): loops,
+     * relays, fan-out, clients that never QUIT, re-downloads, overloaded servers */
+    const char *triage_more;
 } html_facts;
 
 typedef struct html_attempt {
     uint64_t session;
-    int64_t time; /* usec */
-    int reply;    /* the code that answered its end of data, 0 none */
-    int acked;    /* delivered */
+    int64_t time;      /* usec */
+    int reply;         /* the code that answered its end of data, 0 none */
+    int acked;         /* HTML_ACKED, HTML_NOT_ACKED, HTML_KEPT */
+    const char *label; /* under the mark instead of the reply (POP3: what became of it) */
 } html_attempt;
+/* A mark: delivered (or a POP3 deletion committed), never answered (or a deletion rolled
+ * back), or left on the server (POP3, no deletion asked). */
+enum { HTML_NOT_ACKED = 0, HTML_ACKED = 1, HTML_KEPT = 2 };
 
-/* A message sent more than once. */
+/* A message sent more than once (SMTP), or downloaded more than once (POP3: pop3 set, the
+ * cause in pop3_cause/pop3_fix, key its Message-ID, UIDL or digest, mail_from the mailbox). */
 typedef struct html_group {
     uint64_t id;
+    int pop3;
+    const char *pop3_cause, *pop3_fix; /* NULL: none visible; its score in cause.score */
     int by_digest;
     const char *key; /* its Message-ID, or the body digest in hex */
     const char *mail_from, *rcpt;
@@ -80,10 +106,12 @@ typedef struct html_group {
 } html_group;
 
 /* The page: html_begin (head, verdict from top: the worst groups, facts), html_group for
- * each duplicate group worst first, html_end (the sessions). Write errors show in ferror.
- * A doc can be written any number of times (live: each period), sessions added between. */
+ * each duplicate group worst first, html_redownloads then html_group for each re-downloaded
+ * message, html_end (the sessions). Write errors show in ferror. A doc can be written any
+ * number of times (live: each period), sessions added between. */
 void html_begin(html_doc *d, FILE *out, const html_facts *f, const html_group *top, unsigned ntop);
 void html_group_timeline(html_doc *d, FILE *out, const html_group *g);
+void html_redownloads(html_doc *d, FILE *out, unsigned n);
 void html_end(html_doc *d, FILE *out);
 
 /* ---- geometry (ladder.c), for the tests ---- */

@@ -17,6 +17,7 @@ typedef enum {
     HEV_LINES,    /* transcript lines not kept here (n) */
     HEV_EOD_PART, /* a segment holding bytes of the end-of-data terminator (part n of m) */
     HEV_NO_REPLY, /* the end of data was never answered: where the client stopped waiting */
+    HEV_MARK,     /* what the analyser saw end there (text): a cut download, a rollback */
     HEV_FIN,
     HEV_RST
 } html_ev_kind;
@@ -31,7 +32,14 @@ typedef struct html_event {
     char text[SMTP_TRANSCRIPT_TEXT]; /* from packets: escaped when written */
 } html_event;
 
-enum { HTML_EVENTS_MAX = 120, HTML_MESSAGES_KEPT = 4, HTML_ADDR = 64, HTML_CAUSES = 3 };
+enum {
+    HTML_EVENTS_MAX = 120,
+    HTML_MESSAGES_KEPT = 4,
+    HTML_ADDR = 64,
+    HTML_CAUSES = 3,
+    HTML_NOTES = 8, /* a POP3 session's facts under its ladder */
+    HTML_NOTE_LEN = 400
+};
 
 /* One message of a drawn session, for the findings under its ladder. */
 typedef struct html_message {
@@ -45,6 +53,7 @@ typedef struct html_message {
 /* A flagged session drawn in full. */
 typedef struct html_sess {
     uint64_t id;
+    int pop3; /* flags are POP3's; notes instead of messages, no causes */
     char client[HTML_ADDR], server[HTML_ADDR], filter[512];
     unsigned flags;
     int64_t start, end;
@@ -54,6 +63,8 @@ typedef struct html_sess {
     char banner[SMTP_TEXT_MAX];
     unsigned nmsg, msg_total;
     html_message msg[HTML_MESSAGES_KEPT];
+    unsigned nnotes;
+    char notes[HTML_NOTES][HTML_NOTE_LEN]; /* from packets in part: escaped when written */
     unsigned nev;
     html_event ev[HTML_EVENTS_MAX];
 } html_sess;
@@ -61,6 +72,7 @@ typedef struct html_sess {
 /* A session in a line: flagged past the drawn ones, or without findings. */
 typedef struct html_row {
     uint64_t id;
+    int pop3;
     char client[HTML_ADDR], server[HTML_ADDR];
     unsigned flags;
     int64_t start, end;
@@ -77,12 +89,24 @@ struct html_doc {
     uint64_t nlisted; /* all flagged past the drawn ones; the first kept */
     html_row *clean;  /* HTML_CLEAN_LISTED */
     uint64_t nclean;
-    uint64_t others; /* sessions of other protocols */
+    uint64_t others;             /* sessions of other protocols */
+    uint64_t pop3, pop3_flagged; /* POP3 sessions seen, with findings */
     /* per cause: flagged sessions it heads, and its best score (the verdict without groups) */
     uint64_t cause_sessions[CAUSE_COUNT];
     double cause_best[CAUSE_COUNT];
-    unsigned groups_written;
+    unsigned groups_written[2]; /* duplicate groups, re-downloaded messages */
 };
+
+/* ---- doc.c ---- */
+
+/* Where a finished session goes: a drawn slot (flagged, while there is room), else *row (a
+ * listed or clean line while there is room, else NULL); counted either way. */
+html_sess *html_take(html_doc *d, int flagged, html_row **row);
+/* An event of a drawn session (NULL past HTML_EVENTS_MAX); then html_sort_events. */
+html_event *html_add_event(html_sess *h, html_ev_kind kind, int dir, int64_t ts, uint64_t frame);
+void html_sort_events(html_sess *h);
+/* s (NULL: "") into out, cut to cap. */
+void html_copy(char *out, size_t cap, const char *s);
 
 /* ---- text.c ---- */
 
@@ -95,8 +119,8 @@ void html_text_cut(FILE *out, const char *s, size_t max);
 void html_format_time(char *out, size_t cap, int64_t usec);
 const char *html_end_reason(int why);
 const char *html_confidence(double score);
-/* The flags' names, space separated. */
-void html_flag_names(FILE *out, unsigned flags);
+/* The flags' names (POP3's when pop3), space separated. */
+void html_flag_names(FILE *out, int pop3, unsigned flags);
 
 /* ---- ladder.c ---- */
 

@@ -54,9 +54,10 @@ static void label(FILE *out, double y, const char *cls, const char *text)
     fputs("</text>", out);
 }
 
+/* SMTP's 4xx and 5xx, POP3's -ERR. */
 static const char *reply_class(const char *text)
 {
-    return text[0] == '4' || text[0] == '5' ? "bad" : "srv";
+    return text[0] == '4' || text[0] == '5' || text[0] == '-' ? "bad" : "srv";
 }
 
 /* The time since the start and the frame, left of the columns, for Wireshark. */
@@ -91,6 +92,15 @@ static void draw_no_reply(FILE *out, const html_event *e, double y)
             "<path class=\"miss\" d=\"M%d %.1f l12 12 m0 -12 l-12 12\"/>",
             SERVER_X, y, (CLIENT_X + SERVER_X) / 2, y, SERVER_X - 6, y - 6);
     label(out, y, "bad", what);
+}
+
+/* What ended there, from the analyser (a download cut, deletions rolled back): a red dashed
+ * line across both columns. */
+static void draw_mark(FILE *out, const html_event *e, double y)
+{
+    fprintf(out, "<line class=\"miss\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>", CLIENT_X, y,
+            SERVER_X, y);
+    label(out, y, "bad", e->text);
 }
 
 static void draw_end(FILE *out, const html_event *e, double y)
@@ -136,6 +146,9 @@ static void draw_event(FILE *out, const html_sess *s, const html_event *e, doubl
         break;
     case HEV_NO_REPLY:
         draw_no_reply(out, e, y);
+        break;
+    case HEV_MARK:
+        draw_mark(out, e, y);
         break;
     default:
         draw_end(out, e, y);
@@ -215,13 +228,30 @@ static void findings_messages(FILE *out, const html_sess *s)
         fprintf(out, "<li>%u more messages in this session</li>\n", s->msg_total - s->nmsg);
 }
 
+static void findings_pop3(FILE *out, const html_sess *s)
+{
+    for (unsigned i = 0; i < s->nnotes; i++) {
+        fputs("<li>", out);
+        html_text(out, s->notes[i]);
+        fputs("</li>\n", out);
+    }
+    for (unsigned i = 0; i < POP3_FLAG_COUNT; i++)
+        if (s->flags & (1u << i))
+            fprintf(out, "<li><b>%s</b>: %s</li>\n", pop3_flag_name(i), pop3_flag(i)->advice);
+}
+
 static void findings(FILE *out, const html_sess *s)
 {
     fputs("<ul class=\"find\">\n", out);
     if (s->banner[0]) {
-        fputs("<li>banner: <code>", out);
+        fprintf(out, "<li>%s: <code>", s->pop3 ? "greeting" : "banner");
         html_text(out, s->banner);
         fputs("</code></li>\n", out);
+    }
+    if (s->pop3) {
+        findings_pop3(out, s);
+        fputs("</ul>\n", out);
+        return;
     }
     findings_messages(out, s);
     for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
@@ -258,8 +288,8 @@ void html_session_section(FILE *out, const html_sess *s)
 {
     char start[40];
     html_format_time(start, sizeof start, s->start);
-    fprintf(out, "<section class=\"sess\" id=\"s%" PRIu64 "\"><h3>session %" PRIu64 ": ", s->id,
-            s->id);
+    fprintf(out, "<section class=\"sess\" id=\"s%" PRIu64 "\"><h3>%s session %" PRIu64 ": ", s->id,
+            s->pop3 ? "POP3" : "SMTP", s->id);
     html_text(out, s->client);
     fputs(" &rarr; ", out);
     html_text(out, s->server);
@@ -269,7 +299,7 @@ void html_session_section(FILE *out, const html_sess *s)
             s->closed_by == SMTP_CLIENT   ? "client"
             : s->closed_by == SMTP_SERVER ? "server"
                                           : "");
-    html_flag_names(out, s->flags);
+    html_flag_names(out, s->pop3, s->flags);
     fputs("</b></p>\n", out);
     if (s->filter[0]) {
         fputs("<p class=\"ws\">Wireshark: <code>", out);

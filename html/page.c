@@ -2,6 +2,7 @@
  * that forbids all but inline style), the verdict, the capture's facts, and the sessions
  * past the drawn ones as lines and a table. */
 #include <inttypes.h>
+#include <string.h>
 
 #include "html/internal.h"
 
@@ -24,7 +25,8 @@ static const char style[] =
     ".miss{stroke:#c00;stroke-width:2;stroke-dasharray:6 4;fill:none}"
     ".gap{fill:#fff;stroke:none}.zig{stroke:#999;stroke-width:2;fill:none}"
     ".gapt{fill:#555;font-style:italic}.t,.f{fill:#666}"
-    ".ack{fill:#18813a}.nack{fill:#fff;stroke:#c00;stroke-width:3}.lbl{fill:#1f5fbf}"
+    ".ack{fill:#18813a}.nack{fill:#fff;stroke:#c00;stroke-width:3}.keep{fill:#999}"
+    ".lbl{fill:#1f5fbf}"
     "section.sess,section.group{border-top:1px solid #eee}";
 
 static void head(FILE *out, const html_facts *f)
@@ -50,7 +52,8 @@ static cause_id sessions_cause(const html_doc *d)
     return best;
 }
 
-static void headline(const html_doc *d, FILE *out, const html_group *top, unsigned ntop)
+static void headline(const html_doc *d, FILE *out, const html_facts *f, const html_group *top,
+                     unsigned ntop)
 {
     html_cause c = {CAUSE_NONE, 0.0};
     const char *basis = "";
@@ -60,6 +63,13 @@ static void headline(const html_doc *d, FILE *out, const html_group *top, unsign
     } else if ((c.id = sessions_cause(d)) != CAUSE_NONE) {
         c.score = d->cause_best[c.id];
         basis = " (from the flagged sessions)";
+    }
+    if (c.id == CAUSE_NONE && f->pop3_cause) {
+        fprintf(out,
+                "<p class=\"cause\">Likely cause: %s, confidence %.2f (%s) (from the message "
+                "downloaded most often)</p>\n<p><b>Fix:</b> %s.</p>\n",
+                f->pop3_cause, f->pop3_score, html_confidence(f->pop3_score), f->pop3_fix);
+        return;
     }
     if (c.id == CAUSE_NONE) {
         fputs("<p class=\"cause\">No likely cause: nothing in this capture points at one.</p>\n",
@@ -100,8 +110,28 @@ static void verdict_flags(FILE *out, const html_facts *f)
             fprintf(out, "%s%s %" PRIu64, sep, smtp_flag_name(i), f->per_flag[i]);
             sep = ", ";
         }
+    for (unsigned i = 0; f->pop3_per_flag && i < POP3_FLAG_COUNT; i++)
+        if (f->pop3_per_flag[i]) {
+            fprintf(out, "%s%s %" PRIu64, sep, pop3_flag_name(i), f->pop3_per_flag[i]);
+            sep = ", ";
+        }
     if (*sep == ',')
         fputs(".</li>\n", out);
+}
+
+/* The triage's other lines, one item each ("- " dropped). */
+static void verdict_more(FILE *out, const char *lines)
+{
+    for (const char *at = lines; at && *at;) {
+        const char *nl = strchr(at, '\n');
+        size_t n = nl ? (size_t)(nl - at) : strlen(at);
+        if (n > 2 && at[0] == '-' && at[1] == ' ') {
+            fputs("<li>", out);
+            html_textn(out, at + 2, n - 2);
+            fputs("</li>\n", out);
+        }
+        at += n + (nl != NULL);
+    }
 }
 
 /* The triage's lines: the totals, the worst duplicates, each finding's count, the servers
@@ -109,13 +139,20 @@ static void verdict_flags(FILE *out, const html_facts *f)
 static void verdict(const html_doc *d, FILE *out, const html_facts *f, const html_group *top,
                     unsigned ntop)
 {
-    fprintf(out, "<div class=\"verdict%s\">\n", f->flagged ? "" : " ok");
-    headline(d, out, top, ntop);
-    fprintf(out,
-            "<ul>\n<li>%" PRIu64 " SMTP sessions, %" PRIu64 " with findings; %" PRIu64
-            " messages, %" PRIu64 " end-of-data sequences split across segments, %" PRIu64
-            " never acknowledged.</li>\n",
-            f->sessions, f->flagged, f->messages, f->eod_split, f->eod_unacked);
+    fprintf(out, "<div class=\"verdict%s\">\n", f->flagged || f->pop3_flagged ? "" : " ok");
+    headline(d, out, f, top, ntop);
+    fputs("<ul>\n", out);
+    if (f->sessions || !f->pop3_sessions) /* a POP3 capture is not told of no SMTP */
+        fprintf(out,
+                "<li>%" PRIu64 " SMTP sessions, %" PRIu64 " with findings; %" PRIu64
+                " messages, %" PRIu64 " end-of-data sequences split across segments, %" PRIu64
+                " never acknowledged.</li>\n",
+                f->sessions, f->flagged, f->messages, f->eod_split, f->eod_unacked);
+    if (f->pop3_sessions)
+        fprintf(out,
+                "<li>%" PRIu64 " POP3 sessions, %" PRIu64 " with findings; %u message%s "
+                "downloaded more than once.</li>\n",
+                f->pop3_sessions, f->pop3_flagged, f->redownloads, f->redownloads == 1 ? "" : "s");
     verdict_groups(out, top, ntop, f->groups);
     verdict_flags(out, f);
     uint64_t busy = f->per_flag ? f->per_flag[SMTP_FLAG_BIT_SERVER_BUSY_421] : 0;
@@ -129,6 +166,7 @@ static void verdict(const html_doc *d, FILE *out, const html_facts *f, const htm
     if (big)
         fprintf(out, "<li>Message too big: refused in %" PRIu64 " session%s. Fix: %s.</li>\n", big,
                 big == 1 ? "" : "s", smtp_cause_fix(CAUSE_MESSAGE_TOO_BIG));
+    verdict_more(out, f->triage_more);
     fputs("</ul>\n</div>\n", out);
 }
 
@@ -161,9 +199,11 @@ static void facts(const html_doc *d, FILE *out, const html_facts *f)
             f->packets, f->matched, f->bytes);
     fact(out, "sessions");
     fprintf(out,
-            "%" PRIu64 " SMTP, %" PRIu64 " flagged; %" PRIu64 " of other protocols; %" PRIu64
-            " connections without a handshake; %" PRIu64 " failed connection attempts</td></tr>\n",
-            f->sessions, f->flagged, d->others, f->not_analysed, f->connects_failed);
+            "%" PRIu64 " SMTP, %" PRIu64 " flagged; %" PRIu64 " POP3, %" PRIu64 " flagged; %" PRIu64
+            " of other protocols; %" PRIu64 " connections without a handshake; %" PRIu64
+            " failed connection attempts</td></tr>\n",
+            f->sessions, f->flagged, d->pop3, d->pop3_flagged, d->others, f->not_analysed,
+            f->connects_failed);
     fact(out, "drops");
     if (f->live)
         fprintf(out, "%" PRIu64 " by the kernel, %" PRIu64 " by the interface</td></tr>\n",
@@ -178,9 +218,20 @@ static void facts(const html_doc *d, FILE *out, const html_facts *f)
     fputs("</table>\n", out);
 }
 
+/* Before the re-downloaded messages: the duplicates' overflow, the heading. */
+void html_redownloads(html_doc *d, FILE *out, unsigned n)
+{
+    if (d->groups_written[0] > HTML_GROUPS_DRAWN)
+        fprintf(out, "<p>... and %u more duplicate groups, not drawn.</p>\n",
+                d->groups_written[0] - HTML_GROUPS_DRAWN);
+    if (n)
+        fprintf(out, "<h2>Re-downloads: %u message%s downloaded more than once by POP3</h2>\n", n,
+                n == 1 ? "" : "s");
+}
+
 void html_begin(html_doc *d, FILE *out, const html_facts *f, const html_group *top, unsigned ntop)
 {
-    d->groups_written = 0; /* a live page is written again each period */
+    d->groups_written[0] = d->groups_written[1] = 0; /* a live page: written again each period */
     head(out, f);
     verdict(d, out, f, top, ntop);
     facts(d, out, f);
@@ -201,7 +252,7 @@ static void row(FILE *out, const html_row *r, int flagged)
     fprintf(out, "</td><td>%s</td><td>%.3f s</td><td>%s</td><td>%u</td><td>", start,
             (double)(r->end - r->start) / 1e6, html_end_reason(r->end_reason), r->messages);
     if (flagged) {
-        html_flag_names(out, r->flags);
+        html_flag_names(out, r->pop3, r->flags);
         fprintf(out, "</td><td>%s", r->cause != CAUSE_NONE ? smtp_cause_name(r->cause) : "-");
     }
     fputs("</td></tr>\n", out);
@@ -224,9 +275,9 @@ static void table(FILE *out, const html_row *rows, uint64_t kept, uint64_t all, 
 
 void html_end(html_doc *d, FILE *out)
 {
-    if (d->groups_written > HTML_GROUPS_DRAWN)
-        fprintf(out, "<p>... and %u more duplicate groups, not drawn.</p>\n",
-                d->groups_written - HTML_GROUPS_DRAWN);
+    if (d->groups_written[1] > HTML_GROUPS_DRAWN)
+        fprintf(out, "<p>... and %u more re-downloaded messages, not drawn.</p>\n",
+                d->groups_written[1] - HTML_GROUPS_DRAWN);
     uint64_t flagged = d->ndrawn + d->nlisted;
     fprintf(out, "<h2>Flagged sessions: %" PRIu64 "</h2>\n", flagged);
     for (unsigned i = 0; i < d->ndrawn; i++)

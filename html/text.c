@@ -60,12 +60,12 @@ const char *html_confidence(double score)
     return score >= 0.9 ? "high" : score >= 0.75 ? "medium" : score > 0.0 ? "low" : "none";
 }
 
-void html_flag_names(FILE *out, unsigned flags)
+void html_flag_names(FILE *out, int pop3, unsigned flags)
 {
     const char *sep = "";
-    for (unsigned i = 0; i < SMTP_FLAG_COUNT; i++)
+    for (unsigned i = 0; i < (pop3 ? POP3_FLAG_COUNT : SMTP_FLAG_COUNT); i++)
         if (flags & (1u << i)) {
-            fprintf(out, "%s%s", sep, smtp_flag_name(i));
+            fprintf(out, "%s%s", sep, pop3 ? pop3_flag_name(i) : smtp_flag_name(i));
             sep = " ";
         }
 }

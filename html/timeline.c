@@ -6,18 +6,28 @@
 
 enum { WIDTH = 1000, LEFT = 70, AXIS = 860, AXIS_Y = 70, HEIGHT = 130, LABEL_ROOM = 56 };
 
-/* A mark, with its session and reply when there is room. */
+static const char *mark_class(int acked)
+{
+    return acked == HTML_ACKED ? "ack" : acked == HTML_KEPT ? "keep" : "nack";
+}
+
+/* A mark, with its session and reply (or label) when there is room. */
 static void mark(FILE *out, const html_attempt *a, double x, int labelled)
 {
-    fprintf(out, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%d\" r=\"7\"/>", a->acked ? "ack" : "nack",
-            x, AXIS_Y);
+    fprintf(out, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%d\" r=\"7\"/>", mark_class(a->acked), x,
+            AXIS_Y);
     if (!labelled)
         return;
     fprintf(out,
             "<text class=\"lbl\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">session %" PRIu64
             "</text>",
             x, AXIS_Y - 14, a->session);
-    if (a->reply)
+    if (a->label) {
+        fprintf(out, "<text class=\"%s\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">",
+                a->acked == HTML_NOT_ACKED ? "bad" : "srv", x, AXIS_Y + 24);
+        html_text(out, a->label);
+        fputs("</text>", out);
+    } else if (a->reply)
         fprintf(out, "<text class=\"%s\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%d</text>",
                 a->acked ? "srv" : "bad", x, AXIS_Y + 24, a->reply);
     else
@@ -68,15 +78,35 @@ static void draw_timeline(FILE *out, const html_group *g)
 static void attempts(FILE *out, const html_group *g)
 {
     unsigned n = g->n < HTML_ATTEMPTS_DRAWN ? g->n : HTML_ATTEMPTS_DRAWN;
-    fputs("<p>Attempts (sessions):", out);
+    fputs(g->pop3 ? "<p>Downloads (sessions):" : "<p>Attempts (sessions):", out);
     for (unsigned i = 0; i < n; i++)
         fprintf(out, "%s <a href=\"#s%" PRIu64 "\">%" PRIu64 "</a>", i ? "," : "",
                 g->attempts[i].session, g->attempts[i].session);
     fputs("</p>\n", out);
 }
 
+static void heading_pop3(FILE *out, const html_group *g)
+{
+    fprintf(out, "<section class=\"group\" id=\"r%" PRIu64 "\"><h3>%s ", g->id,
+            g->by_digest ? "Body digest" : "Message");
+    html_text(out, g->key ? g->key : "-");
+    fputs("</h3>\n<p>mailbox ", out);
+    html_text(out, g->mail_from ? g->mail_from : "-");
+    fprintf(out, ": <b>downloaded %u times</b>, median interval %.0f s.", g->n, g->interval_median);
+    if (g->pop3_cause)
+        fprintf(out, " Likely cause: <b>%s</b> (%.2f, %s). Fix: %s.", g->pop3_cause, g->cause.score,
+                html_confidence(g->cause.score), g->pop3_fix);
+    else
+        fputs(" No cause visible in this capture.", out);
+    fputs("</p>\n", out);
+}
+
 static void heading(FILE *out, const html_group *g)
 {
+    if (g->pop3) {
+        heading_pop3(out, g);
+        return;
+    }
     fprintf(out, "<section class=\"group\" id=\"g%" PRIu64 "\"><h3>%s ", g->id,
             g->by_digest ? "Body digest" : "Message");
     html_text(out, g->key ? g->key : "-");
@@ -98,7 +128,7 @@ void html_group_timeline(html_doc *d, FILE *out, const html_group *g)
 {
     if (!g->n)
         return;
-    if (d->groups_written++ >= HTML_GROUPS_DRAWN)
+    if (d->groups_written[g->pop3 != 0]++ >= HTML_GROUPS_DRAWN)
         return;
     heading(out, g);
     draw_timeline(out, g);

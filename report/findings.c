@@ -364,6 +364,11 @@ void report_findings_triage(report *r)
             fprintf(r->out, "- %s: %" PRIu64 " session%s.\n", smtp_flag_name(i), t->per_flag[i],
                     t->per_flag[i] == 1 ? "" : "s");
     triage_server_limits(r);
+    report_never_quit_triage(r);
+}
+
+void report_never_quit_triage(report *r)
+{
     unsigned k = correlate_nclients_never_quit(r->corr, NEVER_QUIT_MIN);
     for (unsigned i = 0; i < k; i++) {
         const corr_client *cl = correlate_client_never_quit(r->corr, NEVER_QUIT_MIN, i);

@@ -31,13 +31,25 @@ void report_html_session(report *r, uint64_t id, const char *client, const char 
     html_add_session(r->html, &in);
 }
 
+void report_html_pop3(report *r, const flow_report *f, const pop3_report *s)
+{
+    if (!r->html)
+        return;
+    html_pop3_in in = {.id = f->id,
+                       .client = f->client,
+                       .server = f->server,
+                       .display_filter = r->display_filter[0] ? r->display_filter : NULL,
+                       .s = s};
+    html_add_pop3_session(r->html, &in);
+}
+
 void report_html_other(report *r)
 {
     if (r->html)
         html_count_other(r->html);
 }
 
-static void facts(const report *r, const capture_summary *c, html_facts *f)
+static void facts(report *r, const capture_summary *c, html_facts *f)
 {
     const totals *t = &r->t;
     *f = (html_facts){.source = c->source,
@@ -59,7 +71,41 @@ static void facts(const report *r, const capture_summary *c, html_facts *f)
                       .not_analysed = r->not_analysed,
                       .connects_failed = r->connects_failed,
                       .per_flag = t->per_flag,
-                      .groups = correlate_ngroups(r->corr)};
+                      .groups = correlate_ngroups(r->corr),
+                      .pop3_sessions = r->pop3.sessions,
+                      .pop3_flagged = r->pop3.flagged,
+                      .pop3_per_flag = r->pop3.per_flag,
+                      .redownloads = redownload_count(r->rd)};
+    f->pop3_cause = report_redownload_lead(r, &f->pop3_fix, &f->pop3_score);
+}
+
+/* The triage writers write to r->out: pointed at out for a moment, they give the page the
+ * text report's own words. */
+void report_triage_more(report *r, FILE *out)
+{
+    FILE *was = r->out;
+    r->out = out;
+    report_paths_triage(r);
+    report_never_quit_triage(r);
+    report_redownload_triage(r);
+    report_servers_triage(r);
+    r->out = was;
+}
+
+/* The triage's other lines as the text report words them, in memory. */
+static char *triage_more(report *r)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m)
+        return NULL;
+    report_triage_more(r, m);
+    if (fclose(m) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
 }
 
 /* One group as the page takes it: the attempts and evidence live in a and e. */
@@ -79,7 +125,7 @@ static int view_group(const report *r, const corr_group *g, group_view *v)
         return -1;
     for (unsigned i = 0; i < g->n; i++) {
         const corr_attempt *at = correlate_attempt(c, g->members[i]);
-        v->a[i] = (html_attempt){at->session, at->time, at->reply, correlate_delivered(at)};
+        v->a[i] = (html_attempt){at->session, at->time, at->reply, correlate_delivered(at), NULL};
     }
     report_group_evidence(c, g, &v->e);
     for (unsigned i = 0; i < v->e.n; i++)
@@ -117,6 +163,8 @@ int report_write_html(report *r, const capture_summary *cap, FILE *out)
         rc = view_group(r, correlate_group(r->corr, made), &top[made]);
         tg[made] = top[made].g;
     }
+    char *more = triage_more(r);
+    f.triage_more = more;
     if (rc == 0) {
         html_begin(r->html, out, &f, tg, ntop);
         for (unsigned i = 0; i < ng && rc == 0; i++) {
@@ -125,8 +173,12 @@ int report_write_html(report *r, const capture_summary *cap, FILE *out)
                 html_group_timeline(r->html, out, &v.g);
             free(v.a);
         }
+        html_redownloads(r->html, out, redownload_count(r->rd));
+        if (rc == 0)
+            rc = report_redownload_html(r, out);
         html_end(r->html, out);
     }
+    free(more);
     for (unsigned i = 0; i < made; i++)
         free(top[i].a);
     return rc < 0 || fflush(out) != 0 || ferror(out) ? -1 : 0;

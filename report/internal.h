@@ -113,6 +113,8 @@ void report_group_json(report *r, const corr_group *g, int final);
 void report_group_update_text(report *r, const corr_group *g, int final);
 void report_findings_text(report *r);
 void report_findings_triage(report *r);
+/* The triage's lines on the clients that never send QUIT. */
+void report_never_quit_triage(report *r);
 
 /* ---- server_report.c ---- */
 
@@ -189,8 +191,17 @@ void report_correlation_text(report *r);
 /* A finished SMTP session kept for the page, when there is one. */
 void report_html_session(report *r, uint64_t id, const char *client, const char *server,
                          const smtp_report *s);
+/* A finished POP3 session (its flags as its line has them), the same. */
+void report_html_pop3(report *r, const flow_report *f, const pop3_report *s);
 /* A session of another protocol, counted on the page. */
 void report_html_other(report *r);
+/* The page's timelines of the messages downloaded more than once (redownload_out.c). */
+int report_redownload_html(report *r, FILE *out);
+/* The cause of the most downloaded message (NULL: none), for the page's headline. */
+const char *report_redownload_lead(report *r, const char **fix, double *score);
+/* The triage's lines for loops, relays, fan-out, clients that never QUIT, re-downloads and
+ * servers, as the text report writes them, into out. */
+void report_triage_more(report *r, FILE *out);
 
 /* ---- unseen.c ---- */
 

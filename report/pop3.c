@@ -294,6 +294,7 @@ void report_pop3_session(report *r, const flow_report *f)
         copy.flags |= POP3_FLAG_CONCURRENT_MAILBOX;
     count_pop3(&r->pop3, s);
     report_limits_count(r, PROTO_POP3, s->snaplen_cut, s->implicit_tls);
+    report_html_pop3(r, f, s);
     if (r->quiet)
         return;
     if (r->fmt == REPORT_JSON)

@@ -4,9 +4,11 @@
  * mailbox sessions" sections and their Triage lines (text). */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/escape.h"
+#include "html/html.h"
 #include "report/internal.h"
 
 enum { EVIDENCE_MAX = 8, EVIDENCE_LEN = 320, TRIAGE_MESSAGES = 5 };
@@ -342,4 +344,91 @@ void report_redownload_finish(report *r)
     r->pop3.per_flag[POP3_FLAG_BIT_CONCURRENT_MAILBOX] +=
         redownload_late_flagged(r->rd, &had_no_flags);
     r->pop3.flagged += had_no_flags;
+}
+
+/* ---- the --html page ---- */
+
+const char *report_redownload_lead(report *r, const char **fix, double *score)
+{
+    rd_cause c[POP3_CAUSE_COUNT];
+    if (!redownload_count(r->rd) || !redownload_causes(r->rd, redownload_message(r->rd, 0), c))
+        return NULL;
+    *fix = pop3_cause_fix(c[0].id);
+    *score = c[0].score;
+    return pop3_cause_name(c[0].id);
+}
+
+static int by_value(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Seconds between downloads, the middle one; gaps has room for n. */
+static double median_interval(const html_attempt *a, unsigned n, int64_t *gaps)
+{
+    if (n < 2)
+        return 0.0;
+    for (unsigned i = 1; i < n; i++)
+        gaps[i - 1] = a[i].time - a[i - 1].time;
+    qsort(gaps, n - 1, sizeof *gaps, by_value);
+    unsigned k = n - 1;
+    return (k % 2 ? (double)gaps[k / 2] : (double)(gaps[k / 2 - 1] + gaps[k / 2]) / 2.0) / 1e6;
+}
+
+static void attempt_of(const redownload *rd, const rd_download *d, html_attempt *a)
+{
+    *a = (html_attempt){.session = redownload_session_at(rd, d->session)->id, .time = d->time};
+    a->acked = d->committed ? HTML_ACKED : d->deleted ? HTML_NOT_ACKED : HTML_KEPT;
+    a->label = d->committed ? "deleted" : d->deleted ? "rolled back" : "kept";
+}
+
+static int message_html(report *r, FILE *out, unsigned i)
+{
+    const redownload *rd = r->rd;
+    const rd_message *m = redownload_message(rd, i);
+    html_attempt *a = malloc(m->n * sizeof *a);
+    int64_t *gaps = malloc(m->n * sizeof *gaps);
+    evidence *e = malloc(sizeof *e);
+    if (!a || !gaps || !e) {
+        free(a), free(gaps), free(e);
+        return -1;
+    }
+    unsigned n = 0;
+    for (uint32_t d = m->first; d != UINT32_MAX && n < m->n; d = redownload_download(rd, d)->next)
+        attempt_of(rd, redownload_download(rd, d), &a[n++]);
+    build_evidence(rd, m, e);
+    const char *lines[EVIDENCE_MAX + 1];
+    for (unsigned k = 0; k < e->n; k++)
+        lines[k] = e->line[k];
+    rd_cause c[POP3_CAUSE_COUNT];
+    unsigned nc = redownload_causes(rd, m, c);
+    char hex[33];
+    correlate_digest_hex(m->digest, hex);
+    html_group g = {.id = i,
+                    .pop3 = 1,
+                    .pop3_cause = nc ? pop3_cause_name(c[0].id) : NULL,
+                    .pop3_fix = nc ? pop3_cause_fix(c[0].id) : NULL,
+                    .by_digest = !m->message_id && !m->uidl,
+                    .key = m->message_id ? m->message_id
+                           : m->uidl     ? m->uidl
+                                         : hex,
+                    .mail_from = redownload_mailbox(rd, m->mailbox),
+                    .interval_median = median_interval(a, n, gaps),
+                    .attempts = a,
+                    .n = n,
+                    .cause = {CAUSE_NONE, nc ? c[0].score : 0.0},
+                    .evidence = lines,
+                    .nevidence = e->n};
+    html_group_timeline(r->html, out, &g);
+    free(a), free(gaps), free(e);
+    return 0;
+}
+
+int report_redownload_html(report *r, FILE *out)
+{
+    for (unsigned i = 0; i < redownload_count(r->rd); i++)
+        if (message_html(r, out, i) < 0)
+            return -1;
+    return 0;
 }

@@ -623,7 +623,6 @@ void report_flow(report *r, const flow_report *f)
         report_session(r, f->id, f->client, f->server, f->report);
         break;
     case PROTO_POP3:
-        report_html_other(r);
         report_pop3_session(r, f);
         break;
     default:
