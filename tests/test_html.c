@@ -107,7 +107,8 @@ static char *page_times(unsigned n, unsigned drawn, size_t *len, int times)
         html_session_in in = {i + 1, "198.51.100.1:40000", "<i>192.0.2.1:25</i>", NULL, s, &c, 1};
         html_add_session(d, &in);
     }
-    html_attempt a[2] = {{1, T0, 0, 0}, {2, T0 + 600 * SEC, 250, 1}};
+    html_attempt a[2] = {{1, T0, 0, HTML_NOT_ACKED, NULL},
+                         {2, T0 + 600 * SEC, 250, HTML_ACKED, NULL}};
     const char *ev[1] = {"evidence <u>from</u> a packet"};
     html_group g = {.id = 1,
                     .key = "<mid@x>",
@@ -203,6 +204,116 @@ static void test_page_again(void)
     free(b);
 }
 
+/* ---- POP3 ---- */
+
+static pop3_session *psess;
+
+static void pat(double t, flow_side dir, const char *bytes)
+{
+    pop3_feed(psess, dir, (const uint8_t *)bytes, strlen(bytes), T0 + (int64_t)(t * SEC), ++frame);
+}
+
+/* A collector whose greeting and user name carry markup and a script URL: it downloads and
+ * DELEtes message 1, then resets the connection without QUIT (the server rolls it back). */
+static const pop3_report *hostile_pop3(void)
+{
+    psess = pop3_session_new(T0, 1);
+    frame = 1;
+    pat(0.0, FLOW_SERVER, "+OK <script>alert(1)</script> ready\r\n");
+    pat(0.1, FLOW_CLIENT, "USER javascript:alert(1)\r\n");
+    pat(0.1, FLOW_SERVER, "+OK\r\n");
+    pat(0.2, FLOW_CLIENT, "PASS secret-password\r\n");
+    pat(0.2, FLOW_SERVER, "+OK Logged in.\r\n");
+    pat(0.3, FLOW_CLIENT, "RETR 1\r\n");
+    pat(0.3, FLOW_SERVER, "+OK 30 octets\r\nMessage-ID: <m@x>\r\n\r\nbody\r\n.\r\n");
+    pat(0.4, FLOW_CLIENT, "DELE 1\r\n");
+    pat(0.4, FLOW_SERVER, "+OK Marked to be deleted.\r\n");
+    pop3_end(psess, FLOW_END_RST, FLOW_CLIENT, T0 + SEC, ++frame);
+    return pop3_get_report(psess);
+}
+
+static char *pop3_page(size_t *len)
+{
+    const pop3_report *s = hostile_pop3();
+    html_doc *d = html_new(10);
+    html_pop3_in in = {7, "198.51.100.1:40000", "192.0.2.1:110", NULL, s};
+    html_add_pop3_session(d, &in);
+    html_attempt a[3] = {{7, T0, 0, HTML_NOT_ACKED, "rolled back"},
+                         {8, T0 + 60 * SEC, 0, HTML_KEPT, "kept"},
+                         {9, T0 + 120 * SEC, 0, HTML_ACKED, "deleted"}};
+    const char *ev[1] = {"session 7 <b>ended</b>"};
+    html_group g = {.id = 0,
+                    .pop3 = 1,
+                    .pop3_cause = "pop3_rollback",
+                    .pop3_fix = "fix what cuts the session",
+                    .key = "<m@x>",
+                    .mail_from = "javascript:alert(1)@192.0.2.1",
+                    .interval_median = 60,
+                    .attempts = a,
+                    .n = 3,
+                    .cause = {CAUSE_NONE, 0.9},
+                    .evidence = ev,
+                    .nevidence = 1};
+    uint64_t per_flag[POP3_FLAG_COUNT] = {0};
+    html_facts f = {.source = "p.pcap",
+                    .packets = 10,
+                    .first = T0,
+                    .last = T0 + SEC,
+                    .pop3_sessions = 1,
+                    .pop3_flagged = 1,
+                    .pop3_per_flag = per_flag,
+                    .redownloads = 1,
+                    .pop3_cause = "pop3_rollback",
+                    .pop3_fix = "fix what cuts the session",
+                    .pop3_score = 0.9,
+                    .triage_more =
+                        "- Client <x> never sent QUIT in 3 sessions.\nnot a line\n- last"};
+    char *buf = NULL;
+    FILE *out = open_memstream(&buf, len);
+    html_begin(d, out, &f, NULL, 0);
+    html_redownloads(d, out, 1);
+    html_group_timeline(d, out, &g);
+    html_end(d, out);
+    fclose(out);
+    html_free(d);
+    pop3_session_free(psess);
+    return buf;
+}
+
+static void test_pop3_page(void)
+{
+    size_t len;
+    char *p = pop3_page(&len);
+    /* escaped: no markup, no script URL, no password */
+    CU_ASSERT_PTR_NULL(strstr(p, "<script"));
+    CU_ASSERT_PTR_NULL(strstr(p, "<b>ended"));
+    CU_ASSERT_PTR_NULL(strstr(p, "<x>"));
+    CU_ASSERT_PTR_NULL(strstr(p, "javascript:"));
+    CU_ASSERT_PTR_NULL(strstr(p, "secret-password"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(p, "USER javascript&#58;alert(1)"));
+    /* the verdict: the POP3 cause leads when no SMTP one does; the triage's lines as items */
+    CU_ASSERT_PTR_NOT_NULL(strstr(p, "Likely cause: pop3_rollback, confidence 0.90"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(p, "<li>Client &lt;x&gt; never sent QUIT in 3 sessions.</li>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(p, "<li>last</li>"));
+    CU_ASSERT_PTR_NULL(strstr(p, "not a line"));
+    CU_ASSERT_PTR_NULL(strstr(p, "0 SMTP sessions"));
+    /* the ladder: a POP3 session, its rollback marked after the reset */
+    CU_ASSERT_EQUAL(count(p, "<svg"), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(p, "POP3 session 7"));
+    const char *rst = strstr(p, "RST from the client"),
+               *mark = strstr(p, "no +OK to QUIT&#58; 1 deletion rolled back");
+    CU_ASSERT(rst && mark && rst < mark);
+    CU_ASSERT_PTR_NOT_NULL(strstr(p, "pop3_dele_uncommitted"));
+    /* the timeline: one mark of each kind, labelled */
+    CU_ASSERT_PTR_NOT_NULL(strstr(p, "id=\"r0\""));
+    CU_ASSERT_EQUAL(count(p, "class=\"nack\""), 1);
+    CU_ASSERT_EQUAL(count(p, "class=\"keep\""), 1);
+    CU_ASSERT_EQUAL(count(p, "class=\"ack\""), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(p, ">rolled back</text>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(p, "downloaded 3 times"));
+    free(p);
+}
+
 void add_html_suite(void)
 {
     CU_pSuite s = CU_add_suite("html", NULL, NULL);
@@ -212,4 +323,5 @@ void add_html_suite(void)
     CU_add_test(s, "a hostile session's page is escaped", test_page_escaped);
     CU_add_test(s, "sessions past the drawn ones are rows", test_page_bounded);
     CU_add_test(s, "a page written again is the same", test_page_again);
+    CU_add_test(s, "a POP3 session and re-download, escaped", test_pop3_page);
 }
