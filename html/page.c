@@ -198,12 +198,13 @@ static void facts(const html_doc *d, FILE *out, const html_facts *f)
     fprintf(out, "%" PRIu64 " (%" PRIu64 " matched the filter), %" PRIu64 " bytes</td></tr>\n",
             f->packets, f->matched, f->bytes);
     fact(out, "sessions");
+    fprintf(out, "%" PRIu64 " SMTP, %" PRIu64 " flagged; ", f->sessions, f->flagged);
+    if (d->pop3)
+        fprintf(out, "%" PRIu64 " POP3, %" PRIu64 " flagged; ", d->pop3, d->pop3_flagged);
     fprintf(out,
-            "%" PRIu64 " SMTP, %" PRIu64 " flagged; %" PRIu64 " POP3, %" PRIu64 " flagged; %" PRIu64
-            " of other protocols; %" PRIu64 " connections without a handshake; %" PRIu64
+            "%" PRIu64 " of other protocols; %" PRIu64 " connections without a handshake; %" PRIu64
             " failed connection attempts</td></tr>\n",
-            f->sessions, f->flagged, d->pop3, d->pop3_flagged, d->others, f->not_analysed,
-            f->connects_failed);
+            d->others, f->not_analysed, f->connects_failed);
     fact(out, "drops");
     if (f->live)
         fprintf(out, "%" PRIu64 " by the kernel, %" PRIu64 " by the interface</td></tr>\n",

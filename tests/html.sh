@@ -95,6 +95,14 @@ check_page pcaps/gen/slow-server-retry.pcap slow "$(svgs_expected pcaps/gen/slow
     "Likely cause: slow_server" "250 2.0.0 Ok: queued as 3C4D5E6F70"
 check_page pcaps/gen/html-hostile.pcap hostile "$(svgs_expected pcaps/gen/html-hostile.pcap)" \
     "220 &lt;script&gt;alert(1)&lt;/script&gt; ESMTP" 'EHLO "&gt;&lt;img src=x onerror=alert(1)&gt;'
+# The lab's real MTAs (Postfix through the Mailguard-style relay; a slow Postfix), captured on
+# the sender's side
+check_page pcaps/lab/mailguard-retry.sender-side.pcap lab-mailguard \
+    "$(svgs_expected pcaps/lab/mailguard-retry.sender-side.pcap)" \
+    "Likely cause: smtp_inspection" "3 attempts" "end of data, part 2 of 2" \
+    "Client 10.200.1.2 never sent QUIT in 3 sessions."
+check_page pcaps/lab/slow-server.sender-side.pcap lab-slow \
+    "$(svgs_expected pcaps/lab/slow-server.sender-side.pcap)" "Likely cause: slow_server"
 check_page pcaps/gen/pop3-rollback.pcap pop3 "$(svgs_expected pcaps/gen/pop3-rollback.pcap)" \
     "Likely cause: pop3_rollback" "POP3 session 1" "no +OK to QUIT: 1 deletion rolled back" \
     "rolled back" "downloaded 2 times" "RST from the client"
