@@ -56,28 +56,35 @@ html_event *html_add_event(html_sess *h, html_ev_kind kind, int dir, int64_t ts,
     return e;
 }
 
+void html_add_line(html_sess *h, int dir, int64_t ts, uint64_t frame, const char *text)
+{
+    html_ev_kind kind = dir == 0 ? HEV_CMD : dir == 1 ? HEV_REPLY : HEV_NOTE;
+    html_event *e = html_add_event(h, kind, dir, ts, frame);
+    if (e)
+        html_copy(e->text, sizeof e->text, text);
+}
+
+void html_add_dropped(html_sess *h, unsigned n, int64_t ts, uint64_t frame)
+{
+    html_event *e = html_add_event(h, HEV_LINES, 2, ts, frame);
+    if (e)
+        e->n = n;
+}
+
 static void add_line(html_sess *h, const smtp_tline *t)
 {
-    html_ev_kind kind = t->dir == SMTP_CLIENT   ? HEV_CMD
-                        : t->dir == SMTP_SERVER ? HEV_REPLY
-                                                : HEV_NOTE;
-    html_event *e = html_add_event(h, kind, t->dir, t->ts, t->frame);
-    if (e)
-        html_copy(e->text, sizeof e->text, t->text);
+    html_add_line(h, t->dir, t->ts, t->frame, t->text);
 }
 
 /* The transcript as the text report keeps it: the first lines, a mark for those not kept,
- * the latest. The mark goes where the kept lines resume. */
+ * the latest. */
 static void add_transcript(html_sess *h, const smtp_report *s)
 {
     for (unsigned i = 0; i < s->nhead; i++)
         add_line(h, &s->head[i]);
-    if (s->dropped_lines && s->ntail) {
-        const smtp_tline *next = smtp_tail_line(s, 0);
-        html_event *e = html_add_event(h, HEV_LINES, 2, next->ts, next->frame);
-        if (e)
-            e->n = s->dropped_lines;
-    }
+    if (s->dropped_lines && s->ntail)
+        html_add_dropped(h, s->dropped_lines, smtp_tail_line(s, 0)->ts,
+                         smtp_tail_line(s, 0)->frame);
     for (unsigned i = 0; i < s->ntail; i++)
         add_line(h, smtp_tail_line(s, i));
 }
@@ -163,19 +170,48 @@ static void keep_message(html_message *m, const smtp_report *s, const smtp_txn *
     m->waited = (t->eod.replied ? t->eod.reply_at.ts : s->end) - last;
 }
 
+void html_keep_basics(html_sess *h, const html_basics *b)
+{
+    memset(h, 0, sizeof *h);
+    h->id = b->id;
+    h->pop3 = b->pop3;
+    html_copy(h->client, sizeof h->client, b->client);
+    html_copy(h->server, sizeof h->server, b->server);
+    html_copy(h->filter, sizeof h->filter, b->filter);
+    h->flags = b->flags;
+    h->start = b->start;
+    h->end = b->end;
+    h->end_reason = b->end_reason;
+    h->closed_by = b->closed_by;
+}
+
+void html_keep_row(html_row *r, const html_basics *b, unsigned messages, cause_id cause)
+{
+    memset(r, 0, sizeof *r);
+    r->id = b->id;
+    r->pop3 = b->pop3;
+    html_copy(r->client, sizeof r->client, b->client);
+    html_copy(r->server, sizeof r->server, b->server);
+    r->flags = b->flags;
+    r->start = b->start;
+    r->end = b->end;
+    r->end_reason = b->end_reason;
+    r->messages = messages;
+    r->cause = cause;
+}
+
+static html_basics basics(const html_session_in *in)
+{
+    const smtp_report *s = in->s;
+    return (html_basics){in->id,   0,        in->client, in->server,    in->display_filter,
+                         s->flags, s->start, s->end,     s->end_reason, s->closed_by};
+}
+
 static void keep_drawn(html_sess *h, const html_session_in *in)
 {
     const smtp_report *s = in->s;
-    memset(h, 0, sizeof *h);
-    h->id = in->id;
-    html_copy(h->client, sizeof h->client, in->client);
-    html_copy(h->server, sizeof h->server, in->server);
-    html_copy(h->filter, sizeof h->filter, in->display_filter);
-    h->flags = s->flags;
-    h->start = s->start;
-    h->end = s->end;
-    h->end_reason = s->end_reason;
-    h->closed_by = s->closed_by;
+    html_basics b = basics(in);
+    html_keep_basics(h, &b);
     for (unsigned i = 0; i < in->ncauses && i < HTML_CAUSES; i++)
         h->causes[h->ncauses++] = in->causes[i];
     if (s->banner.seen)
@@ -194,16 +230,8 @@ static void keep_drawn(html_sess *h, const html_session_in *in)
 
 static void keep_row(html_row *r, const html_session_in *in)
 {
-    const smtp_report *s = in->s;
-    r->id = in->id;
-    html_copy(r->client, sizeof r->client, in->client);
-    html_copy(r->server, sizeof r->server, in->server);
-    r->flags = s->flags;
-    r->start = s->start;
-    r->end = s->end;
-    r->end_reason = s->end_reason;
-    r->messages = s->ntxn;
-    r->cause = in->ncauses ? in->causes[0].id : CAUSE_NONE;
+    html_basics b = basics(in);
+    html_keep_row(r, &b, in->s->ntxn, in->ncauses ? in->causes[0].id : CAUSE_NONE);
 }
 
 static void tally_cause(html_doc *d, const html_session_in *in)

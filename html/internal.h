@@ -99,6 +99,23 @@ struct html_doc {
 
 /* ---- doc.c ---- */
 
+/* What a session's drawing and its row begin with, whatever its protocol. */
+typedef struct html_basics {
+    uint64_t id;
+    int pop3;
+    const char *client, *server, *filter;
+    unsigned flags;
+    int64_t start, end;
+    int end_reason, closed_by;
+} html_basics;
+/* h cleared and its heading kept. */
+void html_keep_basics(html_sess *h, const html_basics *b);
+void html_keep_row(html_row *r, const html_basics *b, unsigned messages, cause_id cause);
+/* A transcript line (dir: the sender, 2 the analyser's note), and the mark for n lines not
+ * kept, where the kept ones resume. */
+void html_add_line(html_sess *h, int dir, int64_t ts, uint64_t frame, const char *text);
+void html_add_dropped(html_sess *h, unsigned n, int64_t ts, uint64_t frame);
+
 /* Where a finished session goes: a drawn slot (flagged, while there is room), else *row (a
  * listed or clean line while there is room, else NULL); counted either way. */
 html_sess *html_take(html_doc *d, int flagged, html_row **row);

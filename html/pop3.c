@@ -9,12 +9,7 @@
 
 static void add_line(html_sess *h, const pop3_tline *t)
 {
-    html_ev_kind kind = t->dir == FLOW_CLIENT   ? HEV_CMD
-                        : t->dir == FLOW_SERVER ? HEV_REPLY
-                                                : HEV_NOTE;
-    html_event *e = html_add_event(h, kind, t->dir, t->ts, t->frame);
-    if (e)
-        html_copy(e->text, sizeof e->text, t->text);
+    html_add_line(h, t->dir, t->ts, t->frame, t->text);
 }
 
 /* The transcript as the text report keeps it: the first lines, a mark, the latest. */
@@ -22,12 +17,8 @@ static void add_transcript(html_sess *h, const pop3_report *s)
 {
     for (unsigned i = 0; i < s->nhead && i < s->nlines; i++)
         add_line(h, &s->lines[i]);
-    if (s->dropped_lines && s->nlines > s->nhead) {
-        const pop3_tline *next = &s->lines[s->nhead];
-        html_event *e = html_add_event(h, HEV_LINES, 2, next->ts, next->frame);
-        if (e)
-            e->n = s->dropped_lines;
-    }
+    if (s->dropped_lines && s->nlines > s->nhead)
+        html_add_dropped(h, s->dropped_lines, s->lines[s->nhead].ts, s->lines[s->nhead].frame);
     for (unsigned i = s->nhead; i < s->nlines; i++)
         add_line(h, &s->lines[i]);
 }
@@ -114,20 +105,18 @@ static void add_notes(html_sess *h, const pop3_report *s)
                              : "sent, never answered");
 }
 
+static html_basics basics(const html_pop3_in *in)
+{
+    const pop3_report *s = in->s;
+    return (html_basics){in->id,   1,        in->client, in->server,    in->display_filter,
+                         s->flags, s->start, s->end,     s->end_reason, s->closed_by};
+}
+
 static void keep_drawn(html_sess *h, const html_pop3_in *in)
 {
     const pop3_report *s = in->s;
-    memset(h, 0, sizeof *h);
-    h->pop3 = 1;
-    h->id = in->id;
-    html_copy(h->client, sizeof h->client, in->client);
-    html_copy(h->server, sizeof h->server, in->server);
-    html_copy(h->filter, sizeof h->filter, in->display_filter);
-    h->flags = s->flags;
-    h->start = s->start;
-    h->end = s->end;
-    h->end_reason = s->end_reason;
-    h->closed_by = s->closed_by;
+    html_basics b = basics(in);
+    html_keep_basics(h, &b);
     html_copy(h->banner, sizeof h->banner, s->greeting_text);
     add_notes(h, s);
     add_ends(h, s); /* before the transcript: its bound loses lines, never these */
@@ -137,18 +126,8 @@ static void keep_drawn(html_sess *h, const html_pop3_in *in)
 
 static void keep_row(html_row *r, const html_pop3_in *in)
 {
-    const pop3_report *s = in->s;
-    memset(r, 0, sizeof *r);
-    r->pop3 = 1;
-    r->id = in->id;
-    html_copy(r->client, sizeof r->client, in->client);
-    html_copy(r->server, sizeof r->server, in->server);
-    r->flags = s->flags;
-    r->start = s->start;
-    r->end = s->end;
-    r->end_reason = s->end_reason;
-    r->messages = s->count.retrieved;
-    r->cause = CAUSE_NONE;
+    html_basics b = basics(in);
+    html_keep_row(r, &b, in->s->count.retrieved, CAUSE_NONE);
 }
 
 void html_add_pop3_session(html_doc *d, const html_pop3_in *in)
