@@ -370,10 +370,13 @@ void report_findings_triage(report *r)
 void report_never_quit_triage(report *r)
 {
     unsigned k = correlate_nclients_never_quit(r->corr, NEVER_QUIT_MIN);
-    for (unsigned i = 0; i < k; i++) {
+    for (unsigned i = 0; i < k && i < REPORT_TRIAGE_GROUPS; i++) {
         const corr_client *cl = correlate_client_never_quit(r->corr, NEVER_QUIT_MIN, i);
         char addr[256];
         escape_str(addr, sizeof addr, cl->address);
         fprintf(r->out, "- Client %s never sent QUIT in %u sessions.\n", addr, cl->sessions);
     }
+    if (k > REPORT_TRIAGE_GROUPS)
+        fprintf(r->out, "- %u more clients never sent QUIT (see Clients that never send QUIT).\n",
+                k - REPORT_TRIAGE_GROUPS);
 }

@@ -252,8 +252,12 @@ static void triage_loop(report *r, const corr_path *p)
 
 void report_paths_triage(report *r)
 {
-    for (unsigned i = 0; i < correlate_npaths(r->corr, CORR_LOOP); i++)
+    unsigned loops = correlate_npaths(r->corr, CORR_LOOP);
+    for (unsigned i = 0; i < loops && i < REPORT_TRIAGE_GROUPS; i++)
         triage_loop(r, correlate_path(r->corr, CORR_LOOP, i));
+    if (loops > REPORT_TRIAGE_GROUPS)
+        fprintf(r->out, "- %u more messages going round in mail loops (see Mail loops).\n",
+                loops - REPORT_TRIAGE_GROUPS);
     unsigned relays = correlate_npaths(r->corr, CORR_RELAY);
     unsigned copies = correlate_npaths(r->corr, CORR_FANOUT);
     if (relays)

@@ -145,6 +145,11 @@ if [ -f "$mix" ]; then
         '"message_too_big":20}' '"connect_failed":40,' '"messages":320,'; do
         check "overload-mix: the summary has $want" grep -q "^{\"type\":\"summary\".*$want" "$tmp/mix-sum"
     done
+    # the Triage stays a summary: five of the ten loops named, the other five counted
+    "$bin" --workers 1 -r "$mix" 2>/dev/null | sed -n '/^Triage$/,$p' >"$tmp/mix-triage.txt"
+    mixis "loops named in the Triage" 5 "$(grep -c 'going round in a mail loop' "$tmp/mix-triage.txt")"
+    check "overload-mix: the Triage counts the other 5 loops" grep -qxF \
+        -- '- 5 more messages going round in mail loops (see Mail loops).' "$tmp/mix-triage.txt"
     check "overload-mix: the busy server: 300 sessions, 40 failed connects, 20 421s" grep -q \
         '^{"type":"server","server":"192.0.2.25:25","sessions":300,.*"connect_failed":40,"replies_421":20,' \
         "$tmp/mix-gen.jsonl"

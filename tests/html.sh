@@ -114,7 +114,7 @@ check "pop3: 2 drawings (1 flagged session, 1 re-downloaded message)" \
 for cap in pcaps/gen/*.pcap; do
     "$bin" -r "$cap" --html "$tmp/v.html" >"$tmp/v.txt" 2>/dev/null
     sed -n '/^Triage$/,$p' "$tmp/v.txt" |
-        grep -E '^- (Message .* mail loop|[0-9]+ messages? (passed a relay|sent as separate)|Client .* never sent QUIT|Re-downloaded by POP3|pop3_concurrent_mailbox|Server )' \
+        grep -E '^- ([0-9]+ more (messages going round|clients never)|Message .* mail loop|[0-9]+ messages? (passed a relay|sent as separate)|Client .* never sent QUIT|Re-downloaded by POP3|pop3_concurrent_mailbox|Server )' \
             >"$tmp/v.want"
     lines=$(wc -l <"$tmp/v.want")
     cat "$tmp/v.want" >>"$tmp/all.want"

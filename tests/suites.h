@@ -28,4 +28,5 @@ void add_decompress_suite(void);
 void add_wireshark_suite(void);
 void add_snapcut_suite(void);
 void add_html_suite(void);
+void add_triage_suite(void);
 #endif
