@@ -27,4 +27,5 @@ void add_metrics_suite(void);
 void add_decompress_suite(void);
 void add_wireshark_suite(void);
 void add_snapcut_suite(void);
+void add_merge_suite(void);
 #endif

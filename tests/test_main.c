@@ -34,6 +34,7 @@ int main(void)
     add_decompress_suite();
     add_wireshark_suite();
     add_snapcut_suite();
+    add_merge_suite();
     CU_basic_set_mode(CU_BRM_NORMAL);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();
