@@ -69,7 +69,8 @@ for capture in pcaps/sample.pcap pcaps/gen/busy-server.pcap pcaps/gen/pop3-two-c
 done
 
 # 2. Overlapping files: the flows of a capture split between two files, read merged.
-for capture in pcaps/gen/overload-mix.pcap pcaps/sample.pcap; do
+# (busy-server: connection attempts still pending at the end, listed in time order)
+for capture in pcaps/gen/overload-mix.pcap pcaps/gen/busy-server.pcap pcaps/sample.pcap; do
     name=$(basename "$capture" .pcap)
     dir=$tmp/overlap-$name
     mkdir -p "$dir"
