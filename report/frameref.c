@@ -57,6 +57,11 @@ frame_ref report_frame_ref(uint64_t frame)
     return r;
 }
 
+const char *report_frame_dash(void)
+{
+    return nnames > 1 ? " to " : "-";
+}
+
 /* Bits the file index takes in a packed frame: none with one file. */
 static unsigned file_bits(void)
 {

@@ -63,6 +63,9 @@ typedef struct frame_ref {
 void report_frame_files(const char *const *files, unsigned n);
 int report_frame_named(void); /* several files: frames are NAME#N */
 frame_ref report_frame_ref(uint64_t frame);
+/* Between the two ends of a range of frames: "-", or " to " between names (which may hold
+ * dashes: smtp-09.pcap#5 to smtp-10.pcap#7). */
+const char *report_frame_dash(void);
 /* A frame in 32 bits, for tables that keep many (redownload.c): with one file the number,
  * saturating; with several the file's index in the top bits (as few as the files need) and
  * its frame, saturating at what the rest holds (2^30 with up to 4 files). */

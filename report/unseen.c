@@ -43,8 +43,8 @@ static void unseen_line(report *r, const unseen_conn *u)
     escape_line(client, sizeof client, u->client, strnlen(u->client, sizeof u->client));
     escape_line(server, sizeof server, u->server, strnlen(u->server, sizeof u->server));
     report_format_time(when, sizeof when, u->first);
-    fprintf(r->out, "  %s -> %s  %s UTC  frames %s-%s, %" PRIu64 " packets, %" PRIu64 " bytes%s\n",
-            client, server, when, report_frame_ref(u->first_frame).s,
+    fprintf(r->out, "  %s -> %s  %s UTC  frames %s%s%s, %" PRIu64 " packets, %" PRIu64 " bytes%s\n",
+            client, server, when, report_frame_ref(u->first_frame).s, report_frame_dash(),
             report_frame_ref(u->last_frame).s, u->packets, u->bytes,
             u->syn_seen ? "  (SYN seen, handshake never completed)" : "");
 }

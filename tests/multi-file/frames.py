@@ -127,6 +127,7 @@ def load_map(mapfile):
 
 
 RANGE = re.compile(r" && frame\.number>=[0-9]+ && frame\.number<=[0-9]+")
+TO = re.compile(r"frames ([0-9]+) to ([0-9]+)")
 # the transcript note numbers the terminator's frames in its own file
 SPLIT = re.compile(r"terminator split (\S+) (over frames [0-9]+ and [0-9]+|across two capture files)")
 
@@ -134,6 +135,7 @@ SPLIT = re.compile(r"terminator split (\S+) (over frames [0-9]+ and [0-9]+|acros
 def norm_str(s, table, ref):
     s = SPLIT.sub(r"terminator split \1", s)
     s = ref.sub(lambda m: str(table.get(m.group(0), m.group(0))), s)
+    s = TO.sub(r"frames \1-\2", s)  # names hold dashes: "A to B" between them
     return RANGE.sub("", s)
 
 
