@@ -27,6 +27,7 @@ run() {
 }
 
 # same MAP A B: the two reports alike once B's (and A's) frame names are the whole file's
+# shellcheck disable=SC2317 # called through check
 same() { cmp -s <(frames norm "$1" "$2") <(frames norm "$1" "$3"); }
 
 # sessions FILE: how many session lines a JSON report has
