@@ -135,7 +135,9 @@ int app_report_end(app *a, const capture_summary *cap)
 {
     report_summary(a->rep, cap);
     int status = cap->read_error ? EXIT_ERROR : EXIT_OK;
-    if (cap->read_error && a->opt.file)
+    if (cap->read_error && a->opt.nfiles > 1) /* the message names the damaged file */
+        fprintf(stderr, "smtpscope: %s\n", cap->read_error);
+    else if (cap->read_error && a->opt.file)
         fprintf(stderr, "smtpscope: %s: damaged capture, analysed up to frame %" PRIu64 ": %s\n",
                 a->opt.file, cap->frames, cap->read_error);
     else if (cap->read_error)
@@ -194,6 +196,8 @@ static sniff *open_capture(const app *a, FILE *dump, time_t start, char *err, si
     /* Without a BPF expression: TCP on the analysers' ports (any port with --detect) and IP
      * fragments, whatever the link layer (sniff.h). */
     sniff_config sc = {.file = a->opt.file,
+                       .files = a->opt.files,
+                       .nfiles = a->opt.nfiles,
                        .iface = a->opt.iface,
                        .filter = a->opt.filter,
                        .count = a->opt.count,

@@ -156,9 +156,31 @@ static int report_loop(app *a, sniff *sn, char *err, size_t errlen)
     return rc;
 }
 
+/* Several -r files: each is announced with its first frame's name (JSON: capture_file). */
+static void announce_files(app *a)
+{
+    for (unsigned i = 0; a->opt.nfiles > 1 && i < a->opt.nfiles; i++)
+        report_capture_file(a->rep, a->opt.files[i], sniff_frame_make(i, 1));
+}
+
+/* The summary's source: the file, the files ("a.pcap, b.pcap"), or the interface. */
+static const char *source_name(const app *a, const sniff *sn, char *out, size_t len)
+{
+    if (a->opt.nfiles < 2)
+        return a->opt.file ? a->opt.file : sniff_source(sn);
+    size_t at = 0;
+    out[0] = '\0';
+    for (unsigned i = 0; i < a->opt.nfiles && at < len; i++) {
+        int n = snprintf(out + at, len - at, "%s%s", i ? ", " : "", a->opt.files[i]);
+        at += n > 0 ? (size_t)n : 0;
+    }
+    return out;
+}
+
 static int run_loop(app *a, sniff *sn, char *err, size_t errlen)
 {
     if (!wants_tui(&a->opt)) {
+        announce_files(a);
         sniff_on_capture_file(sn, capture_file_begun, a);
         return report_loop(a, sn, err, errlen);
     }
@@ -205,8 +227,9 @@ static int run_one(app *a, sniff *sn, char *err, size_t errlen)
                 a->opt.rotate_files, a->opt.rotate_files);
     pipeline_finish(a->pl);
     capture_summary cap;
+    char src[4096];
     sniff_poll_stats(sn);
-    pipeline_summary(&cap, a->opt.file ? a->opt.file : sniff_source(sn), sniff_get_stats(sn),
+    pipeline_summary(&cap, source_name(a, sn, src, sizeof src), sniff_get_stats(sn),
                      reasm_get_stats(), loop_rc < 0 ? sniff_error(sn) : NULL);
     cap.compression = sniff_compression(sn);
     int status = loop_rc == -2 ? (cli_fail("%s", err), EXIT_ERROR) : app_report_end(a, &cap);
@@ -226,6 +249,7 @@ static int run(app *a)
         return cli_fail("%s", err), EXIT_ERROR;
     if (a->opt.html && app_open_html(a, err, sizeof err) < 0)
         return cli_fail("%s", err), EXIT_ERROR;
+    report_frame_files(a->opt.files, a->opt.nfiles);
     unsigned workers = worker_count(&a->opt);
     if (workers > 1) {
         int status = app_run_workers(a, workers);
@@ -252,6 +276,8 @@ int main(int argc, char **argv)
     int rc = options_parse(&a.opt, argc, argv);
     int status = rc < 0 ? EXIT_ERROR : rc > 0 ? EXIT_OK : run(&a);
     free(a.opt.filter);
+    options_free(&a.opt);
+    report_frame_files(NULL, 0);
     free(a.opt.sessions);
     handoff_free(a.handoff);
     return status;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <glob.h>
 #include <limits.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "reassembly/reasm.h"
 #include "report/report.h"
 #include "sniff/rotate.h"
+#include "sniff/sniff.h"
 
 #ifndef SMTPSCOPE_VERSION
 #define SMTPSCOPE_VERSION "0.0.0"
@@ -28,7 +30,10 @@ static const char usage_text[] =
     "Finds why SMTP mail is lost, stalled or delivered twice, from a packet capture.\n"
     "\n"
     "  -r FILE              read packets from FILE (pcap or pcapng, also compressed with\n"
-    "                       gzip, zstd, xz or bzip2; - for stdin)\n"
+    "                       gzip, zstd, xz or bzip2; - for stdin). Given again (-r A -r B)\n"
+    "                       or as a quoted glob ('smtp-*.pcap'), the files are one capture\n"
+    "                       in time order (merged where they overlap, as mergecap); their\n"
+    "                       link types may differ; frames are then named FILE#N\n"
     "  -i IFACE             capture live on IFACE (needs root or cap_net_raw); on a\n"
     "                       terminal this opens the live screen, else the report streams\n"
     "                       as sessions end; Ctrl-C ends with the summary\n"
@@ -92,8 +97,9 @@ static const char usage_text[] =
     "      --max-streams N  concurrent TCP streams followed (default 262144)\n"
     "      --workers N      analyse with N processes, flows split by address pair (default:\n"
     "                       one per core; one with the live screen, -w, a pipe, -c live,\n"
-    "                       --stats, --metrics, and for a compressed file, which N would\n"
-    "                       each decompress); the report is the same as with one\n"
+    "                       --stats, --metrics, several -r files, and for a compressed\n"
+    "                       file, which N would each decompress); the report is the same\n"
+    "                       as with one\n"
     "      --slow-reply SECS  flag replies to end of data slower than SECS (default 60)\n"
     "      --slow-banner SECS  flag greetings later than SECS after the handshake\n"
     "                       (default 30)\n"
@@ -278,11 +284,69 @@ enum {
                * proto: its implicit-TLS ports option */
 };
 
+/* One more -r file; owned: a copy made here, freed by options_free. */
+static int push_file(options *o, const char *name, int owned)
+{
+    if (o->nfiles >= SNIFF_MAX_FILES)
+        return cli_fail("-r '%s': too many capture files (at most 4096)", name), -1;
+    const char **files = realloc(o->files, (o->nfiles + 1) * sizeof *files);
+    if (files)
+        o->files = files;
+    char *copy = owned ? strdup(name) : NULL;
+    char **kept = owned ? realloc(o->names_owned, (o->nowned + 1) * sizeof *kept) : NULL;
+    if (kept)
+        o->names_owned = kept;
+    if (!files || (owned && (!copy || !kept))) {
+        free(copy);
+        return cli_fail("%s", "out of memory"), -1;
+    }
+    if (owned)
+        o->names_owned[o->nowned++] = copy;
+    o->files[o->nfiles++] = owned ? copy : name;
+    o->file = o->files[0];
+    return 0;
+}
+
+void options_free(options *o)
+{
+    for (unsigned i = 0; i < o->nowned; i++)
+        free(o->names_owned[i]);
+    free(o->names_owned);
+    free(o->files);
+}
+
+/* An -r argument: the file, or when no such file exists and it has glob characters, the files
+ * it matches (sorted). */
+static int add_file(options *o, const char *arg)
+{
+    struct stat st;
+    glob_t g;
+    if (stat(arg, &st) == 0 || !strpbrk(arg, "*?["))
+        return push_file(o, arg, 0);
+    int rc = glob(arg, 0, NULL, &g);
+    if (rc == GLOB_NOMATCH)
+        return cli_fail("-r '%s': no file matches the pattern", arg), -1;
+    if (rc != 0)
+        return cli_fail("-r '%s': cannot expand the pattern", arg), -1;
+    for (size_t i = 0; i < g.gl_pathc && rc == 0; i++)
+        rc = push_file(o, g.gl_pathv[i], 1);
+    globfree(&g);
+    return rc;
+}
+
 /* Standard input, a pipe or a FIFO can be read once: by one process. */
 static int read_once(const char *file)
 {
     struct stat st;
     return !strcmp(file, "-") || (stat(file, &st) == 0 && !S_ISREG(st.st_mode));
+}
+
+static int any_read_once(const options *o)
+{
+    for (unsigned i = 0; i < o->nfiles; i++)
+        if (read_once(o->files[i]))
+            return 1;
+    return 0;
 }
 
 int options_compressed_file(const options *o)
@@ -302,7 +366,7 @@ int options_compressed_file(const options *o)
 int options_one_process(const options *o)
 {
     /* live, each worker would count its own packets */
-    return o->tui == 1 || o->write_file || (o->file && read_once(o->file)) ||
+    return o->tui == 1 || o->write_file || any_read_once(o) || o->nfiles > 1 ||
            (o->iface && o->count) || o->stats > 0 || o->metrics;
 }
 
@@ -315,6 +379,10 @@ static int check_extract(const options *o)
                -1;
     if (!o->extract)
         return 0;
+    if (o->nfiles > 1)
+        return cli_fail("%s", "--extract reads one capture file again: not with several -r files "
+                              "(merge them first: mergecap -w FILE)"),
+               -1;
     if (o->file && read_once(o->file))
         return cli_fail("%s", "--extract reads the capture again at the end: standard input or a "
                               "pipe cannot be read twice (save it to a file first)"),
@@ -363,6 +431,14 @@ static int check_sources(const options *o)
                -1;
     if (check_extract(o) < 0)
         return -1;
+    if (o->nfiles > 1 && any_read_once(o))
+        return cli_fail("%s", "several -r files are merged in time order: each must be a file "
+                              "(not standard input or a pipe)"),
+               -1;
+    if (o->workers > 1 && o->nfiles > 1)
+        return cli_fail("%s", "--workers: several -r files are merged in one process "
+                              "(--workers 1)"),
+               -1;
     if (o->workers > 1 && options_one_process(o))
         return cli_fail("%s",
                         "--workers: the live screen, -w, reading a pipe and -c on a live capture "
@@ -428,7 +504,8 @@ int options_parse(options *o, int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":r:c:vhi:w:G:C:W:Z:B:s:pD", longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
-            o->file = optarg;
+            if (add_file(o, optarg) < 0)
+                return -1;
             break;
         case 'c':
             if (parse_number(optarg, 1, 1e18, &v) < 0)

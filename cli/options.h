@@ -10,7 +10,13 @@
 enum { EXIT_OK = 0, EXIT_ERROR = 2 };
 
 typedef struct options {
-    const char *file;
+    const char *file; /* the first -r file (the only one, unless nfiles > 1) */
+    /* Every -r file, globs expanded (sorted), in command-line order; allocated, as are the
+     * names a glob made (names_owned). Several are read as one capture, in time order. */
+    const char **files;
+    unsigned nfiles;
+    char **names_owned;
+    unsigned nowned;
     uint64_t count;
     uint8_t ports[PROTO_COUNT][PIPELINE_PORT_BYTES];     /* each analyser's server ports */
     uint8_t tls_ports[PROTO_COUNT][PIPELINE_PORT_BYTES]; /* its implicit-TLS ones */
@@ -58,6 +64,8 @@ int options_one_process(const options *o);
 /* -r names a regular file that is compressed: every worker would decompress all of it, so
  * by default one process reads it (README: --workers and compressed captures). */
 int options_compressed_file(const options *o);
+/* Frees what options_parse allocated. */
+void options_free(options *o);
 /* "smtpscope: " + the message on stderr. */
 void cli_fail(const char *fmt, const char *arg);
 

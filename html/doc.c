@@ -32,6 +32,11 @@ void html_free(html_doc *d)
     free(d);
 }
 
+void html_set_frame_namer(html_doc *d, html_frame_name_fn fn)
+{
+    d->namer = fn;
+}
+
 void html_count_other(html_doc *d)
 {
     d->others++;
@@ -267,8 +272,10 @@ void html_add_session(html_doc *d, const html_session_in *in)
         tally_cause(d, in);
     html_row *row;
     html_sess *h = html_take(d, in->s->flags != 0, &row);
-    if (h)
+    if (h) {
         keep_drawn(h, in);
-    else if (row)
+        h->namer = d->namer;
+    } else if (row) {
         keep_row(row, in);
+    }
 }

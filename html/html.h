@@ -26,6 +26,11 @@ typedef struct html_doc html_doc;
 html_doc *html_new(unsigned drawn);
 void html_free(html_doc *d);
 
+/* How the page names a frame (several capture files read as one: NAME#N); without one, its
+ * number. Set before the first session. */
+typedef void (*html_frame_name_fn)(uint64_t frame, char *out, size_t cap);
+void html_set_frame_namer(html_doc *d, html_frame_name_fn fn);
+
 typedef struct html_cause {
     cause_id id;
     double score; /* 0..1 */

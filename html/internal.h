@@ -53,7 +53,8 @@ typedef struct html_message {
 /* A flagged session drawn in full. */
 typedef struct html_sess {
     uint64_t id;
-    int pop3; /* flags are POP3's; notes instead of messages, no causes */
+    int pop3;                 /* flags are POP3's; notes instead of messages, no causes */
+    html_frame_name_fn namer; /* the doc's, or NULL */
     char client[HTML_ADDR], server[HTML_ADDR], filter[512];
     unsigned flags;
     int64_t start, end;
@@ -95,6 +96,7 @@ struct html_doc {
     uint64_t cause_sessions[CAUSE_COUNT];
     double cause_best[CAUSE_COUNT];
     unsigned groups_written[2]; /* duplicate groups, re-downloaded messages */
+    html_frame_name_fn namer;
 };
 
 /* ---- doc.c ---- */

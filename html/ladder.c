@@ -60,15 +60,28 @@ static const char *reply_class(const char *text)
     return text[0] == '4' || text[0] == '5' || text[0] == '-' ? "bad" : "srv";
 }
 
+/* A frame as the report names it (NAME#N with several capture files), escaped when written. */
+static void frame_name(const html_sess *s, uint64_t frame, char *out, size_t cap)
+{
+    if (s->namer)
+        s->namer(frame, out, cap);
+    else
+        snprintf(out, cap, "%" PRIu64, frame);
+}
+
 /* The time since the start and the frame, left of the columns, for Wireshark. */
 static void margin(FILE *out, const html_sess *s, const html_event *e, double y)
 {
     fprintf(out, "<text class=\"t\" x=\"4\" y=\"%.1f\">+%.3f s</text>", y + 4,
             (double)(e->ts - s->start) / 1e6);
-    if (e->frame)
-        fprintf(out,
-                "<text class=\"f\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">#%" PRIu64 "</text>",
-                CLIENT_X - 8, y + 4, e->frame);
+    if (!e->frame)
+        return;
+    char name[288];
+    frame_name(s, e->frame, name, sizeof name);
+    fprintf(out, "<text class=\"f\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">#", CLIENT_X - 8,
+            y + 4);
+    html_text(out, name);
+    fputs("</text>", out);
 }
 
 static void draw_eod_part(FILE *out, const html_event *e, double y)
@@ -274,7 +287,12 @@ static void transcript(FILE *out, const html_sess *s)
             fprintf(out, "    ... %u lines not kept ...\n", e->n);
         if (e->kind != HEV_CMD && e->kind != HEV_REPLY && e->kind != HEV_NOTE)
             continue;
-        fprintf(out, "%8" PRIu64 " %+10.3f  %s ", e->frame, (double)(e->ts - s->start) / 1e6,
+        char name[288];
+        frame_name(s, e->frame, name, sizeof name);
+        size_t len = strlen(name); /* right-aligned in 8 columns, as the text report's */
+        fprintf(out, "%*s", len < 8 ? (int)(8 - len) : 0, "");
+        html_text(out, name);
+        fprintf(out, " %+10.3f  %s ", (double)(e->ts - s->start) / 1e6,
                 e->kind == HEV_CMD     ? "C:"
                 : e->kind == HEV_REPLY ? "S:"
                                        : "--");

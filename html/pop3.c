@@ -136,8 +136,10 @@ void html_add_pop3_session(html_doc *d, const html_pop3_in *in)
     d->pop3_flagged += in->s->flags != 0;
     html_row *row;
     html_sess *h = html_take(d, in->s->flags != 0, &row);
-    if (h)
+    if (h) {
         keep_drawn(h, in);
-    else if (row)
+        h->namer = d->namer;
+    } else if (row) {
         keep_row(row, in);
+    }
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/map.h"
+#include "sniff/sniff.h"
 
 #define CHUNK 1024
 #define N_CHUNKS (CONNECT_MAX / CHUNK)
@@ -237,6 +238,26 @@ static int by_first_frame(const void *x, const void *y)
     return (a->first_frame > b->first_frame) - (a->first_frame < b->first_frame);
 }
 
+/* Several capture files (sniff.h): a frame number orders one file's frames, not another's
+ * that overlaps it in time; the first SYN's time does, the frame breaking ties. */
+static int by_first_time(const void *x, const void *y)
+{
+    const attempt *a = *(attempt *const *)x, *b = *(attempt *const *)y;
+    if (timercmp(&a->first, &b->first, !=))
+        return timercmp(&a->first, &b->first, <) ? -1 : 1;
+    return by_first_frame(x, y);
+}
+
+/* Attempts from one file (or the first of several) keep the order of their frames, as
+ * with one file whatever its times; from several, time order. */
+static int several_files(attempt *const *order, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (sniff_frame_file(order[i]->first_frame) != 0)
+            return 1;
+    return 0;
+}
+
 void connect_finish(struct timeval last, reasm_position *at)
 {
     attempt **order = pending.count ? calloc(pending.count, sizeof *order) : NULL;
@@ -246,7 +267,7 @@ void connect_finish(struct timeval last, reasm_position *at)
     for (attempt *a = pending.head; a != NULL; a = a->next)
         order[n++] = a;
     if (n > 1)
-        qsort(order, n, sizeof *order, by_first_frame);
+        qsort(order, n, sizeof *order, several_files(order, n) ? by_first_time : by_first_frame);
     for (unsigned i = 0; i < n; i++) {
         if (!older_than(order[i]->first, last, CONNECT_GRACE))
             continue;

@@ -29,9 +29,9 @@ void report_limits_session_text(report *r, const char *proto, int snaplen_cut, u
                 proto);
     if (snaplen_cut)
         fprintf(r->out,
-                "  (payload cut by the capture's snaplen from frame %" PRIu64
-                ": the %s content after it is not in the capture and is not analysed)\n",
-                cut_frame, proto);
+                "  (payload cut by the capture's snaplen from frame %s: the %s content after it is "
+                "not in the capture and is not analysed)\n",
+                report_frame_ref(cut_frame).s, proto);
 }
 
 /* The bytes packets were cut at: the longest cut frame as captured, which is the snaplen

@@ -51,8 +51,8 @@ static void write_burst(report *r, burst *b)
     json_field_uint(j, "attempts", b->attempts);
     json_field_time(j, "first", b->first);
     json_field_time(j, "last", b->last);
-    json_field_uint(j, "first_frame", b->first_frame);
-    json_field_uint(j, "last_frame", b->last_frame);
+    json_field_frame(j, "first_frame", b->first_frame);
+    json_field_frame(j, "last_frame", b->last_frame);
     json_end_object(j);
     report_json_line(r);
     b->connections = b->attempts = b->refused = 0;

@@ -6,9 +6,16 @@
 #include "html/html.h"
 #include "report/internal.h"
 
+static void name_frame(uint64_t frame, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", report_frame_ref(frame).s);
+}
+
 void report_set_html(report *r, struct html_doc *doc)
 {
     r->html = doc;
+    if (doc)
+        html_set_frame_namer(doc, name_frame);
 }
 
 void report_html_session(report *r, uint64_t id, const char *client, const char *server,

@@ -50,6 +50,10 @@ void json_field_uint_or_null(json *j, const char *key, int present, uint64_t v);
 void json_field_time_or_null(json *j, const char *key, int present, int64_t usec);
 void json_field_seconds_or_null(json *j, const char *key, int present, int64_t usec);
 
+/* A frame: its number, or with several capture files the string "NAME#N" (frameref.c). */
+void json_frame(json *j, uint64_t frame);
+void json_field_frame(json *j, const char *key, uint64_t frame);
+void json_field_frame_or_null(json *j, const char *key, int present, uint64_t frame);
 /* Writes the buffer and a newline; returns 0 or -1 on a write error. */
 int json_flush_line(json *j, FILE *out);
 

@@ -91,7 +91,7 @@ void report_transcript_line(FILE *out, uint64_t frame, int64_t since, unsigned d
     static const char *const who[] = {"C:", "S:", "--"};
     char clean[SMTP_TRANSCRIPT_TEXT * 4 + 1];
     escape_str(clean, sizeof clean, text);
-    fprintf(out, "    %8" PRIu64 " %+10.3f  %s %s\n", frame, (double)since / 1e6,
+    fprintf(out, "    %8s %+10.3f  %s %s\n", report_frame_ref(frame).s, (double)since / 1e6,
             who[dir > 2 ? 2 : dir], clean);
 }
 

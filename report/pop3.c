@@ -62,7 +62,7 @@ static void json_msg(json *j, const pop3_msg *m)
     json_field_bool(j, "committed", m->committed);
     json_field_uint(j, "body_bytes", m->body_bytes);
     json_field_str(j, "digest", m->has_digest ? hex : NULL);
-    json_field_uint_or_null(j, "frame", m->retrieved || m->top, m->retr_at.frame);
+    json_field_frame_or_null(j, "frame", m->retrieved || m->top, m->retr_at.frame);
     json_end_object(j);
 }
 
@@ -70,7 +70,7 @@ static void json_where_ended(json *j, const pop3_report *s)
 {
     json_field_str(j, "end_reason", end_name(s->end_reason));
     json_field_str(j, "closed_by", side(s->closed_by));
-    json_field_uint_or_null(j, "frame", s->end_frame != 0, s->end_frame);
+    json_field_frame_or_null(j, "frame", s->end_frame != 0, s->end_frame);
 }
 
 static void json_uncommitted(json *j, const pop3_report *s)
@@ -87,7 +87,7 @@ static void json_uncommitted(json *j, const pop3_report *s)
         json_field_uint(j, "number", m->number);
         json_field_str(j, "message_id", text_or_null(m->message_id));
         json_field_str(j, "uidl", m->uidl_known ? m->uidl : NULL);
-        json_field_uint(j, "dele_frame", m->dele_at.frame);
+        json_field_frame(j, "dele_frame", m->dele_at.frame);
         json_end_object(j);
     }
     json_end_array(j);
@@ -126,7 +126,7 @@ static void json_line_evidence(json *j, const char *key, const char *line, uint6
     json_key(j, key);
     json_begin_object(j);
     json_field_str(j, "line", line);
-    json_field_uint_or_null(j, "frame", frame != 0, frame);
+    json_field_frame_or_null(j, "frame", frame != 0, frame);
     json_end_object(j);
 }
 
@@ -248,7 +248,8 @@ static void text_login(report *r, const pop3_report *s)
             how ? " by " : "", how ? how : "");
     if (s->login < 0) {
         escape_str(err, sizeof err, s->login_error);
-        fprintf(r->out, "    refused in frame %" PRIu64 ": %s\n", s->login_error_at.frame, err);
+        fprintf(r->out, "    refused in frame %s: %s\n",
+                report_frame_ref(s->login_error_at.frame).s, err);
     }
 }
 

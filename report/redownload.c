@@ -159,11 +159,6 @@ static int grow(void **p, size_t size, uint32_t *cap, uint32_t need)
     return 0;
 }
 
-static uint32_t sat32(uint64_t v)
-{
-    return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
-}
-
 static uint64_t strings_of(const rd_message *m)
 {
     return (m->message_id ? strlen(m->message_id) + 1 : 0) + (m->uidl ? strlen(m->uidl) + 1 : 0);
@@ -409,7 +404,7 @@ static uint32_t add_session(redownload *rd, uint64_t id, uint32_t box, uint32_t 
                       .mailbox = box,
                       .client = client,
                       .prev = rd->box[box].last,
-                      .end_frame = sat32(s->end_frame),
+                      .end_frame = report_frame_pack32(s->end_frame),
                       .end_reason = (uint8_t)s->end_reason,
                       .flags = (uint8_t)s->flags,
                       .closed_by = (int8_t)s->closed_by,
@@ -574,8 +569,8 @@ static void add_download(redownload *rd, uint32_t si, uint32_t box, const pop3_m
     *download_of(rd, di) = (rd_download){.time = m->retr_at.ts,
                                          .session = si,
                                          .next = NONE,
-                                         .frame = sat32(m->retr_at.frame),
-                                         .dele_frame = sat32(m->dele_at.frame),
+                                         .frame = report_frame_pack32(m->retr_at.frame),
+                                         .dele_frame = report_frame_pack32(m->dele_at.frame),
                                          .msg = mi,
                                          .deleted = m->deleted,
                                          .committed = m->committed,

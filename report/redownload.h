@@ -31,10 +31,10 @@
 typedef struct rd_session {
     int64_t start, end;
     uint64_t id;
-    uint32_t mailbox; /* names index of USER@SERVERADDRESS */
-    uint32_t client;  /* names index of the client's address (no port) */
-    uint32_t prev;    /* the previous session (serial) of the mailbox; UINT32_MAX: none */
-    uint32_t end_frame;
+    uint32_t mailbox;          /* names index of USER@SERVERADDRESS */
+    uint32_t client;           /* names index of the client's address (no port) */
+    uint32_t prev;             /* the previous session (serial) of the mailbox; UINT32_MAX: none */
+    uint32_t end_frame;        /* report_frame_pack32 */
     uint8_t end_reason, flags; /* flow_end; pop3 flags as written (CONCURRENT_MAILBOX fits) */
     int8_t closed_by, quit_reply;
     uint8_t concurrent; /* overlaps another client's session of its mailbox */
@@ -47,7 +47,7 @@ typedef struct rd_download {
     int64_t time;     /* the +OK that began the content */
     uint32_t session; /* rd_session serial */
     uint32_t next;    /* the message's next download; UINT32_MAX: none */
-    uint32_t frame;   /* of that +OK (saturating) */
+    uint32_t frame;   /* of that +OK (report_frame_pack32) */
     uint32_t dele_frame;
     uint32_t msg; /* its message's slot (the message may have left since); UINT32_MAX: none */
     uint8_t deleted, committed, top, pad;

@@ -34,16 +34,19 @@ static void session_end(const rd_session *s, char *out, size_t cap)
     else if (s->quit_reply < 0)
         snprintf(out, cap, "QUIT answered -ERR");
     else
-        snprintf(out, cap, "ended without a +OK to QUIT (%s by %s in frame %" PRIu32 ")",
-                 end_name(s->end_reason), side(s->closed_by), s->end_frame);
+        snprintf(out, cap, "ended without a +OK to QUIT (%s by %s in frame %s)",
+                 end_name(s->end_reason), side(s->closed_by),
+                 report_frame_ref(report_frame_unpack32(s->end_frame)).s);
 }
 
 static void what_became(const rd_download *d, char *out, size_t cap)
 {
     if (d->deleted && d->committed)
-        snprintf(out, cap, "DELE +OK in frame %" PRIu32 ", committed", d->dele_frame);
+        snprintf(out, cap, "DELE +OK in frame %s, committed",
+                 report_frame_ref(report_frame_unpack32(d->dele_frame)).s);
     else if (d->deleted)
-        snprintf(out, cap, "DELE +OK in frame %" PRIu32 ", never committed", d->dele_frame);
+        snprintf(out, cap, "DELE +OK in frame %s, never committed",
+                 report_frame_ref(report_frame_unpack32(d->dele_frame)).s);
     else
         snprintf(out, cap, "not deleted");
 }
@@ -51,11 +54,12 @@ static void what_became(const rd_download *d, char *out, size_t cap)
 static void download_line(const redownload *rd, const rd_download *d, char *out, size_t cap)
 {
     const rd_session *s = redownload_session_at(rd, d->session);
-    char end[128], fate[64];
+    char end[128 + REPORT_FRAME_REF_LEN], fate[64 + REPORT_FRAME_REF_LEN];
     session_end(s, end, sizeof end);
     what_became(d, fate, sizeof fate);
-    int n = snprintf(out, cap, "session %" PRIu64 " from %s: %s in frame %" PRIu32 ", %s; ", s->id,
-                     redownload_client(rd, s->client), d->top ? "TOP" : "RETR", d->frame, fate);
+    int n = snprintf(out, cap, "session %" PRIu64 " from %s: %s in frame %s, %s; ", s->id,
+                     redownload_client(rd, s->client), d->top ? "TOP" : "RETR",
+                     report_frame_ref(report_frame_unpack32(d->frame)).s, fate);
     size_t used = n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
     /* a long client address may leave no room: the line is cut, never overrun */
     if (snprintf(out + used, cap - used, "session %s%s", end,

@@ -115,7 +115,7 @@ static void json_eod(json *j, const smtp_eod *e)
     char cut[32];
     smtp_format_cut(e, cut, sizeof cut);
     json_begin_object(j);
-    json_field_uint(j, "frame", last->frame);
+    json_field_frame(j, "frame", last->frame);
     json_field_time(j, "time", last->ts);
     json_field_bool(j, "bdat", e->bdat);
     json_field_bool(j, "split", e->nparts > 1);
@@ -125,7 +125,7 @@ static void json_eod(json *j, const smtp_eod *e)
     json_begin_array(j);
     for (int i = 0; i < e->nparts && !e->bdat; i++) {
         json_begin_object(j);
-        json_field_uint(j, "frame", e->part[i].frame);
+        json_field_frame(j, "frame", e->part[i].frame);
         json_field_time(j, "time", e->part[i].ts);
         json_field_uint(j, "bytes", e->part_len[i]);
         json_end_object(j);
@@ -133,7 +133,7 @@ static void json_eod(json *j, const smtp_eod *e)
     json_end_array(j);
     json_reply(j, "reply", e->replied ? e->reply : 0);
     json_field_str(j, "reply_text", e->replied ? e->reply_text : NULL);
-    json_field_uint_or_null(j, "reply_frame", e->replied, e->reply_at.frame);
+    json_field_frame_or_null(j, "reply_frame", e->replied, e->reply_at.frame);
     json_field_seconds_or_null(j, "latency", e->replied, e->reply_at.ts - last->ts);
     json_end_object(j);
 }
@@ -179,7 +179,7 @@ static void json_banner(json *j, const smtp_banner *b)
     json_field_bool(j, "masked", b->masked);
     json_field_uint(j, "masked_lines", (uint64_t)b->masked_lines);
     json_field_bool(j, "unterminated", b->unterminated);
-    json_field_uint(j, "frame", b->at.frame);
+    json_field_frame(j, "frame", b->at.frame);
     json_end_object(j);
 }
 
@@ -199,7 +199,7 @@ static void json_split_evidence(json *j, const smtp_report *s)
         json_key(j, "frames");
         json_begin_array(j);
         for (int k = 0; k < e->nparts; k++)
-            json_uint(j, e->part[k].frame);
+            json_frame(j, e->part[k].frame);
         json_end_array(j);
         json_field_seconds(j, "waited", s->end - e->part[e->nparts - 1].ts);
         json_reply(j, "reply", e->replied ? e->reply : 0);
@@ -221,8 +221,8 @@ static void json_slow_banner_evidence(json *j, const smtp_report *s)
     json_key(j, "slow_banner");
     json_begin_object(j);
     json_field_seconds(j, "delay", greeting_delay(s));
-    json_field_uint(j, "handshake_frame", s->start_frame);
-    json_field_uint_or_null(j, "greeting_frame", s->banner.seen, s->banner.at.frame);
+    json_field_frame(j, "handshake_frame", s->start_frame);
+    json_field_frame_or_null(j, "greeting_frame", s->banner.seen, s->banner.at.frame);
     json_end_object(j);
 }
 
@@ -231,7 +231,7 @@ static void json_busy_evidence(json *j, const smtp_report *s)
     json_key(j, "server_busy_421");
     json_begin_object(j);
     json_field_str(j, "line", s->busy.text);
-    json_field_uint(j, "frame", s->busy.at.frame);
+    json_field_frame(j, "frame", s->busy.at.frame);
     json_field_str(j, "answered", smtp_answered_name(s->busy.answered));
     json_field_uint(j, "replies", s->busy_replies);
     json_end_object(j);
@@ -255,7 +255,7 @@ static void json_too_big_evidence(json *j, const smtp_report *s)
         json_field_uint(j, "transaction", i);
         json_reply(j, "reply", t->too_big.code);
         json_field_str(j, "line", t->too_big.text);
-        json_field_uint(j, "frame", t->too_big.at.frame);
+        json_field_frame(j, "frame", t->too_big.at.frame);
         json_field_str(j, "answered", smtp_answered_name(t->too_big.answered));
         json_field_uint_or_null(j, "size_declared", t->has_size, t->size_declared);
         json_field_uint_or_null(j, "bytes", sent_whole(t), t->bytes);
@@ -275,7 +275,7 @@ static void json_evidence(json *j, const smtp_report *s)
         json_begin_object(j);
         json_field_str(j, "end_reason", end_reason_name(s->end_reason));
         json_field_str(j, "closed_by", side_name(s->closed_by));
-        json_field_uint_or_null(j, "frame", s->end_frame != 0, s->end_frame);
+        json_field_frame_or_null(j, "frame", s->end_frame != 0, s->end_frame);
         json_field_uint(j, "commands", s->count.commands);
         json_end_object(j);
     }
@@ -283,7 +283,7 @@ static void json_evidence(json *j, const smtp_report *s)
         json_key(j, "masked_banner");
         json_begin_object(j);
         json_field_str(j, "line", s->banner.text);
-        json_field_uint(j, "frame", s->banner.at.frame);
+        json_field_frame(j, "frame", s->banner.at.frame);
         json_field_bool(j, "unterminated", s->banner.unterminated);
         json_end_object(j);
     }
@@ -315,7 +315,7 @@ static void json_inspection(json *j, const smtp_report *s)
             continue;
         json_begin_object(j);
         json_field_str(j, "name", smtp_print_name(i));
-        json_field_uint(j, "frame", p->frame);
+        json_field_frame(j, "frame", p->frame);
         json_field_str(j, "line", p->line);
         json_end_object(j);
     }
@@ -332,13 +332,13 @@ static void json_tcp(json *j, const smtp_tcp *t)
     json_field_uint(j, "client_retransmissions", t->retrans[SMTP_CLIENT]);
     json_field_uint(j, "server_retransmissions", t->retrans[SMTP_SERVER]);
     json_field_uint(j, "eod_retransmissions", t->eod_retrans);
-    json_field_uint_or_null(j, "eod_retransmission_frame", t->eod_retrans != 0,
-                            t->eod_retrans_frame);
+    json_field_frame_or_null(j, "eod_retransmission_frame", t->eod_retrans != 0,
+                             t->eod_retrans_frame);
     json_field_uint(j, "reply_retransmissions", t->reply_retrans);
-    json_field_uint_or_null(j, "reply_retransmission_frame", t->reply_retrans != 0,
-                            t->reply_retrans_frame);
+    json_field_frame_or_null(j, "reply_retransmission_frame", t->reply_retrans != 0,
+                             t->reply_retrans_frame);
     json_field_uint(j, "zero_windows_in_data", t->zero_windows);
-    json_field_uint_or_null(j, "zero_window_frame", t->zero_windows != 0, t->zero_window_frame);
+    json_field_frame_or_null(j, "zero_window_frame", t->zero_windows != 0, t->zero_window_frame);
     json_end_object(j);
 }
 
@@ -347,11 +347,11 @@ static void json_asa(json *j, const smtp_asa *a)
     json_key(j, "asa");
     json_begin_object(j);
     json_field_uint(j, "command_line_max", a->command_line_max);
-    json_field_uint_or_null(j, "command_line_frame", a->command_line_max != 0,
-                            a->command_line_frame);
+    json_field_frame_or_null(j, "command_line_frame", a->command_line_max != 0,
+                             a->command_line_frame);
     json_field_uint(j, "rcpt_max", a->rcpt_max);
     json_field_uint(j, "header_line_max", a->header_line_max);
-    json_field_uint_or_null(j, "header_line_frame", a->header_line_max != 0, a->header_line_frame);
+    json_field_frame_or_null(j, "header_line_frame", a->header_line_max != 0, a->header_line_frame);
     json_field_uint(j, "sender_max", a->sender_max);
     json_end_object(j);
 }
@@ -447,19 +447,20 @@ static void text_eod(report *r, const smtp_report *s, const smtp_txn *t)
         smtp_format_cut(e, cut, sizeof cut);
         fprintf(r->out, "    end of data split %s over %d segments:", cut, e->nparts);
         for (int i = 0; i < e->nparts; i++)
-            fprintf(r->out, "%s frame %" PRIu64 " (%+.3f s, %u bytes)", i ? "," : "",
-                    e->part[i].frame, secs(e->part[i].ts - s->start), e->part_len[i]);
+            fprintf(r->out, "%s frame %s (%+.3f s, %u bytes)", i ? "," : "",
+                    report_frame_ref(e->part[i].frame).s, secs(e->part[i].ts - s->start),
+                    e->part_len[i]);
         fputc('\n', r->out);
     } else {
-        fprintf(r->out, "    end of data in frame %" PRIu64 "%s\n", e->part[0].frame,
+        fprintf(r->out, "    end of data in frame %s%s\n", report_frame_ref(e->part[0].frame).s,
                 e->bdat ? " (BDAT LAST)" : "");
     }
     const smtp_seg_ref *last = &e->part[e->nparts - 1];
     if (e->replied) {
         char clean[SMTP_TRANSCRIPT_TEXT * 4 + 1];
         escape_str(clean, sizeof clean, e->reply_text);
-        fprintf(r->out, "    reply after %.3f s in frame %" PRIu64 ": %s\n",
-                secs(e->reply_at.ts - last->ts), e->reply_at.frame, clean);
+        fprintf(r->out, "    reply after %.3f s in frame %s: %s\n", secs(e->reply_at.ts - last->ts),
+                report_frame_ref(e->reply_at.frame).s, clean);
     } else {
         fprintf(r->out,
                 "    no reply to end of data: the client waited %.3f s, then the "
@@ -475,8 +476,8 @@ static void text_too_big(report *r, const smtp_txn *t)
     const char *what = smtp_answered_name(b->answered);
     char clean[SMTP_TRANSCRIPT_TEXT * 4 + 1];
     escape_str(clean, sizeof clean, b->text);
-    fprintf(r->out, "    too big: %s to %s in frame %" PRIu64 "; ", clean, what ? what : "?",
-            b->at.frame);
+    fprintf(r->out, "    too big: %s to %s in frame %s; ", clean, what ? what : "?",
+            report_frame_ref(b->at.frame).s);
     if (t->has_size)
         fprintf(r->out, "SIZE=%" PRIu64 " declared, ", t->size_declared);
     else
@@ -516,7 +517,8 @@ static void text_fingerprints(report *r, const smtp_report *s)
             continue;
         char clean[SMTP_TRANSCRIPT_TEXT * 4 + 1];
         escape_str(clean, sizeof clean, p->line);
-        fprintf(r->out, "    %-18s frame %-8" PRIu64 " %s\n", smtp_print_name(i), p->frame, clean);
+        fprintf(r->out, "    %-18s frame %-8s %s\n", smtp_print_name(i),
+                report_frame_ref(p->frame).s, clean);
     }
 }
 
@@ -535,24 +537,27 @@ static void text_greeting_evidence(report *r, const smtp_report *s)
     if (s->flags & SMTP_FLAG_SLOW_BANNER) {
         if (s->banner.seen)
             fprintf(r->out,
-                    "  greeting after %.3f s (handshake frame %" PRIu64 ", greeting frame %" PRIu64
+                    "  greeting after %.3f s (handshake frame %s, greeting frame %s"
                     ")\n",
-                    secs(greeting_delay(s)), s->start_frame, s->banner.at.frame);
+                    secs(greeting_delay(s)), report_frame_ref(s->start_frame).s,
+                    report_frame_ref(s->banner.at.frame).s);
         else
             fprintf(r->out,
-                    "  no greeting in %.3f s after the handshake (frame %" PRIu64
+                    "  no greeting in %.3f s after the handshake (frame %s"
                     "), then the session ended (%s)\n",
-                    secs(greeting_delay(s)), s->start_frame, end_reason_name(s->end_reason));
+                    secs(greeting_delay(s)), report_frame_ref(s->start_frame).s,
+                    end_reason_name(s->end_reason));
     }
     if (s->flags & SMTP_FLAG_SERVER_BUSY_421) {
         char clean[SMTP_TRANSCRIPT_TEXT * 4 + 1];
         const char *answered = smtp_answered_name(s->busy.answered);
         escape_str(clean, sizeof clean, s->busy.text);
-        fprintf(r->out, "  server busy: %s %s%s in frame %" PRIu64, clean,
+        fprintf(r->out, "  server busy: %s %s%s in frame %s", clean,
                 s->busy.answered == SMTP_ANSWERED_GREETING ? "as the "
                 : answered                                 ? "answering "
                                                            : "",
-                answered ? answered : "with no command waiting", s->busy.at.frame);
+                answered ? answered : "with no command waiting",
+                report_frame_ref(s->busy.at.frame).s);
         if (s->busy_replies > 1)
             fprintf(r->out, " (%u 421 replies in all)", s->busy_replies);
         fputc('\n', r->out);

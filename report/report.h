@@ -52,6 +52,25 @@ void report_connect_failed(report *r, const connect_failed *c);
  * files follow each other). JSON: a "capture_file" line; text: "capture file NAME begins at
  * frame N", not written while sessions are quiet (the live screen). capture_file.c. */
 void report_capture_file(report *r, const char *name, uint64_t first_frame);
+
+/* How a frame is named (frameref.c): its number, or when several capture files are read as one
+ * (report_frame_files, set before the first packet) NAME#N, the file's base name and its frame
+ * in that file (sniff.h). One function for every frame the report and the screen write. */
+#define REPORT_FRAME_REF_LEN 280
+typedef struct frame_ref {
+    char s[REPORT_FRAME_REF_LEN];
+} frame_ref;
+void report_frame_files(const char *const *files, unsigned n);
+int report_frame_named(void); /* several files: frames are NAME#N */
+frame_ref report_frame_ref(uint64_t frame);
+/* Between the two ends of a range of frames: "-", or " to " between names (which may hold
+ * dashes: smtp-09.pcap#5 to smtp-10.pcap#7). */
+const char *report_frame_dash(void);
+/* A frame in 32 bits, for tables that keep many (redownload.c): with one file the number,
+ * saturating; with several the file's index in the top bits (as few as the files need) and
+ * its frame, saturating at what the rest holds (2^30 with up to 4 files). */
+uint32_t report_frame_pack32(uint64_t frame);
+uint64_t report_frame_unpack32(uint32_t packed);
 /* Duplicates and other findings across sessions, the servers, the connections not analysed (text),
  * and the totals. */
 void report_summary(report *r, const capture_summary *cap);

@@ -24,8 +24,8 @@ static void connect_json(report *r, const connect_failed *c)
     json_field_uint(j, "attempts", c->attempts);
     json_field_time(j, "first", c->first);
     json_field_time(j, "last", c->last);
-    json_field_uint(j, "first_frame", c->first_frame);
-    json_field_uint(j, "last_frame", c->last_frame);
+    json_field_frame(j, "first_frame", c->first_frame);
+    json_field_frame(j, "last_frame", c->last_frame);
     json_end_object(j);
     report_json_line(r);
 }
@@ -56,10 +56,10 @@ static void connect_line(report *r, const connect_failed *c)
     escape_line(client, sizeof client, c->client, strnlen(c->client, sizeof c->client));
     escape_line(server, sizeof server, c->server, strnlen(c->server, sizeof c->server));
     report_format_time(when, sizeof when, c->first);
-    fprintf(r->out,
-            "  %s -> %s  %s UTC  %-9s  %u SYN%s over %.3f s, frames %" PRIu64 "-%" PRIu64 "\n",
-            client, server, when, reason_name(c), c->attempts, c->attempts == 1 ? "" : "s",
-            (double)(c->last - c->first) / 1e6, c->first_frame, c->last_frame);
+    fprintf(r->out, "  %s -> %s  %s UTC  %-9s  %u SYN%s over %.3f s, frames %s%s%s\n", client,
+            server, when, reason_name(c), c->attempts, c->attempts == 1 ? "" : "s",
+            (double)(c->last - c->first) / 1e6, report_frame_ref(c->first_frame).s,
+            report_frame_dash(), report_frame_ref(c->last_frame).s);
 }
 
 void report_connects_text(report *r)

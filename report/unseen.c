@@ -18,8 +18,8 @@ static void unseen_json(report *r, const unseen_conn *u)
     json_field_str(j, "server", u->server);
     json_field_time(j, "start", u->first);
     json_field_time(j, "end", u->last);
-    json_field_uint(j, "first_frame", u->first_frame);
-    json_field_uint(j, "last_frame", u->last_frame);
+    json_field_frame(j, "first_frame", u->first_frame);
+    json_field_frame(j, "last_frame", u->last_frame);
     json_field_uint(j, "packets", u->packets);
     json_field_uint(j, "bytes", u->bytes);
     json_end_object(j);
@@ -43,10 +43,9 @@ static void unseen_line(report *r, const unseen_conn *u)
     escape_line(client, sizeof client, u->client, strnlen(u->client, sizeof u->client));
     escape_line(server, sizeof server, u->server, strnlen(u->server, sizeof u->server));
     report_format_time(when, sizeof when, u->first);
-    fprintf(r->out,
-            "  %s -> %s  %s UTC  frames %" PRIu64 "-%" PRIu64 ", %" PRIu64 " packets, %" PRIu64
-            " bytes%s\n",
-            client, server, when, u->first_frame, u->last_frame, u->packets, u->bytes,
+    fprintf(r->out, "  %s -> %s  %s UTC  frames %s%s%s, %" PRIu64 " packets, %" PRIu64 " bytes%s\n",
+            client, server, when, report_frame_ref(u->first_frame).s, report_frame_dash(),
+            report_frame_ref(u->last_frame).s, u->packets, u->bytes,
             u->syn_seen ? "  (SYN seen, handshake never completed)" : "");
 }
 

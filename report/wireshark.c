@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "report/report.h"
 #include "sniff/extract.h"
 
 /* One direction: "ip.src==A && tcp.srcport==a && ip.dst==B && tcp.dstport==b". */
@@ -34,9 +35,14 @@ int wireshark_filter(char *out, size_t cap, const char *client, const char *serv
     if (direction(there, sizeof there, ip, &c, &s) < 0 ||
         direction(back, sizeof back, ip, &s, &c) < 0)
         return -1;
-    int n = snprintf(out, cap,
-                     "!%s && ((%s) || (%s)) && frame.number>=%" PRIu64 " && frame.number<=%" PRIu64,
-                     c.family == 6 ? "icmpv6" : "icmp", there, back, first, last);
+    const char *icmp = c.family == 6 ? "icmpv6" : "icmp";
+    /* Several files: a frame number is one file's, and a filter is run on one file: the
+     * addresses and ports alone select the session in each of them. */
+    int n = report_frame_named() ? snprintf(out, cap, "!%s && ((%s) || (%s))", icmp, there, back)
+                                 : snprintf(out, cap,
+                                            "!%s && ((%s) || (%s)) && frame.number>=%" PRIu64
+                                            " && frame.number<=%" PRIu64,
+                                            icmp, there, back, first, last);
     if (n < 0 || (size_t)n >= cap) {
         if (cap)
             out[0] = '\0';

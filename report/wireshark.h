@@ -17,7 +17,9 @@
  * (ipv6.src, ipv6.dst and !icmpv6 for IPv6; on one line). Each endpoint is matched whole, so
  * the same hosts with their ports the other way round do not match, and the ICMP errors that
  * quote a packet of the session (Wireshark reads the quoted addresses and ports as fields)
- * are left out. Returns 0, or -1 (out empty) when an endpoint is not one or first is 0. */
+ * are left out. With several capture files (report_frame_named) the frame range is left out:
+ * each file numbers its own frames, and the filter selects the session in any of them.
+ * Returns 0, or -1 (out empty) when an endpoint is not one or first is 0. */
 int wireshark_filter(char *out, size_t cap, const char *client, const char *server, uint64_t first,
                      uint64_t last);
 

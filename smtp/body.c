@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "smtp/internal.h"
+#include "sniff/sniff.h"
 
 void smtp_start_body(smtp_session *s)
 {
@@ -26,10 +27,18 @@ static void on_end_of_data(smtp_session *s, smtp_txn *t)
         return;
     }
     char cut[32];
+    uint64_t first = t->eod.part[0].frame, last = t->eod.part[t->eod.nparts - 1].frame;
     smtp_format_cut(&t->eod, cut, sizeof cut);
-    smtp_note_event(s, "end of data (%llu bytes), terminator split %s over frames %llu and %llu",
-                    (unsigned long long)t->bytes, cut, (unsigned long long)t->eod.part[0].frame,
-                    (unsigned long long)t->eod.part[t->eod.nparts - 1].frame);
+    /* Several capture files (sniff.h): the frames of the file the line is in (it names it);
+     * the report's evidence names both parts' files. */
+    if (sniff_frame_file(first) != sniff_frame_file(last))
+        smtp_note_event(s, "end of data (%llu bytes), terminator split %s across two capture files",
+                        (unsigned long long)t->bytes, cut);
+    else
+        smtp_note_event(
+            s, "end of data (%llu bytes), terminator split %s over frames %llu and %llu",
+            (unsigned long long)t->bytes, cut, (unsigned long long)sniff_frame_in_file(first),
+            (unsigned long long)sniff_frame_in_file(last));
 }
 
 /* Body bytes up to and including the terminator; returns how many were the body's. */

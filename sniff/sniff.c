@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "decompress/decompress.h"
+#include "sniff/internal.h"
 #include "sniff/live.h"
 
 struct sniff {
@@ -40,6 +41,7 @@ struct sniff {
     void *tick_ctx;
     decompress *dc;          /* the reader behind the file (NULL: a plain file, read as is) */
     const char *compression; /* "gzip", "zstd", "xz", "bzip2", or NULL */
+    sniff_merge *merge;      /* several files (then pcap is the first one's, not ours) */
     char iface[IF_NAMESIZE]; /* live, for sniff_iface_state */
     unsigned ifindex;        /* 0: not watched */
     char source[160];
@@ -85,22 +87,28 @@ static const char *filter_reason(const char *pcap_msg)
     return pcap_msg;
 }
 
-static int compile_filter(sniff *s, const char *filter, char *err, size_t errlen)
+int sniff_compile(pcap_t *p, struct bpf_program *prog, const char *filter, char *err, size_t errlen)
 {
     if (filter == NULL || filter[0] == '\0')
         return 0;
-    if (pcap_compile(s->pcap, &s->prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    if (pcap_compile(p, prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
         snprintf(err, errlen, "bad filter expression '%s': %s", filter,
-                 filter_reason(pcap_geterr(s->pcap)));
+                 filter_reason(pcap_geterr(p)));
         return -1;
     }
-    s->have_prog = 1;
-    return 0;
+    return 1;
+}
+
+static int compile_filter(sniff *s, const char *filter, char *err, size_t errlen)
+{
+    int rc = sniff_compile(s->pcap, &s->prog, filter, err, errlen);
+    s->have_prog = rc > 0;
+    return rc < 0 ? -1 : 0;
 }
 
 /* Refuses, naming it, a link type whose frames cannot be decoded: better than reading the
  * whole file and reporting no session. */
-static int check_link(const char *file, int dlt, char *err, size_t errlen)
+int sniff_check_link(const char *file, int dlt, char *err, size_t errlen)
 {
     char name[PCAP_ERRBUF_SIZE];
     const char *dname = pcap_datalink_val_to_name(dlt);
@@ -117,11 +125,12 @@ static int check_link(const char *file, int dlt, char *err, size_t errlen)
 
 /* The file (standard input for "-") as a stream for libpcap: decompressed when its first
  * bytes say it is compressed, whatever its name. */
-static FILE *open_stream(sniff *s, const char *file, char *err, size_t errlen)
+static FILE *open_stream(const char *file, decompress **dc, const char **compression, char *err,
+                         size_t errlen)
 {
     char why[PCAP_ERRBUF_SIZE];
     int fd = strcmp(file, "-") == 0 ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC);
-    FILE *f = fd < 0 ? NULL : decompress_open(fd, &s->dc, why, sizeof why);
+    FILE *f = fd < 0 ? NULL : decompress_open(fd, dc, why, sizeof why);
     if (fd < 0)
         snprintf(why, sizeof why, "%s", strerror(errno));
     if (f == NULL) {
@@ -130,43 +139,66 @@ static FILE *open_stream(sniff *s, const char *file, char *err, size_t errlen)
             close(fd);
         return NULL;
     }
-    s->compression = decompress_format(s->dc);
+    *compression = decompress_format(*dc);
     return f;
 }
 
 /* libpcap refused the stream: a damaged compressed one says where it broke; a compressed file
  * that holds no capture is named with its format. */
-static void stream_error(sniff *s, const char *file, const char *pcap_msg, char *err, size_t errlen)
+static void stream_error(decompress *dc, const char *compression, const char *file,
+                         const char *pcap_msg, char *err, size_t errlen)
 {
     char name[PCAP_ERRBUF_SIZE];
-    const char *broke = decompress_error(s->dc);
+    const char *broke = decompress_error(dc);
     describe_file(file, name, sizeof name);
     if (broke)
         snprintf(err, errlen, "cannot read capture %s: %s", name, broke);
-    else if (s->compression && strstr(pcap_msg, "unknown file format") != NULL)
+    else if (compression && strstr(pcap_msg, "unknown file format") != NULL)
         snprintf(err, errlen, "%s is %s-compressed, but what it holds is not a capture file (%s)",
-                 name, s->compression, pcap_msg);
+                 name, compression, pcap_msg);
     else
         open_error(file, pcap_msg, err, errlen);
 }
 
-static int open_file(sniff *s, const sniff_config *cfg, char *err, size_t errlen)
+pcap_t *sniff_offline(const char *file, decompress **dc, const char **compression, char *err,
+                      size_t errlen)
 {
     char pcap_err[PCAP_ERRBUF_SIZE] = "";
-    describe_file(cfg->file, s->source, sizeof s->source);
-    FILE *f = open_stream(s, cfg->file, err, errlen);
+    FILE *f = open_stream(file, dc, compression, err, errlen);
     if (f == NULL)
-        return -1;
-    s->pcap = pcap_fopen_offline(f, pcap_err);
-    if (s->pcap == NULL) {
-        stream_error(s, cfg->file, pcap_err, err, errlen);
+        return NULL;
+    pcap_t *p = pcap_fopen_offline(f, pcap_err);
+    if (p == NULL) {
+        stream_error(*dc, *compression, file, pcap_err, err, errlen);
         if (f != stdin) /* libpcap leaves it open when it refuses it */
             fclose(f);
-        s->dc = NULL;
-        return -1;
+        *dc = NULL;
     }
+    return p;
+}
+
+/* Several files: the first one's handle stands for them (the pipeline's link check). */
+static int open_files(sniff *s, const sniff_config *cfg, char *err, size_t errlen)
+{
+    snprintf(s->source, sizeof s->source, "%u files", cfg->nfiles);
+    s->merge = merge_open(cfg->files, cfg->nfiles, cfg->filter, err, errlen);
+    if (s->merge == NULL)
+        return -1;
+    s->pcap = merge_first(s->merge);
+    s->compression = merge_compression(s->merge);
+    return 0;
+}
+
+static int open_file(sniff *s, const sniff_config *cfg, char *err, size_t errlen)
+{
+    if (cfg->nfiles > 1)
+        return open_files(s, cfg, err, errlen);
+    describe_file(cfg->file, s->source, sizeof s->source);
+    s->pcap = sniff_offline(cfg->file, &s->dc, &s->compression, err, errlen);
+    if (s->pcap == NULL)
+        return -1;
     s->dlt = pcap_datalink(s->pcap);
-    return check_link(cfg->file, s->dlt, err, errlen) != 0 ||
+    return sniff_check_link(cfg->file, s->dlt, err, errlen) != 0 ||
                    compile_filter(s, cfg->filter, err, errlen) != 0
                ? -1
                : 0;
@@ -187,7 +219,7 @@ static int open_live(sniff *s, const sniff_config *cfg, char *err, size_t errlen
         s->ifindex = if_nametoindex(cfg->iface);
     }
     s->dlt = pcap_datalink(s->pcap);
-    if (check_link(cfg->iface, s->dlt, err, errlen) != 0 ||
+    if (sniff_check_link(cfg->iface, s->dlt, err, errlen) != 0 ||
         compile_filter(s, cfg->filter, err, errlen) != 0 ||
         live_filter(s->pcap, cfg, s->have_prog ? &s->prog : NULL, err, errlen) != 0 ||
         (cfg->fanout_group && live_fanout(s->pcap, cfg, err, errlen) != 0))
@@ -226,6 +258,8 @@ sniff *sniff_open(const sniff_config *cfg, char *err, size_t errlen)
     }
     int snap = pcap_snapshot(s->pcap);
     s->stats.snaplen = snap > 0 ? (uint32_t)snap : 0;
+    if (s->merge)
+        s->stats.snaplen = merge_snaplen(s->merge);
     s->count = cfg->count;
     s->rotate_seconds = cfg->rotate.seconds;
     s->ports = cfg->ports;
@@ -286,30 +320,29 @@ static int matches(sniff *s, const struct pcap_pkthdr *hdr, const u_char *bytes)
 /* libpcap 1.10 reads a pcapng file only while all its interfaces share the first one's link
  * type and snapshot length; a merged or multi-adapter capture that mixes them stops at the
  * first other interface, with a message that does not say why. */
-static void read_error(sniff *s)
+void sniff_read_error(pcap_t *p, decompress *dc, const char *compression, char *out, size_t outlen)
 {
-    const char *msg = pcap_geterr(s->pcap);
-    const char *broke = decompress_error(s->dc);
+    const char *msg = pcap_geterr(p);
+    const char *broke = decompress_error(dc);
 
     if (broke) /* libpcap saw only a failed read; the decompressor knows where and why */
-        snprintf(s->error, sizeof s->error, "%s", broke);
+        snprintf(out, outlen, "%s", broke);
     else if (strstr(msg, "different from the") != NULL && strstr(msg, "first interface") != NULL)
-        snprintf(s->error, sizeof s->error,
+        snprintf(out, outlen,
                  "%s: libpcap reads a pcapng file only while all its interfaces have the same "
                  "link type and snapshot length; write each interface to its own file "
                  "(tshark -r FILE -Y 'frame.interface_id == N' -w PART)",
                  msg);
-    else if (s->compression) /* damage the decoder let through, or a capture damaged as made */
-        snprintf(s->error, sizeof s->error,
-                 "%s (%s data decompressed up to compressed byte %" PRIu64 ")", msg, s->compression,
-                 decompress_consumed(s->dc));
+    else if (compression) /* damage the decoder let through, or a capture damaged as made */
+        snprintf(out, outlen, "%s (%s data decompressed up to compressed byte %" PRIu64 ")", msg,
+                 compression, decompress_consumed(dc));
     else
-        snprintf(s->error, sizeof s->error, "%s", msg);
+        snprintf(out, outlen, "%s", msg);
 }
 
 /* Times in a file are data too: pcapng allows 64-bit microseconds, which would overflow the
  * microsecond arithmetic downstream. Kept within 0 .. 2^40 s (the year 36812). */
-static void sane_time(struct pcap_pkthdr *hdr)
+void sniff_sane_time(struct pcap_pkthdr *hdr)
 {
     const time_t max = (time_t)1 << 40;
     struct timeval *t = &hdr->ts;
@@ -363,7 +396,7 @@ static int read_one(sniff *s, sniff_packet_fn fn, void *ctx)
     if (rc == PCAP_ERROR_BREAK) /* end of file, or sniff_stop */
         return SNIFF_END;
     if (rc == PCAP_ERROR) {
-        read_error(s);
+        sniff_read_error(s->pcap, s->dc, s->compression, s->error, sizeof s->error);
         s->failed = 1;
         return -1;
     }
@@ -375,11 +408,46 @@ static int read_one(sniff *s, sniff_packet_fn fn, void *ctx)
             return wrc;
     }
     s->stats.frames++;
-    sane_time(hdr);
+    sniff_sane_time(hdr);
     if (!matches(s, hdr, bytes))
         return 1;
     account(&s->stats, hdr);
     fn(ctx, s->stats.frames, hdr, bytes);
+    return 1;
+}
+
+/* read_one over several files: the next packet in time order, decoded with its own file's
+ * link type (the pipeline decodes with one, the first file's). */
+static int read_merged(sniff *s, sniff_packet_fn fn, void *ctx)
+{
+    struct pcap_pkthdr *hdr;
+    const u_char *bytes;
+    unsigned file;
+    uint64_t frame;
+
+    if (s->failed)
+        return -1;
+    if (s->stopped || (s->count && s->stats.matched >= s->count))
+        return SNIFF_END;
+    if (!merge_next(s->merge, &file, &frame, &hdr, &bytes)) {
+        if (!merge_error(s->merge))
+            return SNIFF_END;
+        snprintf(s->error, sizeof s->error, "%s", merge_error(s->merge));
+        s->failed = 1; /* after every other file was read to its end */
+        return -1;
+    }
+    s->stats.frames++;
+    s->dlt = merge_dlt(s->merge, file);
+    s->decoded = 0;
+    if (merge_has_filter(s->merge) ? !merge_filter(s->merge, file, hdr, bytes)
+                                   : (s->ports || s->any_tcp) && !default_match(s, hdr, bytes))
+        return 1;
+    if (!s->decoded) {
+        net_decode(s->dlt, bytes, hdr->caplen, &s->net);
+        s->decoded = 1;
+    }
+    account(&s->stats, hdr);
+    fn(ctx, sniff_frame_make(file, frame), hdr, bytes);
     return 1;
 }
 
@@ -407,7 +475,7 @@ int sniff_loop(sniff *s, sniff_packet_fn fn, void *ctx)
 {
     int tick = ticking(s);
     for (;;) {
-        int rc = read_one(s, fn, ctx);
+        int rc = s->merge ? read_merged(s, fn, ctx) : read_one(s, fn, ctx);
         if (rc == SNIFF_END)
             return 0;
         if (rc < 0)
@@ -453,7 +521,7 @@ int sniff_step(sniff *s, sniff_packet_fn fn, void *ctx, int max)
     }
     int n = 0;
     while (n < max) {
-        int rc = read_one(s, fn, ctx);
+        int rc = s->merge ? read_merged(s, fn, ctx) : read_one(s, fn, ctx);
         if (rc == 0)
             break;
         if (rc < 0)
@@ -542,7 +610,9 @@ void sniff_close(sniff *s)
     if (s->have_prog)
         pcap_freecode(&s->prog);
     rotator_close(s->dump);
-    if (s->pcap != NULL)
+    if (s->merge)
+        merge_close(s->merge); /* the files, the first one's handle with them */
+    else if (s->pcap != NULL)
         pcap_close(s->pcap); /* closes the stream, and the decompressor with it */
     free(s);
 }

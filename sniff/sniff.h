@@ -13,7 +13,11 @@
 #include "sniff/rotate.h"
 
 typedef struct sniff_config {
-    const char *file;   /* capture file to read ("-" for stdin), or NULL with iface */
+    const char *file; /* capture file to read ("-" for stdin), or NULL with iface */
+    /* Several capture files read as one (-r A -r B): when nfiles > 1, file is not used and
+     * their packets come merged in time order (merge.c); each keeps its own link type. */
+    const char *const *files;
+    unsigned nfiles;
     const char *iface;  /* live capture on this interface (file NULL) */
     const char *filter; /* BPF expression, run on the whole frame; NULL: see ports */
     uint64_t count;     /* stop after this many matching packets, 0 for no limit */
@@ -66,6 +70,34 @@ static inline int64_t sniff_usec(struct timeval tv)
 {
     return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 }
+
+/* With several files a frame is named by the file (its index on the command line) and its
+ * frame in that file: the index sits above SNIFF_FILE_SHIFT bits, so the first file's frames
+ * are plain numbers, as with one file. Within a file the numbers grow with time; across
+ * overlapping files they do not (order by time there). */
+#define SNIFF_FILE_SHIFT 40
+#define SNIFF_MAX_FILES 4096
+static inline uint64_t sniff_frame_make(unsigned file, uint64_t frame)
+{
+    return ((uint64_t)file << SNIFF_FILE_SHIFT) | frame;
+}
+static inline unsigned sniff_frame_file(uint64_t frame)
+{
+    return (unsigned)(frame >> SNIFF_FILE_SHIFT);
+}
+static inline uint64_t sniff_frame_in_file(uint64_t frame)
+{
+    return frame & (((uint64_t)1 << SNIFF_FILE_SHIFT) - 1);
+}
+
+/* The merge of several files: each file's next packet, if it has one. */
+typedef struct sniff_head {
+    int ready;
+    struct timeval ts;
+} sniff_head;
+/* The head to deliver next: the earliest, on a tie the lowest index (the command line's
+ * order), so files that do not overlap are read one after the other; -1 when none is ready. */
+int sniff_merge_pick(const sniff_head *heads, unsigned n);
 
 typedef void (*sniff_packet_fn)(void *ctx, uint64_t frame, const struct pcap_pkthdr *hdr,
                                 const uint8_t *bytes);

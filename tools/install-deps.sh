@@ -21,7 +21,9 @@
 #                         debconf question)
 #     fetchmail           the POP3 lab's real collector (no debconf question either)
 #     tshark              make wireshark-test: the display filters and --extract checked
-#                         against tshark (wireshark-common's setuid question answered no)
+#                         against tshark (wireshark-common's setuid question answered no);
+#                         its wireshark-common brings editcap and capinfos, which cut a
+#                         capture in parts for make multi-file-test
 #     tidy, chromium      make html-test: the --html page validated, and rendered headless
 #   cov adds llvm-14 (llvm-profdata, llvm-cov) for `make fuzz-cov`.
 #   package: the Debian package's build (debian/control's Build-Depends, and

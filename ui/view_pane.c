@@ -18,8 +18,8 @@ static void write_events(FILE *f, const ui_session *s)
         char glyph = e->kind == UI_EV_EOD_PART && e->nparts > 1
                          ? UI_GLYPH_SPLIT
                          : ui_event_glyph((ui_event_kind)e->kind);
-        fprintf(f, "  %+10.3f s  frame %-8llu %c %s", (double)(e->ts - s->start) / 1e6,
-                (unsigned long long)e->frame, glyph, ui_event_name((ui_event_kind)e->kind));
+        fprintf(f, "  %+10.3f s  frame %-8s %c %s", (double)(e->ts - s->start) / 1e6,
+                report_frame_ref(e->frame).s, glyph, ui_event_name((ui_event_kind)e->kind));
         if (e->kind == UI_EV_EOD_PART && e->nparts > 1)
             fprintf(f, " (terminator split over %u segments)", e->nparts);
         if (e->kind == UI_EV_FIN || e->kind == UI_EV_RST)

@@ -1,0 +1,42 @@
+/* sniff internal: what sniff.c and merge.c share, not for other modules. */
+#ifndef SMTPSCOPE_SNIFF_INTERNAL_H
+#define SMTPSCOPE_SNIFF_INTERNAL_H
+
+#include "decompress/decompress.h"
+#include "sniff/sniff.h"
+
+/* Opens a capture file (decompressed when its first bytes say so) with libpcap; NULL with a
+ * message naming the file in err. */
+pcap_t *sniff_offline(const char *file, decompress **dc, const char **compression, char *err,
+                      size_t errlen);
+/* -1 with a message naming the file when its link type cannot be decoded. */
+int sniff_check_link(const char *file, int dlt, char *err, size_t errlen);
+/* Compiles a BPF expression for the handle's link type (nothing for NULL or ""): 1 compiled,
+ * 0 none, -1 with a message in err. */
+int sniff_compile(pcap_t *p, struct bpf_program *prog, const char *filter, char *err,
+                  size_t errlen);
+/* Why a read of the handle failed, in out. */
+void sniff_read_error(pcap_t *p, decompress *dc, const char *compression, char *out, size_t outlen);
+/* Keeps a file's packet time within what the microsecond arithmetic downstream holds. */
+void sniff_sane_time(struct pcap_pkthdr *hdr);
+
+/* ---- merge.c: several files read as one, in time order ---- */
+typedef struct sniff_merge sniff_merge;
+sniff_merge *merge_open(const char *const *files, unsigned n, const char *filter, char *err,
+                        size_t errlen);
+/* The next packet in time order: 1 (file, its frame, header and bytes set), 0 when every file
+ * is read to its end or to its damage (merge_error then says which, NULL if none). */
+int merge_next(sniff_merge *m, unsigned *file, uint64_t *frame, struct pcap_pkthdr **hdr,
+               const u_char **bytes);
+/* The file's BPF program run on a packet of it: 1 kept, 0 not; 1 without an expression. */
+int merge_filter(const sniff_merge *m, unsigned file, const struct pcap_pkthdr *hdr,
+                 const u_char *bytes);
+int merge_has_filter(const sniff_merge *m);
+int merge_dlt(const sniff_merge *m, unsigned file);
+pcap_t *merge_first(const sniff_merge *m);
+uint32_t merge_snaplen(const sniff_merge *m);
+const char *merge_compression(const sniff_merge *m);
+const char *merge_error(const sniff_merge *m);
+void merge_close(sniff_merge *m);
+
+#endif
