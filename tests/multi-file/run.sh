@@ -67,6 +67,15 @@ for capture in pcaps/sample.pcap pcaps/gen/busy-server.pcap pcaps/gen/pop3-two-c
     check "$name: a quoted glob: the whole file's JSON" same "$dir/map" "$dir/whole.json" "$dir/glob.json"
     check "$name: a session spans the parts (stitched, not cut in two)" \
         test "$(sessions "$dir/parts.json")" -eq "$(sessions "$dir/whole.json")"
+    # the --html page: the whole file's drawings, its frames named as the report names them
+    run "$dir/whole.page.out" --html "$dir/whole.html" -r "$here/$capture"
+    run "$dir/parts.page.out" --html "$dir/parts.html" -r "${parts[0]}" -r "${parts[1]}" -r "${parts[2]}"
+    check "$name: --html of the parts: as many drawings as the whole's" \
+        test "$(grep -c '<svg' "$dir/parts.html")" -eq "$(grep -c '<svg' "$dir/whole.html")"
+    if grep -q '<svg class="ladder"' "$dir/whole.html"; then
+        check "$name: --html of the parts: ladder frames named PART#N" \
+            grep -qE 'text-anchor="end">#part_[0-9_]*\.cap#[0-9]+</text>' "$dir/parts.html"
+    fi
 done
 
 # 2. Overlapping files: the flows of a capture split between two files, read merged.
