@@ -1,10 +1,15 @@
-/* sniff internal: what sniff.c and merge.c share, not for other modules. */
+/* sniff internal: what sniff.c and merge.c share (offline.c opens the files for both), not
+ * for other modules. */
 #ifndef SMTPSCOPE_SNIFF_INTERNAL_H
 #define SMTPSCOPE_SNIFF_INTERNAL_H
 
 #include "decompress/decompress.h"
 #include "sniff/sniff.h"
 
+/* ---- offline.c ---- */
+
+/* How a file is named in messages ("-" alone would read badly). */
+void sniff_describe_file(const char *file, char *out, size_t outlen);
 /* Opens a capture file (decompressed when its first bytes say so) with libpcap; NULL with a
  * message naming the file in err. */
 pcap_t *sniff_offline(const char *file, decompress **dc, const char **compression, char *err,
