@@ -24,6 +24,20 @@ typedef enum {
     FLOW_END_EVICTED      /* dropped from a full stream table: how it really ended is unknown */
 } flow_end;
 
+/* How every output names an end ("fin", "rst", "timeout", "capture_end", "evicted"); "?" past
+ * them. SMTP's smtp_end_reason has the same values. */
+static inline const char *flow_end_name(int why)
+{
+    static const char *const names[] = {"fin", "rst", "timeout", "capture_end", "evicted"};
+    return why >= FLOW_END_FIN && why <= FLOW_END_EVICTED ? names[why] : "?";
+}
+
+/* The words every output gives a 0..1 confidence (an inspection's, a cause's score). */
+static inline const char *confidence_level(double score)
+{
+    return score >= 0.9 ? "high" : score >= 0.75 ? "medium" : score > 0.0 ? "low" : "none";
+}
+
 /* One TCP segment's new in-order bytes. Times are microseconds since the epoch, frames the
  * capture's 1-based frame numbers. */
 typedef struct flow_segment {

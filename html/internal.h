@@ -136,8 +136,6 @@ void html_textn(FILE *out, const char *s, size_t n);
 void html_text_cut(FILE *out, const char *s, size_t max);
 /* "2026-03-02 09:00:00.123" (UTC). */
 void html_format_time(char *out, size_t cap, int64_t usec);
-const char *html_end_reason(int why);
-const char *html_confidence(double score);
 /* The flags' names (POP3's when pop3), space separated. */
 void html_flag_names(FILE *out, int pop3, unsigned flags);
 

@@ -273,7 +273,7 @@ static void findings(FILE *out, const html_sess *s)
     for (unsigned i = 0; i < s->ncauses; i++)
         fprintf(out, "<li>%s <b>%s</b> (%.2f, %s)%s%s</li>\n",
                 i ? "also possible:" : "likely cause:", smtp_cause_name(s->causes[i].id),
-                s->causes[i].score, html_confidence(s->causes[i].score),
+                s->causes[i].score, confidence_level(s->causes[i].score),
                 i ? "" : ". Fix: ", i ? "" : smtp_cause_fix(s->causes[i].id));
     fputs("</ul>\n", out);
 }
@@ -312,7 +312,7 @@ void html_session_section(FILE *out, const html_sess *s)
     fputs(" &rarr; ", out);
     html_text(out, s->server);
     fprintf(out, "</h3>\n<p>%s UTC, %.3f s, ended: %s%s%s. Flags: <b>", start,
-            (double)(s->end - s->start) / 1e6, html_end_reason(s->end_reason),
+            (double)(s->end - s->start) / 1e6, flow_end_name(s->end_reason),
             s->closed_by >= 0 ? " by the " : "",
             s->closed_by == SMTP_CLIENT   ? "client"
             : s->closed_by == SMTP_SERVER ? "server"

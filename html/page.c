@@ -68,7 +68,7 @@ static void headline(const html_doc *d, FILE *out, const html_facts *f, const ht
         fprintf(out,
                 "<p class=\"cause\">Likely cause: %s, confidence %.2f (%s) (from the message "
                 "downloaded most often)</p>\n<p><b>Fix:</b> %s.</p>\n",
-                f->pop3_cause, f->pop3_score, html_confidence(f->pop3_score), f->pop3_fix);
+                f->pop3_cause, f->pop3_score, confidence_level(f->pop3_score), f->pop3_fix);
         return;
     }
     if (c.id == CAUSE_NONE) {
@@ -79,7 +79,7 @@ static void headline(const html_doc *d, FILE *out, const html_facts *f, const ht
     fprintf(out,
             "<p class=\"cause\">Likely cause: %s, confidence %.2f (%s)%s</p>\n"
             "<p><b>Fix:</b> %s.</p>\n",
-            smtp_cause_name(c.id), c.score, html_confidence(c.score), basis, smtp_cause_fix(c.id));
+            smtp_cause_name(c.id), c.score, confidence_level(c.score), basis, smtp_cause_fix(c.id));
 }
 
 static void verdict_groups(FILE *out, const html_group *top, unsigned ntop, unsigned all)
@@ -251,7 +251,7 @@ static void row(FILE *out, const html_row *r, int flagged)
     fputs("</td><td>", out);
     html_text(out, r->server);
     fprintf(out, "</td><td>%s</td><td>%.3f s</td><td>%s</td><td>%u</td><td>", start,
-            (double)(r->end - r->start) / 1e6, html_end_reason(r->end_reason), r->messages);
+            (double)(r->end - r->start) / 1e6, flow_end_name(r->end_reason), r->messages);
     if (flagged) {
         html_flag_names(out, r->pop3, r->flags);
         fprintf(out, "</td><td>%s", r->cause != CAUSE_NONE ? smtp_cause_name(r->cause) : "-");

@@ -1,5 +1,5 @@
-/* html text: packet bytes and names written as HTML text, times, and the names the page
- * shows for an end reason, a confidence and a set of flags. */
+/* html text: packet bytes and names written as HTML text, times, and the names of a set of
+ * flags. */
 #include <string.h>
 #include <time.h>
 
@@ -46,18 +46,6 @@ void html_format_time(char *out, size_t cap, int64_t usec)
     char day[32];
     strftime(day, sizeof day, "%Y-%m-%d %H:%M:%S", &tm);
     snprintf(out, cap, "%s.%03d", day, (int)(usec % 1000000 / 1000));
-}
-
-const char *html_end_reason(int why)
-{
-    static const char *const names[] = {"fin", "rst", "timeout", "capture_end", "evicted"};
-    return why >= 0 && why < (int)(sizeof names / sizeof names[0]) ? names[why] : "?";
-}
-
-/* The words of the text report's confidence levels. */
-const char *html_confidence(double score)
-{
-    return score >= 0.9 ? "high" : score >= 0.75 ? "medium" : score > 0.0 ? "low" : "none";
 }
 
 void html_flag_names(FILE *out, int pop3, unsigned flags)

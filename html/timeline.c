@@ -95,7 +95,7 @@ static void heading_pop3(FILE *out, const html_group *g)
     fprintf(out, ": <b>downloaded %u times</b>, median interval %.0f s.", g->n, g->interval_median);
     if (g->pop3_cause)
         fprintf(out, " Likely cause: <b>%s</b> (%.2f, %s). Fix: %s.", g->pop3_cause, g->cause.score,
-                html_confidence(g->cause.score), g->pop3_fix);
+                confidence_level(g->cause.score), g->pop3_fix);
     else
         fputs(" No cause visible in this capture.", out);
     fputs("</p>\n", out);
@@ -118,7 +118,7 @@ static void heading(FILE *out, const html_group *g)
             g->acknowledged, g->interval_median);
     if (g->cause.id != CAUSE_NONE)
         fprintf(out, " Likely cause: <b>%s</b> (%.2f, %s). Fix: %s.", smtp_cause_name(g->cause.id),
-                g->cause.score, html_confidence(g->cause.score), smtp_cause_fix(g->cause.id));
+                g->cause.score, confidence_level(g->cause.score), smtp_cause_fix(g->cause.id));
     else
         fputs(" No cause visible in this capture.", out);
     fputs("</p>\n", out);

@@ -6,12 +6,6 @@
 #include "base/escape.h"
 #include "report/internal.h"
 
-static const char *end_name(flow_end why)
-{
-    static const char *const names[] = {"fin", "rst", "timeout", "capture_end", "evicted"};
-    return (unsigned)why <= FLOW_END_EVICTED ? names[why] : "?";
-}
-
 static const char *side(int dir)
 {
     return dir == FLOW_CLIENT ? "client" : dir == FLOW_SERVER ? "server" : NULL;
@@ -68,7 +62,7 @@ static void json_msg(json *j, const pop3_msg *m)
 
 static void json_where_ended(json *j, const pop3_report *s)
 {
-    json_field_str(j, "end_reason", end_name(s->end_reason));
+    json_field_str(j, "end_reason", flow_end_name(s->end_reason));
     json_field_str(j, "closed_by", side(s->closed_by));
     json_field_frame_or_null(j, "frame", s->end_frame != 0, s->end_frame);
 }
@@ -185,7 +179,7 @@ static void json_session(report *r, const flow_report *f, const pop3_report *s)
     json_field_str(j, "display_filter", r->display_filter[0] ? r->display_filter : NULL);
     json_field_time(j, "start", s->start);
     json_field_time(j, "end", s->end);
-    json_field_str(j, "end_reason", end_name(s->end_reason));
+    json_field_str(j, "end_reason", flow_end_name(s->end_reason));
     json_field_str(j, "closed_by", side(s->closed_by));
     json_field_bool(j, "tls", s->tls);
     json_field_bool(j, "stls", s->stls);
@@ -258,8 +252,9 @@ static void text_session(report *r, const flow_report *f, const pop3_report *s, 
     char start[40];
     report_format_time(start, sizeof start, s->start);
     fprintf(r->out, "session %" PRIu64 "  %s -> %s  POP3  %s UTC  %.3f s  ended: %s%s%s\n", f->id,
-            f->client, f->server, start, (double)(s->end - s->start) / 1e6, end_name(s->end_reason),
-            s->closed_by >= 0 ? " by " : "", s->closed_by >= 0 ? side(s->closed_by) : "");
+            f->client, f->server, start, (double)(s->end - s->start) / 1e6,
+            flow_end_name(s->end_reason), s->closed_by >= 0 ? " by " : "",
+            s->closed_by >= 0 ? side(s->closed_by) : "");
     report_display_filter_text(r);
     if (s->tls && !s->implicit_tls && (!s->flags || full))
         fprintf(r->out, "  (encrypted%s)\n", s->stls ? " after STLS" : "");

@@ -13,12 +13,6 @@
 
 enum { EVIDENCE_MAX = 8, EVIDENCE_LEN = 320, TRIAGE_MESSAGES = 5 };
 
-static const char *end_name(unsigned why)
-{
-    static const char *const names[] = {"fin", "rst", "timeout", "capture_end", "evicted"};
-    return why <= FLOW_END_EVICTED ? names[why] : "?";
-}
-
 static const char *side(int dir)
 {
     return dir == FLOW_CLIENT ? "client" : dir == FLOW_SERVER ? "server" : "?";
@@ -35,7 +29,7 @@ static void session_end(const rd_session *s, char *out, size_t cap)
         snprintf(out, cap, "QUIT answered -ERR");
     else
         snprintf(out, cap, "ended without a +OK to QUIT (%s by %s in frame %s)",
-                 end_name(s->end_reason), side(s->closed_by),
+                 flow_end_name(s->end_reason), side(s->closed_by),
                  report_frame_ref(report_frame_unpack32(s->end_frame)).s);
 }
 

@@ -60,12 +60,6 @@ int report_error(const report *r)
 
 /* ---- shared helpers ---- */
 
-static const char *end_reason_name(smtp_end_reason why)
-{
-    static const char *const names[] = {"fin", "rst", "timeout", "capture_end", "evicted"};
-    return names[why];
-}
-
 static const char *side_name(int dir)
 {
     return dir == SMTP_CLIENT ? "client" : dir == SMTP_SERVER ? "server" : NULL;
@@ -203,7 +197,7 @@ static void json_split_evidence(json *j, const smtp_report *s)
         json_end_array(j);
         json_field_seconds(j, "waited", s->end - e->part[e->nparts - 1].ts);
         json_reply(j, "reply", e->replied ? e->reply : 0);
-        json_field_str(j, "end_reason", end_reason_name(s->end_reason));
+        json_field_str(j, "end_reason", flow_end_name(s->end_reason));
         json_end_object(j);
     }
     json_end_array(j);
@@ -273,7 +267,7 @@ static void json_evidence(json *j, const smtp_report *s)
     if (s->flags & SMTP_FLAG_MISSING_QUIT) {
         json_key(j, "missing_quit");
         json_begin_object(j);
-        json_field_str(j, "end_reason", end_reason_name(s->end_reason));
+        json_field_str(j, "end_reason", flow_end_name(s->end_reason));
         json_field_str(j, "closed_by", side_name(s->closed_by));
         json_field_frame_or_null(j, "frame", s->end_frame != 0, s->end_frame);
         json_field_uint(j, "commands", s->count.commands);
@@ -294,11 +288,6 @@ static void json_evidence(json *j, const smtp_report *s)
     if (s->flags & SMTP_FLAG_MESSAGE_TOO_BIG)
         json_too_big_evidence(j, s);
     json_end_object(j);
-}
-
-static const char *confidence_level(double c)
-{
-    return c >= 0.9 ? "high" : c >= 0.75 ? "medium" : c > 0.0 ? "low" : "none";
 }
 
 static void json_inspection(json *j, const smtp_report *s)
@@ -390,7 +379,7 @@ static void json_session(report *r, uint64_t id, const char *client, const char 
     json_field_str(j, "display_filter", r->display_filter[0] ? r->display_filter : NULL);
     json_field_time(j, "start", s->start);
     json_field_time(j, "end", s->end);
-    json_field_str(j, "end_reason", end_reason_name(s->end_reason));
+    json_field_str(j, "end_reason", flow_end_name(s->end_reason));
     json_field_str(j, "closed_by", side_name(s->closed_by));
     json_field_bool(j, "tls", s->tls);
     json_field_bool(j, "starttls", s->starttls);
@@ -465,7 +454,7 @@ static void text_eod(report *r, const smtp_report *s, const smtp_txn *t)
         fprintf(r->out,
                 "    no reply to end of data: the client waited %.3f s, then the "
                 "connection ended (%s)\n",
-                secs(s->end - last->ts), end_reason_name(s->end_reason));
+                secs(s->end - last->ts), flow_end_name(s->end_reason));
     }
 }
 
@@ -546,7 +535,7 @@ static void text_greeting_evidence(report *r, const smtp_report *s)
                     "  no greeting in %.3f s after the handshake (frame %s"
                     "), then the session ended (%s)\n",
                     secs(greeting_delay(s)), report_frame_ref(s->start_frame).s,
-                    end_reason_name(s->end_reason));
+                    flow_end_name(s->end_reason));
     }
     if (s->flags & SMTP_FLAG_SERVER_BUSY_421) {
         char clean[SMTP_TRANSCRIPT_TEXT * 4 + 1];
@@ -571,7 +560,7 @@ static void text_session(report *r, uint64_t id, const char *client, const char 
     char start[40];
     report_format_time(start, sizeof start, s->start);
     fprintf(r->out, "session %" PRIu64 "  %s -> %s  %s UTC  %.3f s  ended: %s%s%s\n", id, client,
-            server, start, secs(s->end - s->start), end_reason_name(s->end_reason),
+            server, start, secs(s->end - s->start), flow_end_name(s->end_reason),
             s->closed_by >= 0 ? " by " : "", s->closed_by >= 0 ? side_name(s->closed_by) : "");
     report_display_filter_text(r);
     if (s->tls && !s->implicit_tls && (!s->flags || full))
