@@ -1,6 +1,7 @@
 /* quantile: a fixed log-scale histogram of durations. See quantile.h for the error bound. */
 #include "base/quantile.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* bound[k]: the lower end of bucket k + 1, ratio^k (bucket k >= 1 is [bound[k-1], bound[k])).
@@ -81,4 +82,28 @@ double quantile_get(const quantile *q, double p)
     if (v < (double)q->min)
         v = (double)q->min;
     return v > (double)q->max ? (double)q->max : v;
+}
+
+static int cmp_time(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double quantile_median_gap(int64_t *times, unsigned n, double *gaps)
+{
+    if (n < 2)
+        return 0.0;
+    qsort(times, n, sizeof *times, cmp_time);
+    for (unsigned i = 1; i < n; i++)
+        gaps[i - 1] = (double)(times[i] - times[i - 1]) / 1e6;
+    unsigned k = n - 1;
+    qsort(gaps, k, sizeof *gaps, cmp_double);
+    return k % 2 ? gaps[k / 2] : (gaps[k / 2 - 1] + gaps[k / 2]) / 2.0;
 }

@@ -34,4 +34,8 @@ void quantile_add(quantile *q, int64_t usec);
 /* The p-quantile (0 < p <= 1) in microseconds; 0 when there are no samples (check q->n). */
 double quantile_get(const quantile *q, double p);
 
+/* The median of the gaps between n times (usec; sorted here, in place), in seconds: 0 with
+ * fewer than two. gaps has room for n - 1. A duplicate's or a re-download's interval. */
+double quantile_median_gap(int64_t *times, unsigned n, double *gaps);
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "base/quantile.h"
 #include "report/correlate_impl.h"
 #include "report/servers.h"
 
@@ -416,18 +417,6 @@ void correlate_session(correlate *c, uint64_t id, const char *client, const char
 
 /* ---- settling the groups ---- */
 
-static int cmp_time(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static double median_interval(const correlate *c, const corr_group *g)
 {
     int64_t *t = malloc(g->n * sizeof *t);
@@ -436,12 +425,7 @@ static double median_interval(const correlate *c, const corr_group *g)
     if (t && d) {
         for (unsigned i = 0; i < g->n; i++)
             t[i] = corr_at(c, g->members[i])->time;
-        qsort(t, g->n, sizeof *t, cmp_time);
-        for (unsigned i = 1; i < g->n; i++)
-            d[i - 1] = (double)(t[i] - t[i - 1]) / 1e6;
-        qsort(d, g->n - 1, sizeof *d, cmp_double);
-        unsigned k = g->n - 1;
-        m = k % 2 ? d[k / 2] : (d[k / 2 - 1] + d[k / 2]) / 2.0;
+        m = quantile_median_gap(t, g->n, d);
     }
     free(t);
     free(d);

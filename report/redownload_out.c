@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/escape.h"
+#include "base/quantile.h"
 #include "html/html.h"
 #include "report/internal.h"
 
@@ -356,24 +357,6 @@ const char *report_redownload_lead(report *r, const char **fix, double *score)
     return pop3_cause_name(c[0].id);
 }
 
-static int by_value(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Seconds between downloads, the middle one; gaps has room for n. */
-static double median_interval(const html_attempt *a, unsigned n, int64_t *gaps)
-{
-    if (n < 2)
-        return 0.0;
-    for (unsigned i = 1; i < n; i++)
-        gaps[i - 1] = a[i].time - a[i - 1].time;
-    qsort(gaps, n - 1, sizeof *gaps, by_value);
-    unsigned k = n - 1;
-    return (k % 2 ? (double)gaps[k / 2] : (double)(gaps[k / 2 - 1] + gaps[k / 2]) / 2.0) / 1e6;
-}
-
 static void attempt_of(const redownload *rd, const rd_download *d, html_attempt *a)
 {
     *a = (html_attempt){.session = redownload_session_at(rd, d->session)->id, .time = d->time};
@@ -386,15 +369,18 @@ static int message_html(report *r, FILE *out, unsigned i)
     const redownload *rd = r->rd;
     const rd_message *m = redownload_message(rd, i);
     html_attempt *a = malloc(m->n * sizeof *a);
-    int64_t *gaps = malloc(m->n * sizeof *gaps);
+    int64_t *times = malloc(m->n * sizeof *times);
+    double *gaps = malloc(m->n * sizeof *gaps);
     evidence *e = malloc(sizeof *e);
-    if (!a || !gaps || !e) {
-        free(a), free(gaps), free(e);
+    if (!a || !times || !gaps || !e) {
+        free(a), free(times), free(gaps), free(e);
         return -1;
     }
     unsigned n = 0;
     for (uint32_t d = m->first; d != UINT32_MAX && n < m->n; d = redownload_download(rd, d)->next)
         attempt_of(rd, redownload_download(rd, d), &a[n++]);
+    for (unsigned k = 0; k < n; k++)
+        times[k] = a[k].time;
     build_evidence(rd, m, e);
     const char *lines[EVIDENCE_MAX + 1];
     for (unsigned k = 0; k < e->n; k++)
@@ -412,14 +398,14 @@ static int message_html(report *r, FILE *out, unsigned i)
                            : m->uidl     ? m->uidl
                                          : hex,
                     .mail_from = redownload_mailbox(rd, m->mailbox),
-                    .interval_median = median_interval(a, n, gaps),
+                    .interval_median = quantile_median_gap(times, n, gaps),
                     .attempts = a,
                     .n = n,
                     .cause = {CAUSE_NONE, nc ? c[0].score : 0.0},
                     .evidence = lines,
                     .nevidence = e->n};
     html_group_timeline(r->html, out, &g);
-    free(a), free(gaps), free(e);
+    free(a), free(times), free(gaps), free(e);
     return 0;
 }
 

@@ -178,6 +178,19 @@ static void test_edges(void)
     }
 }
 
+/* The median gap: times in any order, an odd and an even number of gaps, too few. */
+static void test_median_gap(void)
+{
+    double gaps[4];
+    int64_t odd[4] = {600000000, 0, 1200000000, 1260000000}; /* gaps 600, 600, 60 s */
+    CU_ASSERT_DOUBLE_EQUAL(quantile_median_gap(odd, 4, gaps), 600.0, 1e-9);
+    CU_ASSERT_EQUAL(odd[0], 0);                /* sorted in place */
+    int64_t even[3] = {30000000, 0, 10000000}; /* gaps 10, 20 s */
+    CU_ASSERT_DOUBLE_EQUAL(quantile_median_gap(even, 3, gaps), 15.0, 1e-9);
+    int64_t one[1] = {5};
+    CU_ASSERT_DOUBLE_EQUAL(quantile_median_gap(one, 1, gaps), 0.0, 0.0);
+}
+
 void add_quantile_suite(void)
 {
     CU_pSuite s = CU_add_suite("quantile", NULL, NULL);
@@ -191,4 +204,5 @@ void add_quantile_suite(void)
     CU_add_test(s, "all equal is exact", test_all_equal);
     CU_add_test(s, "zero, negative and beyond a day", test_zero_negative_and_huge);
     CU_add_test(s, "every value 1..5000 at the middle rank", test_edges);
+    CU_add_test(s, "the median gap between times", test_median_gap);
 }
