@@ -79,6 +79,8 @@ typedef struct conn {
     side end[2];   /* indexed by CLI, SRV */
     double last_t; /* time of the latest frame: a script must not go back in time */
     int reset;     /* a RST was sent: nothing more may happen */
+    double lag[2]; /* how long a segment from CLI, SRV takes to reach the peer: 0 but behind a
+                      NAT box, whose capture points see each end's sending time */
 } conn;
 
 struct gen {
@@ -195,7 +197,7 @@ static size_t build(uint8_t *f, const side *s, const side *r, uint8_t flags, uin
     return 14 + 20 + tcplen;
 }
 
-static void add_frame(gen *g, double t, const uint8_t *bytes, size_t len)
+static void add_frame_us(gen *g, int64_t us, const uint8_t *bytes, size_t len)
 {
     if (g->nframes == g->cap) {
         g->cap = g->cap ? g->cap * 2 : 256;
@@ -204,11 +206,21 @@ static void add_frame(gen *g, double t, const uint8_t *bytes, size_t len)
             fatal("out of memory");
     }
     frame *f = &g->frames[g->nframes];
-    f->us = EPOCH * 1000000 + (int64_t)(t * 1e6 + 0.5);
+    f->us = us;
     f->order = g->nframes++;
     f->len = len;
     f->bytes = xmalloc(len);
     memcpy(f->bytes, bytes, len);
+}
+
+static int64_t stamp(double t)
+{
+    return EPOCH * 1000000 + (int64_t)(t * 1e6 + 0.5);
+}
+
+static void add_frame(gen *g, double t, const uint8_t *bytes, size_t len)
+{
+    add_frame_us(g, stamp(t), bytes, len);
 }
 
 /* ---- TCP: sequence numbers and the receiver's ACKs ---- */
@@ -230,6 +242,8 @@ static void arrive(conn *c, int to, uint32_t seq, uint32_t span, int fin, double
     side *r = &c->end[to];
     if (span == 0)
         return;
+    /* Its ACK timers run from when the segment gets there. */
+    t += c->lag[!to];
     if (seq != r->rcv) { /* beyond a hole, or a repeat: duplicate ACK at once */
         if (seq_after(seq, r->rcv) && (!r->has_ooo || seq_after(seq + span, r->ooo_end))) {
             r->ooo_end = seq + span;
