@@ -6,8 +6,15 @@
  * TCP would send, and writes the frames sorted by time with fixed addresses, ports, ISNs and
  * timestamps, so every run gives byte-identical files.
  *
+ * Pair scenarios script one traffic through a middlebox (a NAT box or an SMTP proxy) and
+ * write what a capture on each side of it sees: the client's side (outside) and the server's
+ * (inside), every crossing delayed by the box.
+ *
  * Usage: pcapgen [--sample FILE] OUTDIR   every scenario as OUTDIR/<name>.pcap
  *        pcapgen --list                   the scenario names, one a line
+ *        pcapgen --pairs OUTDIR           every pair as OUTDIR/<name>.outside.pcap and
+ *                                         OUTDIR/<name>.inside.pcap
+ *        pcapgen --list-pairs             the pair names, one a line
  * --sample FILE writes the demo capture to FILE instead of OUTDIR/sample.pcap. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -2233,10 +2240,504 @@ static const scenario SCENARIOS[] = {
     {"implicit-tls", sc_implicit_tls},
 };
 
+/* ---- pairs: the same traffic captured on both sides of a middlebox ---- */
+
+/* The outside sees the client and the box's public address for the server; the inside sees
+ * the box's own address and the real server. */
+#define OUT_CLIENT "192.0.2.10"
+#define PUBLIC "198.51.100.25"
+#define BOX_IN "10.9.0.1"
+#define SERVER_IN "10.9.0.25"
+#define INSIDE_CLIENT "10.9.0.50"
+
+#define STACK 0.0001      /* a TCP stack's answer to a SYN or a SYN/ACK */
+#define BOX_TURN 0.0003   /* a proxy's answer to what it handles itself */
+#define PROXY_DIAL 0.0004 /* from the outside handshake's end to the proxy's SYN inside */
+#define MAX_NAT MAX_CONNS
+
+enum { NAT, PROXY };
+
+/* A NAT box forwards every segment of one TCP connection, addresses and ports rewritten; a
+ * proxy ends the client's connection and opens its own to the server. */
+typedef struct box {
+    int kind;
+    double delay[2]; /* what the box adds to a crossing from CLI and from SRV */
+    gen out, in;     /* the two captures */
+    gen wire;        /* NAT: the connections end to end, each frame at its sender's time */
+    uint16_t nat_port[MAX_NAT][2]; /* NAT: a client's port outside, the box's port inside */
+    size_t nnat;
+} box;
+
+/* One session through the box. Times in its script are the client's for what the client
+ * sends (the outside capture's) and the server's for what the server sends (the inside's). */
+typedef struct path {
+    box *b;
+    conn *out; /* proxy: the client's connection to the box; NAT: the one connection */
+    conn *in;  /* proxy: the box's connection to the server; NAT: NULL */
+} path;
+
+/* NAT: the connection end to end, its segments reaching each end `delay` late. */
+static double nat_open(box *b, path *p, uint16_t port, uint16_t in_port, double t)
+{
+    if (b->nnat == MAX_NAT)
+        fatal("too many NAT sessions");
+    b->nat_port[b->nnat][0] = port;
+    b->nat_port[b->nnat++][1] = in_port;
+    conn *c = conn_new(&b->wire, OUT_CLIENT, port, PUBLIC, 25);
+    c->lag[CLI] = b->delay[CLI];
+    c->lag[SRV] = b->delay[SRV];
+    p->out = c;
+    seg(c, CLI, t, F_SYN, NULL, 0);
+    double synack = t + b->delay[CLI] + STACK;
+    seg(c, SRV, synack, F_SYN | F_ACK, NULL, 0);
+    double ack = synack + b->delay[SRV] + STACK;
+    seg(c, CLI, ack, F_ACK, NULL, 0);
+    return ack + b->delay[CLI];
+}
+
+/* A session from the client's port, the box using in_port inside, the client's SYN at t.
+ * Returns when the server has its end of the handshake. */
+static double path_open(box *b, path *p, uint16_t port, uint16_t in_port, double t)
+{
+    memset(p, 0, sizeof *p);
+    p->b = b;
+    if (b->kind == NAT)
+        return nat_open(b, p, port, in_port, t);
+    p->out = conn_open(&b->out, OUT_CLIENT, port, PUBLIC, 25, t);
+    t += 0.001 + PROXY_DIAL;
+    p->in = conn_open(&b->in, BOX_IN, in_port, SERVER_IN, 25, t);
+    return t + 0.001;
+}
+
+/* The client's write at t as the server gets it `delay` later; inside is what the box sends
+ * instead (NULL: nothing). Returns when the server has it. */
+static double cross_cli(path *p, double t, const char *text, const char *inside, double delay)
+{
+    cli(p->out, t, text);
+    if (!p->in && (inside != text || delay != p->b->delay[CLI]))
+        fatal("a NAT box forwards segments as they are");
+    if (p->in && inside)
+        cli(p->in, t + delay, inside);
+    return t + delay;
+}
+
+/* The server's write at t as the client gets it `delay` later, outside what the box sends. */
+static double cross_srv(path *p, double t, const char *text, const char *outside, double delay)
+{
+    if (!p->in) {
+        if (outside != text || delay != p->b->delay[SRV])
+            fatal("a NAT box forwards segments as they are");
+        srv(p->out, t, text);
+        return t + delay;
+    }
+    srv(p->in, t, text);
+    if (outside)
+        srv(p->out, t + delay, outside);
+    return t + delay;
+}
+
+static double p_cli(path *p, double t, const char *text)
+{
+    return cross_cli(p, t, text, text, p->b->delay[CLI]);
+}
+
+static double p_srv(path *p, double t, const char *text)
+{
+    return cross_srv(p, t, text, text, p->b->delay[SRV]);
+}
+
+/* A command and its reply, both forwarded; returns when the client has the reply. */
+static double p_cmd(path *p, double t, const char *line, const char *reply)
+{
+    return p_srv(p, p_cli(p, t, line) + REPLY, reply);
+}
+
+/* A proxy keeps the client's line and answers it itself; returns the time of its answer. */
+static double box_answers(path *p, double t, const char *line, const char *reply)
+{
+    cross_cli(p, t, line, NULL, 0);
+    srv(p->out, t + BOX_TURN, reply);
+    return t + BOX_TURN;
+}
+
+/* A FIN from one end, and the FIN the box sends on (a proxy) or forwards (NAT). */
+static double p_cli_fin(path *p, double t)
+{
+    cli_fin(p->out, t);
+    if (p->in)
+        cli_fin(p->in, t + p->b->delay[CLI]);
+    return t + p->b->delay[CLI];
+}
+
+static double p_srv_fin(path *p, double t)
+{
+    if (!p->in) {
+        srv_fin(p->out, t);
+        return t + p->b->delay[SRV];
+    }
+    srv_fin(p->in, t);
+    srv_fin(p->out, t + p->b->delay[SRV]);
+    return t + p->b->delay[SRV];
+}
+
+/* The greeting 5 ms after the server's handshake (t); outside: what the client gets. */
+static double p_greet(path *p, double t, const char *outside)
+{
+    return cross_srv(p, t + 0.005, BANNER, outside, p->b->delay[SRV]);
+}
+
+static double p_ehlo(path *p, double t)
+{
+    return p_cmd(p, t + THINK, EHLO_CMD, EHLO_REPLY);
+}
+
+static double p_helo(path *p, double t)
+{
+    return p_cmd(p, t + THINK, HELO_CMD, "250 mx.example.net\r\n");
+}
+
+/* MAIL, RCPT and DATA one at a time, Postfix's replies. */
+static double p_envelope(path *p, double t, const mail *m)
+{
+    char line[256];
+    fmt(line, sizeof line, "MAIL FROM:<%s>\r\n", m->from);
+    t = p_cmd(p, t + THINK, line, POSTFIX.mail_ok);
+    fmt(line, sizeof line, "RCPT TO:<%s>\r\n", m->to);
+    t = p_cmd(p, t + THINK, line, POSTFIX.rcpt_ok);
+    return p_cmd(p, t + THINK, "DATA\r\n", POSTFIX.go_ahead);
+}
+
+/* The same with PIPELINING: the three commands in one segment, the replies in one. */
+static double p_envelope_pipelined(path *p, double t, const mail *m)
+{
+    char line[512], replies[256];
+    fmt(line, sizeof line, "MAIL FROM:<%s>\r\nRCPT TO:<%s>\r\nDATA\r\n", m->from, m->to);
+    fmt(replies, sizeof replies, "%s%s%s", POSTFIX.mail_ok, POSTFIX.rcpt_ok, POSTFIX.go_ahead);
+    return p_cmd(p, t + THINK, line, replies);
+}
+
+/* The body in one segment, the box holding it `hold`, and the server's 250 `queue` after it
+ * has it. Returns when the client has the 250. */
+static double p_body(path *p, double t, const mail *m, double hold, double queue,
+                     const char *queued)
+{
+    char data[TEXT_MAX];
+    payload(data, sizeof data, m);
+    double at = cross_cli(p, t + THINK, data, data, hold);
+    return p_srv(p, at + queue, queued);
+}
+
+static double p_deliver(path *p, double t, const mail *m, const char *queued)
+{
+    t = p_envelope(p, t, m);
+    return p_body(p, t, m, p->b->delay[CLI], QUEUE, queued);
+}
+
+/* QUIT and 221; the server closes first, then the client, each FIN carried across. */
+static double p_quit(path *p, double t)
+{
+    double at = p_cli(p, t + THINK, "QUIT\r\n");
+    p_srv(p, at + REPLY, "221 2.0.0 Bye\r\n");
+    double fin = p_srv_fin(p, at + REPLY + 0.0001);
+    return p_cli_fin(p, fin + 0.001);
+}
+
+/* The body up to its last CR LF, and ". CR LF" alone a second later, which the box keeps.
+ * Returns the time of the ". CR LF". */
+static double p_body_eod_kept(path *p, double t, const mail *m)
+{
+    char data[TEXT_MAX];
+    size_t len = payload(data, sizeof data, m);
+    data[len - 3] = '\0';
+    p_cli(p, t + THINK, data);
+    cross_cli(p, t + THINK + 1.0, ".\r\n", NULL, 0);
+    return t + THINK + 1.0;
+}
+
+/* ---- the NAT box's two captures ---- */
+
+/* A copy of a wire frame with the addresses and ports one capture sees (the MACs derived
+ * from them as side_init does), the TTL one less if it crossed the box, checksums redone. */
+static void nat_copy(gen *g, int64_t us, const frame *f, const char *sip, uint16_t sport,
+                     const char *dip, uint16_t dport, int crossed)
+{
+    uint8_t b[FRAME_MAX];
+    side s, r;
+    side_init(&s, sip, sport);
+    side_init(&r, dip, dport);
+    memcpy(b, f->bytes, f->len);
+    uint8_t *ip = b + 14, *tcp = b + 14 + 20;
+    size_t tcplen = f->len - 14 - 20;
+    memcpy(b, r.mac, 6);
+    memcpy(b + 6, s.mac, 6);
+    memcpy(ip + 12, s.ip, 4);
+    memcpy(ip + 16, r.ip, 4);
+    ip[8] = (uint8_t)(ip[8] - crossed);
+    pkt_ip4_checksum(ip);
+    pkt_put16(tcp, sport);
+    pkt_put16(tcp + 2, dport);
+    pkt_put16(tcp + 16, pkt_tcp_checksum(tcp, tcplen, pkt_tcp_pseudo(s.ip, r.ip, 4, tcplen)));
+    add_frame_us(g, us, b, f->len);
+}
+
+static uint16_t nat_inside_port(const box *b, uint16_t port)
+{
+    for (size_t i = 0; i < b->nnat; i++)
+        if (b->nat_port[i][0] == port)
+            return b->nat_port[i][1];
+    fatal("no NAT session for port %u", port);
+}
+
+/* Every wire frame into both captures: the sender's side sees it when it is sent, the other
+ * side the box's delay later. */
+static void nat_project(box *b)
+{
+    gen *w = &b->wire;
+    int64_t cs = (int64_t)(b->delay[CLI] * 1e6 + 0.5), sc = (int64_t)(b->delay[SRV] * 1e6 + 0.5);
+    for (size_t i = 0; i < w->nconns; i++)
+        if (!w->conns[i]->reset)
+            settle(w->conns[i], -1, 1e12);
+    for (size_t i = 0; i < w->nframes; i++) {
+        const frame *f = &w->frames[i];
+        const uint8_t *tcp = f->bytes + 14 + 20;
+        uint16_t sport = (uint16_t)(tcp[0] << 8 | tcp[1]), dport = (uint16_t)(tcp[2] << 8 | tcp[3]);
+        if (sport == 25) {
+            nat_copy(&b->in, f->us, f, SERVER_IN, 25, BOX_IN, nat_inside_port(b, dport), 0);
+            nat_copy(&b->out, f->us + sc, f, PUBLIC, 25, OUT_CLIENT, dport, 1);
+        } else {
+            nat_copy(&b->out, f->us, f, OUT_CLIENT, sport, PUBLIC, 25, 0);
+            nat_copy(&b->in, f->us + cs, f, BOX_IN, nat_inside_port(b, sport), SERVER_IN, 25, 1);
+        }
+    }
+}
+
+/* ---- pair scenarios ---- */
+
+static const mail M_GATE_1 = {"20260302090700.1A2B3C@client.example.org", "alice@example.org",
+                              "bob@example.net", "Quarterly review",
+                              "Bob,\n\nThe quarterly review is on Tuesday at ten.\n\nAlice\n"};
+static const mail M_GATE_2 = {"20260302090702.4D5E6F@sales.example.org", "alice@sales.example.org",
+                              "bob@example.net", "Price list 2026",
+                              "Hello Bob,\n\nThe new price list applies from 1 April.\n"
+                              "Questions to sales, please.\n\nAlice\n"};
+static const mail M_GATE_3 = {"20260302090704.7A8B9C@hr.example.org", "alice@hr.example.org",
+                              "bob@example.net", "Holiday planner",
+                              "Bob,\n\nPlease enter your summer holidays by Friday.\n\nAlice\n"};
+
+/* Three sessions 2 s apart through a NAT box, the second pipelined: only the delay. */
+static void pc_nat(box *b)
+{
+    static const mail *const m[] = {&M_GATE_1, &M_GATE_2, &M_GATE_3};
+    static const char *const queued[] = {QUEUED("A100000001"), QUEUED("A100000002"),
+                                         QUEUED("A100000003")};
+    for (int i = 0; i < 3; i++) {
+        path p;
+        double t = path_open(b, &p, (uint16_t)(50001 + i), (uint16_t)(61001 + i), 2.0 * i);
+        t = p_greet(&p, t, BANNER);
+        t = p_ehlo(&p, t);
+        t = i == 1 ? p_envelope_pipelined(&p, t, m[i]) : p_envelope(&p, t, m[i]);
+        t = p_body(&p, t, m[i], b->delay[CLI], QUEUE, queued[i]);
+        p_quit(&p, t);
+    }
+}
+
+/* A slow proxy: 200 ms each way in, 40 ms out, and the second session's end of data held
+ * 900 ms. */
+static void pc_delay(box *b)
+{
+    static const mail *const m[] = {&M_GATE_1, &M_GATE_2};
+    static const char *const queued[] = {QUEUED("A200000001"), QUEUED("A200000002")};
+    for (int i = 0; i < 2; i++) {
+        path p;
+        double t = path_open(b, &p, (uint16_t)(50011 + i), (uint16_t)(61011 + i), 5.0 * i);
+        t = p_greet(&p, t, BANNER);
+        t = p_ehlo(&p, t);
+        t = p_envelope(&p, t, m[i]);
+        t = p_body(&p, t, m[i], i == 1 ? 0.9 : b->delay[CLI], QUEUE, queued[i]);
+        p_quit(&p, t);
+    }
+}
+
+/* PIX Mailguard's greeting: "220 ", then every byte but 2, 0, space, CR and LF as '*'. */
+static void mask_banner(char *out, size_t n, const char *banner)
+{
+    fmt(out, n, "%s", banner);
+    for (char *c = out + 4; *c; c++)
+        if (!strchr("20 \r\n", *c))
+            *c = '*';
+}
+
+/* A proxy like PIX Mailguard: the greeting masked, EHLO answered by the box with 500 and
+ * kept; HELO passes and the message goes through. */
+static void pc_answered(box *b)
+{
+    char masked[64];
+    mask_banner(masked, sizeof masked, BANNER);
+    path p;
+    double t = path_open(b, &p, 50021, 61021, 0);
+    t = p_greet(&p, t, masked);
+    t = box_answers(&p, t + THINK, EHLO_CMD, "500 5.5.1 Command unrecognized: \"XXXX\"\r\n");
+    t = p_helo(&p, t);
+    t = p_deliver(&p, t, &M_GATE_1, QUEUED("A300000001"));
+    p_quit(&p, t);
+}
+
+/* A proxy like ASA inspect esmtp: EHLO reaches the server as XXXX, which refuses it. */
+static void pc_rewrite(box *b)
+{
+    path p;
+    double t = path_open(b, &p, 50031, 61031, 0);
+    t = p_greet(&p, t, BANNER);
+    double at = cross_cli(&p, t + THINK, EHLO_CMD, "XXXX client.example.org\r\n", b->delay[CLI]);
+    t = p_srv(&p, at + REPLY, "502 5.5.2 Error: command not recognized\r\n");
+    t = p_helo(&p, t);
+    t = p_deliver(&p, t, &M_GATE_1, QUEUED("A400000001"));
+    p_quit(&p, t);
+}
+
+/* The envelope of an attempt whose end of data the proxy swallows. */
+static double eod_session(box *b, path *p, uint16_t port, uint16_t in_port, double t)
+{
+    t = path_open(b, p, port, in_port, t);
+    t = p_greet(p, t, BANNER);
+    t = p_helo(p, t);
+    t = p_envelope(p, t, &M_GATE_2);
+    return p_body_eod_kept(p, t, &M_GATE_2);
+}
+
+/* Three attempts 20 s apart; ". CR LF" never leaves the box, the client gives up after 10 s
+ * and closes, and the box closes the inside. */
+static void pc_dropped_eod(box *b)
+{
+    for (int i = 0; i < 3; i++) {
+        path p;
+        double t = eod_session(b, &p, (uint16_t)(50041 + i), (uint16_t)(61041 + i), 20.0 * i);
+        p_srv_fin(&p, p_cli_fin(&p, t + 10.0) + 0.0001);
+    }
+}
+
+/* The box's RST on its side of a connection: nothing follows it there. */
+static void rst_from_server(conn *c, double t)
+{
+    seg(c, SRV, t, F_RST | F_ACK, NULL, 0);
+    conn_dead(c);
+}
+
+/* Session 1: after the kept ". CR LF" the box resets the client and closes the inside with a
+ * FIN. Session 2: the box answers QUIT itself and resets the server instead of passing it. */
+static void pc_reset(box *b)
+{
+    path p;
+    double t = eod_session(b, &p, 50051, 61051, 0);
+    rst_from_server(p.out, t + BOX_TURN);
+    cli_fin(p.in, t + BOX_TURN);
+    srv_fin(p.in, t + BOX_TURN + 0.0001);
+
+    t = path_open(b, &p, 50052, 61052, 5.0);
+    t = p_greet(&p, t, BANNER);
+    t = p_ehlo(&p, t);
+    t = p_deliver(&p, t, &M_GATE_3, QUEUED("A600000002"));
+    cross_cli(&p, t += THINK, "QUIT\r\n", NULL, 0);
+    rst_from_client(p.in, t + b->delay[CLI]);
+    srv(p.out, t += BOX_TURN, "221 2.0.0 Bye\r\n");
+    srv_fin(p.out, t += 0.0001);
+    cli_fin(p.out, t + 0.001);
+}
+
+/* A: through the proxy. B: outside only, the box refuses the client itself. C: inside only,
+ * an internal client straight to the server. */
+static void pc_one_sided(box *b)
+{
+    path p;
+    double t = path_open(b, &p, 50061, 61061, 0);
+    t = p_greet(&p, t, BANNER);
+    t = p_ehlo(&p, t);
+    t = p_deliver(&p, t, &M_GATE_1, QUEUED("A700000001"));
+    p_quit(&p, t);
+
+    conn *c = conn_open(&b->out, OUT_CLIENT, 50062, PUBLIC, 25, 3.0);
+    t = greet(c, 3.0, "554 5.7.1 connection refused by policy\r\n");
+    quit(c, t);
+
+    c = conn_open(&b->in, INSIDE_CLIENT, 41061, SERVER_IN, 25, 6.0);
+    t = greet(c, 6.0, BANNER);
+    t = ehlo(c, t);
+    t = deliver(c, t, &POSTFIX, &M_GATE_3, QUEUED("A700000003"));
+    quit(c, t);
+}
+
+enum { BUSY_PATHS = 20 };
+
+/* 20 overlapping sessions 50 ms apart through a NAT box, each its own message, the server
+ * taking 1.4 s to queue each: only the delay. */
+static void pc_busy(box *b)
+{
+    for (int i = 0; i < BUSY_PATHS; i++) {
+        char id[64], body[128], queued[64];
+        fmt(id, sizeof id, "20260302090800.C%04X@client.example.org", (unsigned)i);
+        fmt(body, sizeof body, "Order %d confirmed.\nIt ships within two days.\n", 8000 + i);
+        fmt(queued, sizeof queued, "250 2.0.0 Ok: queued as C8%08X\r\n", (unsigned)i);
+        const mail m = {id, "shop@example.org", "bob@example.net", "Your order", body};
+        path p;
+        double t = path_open(b, &p, (uint16_t)(50100 + i), (uint16_t)(61100 + i), 0.05 * i);
+        t = p_greet(&p, t, BANNER);
+        t = p_ehlo(&p, t);
+        t = p_envelope(&p, t, &m);
+        t = p_body(&p, t, &m, b->delay[CLI], 1.4, queued);
+        p_quit(&p, t);
+    }
+}
+
+typedef struct pair_scenario {
+    const char *name;
+    int kind;
+    double to_server, to_client; /* the box's delay each way */
+    void (*run)(box *b);
+} pair_scenario;
+
+static const pair_scenario PAIRS[] = {
+    {"path-nat", NAT, 0.0005, 0.0002, pc_nat},
+    {"path-delay", PROXY, 0.2, 0.04, pc_delay},
+    {"path-answered", PROXY, 0.0008, 0.0003, pc_answered},
+    {"path-rewrite", PROXY, 0.0008, 0.0003, pc_rewrite},
+    {"path-dropped-eod", PROXY, 0.0008, 0.0003, pc_dropped_eod},
+    {"path-reset", PROXY, 0.0008, 0.0003, pc_reset},
+    {"path-one-sided", PROXY, 0.0008, 0.0003, pc_one_sided},
+    {"path-busy", NAT, 0.0005, 0.0002, pc_busy},
+};
+
+/* Every pair as outdir/<name>.outside.pcap and outdir/<name>.inside.pcap. */
+static void write_pairs(const char *outdir)
+{
+    if (mkdir(outdir, 0777) != 0 && errno != EEXIST)
+        fatal("%s: %s", outdir, strerror(errno));
+    for (size_t k = 0; k < sizeof PAIRS / sizeof *PAIRS; k++) {
+        static box b;
+        char path[4096];
+        memset(&b, 0, sizeof b);
+        b.kind = PAIRS[k].kind;
+        b.delay[CLI] = PAIRS[k].to_server;
+        b.delay[SRV] = PAIRS[k].to_client;
+        PAIRS[k].run(&b);
+        if (b.kind == NAT)
+            nat_project(&b);
+        fmt(path, sizeof path, "%s/%s.outside.pcap", outdir, PAIRS[k].name);
+        gen_write(&b.out, path);
+        fmt(path, sizeof path, "%s/%s.inside.pcap", outdir, PAIRS[k].name);
+        gen_write(&b.in, path);
+        gen_free(&b.out);
+        gen_free(&b.in);
+        gen_free(&b.wire);
+    }
+}
+
 static void usage(FILE *out)
 {
     fputs("usage: pcapgen [--sample FILE] OUTDIR   write every scenario as OUTDIR/<name>.pcap\n"
           "       pcapgen --list                   print the scenario names\n"
+          "       pcapgen --pairs OUTDIR           write every middlebox pair as\n"
+          "                                        OUTDIR/<name>.outside.pcap and .inside.pcap\n"
+          "       pcapgen --list-pairs             print the pair names\n"
           "--sample FILE writes the demo capture to FILE instead of OUTDIR/sample.pcap\n",
           out);
 }
@@ -2263,12 +2764,19 @@ int main(int argc, char **argv)
 {
     const char *outdir = NULL, *sample = NULL;
     const size_t count = sizeof SCENARIOS / sizeof *SCENARIOS;
+    int pairs = 0;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--list")) {
             for (size_t k = 0; k < count; k++)
                 puts(SCENARIOS[k].name);
             return 0;
+        } else if (!strcmp(argv[i], "--list-pairs")) {
+            for (size_t k = 0; k < sizeof PAIRS / sizeof *PAIRS; k++)
+                puts(PAIRS[k].name);
+            return 0;
+        } else if (!strcmp(argv[i], "--pairs")) {
+            pairs = 1;
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
             return 0;
@@ -2281,10 +2789,13 @@ int main(int argc, char **argv)
             outdir = argv[i];
         }
     }
-    if (!outdir) {
+    if (!outdir || (pairs && sample)) {
         usage(stderr);
         return 2;
     }
-    write_all(outdir, sample);
+    if (pairs)
+        write_pairs(outdir);
+    else
+        write_all(outdir, sample);
     return 0;
 }
