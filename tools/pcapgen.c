@@ -377,13 +377,18 @@ static conn *conn_new(gen *g, const char *cip, uint16_t cport, const char *sip, 
 }
 
 /* SYN, SYN/ACK and ACK, 0.5 ms apart. */
+static void handshake(conn *c, double t)
+{
+    seg(c, CLI, t, F_SYN, NULL, 0);
+    seg(c, SRV, t + 0.0005, F_SYN | F_ACK, NULL, 0);
+    seg(c, CLI, t + 0.001, F_ACK, NULL, 0);
+}
+
 static conn *conn_open(gen *g, const char *cip, uint16_t cport, const char *sip, uint16_t sport,
                        double t)
 {
     conn *c = conn_new(g, cip, cport, sip, sport);
-    seg(c, CLI, t, F_SYN, NULL, 0);
-    seg(c, SRV, t + 0.0005, F_SYN | F_ACK, NULL, 0);
-    seg(c, CLI, t + 0.001, F_ACK, NULL, 0);
+    handshake(c, t);
     return c;
 }
 
@@ -2276,6 +2281,27 @@ typedef struct path {
     conn *in;  /* proxy: the box's connection to the server; NAT: NULL */
 } path;
 
+/* The server's ISN hashed with the client's address and port too, as real stacks hash the
+ * 4-tuple: a pair's sessions to one server must not share sequence numbers, or matching the
+ * two sides by them would be too easy to get wrong. */
+static void isn_per_client(conn *c)
+{
+    side *k = &c->end[CLI], *s = &c->end[SRV];
+    uint8_t key[6] = {k->ip[0],        k->ip[1], k->ip[2], k->ip[3], (uint8_t)(k->port >> 8),
+                      (uint8_t)k->port};
+    s->nxt = fnv(key, sizeof key, s->nxt);
+    k->rcv = s->nxt;
+}
+
+/* A connection of a pair's capture: conn_open with isn_per_client. */
+static conn *pair_conn(gen *g, const char *cip, uint16_t cport, const char *sip, double t)
+{
+    conn *c = conn_new(g, cip, cport, sip, 25);
+    isn_per_client(c);
+    handshake(c, t);
+    return c;
+}
+
 /* NAT: the connection end to end, its segments reaching each end `delay` late. */
 static double nat_open(box *b, path *p, uint16_t port, uint16_t in_port, double t)
 {
@@ -2284,6 +2310,7 @@ static double nat_open(box *b, path *p, uint16_t port, uint16_t in_port, double 
     b->nat_port[b->nnat][0] = port;
     b->nat_port[b->nnat++][1] = in_port;
     conn *c = conn_new(&b->wire, OUT_CLIENT, port, PUBLIC, 25);
+    isn_per_client(c);
     c->lag[CLI] = b->delay[CLI];
     c->lag[SRV] = b->delay[SRV];
     p->out = c;
@@ -2303,9 +2330,9 @@ static double path_open(box *b, path *p, uint16_t port, uint16_t in_port, double
     p->b = b;
     if (b->kind == NAT)
         return nat_open(b, p, port, in_port, t);
-    p->out = conn_open(&b->out, OUT_CLIENT, port, PUBLIC, 25, t);
+    p->out = pair_conn(&b->out, OUT_CLIENT, port, PUBLIC, t);
     t += 0.001 + PROXY_DIAL;
-    p->in = conn_open(&b->in, BOX_IN, in_port, SERVER_IN, 25, t);
+    p->in = pair_conn(&b->in, BOX_IN, in_port, SERVER_IN, t);
     return t + 0.001;
 }
 
@@ -2655,13 +2682,13 @@ static void pc_one_sided(box *b)
     t = p_deliver(&p, t, &M_GATE_1, QUEUED("A700000001"));
     p_quit(&p, t);
 
-    conn *c = conn_open(&b->out, OUT_CLIENT, 50062, PUBLIC, 25, 3.0);
+    conn *c = pair_conn(&b->out, OUT_CLIENT, 50062, PUBLIC, 3.0);
     t = greet(c, 3.0, "554 5.7.1 connection refused by policy\r\n");
     quit(c, t);
 
-    c = conn_open(&b->in, INSIDE_CLIENT, 41061, SERVER_IN, 25, 6.0);
+    c = pair_conn(&b->in, INSIDE_CLIENT, 41061, SERVER_IN, 6.0);
     t = greet(c, 6.0, BANNER);
-    t = ehlo(c, t);
+    t = cmd(c, t + THINK, "EHLO app1.example.net\r\n", EHLO_REPLY);
     t = deliver(c, t, &POSTFIX, &M_GATE_3, QUEUED("A700000003"));
     quit(c, t);
 }
