@@ -2281,14 +2281,16 @@ typedef struct path {
     conn *in;  /* proxy: the box's connection to the server; NAT: NULL */
 } path;
 
-/* The server's ISN hashed with the client's address and port too, as real stacks hash the
- * 4-tuple: a pair's sessions to one server must not share sequence numbers, or matching the
- * two sides by them would be too easy to get wrong. */
+/* The server's ISN hashed with the client's address and port too, as real stacks give each
+ * 4-tuple its own: a pair's sessions to one server must not share sequence numbers, which a
+ * matcher could otherwise confuse. */
 static void isn_per_client(conn *c)
 {
     side *k = &c->end[CLI], *s = &c->end[SRV];
-    uint8_t key[6] = {k->ip[0],        k->ip[1], k->ip[2], k->ip[3], (uint8_t)(k->port >> 8),
-                      (uint8_t)k->port};
+    uint8_t key[6];
+    memcpy(key, k->ip, 4);
+    key[4] = (uint8_t)(k->port >> 8);
+    key[5] = (uint8_t)k->port;
     s->nxt = fnv(key, sizeof key, s->nxt);
     k->rcv = s->nxt;
 }
@@ -2739,12 +2741,8 @@ static void write_pairs(const char *outdir)
     if (mkdir(outdir, 0777) != 0 && errno != EEXIST)
         fatal("%s: %s", outdir, strerror(errno));
     for (size_t k = 0; k < sizeof PAIRS / sizeof *PAIRS; k++) {
-        static box b;
+        box b = {.kind = PAIRS[k].kind, .delay = {PAIRS[k].to_server, PAIRS[k].to_client}};
         char path[4096];
-        memset(&b, 0, sizeof b);
-        b.kind = PAIRS[k].kind;
-        b.delay[CLI] = PAIRS[k].to_server;
-        b.delay[SRV] = PAIRS[k].to_client;
         PAIRS[k].run(&b);
         if (b.kind == NAT)
             nat_project(&b);
