@@ -2342,9 +2342,9 @@ static double path_open(box *b, path *p, uint16_t port, uint16_t in_port, double
  * instead (NULL: nothing). Returns when the server has it. */
 static double cross_cli(path *p, double t, const char *text, const char *inside, double delay)
 {
-    cli(p->out, t, text);
     if (!p->in && (inside != text || delay != p->b->delay[CLI]))
         fatal("a NAT box forwards segments as they are");
+    cli(p->out, t, text);
     if (p->in && inside)
         cli(p->in, t + delay, inside);
     return t + delay;
