@@ -8,7 +8,7 @@ LDLIBS  := -lnids -lpcap -lxxhash -lncursesw -lz -lzstd -llzma -lbz2
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
-MODULES := base decompress sniff reassembly message smtp pop3 pipeline html report ui metrics
+MODULES := base decompress sniff reassembly message smtp pop3 path pipeline html report ui metrics
 LIB_SRC := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o)
 ASAN_OBJ := $(LIB_SRC:%.c=build/asan/%.o)

@@ -40,6 +40,20 @@ void report_frame_files(const char *const *files, unsigned n)
     }
 }
 
+frame_ref report_frame_ref_among(const char *const *files, unsigned n, uint64_t frame)
+{
+    frame_ref r;
+    unsigned file = sniff_frame_file(frame);
+    char clean[REPORT_FRAME_REF_LEN - 24];
+    if (n < 2 || file >= n) {
+        snprintf(r.s, sizeof r.s, "%llu", (unsigned long long)frame);
+        return r;
+    }
+    escape_str(clean, sizeof clean, base_name(files[file]));
+    snprintf(r.s, sizeof r.s, "%s#%llu", clean, (unsigned long long)sniff_frame_in_file(frame));
+    return r;
+}
+
 int report_frame_named(void)
 {
     return nnames > 1;

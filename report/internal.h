@@ -57,6 +57,7 @@ struct report {
     corr_sink sink;
     char display_filter[WIRESHARK_FILTER_MAX]; /* of the session being written (report_flow) */
     struct html_doc *html;                     /* --html: what the page keeps, or NULL */
+    char tag[320]; /* report_tag: ,"key":"value" closing every JSON object, or "" */
 };
 
 /* ---- handoff.c: the hand-off to Wireshark ---- */

@@ -79,9 +79,30 @@ void report_json_lines(json *j, const char *key, const char *first, size_t strid
     json_end_array(j);
 }
 
+void report_tag(report *r, const char *key, const char *value)
+{
+    json t;
+    json_init(&t);
+    json_begin_object(&t);
+    json_field_str(&t, key, value);
+    json_end_object(&t);
+    /* {"key":"value"} becomes ,"key":"value" */
+    if (!t.failed && t.len >= 2 && t.len - 2 + 2 <= sizeof r->tag)
+        snprintf(r->tag, sizeof r->tag, ",%.*s", (int)(t.len - 2), t.buf + 1);
+    json_free(&t);
+}
+
 void report_json_line(report *r)
 {
-    if (json_flush_line(&r->j, r->out) != 0)
+    json *j = &r->j;
+    if (r->tag[0] && !j->failed && j->len && j->buf[j->len - 1] == '}') {
+        int ok = fwrite(j->buf, 1, j->len - 1, r->out) == j->len - 1 &&
+                 fputs(r->tag, r->out) >= 0 && fputs("}\n", r->out) >= 0;
+        json_reset(j);
+        r->write_error |= !ok;
+        return;
+    }
+    if (json_flush_line(j, r->out) != 0)
         r->write_error = 1;
 }
 

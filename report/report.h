@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "analyser/analyser.h"
+#include "path/path.h"
 #include "pipeline/summary.h"
 #include "smtp/smtp.h"
 #include "sniff/extract.h"
@@ -139,6 +140,21 @@ void report_set_html(report *r, struct html_doc *doc);
 /* The whole page to out; 0, or -1 when out of memory or the write failed. html_out.c. */
 int report_write_html(report *r, const capture_summary *cap, FILE *out);
 
+/* Every JSON object the report writes from now on also carries "key":"value" (last), e.g.
+ * "vantage":"outside"; key a program constant, value escaped here. Text is unchanged. */
+void report_tag(report *r, const char *key, const char *value);
+/* --outside/--inside: the comparison of the two capture points after both sides' reports:
+ * text "Between the two capture points", or JSON "path" lines and a "path_summary". path_out.c.
+ * 0, or -1 when the write failed. */
+typedef struct report_path_sides {
+    const char *source[2]; /* each side's files, as its summary names them */
+    uint64_t not_kept[2];  /* sessions past max_sessions, not compared */
+    size_t max_sessions;
+} report_path_sides;
+int report_path(FILE *out, report_format fmt, int verbose, const path_result *r,
+                const report_path_sides *sides);
+/* A frame of a file among files (as report_frame_ref names it when they are the -r files). */
+frame_ref report_frame_ref_among(const char *const *files, unsigned n, uint64_t frame);
 /* 0, or -1 when writing the output failed (disk full, closed pipe). */
 int report_error(const report *r);
 void report_free(report *r);

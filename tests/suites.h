@@ -29,5 +29,6 @@ void add_wireshark_suite(void);
 void add_snapcut_suite(void);
 void add_html_suite(void);
 void add_triage_suite(void);
+void add_path_suite(void);
 void add_merge_suite(void);
 #endif

@@ -36,6 +36,7 @@ int main(void)
     add_snapcut_suite();
     add_html_suite();
     add_triage_suite();
+    add_path_suite();
     add_merge_suite();
     CU_basic_set_mode(CU_BRM_NORMAL);
     CU_basic_run_tests();
