@@ -120,6 +120,8 @@ void app_report_session(app *a, const flow_report *f)
     }
     a->ended++;
     report_flow(a->rep, f);
+    if (a->path && f->proto == PROTO_SMTP)
+        path_add(a->path, (path_vantage)a->path_side, f->id, f->client, f->server, f->report);
     if (a->handoff)
         handoff_session(a->handoff, f);
 }
@@ -212,6 +214,11 @@ static sniff *open_capture(const app *a, FILE *dump, time_t start, char *err, si
         sc.ports = a->opt.all_ports;
     sc.any_tcp = !a->opt.filter && a->opt.detect;
     return sniff_open(&sc, err, errlen);
+}
+
+sniff *app_open_files(const app *a, char *err, size_t errlen)
+{
+    return open_capture(a, NULL, time(NULL), err, errlen);
 }
 
 /* The first -w file, created as root; with rotation it is handed to the user root becomes,

@@ -30,6 +30,8 @@ typedef struct app {
     FILE *html_out;          /* --html: the page's file, created before root is given up */
     struct html_doc *html;   /* what the page keeps of the sessions */
     int html_each_period;    /* live with --stats: rewritten each period, atomically */
+    struct path *path;       /* --outside/--inside: where each side's SMTP sessions also go */
+    int path_side;           /* the side being read (path_vantage) */
 } app;
 
 /* ---- main.c, for parallel.c ---- */
@@ -45,6 +47,10 @@ int app_write_html_now(app *a, const capture_summary *cap, char *err, size_t err
 
 /* Opens the capture (and -w) while privileged, then gives root up. */
 sniff *app_open_source(app *a, char *err, size_t errlen);
+/* Opens the -r files (a->opt.files) and nothing else; privileges are kept. */
+sniff *app_open_files(const app *a, char *err, size_t errlen);
+/* One process reads sn to its end into a->rep: the summary and the exit status. */
+int app_run_one(app *a, sniff *sn, char *err, size_t errlen);
 /* The pipeline's configuration from the options; with nparts > 0, the flows of part. */
 void app_pipeline_config(const app *a, pipeline_config *cfg, unsigned part, unsigned nparts);
 /* The report the options ask for (format, correlation window), on stdout. */
@@ -68,5 +74,10 @@ void app_on_stop_signal(int sig);
 /* ---- parallel.c ---- */
 
 int app_run_workers(app *a, unsigned n);
+
+/* ---- path.c ---- */
+
+/* --outside/--inside: each side read and reported in turn, then the two compared. */
+int app_run_path(app *a);
 
 #endif

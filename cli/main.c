@@ -191,7 +191,7 @@ static int run_loop(app *a, sniff *sn, char *err, size_t errlen)
     return tui_run(a->model, sn, &h, a->opt.speed, &app_stop_requested, err, errlen);
 }
 
-static int run_one(app *a, sniff *sn, char *err, size_t errlen)
+int app_run_one(app *a, sniff *sn, char *err, size_t errlen)
 {
     int tui = wants_tui(&a->opt);
     pipeline_config cfg;
@@ -249,6 +249,8 @@ static int run(app *a)
         return cli_fail("%s", err), EXIT_ERROR;
     if (a->opt.html && app_open_html(a, err, sizeof err) < 0)
         return cli_fail("%s", err), EXIT_ERROR;
+    if (options_path(&a->opt))
+        return app_run_path(a);
     report_frame_files(a->opt.files, a->opt.nfiles);
     unsigned workers = worker_count(&a->opt);
     if (workers > 1) {
@@ -260,7 +262,8 @@ static int run(app *a)
     if (!sn)
         return cli_fail("%s", err), app_close_html(a), EXIT_ERROR;
     a->rep = app_new_report(a);
-    int status = a->rep ? run_one(a, sn, err, sizeof err) : (cli_fail("%s", "out of memory"), 2);
+    int status =
+        a->rep ? app_run_one(a, sn, err, sizeof err) : (cli_fail("%s", "out of memory"), 2);
     sniff_close(sn); /* the -w file complete, for --extract to read again */
     if (a->rep)
         status = app_finish_extract(a, status);

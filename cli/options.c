@@ -280,18 +280,29 @@ enum {
     OPT_SESSION,
     OPT_HTML,
     OPT_HTML_SESSIONS,
+    OPT_OUTSIDE,
+    OPT_INSIDE,
     OPT_PORTS /* OPT_PORTS + proto: that analyser's ports option; OPT_PORTS + PROTO_COUNT +
                * proto: its implicit-TLS ports option */
 };
 
-/* One more -r file; owned: a copy made here, freed by options_free. */
-static int push_file(options *o, const char *name, int owned)
+/* A list of capture files: -r's, --outside's, --inside's. */
+typedef struct file_list {
+    const char ***names;
+    unsigned *n;
+    const char *option; /* "-r", "--outside", "--inside" */
+} file_list;
+
+/* One more file; owned: a copy made here, freed by options_free. */
+static int push_file(options *o, file_list l, const char *name, int owned)
 {
-    if (o->nfiles >= SNIFF_MAX_FILES)
-        return cli_fail("-r '%s': too many capture files (at most 4096)", name), -1;
-    const char **files = realloc(o->files, (o->nfiles + 1) * sizeof *files);
+    if (*l.n >= SNIFF_MAX_FILES)
+        return fprintf(stderr, "smtpscope: %s '%s': too many capture files (at most 4096)\n",
+                       l.option, name),
+               -1;
+    const char **files = realloc(*l.names, (*l.n + 1) * sizeof *files);
     if (files)
-        o->files = files;
+        *l.names = files;
     char *copy = owned ? strdup(name) : NULL;
     char **kept = owned ? realloc(o->names_owned, (o->nowned + 1) * sizeof *kept) : NULL;
     if (kept)
@@ -302,8 +313,8 @@ static int push_file(options *o, const char *name, int owned)
     }
     if (owned)
         o->names_owned[o->nowned++] = copy;
-    o->files[o->nfiles++] = owned ? copy : name;
-    o->file = o->files[0];
+    (*l.names)[(*l.n)++] = owned ? copy : name;
+    o->file = o->files ? o->files[0] : NULL;
     return 0;
 }
 
@@ -313,25 +324,39 @@ void options_free(options *o)
         free(o->names_owned[i]);
     free(o->names_owned);
     free(o->files);
+    free(o->side_files[0]);
+    free(o->side_files[1]);
 }
 
-/* An -r argument: the file, or when no such file exists and it has glob characters, the files
- * it matches (sorted). */
-static int add_file(options *o, const char *arg)
+/* A file argument: the file, or when no such file exists and it has glob characters, the
+ * files it matches (sorted). */
+static int add_file_to(options *o, file_list l, const char *arg)
 {
     struct stat st;
     glob_t g;
     if (stat(arg, &st) == 0 || !strpbrk(arg, "*?["))
-        return push_file(o, arg, 0);
+        return push_file(o, l, arg, 0);
     int rc = glob(arg, 0, NULL, &g);
-    if (rc == GLOB_NOMATCH)
-        return cli_fail("-r '%s': no file matches the pattern", arg), -1;
     if (rc != 0)
-        return cli_fail("-r '%s': cannot expand the pattern", arg), -1;
+        return fprintf(stderr, "smtpscope: %s '%s': %s\n", l.option, arg,
+                       rc == GLOB_NOMATCH ? "no file matches the pattern"
+                                          : "cannot expand the pattern"),
+               -1;
     for (size_t i = 0; i < g.gl_pathc && rc == 0; i++)
-        rc = push_file(o, g.gl_pathv[i], 1);
+        rc = push_file(o, l, g.gl_pathv[i], 1);
     globfree(&g);
-    return rc;
+    return rc ? -1 : 0;
+}
+
+static int add_file(options *o, const char *arg)
+{
+    return add_file_to(o, (file_list){&o->files, &o->nfiles, "-r"}, arg);
+}
+
+static int add_side_file(options *o, int side, const char *arg)
+{
+    static const char *const option[] = {"--outside", "--inside"};
+    return add_file_to(o, (file_list){&o->side_files[side], &o->nside[side], option[side]}, arg);
 }
 
 /* Standard input, a pipe or a FIFO can be read once: by one process. */
@@ -398,11 +423,48 @@ static int check_extract(const options *o)
     return 0;
 }
 
+int options_path(const options *o)
+{
+    return o->nside[0] || o->nside[1];
+}
+
+/* --outside/--inside: two offline captures analysed one after the other in this process. */
+static int check_path(const options *o)
+{
+    static const char *const refused[] = {"-r",      "-i",        "-w",
+                                          "--tui",   "--extract", "--html",
+                                          "--stats", "--metrics", "--workers above 1"};
+    if (!o->nside[0] || !o->nside[1])
+        return cli_fail("%s", "--outside and --inside go together: the captures on the two sides "
+                              "of the box (try --help)"),
+               -1;
+    int conflict[] = {o->nfiles > 0, o->iface != NULL,   o->write_file != NULL,
+                      o->tui == 1,   o->extract != NULL, o->html != NULL,
+                      o->stats > 0,  o->metrics != NULL, o->workers > 1};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        if (conflict[i])
+            return fprintf(stderr,
+                           "smtpscope: --outside/--inside compare two captures in one process: "
+                           "not with %s\n",
+                           refused[i]),
+                   -1;
+    for (int side = 0; side < 2; side++)
+        for (unsigned i = 0; i < o->nside[side]; i++)
+            if (read_once(o->side_files[side][i]))
+                return cli_fail("--outside/--inside '%s': each must be a file (not standard input "
+                                "or a pipe)",
+                                o->side_files[side][i]),
+                       -1;
+    return 0;
+}
+
 /* The combinations that cannot work, said before anything is opened. */
 static int check_sources(const options *o)
 {
     if (o->list_interfaces)
         return 0;
+    if (options_path(o))
+        return check_path(o);
     if (!o->file && !o->iface)
         return cli_fail("%s", "no capture given: use -r FILE or -i IFACE (try --help)"), -1;
     if (o->file && o->iface)
@@ -471,6 +533,8 @@ int options_parse(options *o, int argc, char **argv)
         {"session", required_argument, 0, OPT_SESSION},
         {"html", required_argument, 0, OPT_HTML},
         {"html-sessions", required_argument, 0, OPT_HTML_SESSIONS},
+        {"outside", required_argument, 0, OPT_OUTSIDE},
+        {"inside", required_argument, 0, OPT_INSIDE},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, OPT_VERSION},
     };
@@ -505,6 +569,11 @@ int options_parse(options *o, int argc, char **argv)
         switch (c) {
         case 'r':
             if (add_file(o, optarg) < 0)
+                return -1;
+            break;
+        case OPT_OUTSIDE:
+        case OPT_INSIDE:
+            if (add_side_file(o, c == OPT_INSIDE, optarg) < 0)
                 return -1;
             break;
         case 'c':
@@ -667,7 +736,8 @@ int options_parse(options *o, int argc, char **argv)
         }
     }
     join_ports(o);
-    o->smtp.no_transcript = o->json && !o->html; /* JSON carries none; the page draws it */
+    /* JSON carries none; the page draws it; the two sides' dialogues are compared */
+    o->smtp.no_transcript = o->json && !o->html && !options_path(o);
     if (check_sources(o) < 0)
         return -1;
     if (optind < argc && !(o->filter = join_args(argc - optind, argv + optind)))

@@ -17,6 +17,11 @@ typedef struct options {
     unsigned nfiles;
     char **names_owned;
     unsigned nowned;
+    /* --outside and --inside (each repeatable, globs as -r): the captures on the two sides of
+     * a box in the mail path, [0] the sender's side; analysed one after the other, then
+     * compared (path/). Allocated, as files is. */
+    const char **side_files[2];
+    unsigned nside[2];
     uint64_t count;
     uint8_t ports[PROTO_COUNT][PIPELINE_PORT_BYTES];     /* each analyser's server ports */
     uint8_t tls_ports[PROTO_COUNT][PIPELINE_PORT_BYTES]; /* its implicit-TLS ones */
@@ -64,6 +69,8 @@ int options_one_process(const options *o);
 /* -r names a regular file that is compressed: every worker would decompress all of it, so
  * by default one process reads it (README: --workers and compressed captures). */
 int options_compressed_file(const options *o);
+/* --outside and --inside were given: the two-vantage-point run. */
+int options_path(const options *o);
 /* Frees what options_parse allocated. */
 void options_free(options *o);
 /* "smtpscope: " + the message on stderr. */

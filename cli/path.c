@@ -68,10 +68,10 @@ static int compare_sides(app *a, const char source[2][4096])
     const path_result *r = path_compare(a->path);
     if (!r)
         return cli_fail("%s", "out of memory comparing the two sides"), EXIT_ERROR;
-    report_path_sides sides = {{source[0], source[1]},
-                               {path_not_kept(a->path, PATH_OUTSIDE),
-                                path_not_kept(a->path, PATH_INSIDE)},
-                               PATH_DEFAULT_MAX_SESSIONS};
+    report_path_sides sides = {
+        {source[0], source[1]},
+        {path_not_kept(a->path, PATH_OUTSIDE), path_not_kept(a->path, PATH_INSIDE)},
+        PATH_DEFAULT_MAX_SESSIONS};
     report_frame_files(NULL, 0);
     if (report_path(stdout, a->opt.json ? REPORT_JSON : REPORT_TEXT, a->opt.verbose, r, &sides) <
             0 ||
