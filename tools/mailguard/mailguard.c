@@ -8,9 +8,17 @@
  *   --refuse-esmtp    only RFC 821's minimal commands pass (HELO MAIL RCPT DATA RSET NOOP
  *                     QUIT); any other command (EHLO, STARTTLS, BDAT, AUTH...) is answered by the
  *                     relay itself with 500 and never reaches the server.
+ *   --rewrite-esmtp   ASA `inspect esmtp`: a command outside that minimal set is not answered
+ *                     by the relay but passed on with its verb overwritten by as many 'X' as it
+ *                     has letters ("EHLO mta.example" becomes "XXXX mta.example"), so the
+ *                     server itself refuses it. Cannot be combined with --refuse-esmtp.
  *   --drop-split-eod  when the end-of-data sequence CR LF . CR LF arrives cut across the
  *                     client's segments, the bytes of it in the later segment are not forwarded
  *                     (Cisco bug CSCds90792): the server never sees end of data and stays silent.
+ *   --reset-split-eod on that same split terminator, the bytes of it in the later segment are
+ *                     not forwarded and both connections are reset at once (SO_LINGER 0, close):
+ *                     each endpoint gets a RST its peer never sent. Cannot be combined with
+ *                     --drop-split-eod.
  *
  * With none of them it is a plain relay that still follows the SMTP dialogue (and logs it).
  *
@@ -59,7 +67,9 @@ struct options {
     struct sockaddr_in server_addr;
     int mask_banner;
     int refuse_esmtp;
+    int rewrite_esmtp;
     int drop_split_eod;
+    int reset_split_eod;
     int idle_timeout_s;
 };
 
@@ -98,6 +108,7 @@ struct session {
     char r_code[3];
     char r_sep;
     int c_eof, s_eof, c_dead;
+    int reset_both; /* a split terminator under --reset-split-eod: abort both connections */
     struct buf to_server, to_client;
 };
 
@@ -137,7 +148,12 @@ static void usage(FILE *out)
           "  --mask-banner        mask the 220 greeting with '*' except '2', '0' and blanks\n"
           "  --refuse-esmtp       answer commands other than HELO MAIL RCPT DATA RSET NOOP\n"
           "                       QUIT (EHLO too) with 500 5.5.1, never passing them on\n"
+          "  --rewrite-esmtp      pass those commands on with their verb overwritten by 'X'\n"
+          "                       (EHLO -> XXXX), so the server refuses them (ASA style);\n"
+          "                       not with --refuse-esmtp\n"
           "  --drop-split-eod     do not forward CR LF . CR LF cut across client segments\n"
+          "  --reset-split-eod    on such a cut terminator, reset both connections instead;\n"
+          "                       not with --drop-split-eod\n"
           "  --idle-timeout S     close a session silent for S seconds (default 300)\n"
           "  --help               show this help\n"
           "\n"
@@ -163,15 +179,41 @@ static int parse_addr(const char *arg, struct sockaddr_in *sa)
     return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
 }
 
+/* Each pair answers the same event in two contradictory ways. */
+static void check_exclusive(const struct options *o)
+{
+    const char *clash = o->refuse_esmtp && o->rewrite_esmtp ? "--refuse-esmtp and --rewrite-esmtp"
+                        : o->drop_split_eod && o->reset_split_eod
+                            ? "--drop-split-eod and --reset-split-eod"
+                            : NULL;
+
+    if (clash != NULL) {
+        fprintf(stderr, "mailguard: %s cannot be combined\n", clash);
+        exit(2);
+    }
+}
+
 static void parse_options(int argc, char **argv, struct options *o)
 {
-    enum { O_LISTEN = 256, O_CONNECT, O_MASK, O_REFUSE, O_DROP, O_IDLE, O_HELP };
+    enum {
+        O_LISTEN = 256,
+        O_CONNECT,
+        O_MASK,
+        O_REFUSE,
+        O_REWRITE,
+        O_DROP,
+        O_RESET,
+        O_IDLE,
+        O_HELP
+    };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"connect", required_argument, NULL, O_CONNECT},
         {"mask-banner", no_argument, NULL, O_MASK},
         {"refuse-esmtp", no_argument, NULL, O_REFUSE},
+        {"rewrite-esmtp", no_argument, NULL, O_REWRITE},
         {"drop-split-eod", no_argument, NULL, O_DROP},
+        {"reset-split-eod", no_argument, NULL, O_RESET},
         {"idle-timeout", required_argument, NULL, O_IDLE},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
@@ -188,8 +230,12 @@ static void parse_options(int argc, char **argv, struct options *o)
             o->mask_banner = 1;
         else if (c == O_REFUSE)
             o->refuse_esmtp = 1;
+        else if (c == O_REWRITE)
+            o->rewrite_esmtp = 1;
         else if (c == O_DROP)
             o->drop_split_eod = 1;
+        else if (c == O_RESET)
+            o->reset_split_eod = 1;
         else if (c == O_IDLE)
             o->idle_timeout_s = atoi(optarg);
         else if (c == O_HELP) {
@@ -205,6 +251,7 @@ static void parse_options(int argc, char **argv, struct options *o)
         usage(stderr);
         exit(2);
     }
+    check_exclusive(o);
 }
 
 static void put(struct buf *b, const char *data, size_t len)
@@ -270,17 +317,44 @@ static void start_data(struct session *s)
     s->cmode = C_DATA;
 }
 
-/* A complete command line from the client: forward it, or answer it ourselves. */
+/* The line without its CR LF (or LF), for the log. */
+static int shown_len(const char *line, size_t len)
+{
+    int n = (int)(len >= 2 && line[len - 2] == '\r' ? len - 2 : len - 1);
+    return n > 80 ? 80 : n;
+}
+
+/* ASA style: the verb is blotted out in place, so the server (not the relay) refuses it and the
+ * line keeps its length. The changed line goes into the relay's own buffer, not the client's. */
+static void put_rewritten(struct session *s, const char *line, size_t len)
+{
+    size_t start = s->to_server.len, i;
+
+    put(&s->to_server, line, len);
+    for (i = start; i < s->to_server.len; i++) {
+        char c = s->to_server.data[i];
+        if (c == ' ' || c == '\r' || c == '\n')
+            break;
+        s->to_server.data[i] = 'X';
+    }
+    logmsg(s, "rewrote \"%.*s\" as \"%.*s\"", shown_len(line, len), line, shown_len(line, len),
+           s->to_server.data + start);
+}
+
+/* A complete command line from the client: forward it (maybe rewritten), or answer it ourselves. */
 static int command_line(struct session *s, const char *line, size_t len)
 {
-    int shown = (int)(len >= 2 && line[len - 2] == '\r' ? len - 2 : len - 1);
-
     if (s->opt->refuse_esmtp && !is_minimal_verb(line, len)) {
-        logmsg(s, "refused \"%.*s\" with 500 (not passed on)", shown > 80 ? 80 : shown, line);
+        logmsg(s, "refused \"%.*s\" with 500 (not passed on)", shown_len(line, len), line);
         if (push_pending(s, K_REFUSED) != 0)
             return -1;
         emit_relay_replies(s);
         return 0;
+    }
+    if (s->opt->rewrite_esmtp && !is_minimal_verb(line, len)) {
+        /* XXXX is no DATA, BDAT or STARTTLS: the server's reply to it changes nothing here. */
+        put_rewritten(s, line, len);
+        return push_pending(s, K_OTHER);
     }
     put(&s->to_server, line, len);
     if (verb_is(line, len, "DATA")) {
@@ -337,7 +411,7 @@ static int end_of_data(struct session *s, unsigned long read_no)
     }
     for (i = 0; i < TERM_LEN && s->win_read[i] != read_no; i++)
         ;
-    if (!s->opt->drop_split_eod) {
+    if (!s->opt->drop_split_eod && !s->opt->reset_split_eod) {
         logmsg(s, "end of data split %s (reads %lu and %lu): passed on", cut_name(i),
                s->win_read[0], read_no);
         s->cmode = C_CMD;
@@ -346,6 +420,15 @@ static int end_of_data(struct session *s, unsigned long read_no)
     /* Mailguard's bug: the part in this segment is never sent; the server keeps waiting. */
     s->to_server.len -= TERM_LEN - i;
     s->win_len = i;
+    if (s->opt->reset_split_eod) {
+        /* The session is aborted here; on_client resets both sides. */
+        logmsg(s,
+               "end of data split %s (reads %lu and %lu): reset both connections (last %zu "
+               "bytes not passed on)",
+               cut_name(i), s->win_read[0], read_no, (size_t)TERM_LEN - i);
+        s->reset_both = 1;
+        return -1;
+    }
     logmsg(s, "end of data split %s (reads %lu and %lu): dropped the last %zu bytes", cut_name(i),
            s->win_read[0], read_no, (size_t)TERM_LEN - i);
     return 0;
@@ -554,6 +637,9 @@ static int on_client(struct session *s)
     }
     s->reads++;
     if (client_bytes(s, buf, (size_t)n, s->reads) != 0) {
+        /* A deliberate reset first passes on what came before the terminator's cut part. */
+        if (s->reset_both)
+            flush(s);
         reset(s->sfd);
         reset(s->cfd);
         return -1;
@@ -669,6 +755,11 @@ static int listen_on(const struct options *o)
     return fd;
 }
 
+static const char *onoff(int on)
+{
+    return on ? "on" : "off";
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -678,9 +769,11 @@ int main(int argc, char **argv)
     parse_options(argc, argv, &o);
     signal(SIGCHLD, SIG_IGN); /* children are reaped by the kernel */
     lfd = listen_on(&o);
-    logmsg(NULL, "listening on %s (mask-banner %s, refuse-esmtp %s, drop-split-eod %s)",
-           addr_str(&o.listen_addr, a, sizeof a), o.mask_banner ? "on" : "off",
-           o.refuse_esmtp ? "on" : "off", o.drop_split_eod ? "on" : "off");
+    logmsg(NULL,
+           "listening on %s (mask-banner %s, refuse-esmtp %s, rewrite-esmtp %s, drop-split-eod "
+           "%s, reset-split-eod %s)",
+           addr_str(&o.listen_addr, a, sizeof a), onoff(o.mask_banner), onoff(o.refuse_esmtp),
+           onoff(o.rewrite_esmtp), onoff(o.drop_split_eod), onoff(o.reset_split_eod));
     for (;;) {
         struct sockaddr_in peer;
         socklen_t len = sizeof peer;

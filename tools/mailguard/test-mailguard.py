@@ -10,6 +10,7 @@ settled (every byte read by the program it was sent to, the client's own inbox a
 write is one read for the relay and the server's replies have come back before the next one,
 however loaded the machine.
 """
+import errno
 import os
 import socket
 import subprocess
@@ -25,7 +26,8 @@ REFUSAL = b'500 5.5.1 Command unrecognized: "XXXX"\r\n'
 
 class FakeServer(threading.Thread):
     """Accepts one connection, sends the banner, answers each complete client line or chunk
-    as told by answer(received_so_far), and records every byte it received."""
+    as told by answer(received_so_far), and records every byte it received and how the
+    connection ended (ended: "fin", "reset" or "timeout")."""
 
     def __init__(self, banner, answer):
         super().__init__(daemon=True)
@@ -34,6 +36,7 @@ class FakeServer(threading.Thread):
         self.sock.listen(1)
         self.port = self.sock.getsockname()[1]
         self.banner, self.answer, self.received = banner, answer, b""
+        self.ended = None
 
     def run(self):
         conn, _ = self.sock.accept()
@@ -44,13 +47,16 @@ class FakeServer(threading.Thread):
             while True:
                 data = conn.recv(65536)
                 if not data:
+                    self.ended = "fin"
                     break
                 self.received += data
                 replies, answered = self.answer(self.received, answered)
                 if replies:
                     conn.sendall(replies)
         except socket.timeout:
-            pass
+            self.ended = "timeout"
+        except ConnectionResetError:
+            self.ended = "reset"
         conn.close()
 
 
@@ -108,7 +114,33 @@ def settle(ports, client_end, wait):
         time.sleep(0.02)
 
 
-def run_case(switches, banner, writes, answer=line_answers, wait=0.3):
+def client_finish(client, ends):
+    """Half-closes the client and reads all it was sent; ends["client"] says how that went:
+    "fin", or the errors met on the way ("shutdown ENOTCONN", "reset")."""
+    got, how = b"", []
+    try:
+        client.shutdown(socket.SHUT_WR)
+    except OSError as e:
+        how.append("shutdown " + errno.errorcode.get(e.errno, str(e.errno)))
+    client.settimeout(5)
+    while True:
+        try:
+            data = client.recv(65536)
+        except ConnectionResetError:
+            how.append("reset")
+            break
+        if not data:
+            how.append("fin")
+            break
+        got += data
+    ends["client"] = ", ".join(how)
+    return got
+
+
+def run_case(switches, banner, writes, answer=line_answers, wait=0.3, ends=None):
+    """Returns what the server received, what the client received and the relay's log; ends,
+    if given, is filled with how each end's connection ended (see client_finish, FakeServer)."""
+    ends = {} if ends is None else ends
     server = FakeServer(banner, answer)
     server.start()
     port = free_port()
@@ -129,16 +161,10 @@ def run_case(switches, banner, writes, answer=line_answers, wait=0.3):
         for w in writes:
             client.sendall(w)
             settle(ports, client_end, wait)
-        client.shutdown(socket.SHUT_WR)
-        got = b""
-        client.settimeout(5)
-        while True:
-            data = client.recv(65536)
-            if not data:
-                break
-            got += data
+        got = client_finish(client, ends)
         client.close()
         server.join(6)
+        ends["server"] = server.ended
     finally:
         relay.terminate()
         log = relay.communicate(timeout=5)[1].decode()
@@ -171,6 +197,28 @@ def main():
     check("refuse-esmtp: replies stay in command order",
           got == b"220 mx\r\n250 ok\r\n" + REFUSAL + b"250 ok\r\n", repr(got))
 
+    # --rewrite-esmtp (ASA): EHLO reaches the server as XXXX, the server's 502 reaches the
+    # client; minimal commands pass as they are, pipelined ones keep their order.
+    def rewrite_answers(received, answered):
+        lines = received.split(b"\r\n")[:-1]
+        return b"".join(b"502 5.5.2 Error: command not recognized\r\n" if l.startswith(b"X")
+                        else b"250 ok\r\n" for l in lines[answered:]), len(lines)
+    writes = [b"EHLO mta.example\r\n", b"NOOP\r\nstarttls\r\nNOOP\r\n", b"HELO mta.example\r\n"]
+    srv, got, log = run_case(["--rewrite-esmtp"], b"220 mx\r\n", writes, answer=rewrite_answers)
+    check("rewrite-esmtp: verbs overwritten with X, the rest as sent",
+          srv == b"XXXX mta.example\r\nNOOP\r\nXXXXXXXX\r\nNOOP\r\nHELO mta.example\r\n", repr(srv))
+    refused = b"502 5.5.2 Error: command not recognized\r\n"
+    check("rewrite-esmtp: the server's replies reach the client, in order",
+          got == b"220 mx\r\n" + refused + b"250 ok\r\n" + refused + b"250 ok\r\n250 ok\r\n",
+          repr(got))
+    check("rewrite-esmtp: logged",
+          'rewrote "EHLO mta.example" as "XXXX mta.example"' in log
+          and 'rewrote "starttls" as "XXXXXXXX"' in log, log)
+    rc = subprocess.run([BIN, "--listen", "127.0.0.1:1", "--connect", "127.0.0.1:2",
+                         "--refuse-esmtp", "--rewrite-esmtp"], capture_output=True)
+    check("rewrite-esmtp: refused together with --refuse-esmtp (exit 2)",
+          rc.returncode == 2 and b"cannot be combined" in rc.stderr, repr(rc))
+
     body = b"Subject: t\r\n\r\nbody line\r\n"
     # The terminator cut CRLF|.CRLF: the 3 later bytes are dropped, the server stays silent.
     for cut in range(1, 5):
@@ -180,6 +228,32 @@ def main():
         check("drop-split-eod: cut %d dropped" % cut,
               srv == b"HELO c\r\nDATA\r\n" + body[:-2] + term[:cut] and "dropped" in log,
               repr(srv[-12:]) + " " + log)
+    # --reset-split-eod, cut 2 as the lab's relay-reset: the later part is not passed on and
+    # both connections are reset at once. The client first reads what was sent before the RST
+    # (banner, 250, 354 and the scripted server's 250 to each body line), its shutdown() fails
+    # with ENOTCONN, then recv() ECONNRESET; the server, which had read everything, ECONNRESET.
+    term = b"\r\n.\r\n"
+    writes = [b"HELO c\r\n", b"DATA\r\n", body[:-2] + term[:2], term[2:]]
+    ends = {}
+    srv, got, log = run_case(["--reset-split-eod"], b"220 mx\r\n", writes, ends=ends)
+    check("reset-split-eod: the cut part not passed on",
+          srv == b"HELO c\r\nDATA\r\n" + body[:-2] + term[:2], repr(srv[-12:]))
+    check("reset-split-eod: the client reads the replies, then a reset",
+          got.startswith(b"220 mx\r\n250 ok\r\n354 go ahead\r\n")
+          and ends["client"] == "shutdown ENOTCONN, reset",
+          repr(got) + " " + ends["client"])
+    check("reset-split-eod: the server's connection is reset", ends["server"] == "reset",
+          str(ends["server"]))
+    check("reset-split-eod: logged", "CRLF|.CRLF (reads 3 and 4): reset both connections" in log,
+          log)
+    # The same switch with the terminator whole: passed, answered, the session ends normally.
+    writes = [b"HELO c\r\n", b"DATA\r\n", body + b".\r\n", b"QUIT\r\n"]
+    ends = {}
+    srv, got, log = run_case(["--reset-split-eod"], b"220 mx\r\n", writes, ends=ends)
+    check("reset-split-eod: whole terminator passed, no reset",
+          srv.endswith(body + b".\r\nQUIT\r\n") and ends == {"client": "fin", "server": "fin"},
+          repr(srv[-12:]) + " " + repr(ends))
+
     # Whole terminator: passed.
     writes = [b"HELO c\r\n", b"DATA\r\n", body + b".\r\n"]
     srv, got, log = run_case(["--drop-split-eod"], b"220 mx\r\n", writes)
