@@ -19,7 +19,10 @@ import sys
 TERM = b"\r\n.\r\n"
 MASKED = re.compile(rb"^220 [*20 ]+$")
 FIELDS = ["frame.number", "frame.time_epoch", "tcp.stream", "tcp.srcport", "tcp.dstport",
-          "tcp.flags.syn", "tcp.flags.ack", "tcp.flags.fin", "tcp.flags.reset", "tcp.payload"]
+          "tcp.flags.syn", "tcp.flags.ack", "tcp.flags.fin", "tcp.flags.reset", "tcp.payload",
+          "ip.src"]
+# The relay's addresses: outside (what the sender talks to), inside (what the receiver sees).
+FW_OUT, FW_IN = "10.200.1.1", "10.200.2.1"
 SPLIT, NOQUIT, MASK = "split_eod_unacked", "missing_quit", "masked_banner"
 INSPECT, GAVE_UP, LATE = "smtp_inspection", "client_gave_up", "reply_after_close"
 # What a clean session must not show; a scenario lists what it must show (want) and may list
@@ -43,7 +46,7 @@ def read_packets(pcap):
         yield {"frame": int(v[0]), "time": float(v[1]), "stream": int(v[2]),
                "sport": int(v[3]), "dport": int(v[4]), "syn": is_set(v[5]), "ack": is_set(v[6]),
                "fin": is_set(v[7]), "rst": is_set(v[8]),
-               "data": bytes.fromhex(v[9].replace(":", ""))}
+               "data": bytes.fromhex(v[9].replace(":", "")), "src": v[10]}
 
 
 class Session:
@@ -326,6 +329,55 @@ def check_lossy_path(side, ss, js, problems):
                    "session %d: retransmissions not both seen" % (i + 1))
 
 
+def check_asa_rewrite(side, ss, js, problems):
+    expect(problems, len(ss) == 1, "want 1 session, got %d" % len(ss))
+    for i, (s, j) in enumerate(zip(ss, js)):
+        first = s.client.split(b"\r\n", 1)[0]
+        # The reply to the first command is Postfix's own, passed through: not the relay's.
+        reply = (s.server.split(b"\r\n") + [b""])[1]
+        expect(problems, reply.startswith(b"500 5.5.2 Error: command not recognized"),
+               "session %d: first command answered %r, want Postfix's 500 5.5.2" % (i + 1, reply))
+        if side == "sender-side":
+            # Outside: EHLO as swaks sent it, refused (by the server), then HELO.
+            common(problems, s, j, i, True, 0, 250, True, [MASK, INSPECT, "ehlo_refused"])
+            expect(problems, first == b"EHLO swaks.client.example.test"
+                   and s.commands[:2] == ["EHLO", "HELO"] and j["ehlo_reply"] == 500,
+                   "session %d: not EHLO refused with 500 then HELO: %r %s %s" % (
+                       i + 1, first, s.commands[:2], j["ehlo_reply"]))
+        else:
+            # Inside: the same line with its verb overwritten, and no EHLO at all.
+            common(problems, s, j, i, False, 0, 250, True, [])
+            expect(problems, first == b"XXXX swaks.client.example.test"
+                   and s.commands[:2] == ["XXXX", "HELO"] and "EHLO" not in s.commands,
+                   "session %d: not XXXX then HELO: %r %s" % (i + 1, first, s.commands))
+
+
+def check_relay_reset(side, ss, js, problems):
+    expect(problems, len(ss) == 1, "want 1 session, got %d" % len(ss))
+    for i, (s, j) in enumerate(zip(ss, js)):
+        resets = [p for p in s.packets if p["rst"]]
+        fins = [p for p in s.packets if p["fin"]]
+        if side == "sender-side":
+            # Outside: the terminator cut CRLF|.CRLF, then a RST from the relay's outside
+            # address that the server never sent; no reply, no QUIT.
+            common(problems, s, j, i, False, 2, None, False, [SPLIT, NOQUIT, "rst_after_eod"])
+            want_src, closer = FW_OUT, "server"
+            expect(problems, resets and s.eod_time is not None
+                   and 0 <= resets[0]["time"] - s.eod_time < 1,
+                   "session %d: no RST within 1 s of the terminator's second part" % (i + 1))
+        else:
+            # Inside: the body without its end, then a RST from the relay's inside address that
+            # the client never sent.
+            common(problems, s, j, i, False, None, None, False, [NOQUIT])
+            want_src, closer = FW_IN, "client"
+            expect(problems, s.client.endswith(b"\r\n") and s.commands[-1:] == ["DATA"],
+                   "session %d: not cut off inside the message" % (i + 1))
+        expect(problems, len(resets) == 1 and resets[0]["src"] == want_src and not fins
+               and s.closer == closer and s.close_kind == "rst",
+               "session %d: want one RST from %s and no FIN, got RST from %s, %d FIN" % (
+                   i + 1, want_src, [p["src"] for p in resets], len(fins)))
+
+
 def check_log(name, directory, problems):
     """What the MTAs logged: the duplicates of the slow server, the retries of Postfix."""
     path = os.path.join(directory, name + ".log")
@@ -339,6 +391,16 @@ def check_log(name, directory, problems):
         expect(problems, "enabling PIX workarounds" in text, "Postfix did not enable PIX workarounds")
         n = len(re.findall(r"dropped the last 3 bytes", text))
         expect(problems, n == 3, "relay dropped %d terminators, want 3" % n)
+    if name == "asa-rewrite":
+        expect(problems, 'rewrote "EHLO swaks.client.example.test" as "XXXX swaks.client.example'
+               '.test"' in text, "the relay did not log the rewrite")
+        expect(problems, re.search(r"rx: .*disconnect from .* unknown=0/1", text) is not None,
+               "the receiving Postfix did not count one unknown command")
+    if name == "relay-reset":
+        expect(problems, "CRLF|.CRLF (reads 5 and 6): reset both connections" in text,
+               "the relay did not log the reset")
+        expect(problems, re.search(r"rx: .*lost connection after DATA", text) is not None,
+               "the receiving Postfix did not lose the connection after DATA")
 
 
 def main():
