@@ -27,6 +27,7 @@
 static const char usage_text[] =
     "Usage: smtpscope -r FILE [options] [BPF expression]\n"
     "       smtpscope -i IFACE [options] [BPF expression]\n"
+    "       smtpscope --outside FILE --inside FILE [options] [BPF expression]\n"
     "Finds why SMTP mail is lost, stalled or delivered twice, from a packet capture.\n"
     "\n"
     "  -r FILE              read packets from FILE (pcap or pcapng, also compressed with\n"
@@ -76,6 +77,12 @@ static const char usage_text[] =
     "                       with --stats also each period (a symbolic link is refused)\n"
     "      --html-sessions N  flagged sessions drawn on that page (default 200, at most\n"
     "                       2000; the next ones a line each)\n"
+    "      --outside FILE   the capture outside a box in the mail path (sender and box), and\n"
+    "      --inside FILE    the one inside it (box and server); each repeatable, globs as -r.\n"
+    "                       Each side is reported (JSON: \"vantage\"), then their sessions\n"
+    "                       are paired (Message-ID, digest, envelope, time, server) and what\n"
+    "                       the box changed is said: middlebox_dropped_eod, _reset,\n"
+    "                       _answered, _rewrote_command, _masked_banner, _delay\n"
     "%s" /* each analyser's ports option */
     "      --detect         also find SMTP and POP3 on any other port, by content (a 220\n"
     "                       greeting, then EHLO, HELO or QUIT; a +OK greeting, then USER,\n"

@@ -49,6 +49,8 @@ void path_evidence(path_pair *p, const char *fmt, ...)
 {
     if (p->nevidence >= PATH_EVIDENCE)
         return;
+    if (!p->evidence && !(p->evidence = calloc(PATH_EVIDENCE, sizeof *p->evidence)))
+        return; /* out of memory: the findings stand without their lines */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(p->evidence[p->nevidence++], PATH_EVIDENCE_TEXT, fmt, ap);

@@ -37,6 +37,8 @@ void path_free(path *p)
         return;
     free(p->s[0]);
     free(p->s[1]);
+    for (size_t k = 0; k < p->res.npairs; k++)
+        free(p->res.pairs[k].evidence);
     free(p->res.pairs);
     free(p->work);
     free(p);

@@ -32,13 +32,13 @@ const char *path_finding_advice(unsigned f);
 const char *path_vantage_name(path_vantage v);
 
 /* Bounds on what is kept of a session. */
-#define PATH_STEPS 20     /* commands and replies of the dialogue compared */
-#define PATH_STEP_TEXT 56 /* of each, as the transcript has it */
+#define PATH_STEPS 16     /* commands and replies of the dialogue compared */
+#define PATH_STEP_TEXT 48 /* of each, as the transcript has it */
 #define PATH_TXNS 4       /* transactions compared */
 #define PATH_ID_TEXT 80   /* the Message-ID kept for the verdict */
 #define PATH_BANNER_TEXT 96
-/* Sessions kept per side (about 1.7 KB each): past it sessions are counted, not compared. */
-#define PATH_DEFAULT_MAX_SESSIONS 200000
+/* Sessions kept per side (about 2.1 KB each): past it sessions are counted, not compared. */
+#define PATH_DEFAULT_MAX_SESSIONS 100000
 /* How far apart the two captures' clocks may be (seconds) and still be paired. */
 #define PATH_MAX_CLOCK_OFFSET 300.0
 /* How much later (or earlier) than the clock offset says an inside session may begin. */
@@ -111,7 +111,7 @@ typedef struct path_pair {
     unsigned findings;                    /* bit per path_finding */
     path_delays to_server, to_client;
     unsigned nevidence;
-    char evidence[PATH_EVIDENCE][PATH_EVIDENCE_TEXT];
+    char (*evidence)[PATH_EVIDENCE_TEXT]; /* PATH_EVIDENCE lines, allocated at the first */
     /* dropped_eod: the message of the first one, for the verdict */
     const char *dropped_id;
 } path_pair;

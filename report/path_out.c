@@ -205,6 +205,8 @@ static void json_pair(json *j, const path_pair *p)
     json_end_array(j);
     if (p->outside && p->inside)
         json_both_delays(j, &p->to_server, &p->to_client);
+    else
+        json_key_or_null(j, "delay", 0);
     json_end_object(j);
 }
 

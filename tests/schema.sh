@@ -65,8 +65,16 @@ check "smtpscope --json --extract runs" \
 check "the --extract run wrote extract lines" grep -q '"type":"extract"' "$tmp/extract.jsonl"
 check "the --stream run wrote a duplicate line with \"final\":false" \
     grep -q '"type":"duplicate".*"final":false' "$tmp/stream.jsonl"
-run "the --stats fixture, a --stats run, a --stream run and an --extract run validate" \
-    checker lines "$tmp/fixture.stats.jsonl" "$tmp/stats.jsonl" "$tmp/stream.jsonl" "$tmp/extract.jsonl"
+# two capture points: every object with its vantage, then path lines (one side only too) and
+# the path_summary
+check "smtpscope --json --outside --inside runs" \
+    into "$tmp/path.jsonl" "$bin" --json --outside pcaps/lab/relay-reset.sender-side.pcap \
+    --outside pcaps/lab/asa-rewrite.sender-side.pcap --inside pcaps/lab/asa-rewrite.receiver-side.pcap
+check "the two-point run wrote path lines, one of them one-sided, and a path_summary" \
+    grep -q '"type":"path","outside":{[^}]*},"inside":null' "$tmp/path.jsonl"
+run "the --stats fixture, a --stats run, a --stream run, an --extract run and a two-point run validate" \
+    checker lines "$tmp/fixture.stats.jsonl" "$tmp/stats.jsonl" "$tmp/stream.jsonl" "$tmp/extract.jsonl" \
+    "$tmp/path.jsonl"
 cat "$tmp/out" >>"$tmp/expected.out"
 
 # 4. The README's examples (the object types no capture here writes: capture_file).
@@ -87,7 +95,7 @@ check "a POP3 session was validated" grep -q 'session/pop3=[1-9]' "$tmp/expected
 #    type, a bad enum are refused; an undeclared field is refused by the strict pass and
 #    accepted by the published schemas (consumers must tolerate new fields).
 run "mutated lines of every object type are refused" \
-    checker negative "${expected[@]}" "$tmp/stats.jsonl"
+    checker negative "${expected[@]}" "$tmp/stats.jsonl" "$tmp/path.jsonl"
 grep '^negative:' "$tmp/out" || true
 # ... and through the lines mode's exit status: one bad line among good ones fails the file.
 { head -3 pcaps/sample.expected.jsonl

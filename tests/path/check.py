@@ -8,9 +8,10 @@
       in the outside's order); delays in seconds, to the microsecond. Always: the pairs'
       sessions carry the same Message-IDs on both sides, every line but the comparison's
       has a "vantage" matching its session, and the summary counts the pairs' findings.
-  check.py same A B SHIFT
+  check.py same A B SHIFT TOLERANCE
       B is A's run with the inside capture's clock moved SHIFT seconds: the same pairs and
-      findings, the clock offset found within 1 ms of SHIFT, the round trip within 1 us.
+      findings, the clock offset found within TOLERANCE seconds of SHIFT, the round trip
+      within 1 us.
 Prints what failed and exits 1; silent on success.
 """
 import json
@@ -111,7 +112,7 @@ def expect(path, args):
         i += 2
 
 
-def same(a_path, b_path, shift):
+def same(a_path, b_path, shift, tolerance):
     a, b = load(a_path), load(b_path)
     pa, sa = check_common(a)
     pb, sb = check_common(b)
@@ -119,7 +120,7 @@ def same(a_path, b_path, shift):
     if key(pa) != key(pb):
         fail(f"pairs differ: {key(pa)} vs {key(pb)}")
     offset = sb["clock_offset"] - sa["clock_offset"]
-    if abs(offset - float(shift)) > 0.001:
+    if abs(offset - float(shift)) > float(tolerance):
         fail(f"clock offset {sb['clock_offset']} (unshifted {sa['clock_offset']}), shift {shift}")
     trip = lambda s: s["delay"]["to_server"]["median"] + s["delay"]["to_client"]["median"]
     if abs(trip(sa) - trip(sb)) > 0.000001:
@@ -129,8 +130,8 @@ def same(a_path, b_path, shift):
 def main():
     if len(sys.argv) >= 3 and sys.argv[1] == "expect":
         expect(sys.argv[2], sys.argv[3:])
-    elif len(sys.argv) == 5 and sys.argv[1] == "same":
-        same(*sys.argv[2:5])
+    elif len(sys.argv) == 6 and sys.argv[1] == "same":
+        same(*sys.argv[2:6])
     else:
         sys.exit(__doc__)
     for f in failures:
