@@ -49,8 +49,12 @@ int app_write_html_now(app *a, const capture_summary *cap, char *err, size_t err
 sniff *app_open_source(app *a, char *err, size_t errlen);
 /* Opens the -r files (a->opt.files) and nothing else; privileges are kept. */
 sniff *app_open_files(const app *a, char *err, size_t errlen);
+/* ---- one.c ---- */
+
 /* One process reads sn to its end into a->rep: the summary and the exit status. */
 int app_run_one(app *a, sniff *sn, char *err, size_t errlen);
+/* The live screen: on a live capture when the output is a terminal, or asked for. */
+int app_wants_tui(const options *o);
 /* The pipeline's configuration from the options; with nparts > 0, the flows of part. */
 void app_pipeline_config(const app *a, pipeline_config *cfg, unsigned part, unsigned nparts);
 /* The report the options ask for (format, correlation window), on stdout. */

@@ -44,6 +44,19 @@ void path_free(path *p)
     free(p);
 }
 
+/* buf with room for one more element (n of *cap used): doubled from 64 when full; NULL when
+ * out of memory (buf is then still the caller's). */
+static void *room_for_one(void *buf, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return buf;
+    size_t grown_cap = *cap ? 2 * *cap : 64;
+    void *grown = realloc(buf, grown_cap * elem);
+    if (grown)
+        *cap = grown_cap;
+    return grown;
+}
+
 void path_add(path *p, path_vantage v, uint64_t id, const char *client, const char *server,
               const smtp_report *r)
 {
@@ -51,16 +64,12 @@ void path_add(path *p, path_vantage v, uint64_t id, const char *client, const ch
         p->not_kept[v]++;
         return;
     }
-    if (p->n[v] == p->cap[v]) {
-        size_t cap = p->cap[v] ? 2 * p->cap[v] : 64;
-        path_session *grown = realloc(p->s[v], cap * sizeof *grown);
-        if (!grown) {
-            p->not_kept[v]++;
-            return;
-        }
-        p->s[v] = grown;
-        p->cap[v] = cap;
+    path_session *room = room_for_one(p->s[v], &p->cap[v], p->n[v], sizeof *room);
+    if (!room) {
+        p->not_kept[v]++;
+        return;
     }
+    p->s[v] = room;
     path_session_from(&p->s[v][p->n[v]++], id, client, server, r);
 }
 
@@ -253,16 +262,12 @@ static void add_delta(void *ctx, size_t o, size_t i)
     const path_session *os = &ds->p->s[0][o], *is = &ds->p->s[1][i];
     if (ds->failed || pair_score(os, is, &by) < SCORE_CONTENT)
         return;
-    if (ds->n == ds->cap) {
-        size_t cap = ds->cap ? 2 * ds->cap : 256;
-        int64_t *g = realloc(ds->d, cap * sizeof *g);
-        if (!g) {
-            ds->failed = 1;
-            return;
-        }
-        ds->d = g;
-        ds->cap = cap;
+    int64_t *room = room_for_one(ds->d, &ds->cap, ds->n, sizeof *room);
+    if (!room) {
+        ds->failed = 1;
+        return;
     }
+    ds->d = room;
     ds->d[ds->n++] = is->start - os->start;
 }
 
@@ -350,16 +355,12 @@ static void add_edge(void *ctx, size_t o, size_t i)
     int score = pair_score(os, is, &by);
     if (es->failed || !plausible(os, is, score, dist))
         return;
-    if (es->n == es->cap) {
-        size_t cap = es->cap ? 2 * es->cap : 256;
-        edge *g = realloc(es->e, cap * sizeof *g);
-        if (!g) {
-            es->failed = 1;
-            return;
-        }
-        es->e = g;
-        es->cap = cap;
+    edge *room = room_for_one(es->e, &es->cap, es->n, sizeof *room);
+    if (!room) {
+        es->failed = 1;
+        return;
     }
+    es->e = room;
     es->e[es->n++] = (edge){o, i, score, dist, by};
 }
 
