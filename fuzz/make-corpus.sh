@@ -8,7 +8,7 @@ set -eu
 out=${1:?outdir}
 shift
 rm -rf "$out"
-mkdir -p "$out/pipeline" "$out/smtp" "$out/banner" "$out/pop3"
+mkdir -p "$out/pipeline" "$out/smtp" "$out/banner" "$out/pop3" "$out/path"
 for f in "$@"; do
     name=$(echo "$f" | tr / _)
     cp "$f" "$out/pipeline/$name"
@@ -18,5 +18,13 @@ python3 tests/corrupt/make-corrupt.py "$out/pipeline" pcaps/sample.pcap
 build/fuzz/pcap2seg "$out/smtp" "$out/banner" "$@"
 # the same session format: every session (POP3 captures' too) seeds the POP3 target
 cp "$out/smtp/." "$out/pop3/" -r
+# the path target: each session with the box's byte after its first (what the box does, to
+# which records, the clocks' offset: cycled over the seeds)
+i=0
+for f in "$out/smtp"/*; do
+    box=$(((i * 37) % 256))
+    { head -c 1 "$f"; printf "\\$(printf %03o "$box")"; tail -c +2 "$f"; } >"$out/path/${f##*/}"
+    i=$((i + 1))
+done
 echo "seeds: $(ls "$out/pipeline" | wc -l) captures, $(ls "$out/smtp" | wc -l) sessions," \
     "$(ls "$out/banner" | wc -l) banners"
