@@ -27,6 +27,8 @@ report *app_new_report(const app *a)
                                (uint64_t)(o->dup_memory * 1048576.0));
     if (r && a->html)
         report_set_html(r, a->html);
+    if (r && o->sensor)
+        report_tag(r, "sensor", o->sensor);
     return r;
 }
 

@@ -202,7 +202,8 @@ int app_run_one(app *a, sniff *sn, char *err, size_t errlen)
                                .ended = screen_ended,
                                .unseen = unseen,
                                .connect_failed = connect_failed_at};
-    app_pipeline_config(a, &cfg, 0, 0);
+    /* --partition K/N: the flows whose address pair hashes to K - 1 of N (as a worker's) */
+    app_pipeline_config(a, &cfg, a->opt.nparts ? a->opt.part - 1 : 0, a->opt.nparts);
     if (!(a->pl = pipeline_open(&cfg, &sink, sniff_handle(sn), err, errlen)))
         return cli_fail("%s", err), EXIT_ERROR;
     a->sn = sn;

@@ -77,6 +77,11 @@ static const char usage_text[] =
     "                       with --stats also each period (a symbolic link is refused)\n"
     "      --html-sessions N  flagged sessions drawn on that page (default 200, at most\n"
     "                       2000; the next ones a line each)\n"
+    "      --sensor NAME    tag every JSON object with \"sensor\":\"NAME\" (this capture point,\n"
+    "                       for a log pipeline that gathers several)\n"
+    "      --partition K/N  follow only the flows whose address pair hashes to part K of N\n"
+    "                       (1 <= K <= N): N runs, on N machines, share one capture; one\n"
+    "                       process each\n"
     "      --outside FILE   the capture outside a box in the mail path (sender and box), and\n"
     "      --inside FILE    the one inside it (box and server); each repeatable, globs as -r.\n"
     "                       Each side is reported (JSON: \"vantage\"), then their sessions\n"
@@ -243,6 +248,35 @@ static int parse_number(const char *arg, double min, double max, double *out)
     return 0;
 }
 
+/* A --sensor name: what a log pipeline can carry unescaped (it is escaped in the JSON anyway). */
+static int check_sensor(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 64)
+        return -1;
+    for (; *s; s++)
+        if (*s < 0x21 || *s > 0x7e || *s == '"' || *s == '\\')
+            return -1;
+    return 0;
+}
+
+/* "K/N" into part K of N. */
+static int parse_partition(const char *arg, unsigned *part, unsigned *nparts)
+{
+    char *end;
+    errno = 0;
+    unsigned long k = strtoul(arg, &end, 10), n;
+    if (end == arg || *end != '/' || arg[0] == '-')
+        return -1;
+    const char *rest = end + 1;
+    n = strtoul(rest, &end, 10);
+    if (end == rest || *end || errno || *rest == '-' || k < 1 || n < k || n > 65536)
+        return -1;
+    *part = (unsigned)k;
+    *nparts = (unsigned)n;
+    return 0;
+}
+
 /* "90", "90s", "30m", "12h", "5d" into seconds. */
 static int parse_duration(const char *arg, double *out)
 {
@@ -289,6 +323,8 @@ enum {
     OPT_HTML_SESSIONS,
     OPT_OUTSIDE,
     OPT_INSIDE,
+    OPT_SENSOR,
+    OPT_PARTITION,
     OPT_PORTS /* OPT_PORTS + proto: that analyser's ports option; OPT_PORTS + PROTO_COUNT +
                * proto: its implicit-TLS ports option */
 };
@@ -399,7 +435,7 @@ int options_one_process(const options *o)
 {
     /* live, each worker would count its own packets */
     return o->tui == 1 || o->write_file || any_read_once(o) || o->nfiles > 1 ||
-           (o->iface && o->count) || o->stats > 0 || o->metrics;
+           (o->iface && o->count) || o->stats > 0 || o->metrics || o->nparts;
 }
 
 /* --extract reads the packets a second time once the sessions are known: from the -r file,
@@ -438,22 +474,29 @@ int options_path(const options *o)
 /* --outside/--inside: two offline captures analysed one after the other in this process. */
 static int check_path(const options *o)
 {
-    static const char *const refused[] = {"-r",      "-i",        "-w",
-                                          "--tui",   "--extract", "--html",
-                                          "--stats", "--metrics", "--workers above 1"};
+    const struct {
+        int conflict;
+        const char *what;
+    } refused[] = {{o->nfiles > 0, "-r"},
+                   {o->iface != NULL, "-i"},
+                   {o->write_file != NULL, "-w"},
+                   {o->tui == 1, "--tui"},
+                   {o->extract != NULL, "--extract"},
+                   {o->html != NULL, "--html"},
+                   {o->stats > 0, "--stats"},
+                   {o->metrics != NULL, "--metrics"},
+                   {o->workers > 1, "--workers above 1"},
+                   {o->nparts > 0, "--partition (a box changes the address pairs)"}};
     if (!o->nside[0] || !o->nside[1])
         return cli_fail("%s", "--outside and --inside go together: the captures on the two sides "
                               "of the box (try --help)"),
                -1;
-    int conflict[] = {o->nfiles > 0, o->iface != NULL,   o->write_file != NULL,
-                      o->tui == 1,   o->extract != NULL, o->html != NULL,
-                      o->stats > 0,  o->metrics != NULL, o->workers > 1};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
-        if (conflict[i])
+        if (refused[i].conflict)
             return fprintf(stderr,
                            "smtpscope: --outside/--inside compare two captures in one process: "
                            "not with %s\n",
-                           refused[i]),
+                           refused[i].what),
                    -1;
     for (int side = 0; side < 2; side++)
         for (unsigned i = 0; i < o->nside[side]; i++)
@@ -508,6 +551,10 @@ static int check_sources(const options *o)
         return cli_fail("%s", "--workers: several -r files are merged in one process "
                               "(--workers 1)"),
                -1;
+    if (o->workers > 1 && o->nparts)
+        return cli_fail("%s", "--partition is one share of the flows for one process: not with "
+                              "--workers above 1 (run N partitions instead)"),
+               -1;
     if (o->workers > 1 && options_one_process(o))
         return cli_fail("%s",
                         "--workers: the live screen, -w, reading a pipe and -c on a live capture "
@@ -542,6 +589,8 @@ int options_parse(options *o, int argc, char **argv)
         {"html-sessions", required_argument, 0, OPT_HTML_SESSIONS},
         {"outside", required_argument, 0, OPT_OUTSIDE},
         {"inside", required_argument, 0, OPT_INSIDE},
+        {"sensor", required_argument, 0, OPT_SENSOR},
+        {"partition", required_argument, 0, OPT_PARTITION},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, OPT_VERSION},
     };
@@ -582,6 +631,20 @@ int options_parse(options *o, int argc, char **argv)
         case OPT_INSIDE:
             if (add_side_file(o, c == OPT_INSIDE, optarg) < 0)
                 return -1;
+            break;
+        case OPT_SENSOR:
+            if (check_sensor(optarg) < 0)
+                return cli_fail("bad sensor name '%s' (1 to 64 printable characters, no quotes or "
+                                "backslashes)",
+                                optarg),
+                       -1;
+            o->sensor = optarg;
+            break;
+        case OPT_PARTITION:
+            if (parse_partition(optarg, &o->part, &o->nparts) < 0)
+                return cli_fail("bad partition '%s' (K/N: part K of N, 1 <= K <= N <= 65536)",
+                                optarg),
+                       -1;
             break;
         case 'c':
             if (parse_number(optarg, 1, 1e18, &v) < 0)

@@ -53,6 +53,8 @@ typedef struct options {
     const char *metrics;     /* --metrics: the Prometheus textfile, or NULL */
     const char *extract;     /* --extract: the pcap file the chosen sessions' packets go to */
     const char *html;        /* --html: the page's file, or NULL */
+    const char *sensor;      /* --sensor: the tag on every JSON object, or NULL */
+    unsigned part, nparts;   /* --partition K/N: part K (1..N) of N; nparts 0: every flow */
     unsigned html_sessions;  /* --html-sessions: flagged sessions drawn on it */
     /* --session: the sessions --extract writes, as ranges of the report's numbers (a lone
      * number is a range of one); none: the flagged sessions. Allocated. */

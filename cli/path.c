@@ -71,7 +71,8 @@ static int compare_sides(app *a, const char source[2][4096])
     report_path_sides sides = {
         {source[0], source[1]},
         {path_not_kept(a->path, PATH_OUTSIDE), path_not_kept(a->path, PATH_INSIDE)},
-        PATH_DEFAULT_MAX_SESSIONS};
+        PATH_DEFAULT_MAX_SESSIONS,
+        a->opt.sensor};
     report_frame_files(NULL, 0);
     if (report_path(stdout, a->opt.json ? REPORT_JSON : REPORT_TEXT, a->opt.verbose, r, &sides) <
             0 ||

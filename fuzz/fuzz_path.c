@@ -86,7 +86,7 @@ static void render(const path_result *r, report_format fmt)
     FILE *f = open_memstream(&buf, &len);
     if (!f)
         abort();
-    report_path_sides sides = {{"outside.pcap", "inside.pcap"}, {0, 0}, 3};
+    report_path_sides sides = {{"outside.pcap", "inside.pcap"}, {0, 0}, 3, NULL};
     if (report_path(f, fmt, 1, r, &sides) != 0 || fclose(f) != 0)
         abort();
     int ok = fmt == REPORT_TEXT ? oracle_text_ok(buf, len) : oracle_json_lines_ok(buf, len);

@@ -57,7 +57,7 @@ struct report {
     corr_sink sink;
     char display_filter[WIRESHARK_FILTER_MAX]; /* of the session being written (report_flow) */
     struct html_doc *html;                     /* --html: what the page keeps, or NULL */
-    char tag[320]; /* report_tag: ,"key":"value" closing every JSON object, or "" */
+    char tag[REPORT_TAGS_MAX]; /* report_tag: ,"key":"value"... closing every JSON object */
 };
 
 /* ---- handoff.c: the hand-off to Wireshark ---- */
@@ -69,6 +69,11 @@ void report_display_filter_text(const report *r);
 
 /* ---- output.c ---- */
 
+/* The JSON line in j to out, closed by tags (",\"key\":\"value\"...", or NULL / ""): 0 or
+ * -1 on a write error. j is reset. */
+int report_json_flush_tagged(json *j, FILE *out, const char *tags);
+/* Appends ,"key":"value" (value escaped) to the tags in tags[cap], if it fits. */
+void report_tag_append(char *tags, size_t cap, const char *key, const char *value);
 /* "2026-03-02 09:00:00.123456" (UTC). */
 void report_format_time(char *out, size_t cap, int64_t usec);
 /* "  => name: text", wrapped at 96 columns with a hanging indent. */

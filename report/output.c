@@ -79,30 +79,38 @@ void report_json_lines(json *j, const char *key, const char *first, size_t strid
     json_end_array(j);
 }
 
-void report_tag(report *r, const char *key, const char *value)
+void report_tag_append(char *tags, size_t cap, const char *key, const char *value)
 {
     json t;
     json_init(&t);
     json_begin_object(&t);
     json_field_str(&t, key, value);
     json_end_object(&t);
-    /* {"key":"value"} becomes ,"key":"value" */
-    if (!t.failed && t.len >= 2 && t.len - 2 + 2 <= sizeof r->tag)
-        snprintf(r->tag, sizeof r->tag, ",%.*s", (int)(t.len - 2), t.buf + 1);
+    /* {"key":"value"} becomes ,"key":"value", after the tags already there */
+    size_t have = strlen(tags);
+    if (!t.failed && t.len >= 2 && have + t.len < cap)
+        snprintf(tags + have, cap - have, ",%.*s", (int)(t.len - 2), t.buf + 1);
     json_free(&t);
+}
+
+void report_tag(report *r, const char *key, const char *value)
+{
+    report_tag_append(r->tag, sizeof r->tag, key, value);
+}
+
+int report_json_flush_tagged(json *j, FILE *out, const char *tags)
+{
+    if (!tags || !tags[0] || j->failed || !j->len || j->buf[j->len - 1] != '}')
+        return json_flush_line(j, out);
+    int ok = fwrite(j->buf, 1, j->len - 1, out) == j->len - 1 && fputs(tags, out) >= 0 &&
+             fputs("}\n", out) >= 0;
+    json_reset(j);
+    return ok ? 0 : -1;
 }
 
 void report_json_line(report *r)
 {
-    json *j = &r->j;
-    if (r->tag[0] && !j->failed && j->len && j->buf[j->len - 1] == '}') {
-        int ok = fwrite(j->buf, 1, j->len - 1, r->out) == j->len - 1 &&
-                 fputs(r->tag, r->out) >= 0 && fputs("}\n", r->out) >= 0;
-        json_reset(j);
-        r->write_error |= !ok;
-        return;
-    }
-    if (json_flush_line(j, r->out) != 0)
+    if (report_json_flush_tagged(&r->j, r->out, r->tag) != 0)
         r->write_error = 1;
 }
 

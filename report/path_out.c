@@ -248,13 +248,16 @@ static int json_path(FILE *out, const path_result *r, const report_path_sides *s
 {
     json j;
     int rc = 0;
+    char tags[REPORT_TAGS_MAX] = "";
+    if (sides->sensor)
+        report_tag_append(tags, sizeof tags, "sensor", sides->sensor);
     json_init(&j);
     for (size_t k = 0; k < r->npairs; k++) {
         json_pair(&j, &r->pairs[k]);
-        rc |= json_flush_line(&j, out);
+        rc |= report_json_flush_tagged(&j, out, tags);
     }
     json_summary(&j, r, sides);
-    rc |= json_flush_line(&j, out);
+    rc |= report_json_flush_tagged(&j, out, tags);
     json_free(&j);
     return rc;
 }

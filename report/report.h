@@ -140,8 +140,11 @@ void report_set_html(report *r, struct html_doc *doc);
 /* The whole page to out; 0, or -1 when out of memory or the write failed. html_out.c. */
 int report_write_html(report *r, const capture_summary *cap, FILE *out);
 
-/* Every JSON object the report writes from now on also carries "key":"value" (last), e.g.
- * "vantage":"outside"; key a program constant, value escaped here. Text is unchanged. */
+/* Every JSON object the report writes from now on also carries "key":"value" (last, after
+ * the tags given before), e.g. "sensor":"mx1", "vantage":"outside"; key a program constant,
+ * value escaped here (a tag that does not fit in 320 bytes with the others is left out, and
+ * options refuse such names). Text is unchanged. */
+#define REPORT_TAGS_MAX 320
 void report_tag(report *r, const char *key, const char *value);
 /* --outside/--inside: the comparison of the two capture points after both sides' reports:
  * text "Between the two capture points", or JSON "path" lines and a "path_summary". path_out.c.
@@ -150,6 +153,7 @@ typedef struct report_path_sides {
     const char *source[2]; /* each side's files, as its summary names them */
     uint64_t not_kept[2];  /* sessions past max_sessions, not compared */
     size_t max_sessions;
+    const char *sensor; /* --sensor: the tag of the comparison's JSON lines, or NULL */
 } report_path_sides;
 int report_path(FILE *out, report_format fmt, int verbose, const path_result *r,
                 const report_path_sides *sides);

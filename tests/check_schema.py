@@ -175,7 +175,7 @@ def mutations(obj):
         fn(o)
         out.append((what, o, True, not strict_only))
 
-    keys = [k for k in obj if k not in ("type", "vantage")]  # vantage: an optional tag
+    keys = [k for k in obj if k not in ("type", "vantage", "sensor")]  # optional tags
     ints = [k for k in keys if type(obj[k]) is int]
     strs = [k for k in keys if isinstance(obj[k], str) and k != "protocol"]
     if ints:
@@ -195,6 +195,8 @@ def mutations(obj):
         mut("a flag not in flags.def", lambda o: o["flags"].append("no_such_flag"))
     if "vantage" in obj:
         mut("vantage not outside or inside", lambda o: o.__setitem__("vantage", "middle"))
+    if "sensor" in obj:
+        mut("sensor with a quote", lambda o: o.__setitem__("sensor", 'a"b'))
     if isinstance(obj.get("end_reason"), str):
         mut("end_reason not one of the five", lambda o: o.__setitem__("end_reason", "closed"))
     return out

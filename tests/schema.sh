@@ -65,10 +65,10 @@ check "smtpscope --json --extract runs" \
 check "the --extract run wrote extract lines" grep -q '"type":"extract"' "$tmp/extract.jsonl"
 check "the --stream run wrote a duplicate line with \"final\":false" \
     grep -q '"type":"duplicate".*"final":false' "$tmp/stream.jsonl"
-# two capture points: every object with its vantage, then path lines (one side only too) and
-# the path_summary
+# two capture points under --sensor: every object with its sensor and vantage, then path lines
+# (one side only too) and the path_summary
 check "smtpscope --json --outside --inside runs" \
-    into "$tmp/path.jsonl" "$bin" --json --outside pcaps/lab/relay-reset.sender-side.pcap \
+    into "$tmp/path.jsonl" "$bin" --json --sensor fw-1 --outside pcaps/lab/relay-reset.sender-side.pcap \
     --outside pcaps/lab/asa-rewrite.sender-side.pcap --inside pcaps/lab/asa-rewrite.receiver-side.pcap
 check "the two-point run wrote path lines, one of them one-sided, and a path_summary" \
     grep -q '"type":"path","outside":{[^}]*},"inside":null' "$tmp/path.jsonl"

@@ -305,12 +305,13 @@ static void test_long_texts_bounded(void)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    report_path_sides sides = {{"o.pcap", "i.pcap"}, {0, 0}, 10};
+    report_path_sides sides = {{"o.pcap", "i.pcap"}, {0, 0}, 10, "lab"};
     CU_ASSERT_EQUAL(report_path(f, REPORT_JSON, 0, r, &sides), 0);
     fclose(f);
     CU_ASSERT_PTR_NULL(memchr(buf, '\x01', len));
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\\u0001"));
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"type\":\"path_summary\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, ",\"sensor\":\"lab\"}\n")); /* --sensor tags them too */
     free(buf);
     path_free(pt);
 }

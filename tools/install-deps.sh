@@ -25,6 +25,8 @@
 #                         its wireshark-common brings editcap and capinfos, which cut a
 #                         capture in parts for make multi-file-test
 #     tidy, chromium      make html-test: the --html page validated, and rendered headless
+#     parallel            GNU parallel runs --partition K/N's N runs in make sensors-test,
+#                         as an engineer's job runner would
 #   cov adds llvm-14 (llvm-profdata, llvm-cov) for `make fuzz-cov`.
 #   package: the Debian package's build (debian/control's Build-Depends, and
 #   build-essential, which dpkg-buildpackage also requires: it refuses to start when one is
@@ -33,7 +35,7 @@
 set -e
 build="gcc make pkg-config libpcap-dev libnids-dev libncurses-dev libcunit1-dev libxxhash-dev
        zlib1g-dev libzstd-dev liblzma-dev libbz2-dev"
-test="$build gzip zstd xz-utils bzip2 python3 python3-jsonschema clang libclang-rt-14-dev valgrind time tmux iproute2 procps tcpdump ethtool dovecot-pop3d fetchmail tshark tidy chromium"
+test="$build gzip zstd xz-utils bzip2 python3 python3-jsonschema clang libclang-rt-14-dev valgrind time tmux iproute2 procps tcpdump ethtool dovecot-pop3d fetchmail tshark tidy chromium parallel"
 cov="$test llvm-14"
 package="$build build-essential dpkg-dev debhelper lintian zlib1g-dev libzstd-dev liblzma-dev libbz2-dev"
 real="$test postfix swaks ssl-cert libnet-ssleay-perl"
