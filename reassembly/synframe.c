@@ -2,6 +2,8 @@
 #include "reassembly/synframe.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
 
 typedef struct syn_slot {
     uint32_t saddr, daddr;
@@ -11,11 +13,18 @@ typedef struct syn_slot {
 
 static syn_slot *table;
 
+/* Every bit of the 4-tuple must move the slot: clients that differ in one address byte, all
+ * from one port, are common (a benchmark, a NAT pool). The earlier multiplicative hash took
+ * bits that the top byte of the client's address never reached, so such clients shared one
+ * probe window and pushed each other's SYNs out; XXH3 mixes them all. */
 static unsigned slot_of(uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport)
 {
-    uint64_t h = ((uint64_t)saddr << 32 | daddr) ^ ((uint64_t)sport << 16 | dport);
-    h *= 0x9e3779b97f4a7c15ull;
-    return (unsigned)(h >> 40) & (SYNFRAME_SLOTS - 1);
+    uint8_t key[12];
+    memcpy(key, &saddr, 4);
+    memcpy(key + 4, &daddr, 4);
+    memcpy(key + 8, &sport, 2);
+    memcpy(key + 10, &dport, 2);
+    return (unsigned)XXH3_64bits(key, sizeof key) & (SYNFRAME_SLOTS - 1);
 }
 
 static int same(const syn_slot *s, uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport)
