@@ -1,34 +1,95 @@
 /* The verdict: what the box between the two captures did, in one sentence, gravest first. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "path/internal.h"
 
-/* The message whose end of data the box dropped most often, and in how many of the pairs
- * that carried it. */
-static const char *worst_dropped(const path_result *r, unsigned *dropped, unsigned *carried)
+/* The messages whose end of data the box dropped: the one dropped most often (the first
+ * dropped, among equals), in how many pairs, of how many pairs that carried it to its end,
+ * and how many different messages. Sorted once, so a capture of many pairs costs
+ * n log n, not a pass over every pair for each message. */
+typedef struct dropped_msgs {
+    const char *worst;
+    unsigned dropped, carried, distinct;
+} dropped_msgs;
+
+typedef struct id_at {
+    const char *id;
+    size_t pair;
+} id_at;
+
+static int by_id_then_pair(const void *a, const void *b)
 {
-    const char *worst = NULL;
-    *dropped = *carried = 0;
-    for (size_t k = 0; k < r->paired; k++) {
-        const char *id = r->pairs[k].dropped_id;
-        if (!id || (worst && !strcmp(id, worst)))
-            continue;
-        unsigned d = 0, c = 0;
-        for (size_t j = 0; j < r->paired; j++) {
-            const path_pair *pj = &r->pairs[j];
-            for (unsigned t = 0; t < pj->outside->ntxn; t++)
-                if (pj->outside->txn[t].eod_seen && !strcmp(pj->outside->txn[t].message_id, id)) {
-                    c++;
-                    d += pj->dropped_id && !strcmp(pj->dropped_id, id);
-                    break;
-                }
-        }
-        if (d > *dropped)
-            worst = id, *dropped = d, *carried = c;
+    const id_at *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : x->pair < y->pair ? -1 : x->pair > y->pair;
+}
+
+/* Entries of the sorted v[0..n) whose id is id: the first, and how many. */
+static size_t count_id(const id_at *v, size_t n, const char *id, size_t *first)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(v[mid].id, id) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    return worst;
+    *first = lo;
+    while (hi < n && !strcmp(v[hi].id, id))
+        hi++;
+    return hi - lo;
+}
+
+/* Each pair's messages that reached their end outside (each once a pair), and each pair's
+ * dropped one. */
+static int collect(const path_result *r, id_at **carried, size_t *nc, id_at **dropped, size_t *nd)
+{
+    *carried = malloc((r->paired * PATH_TXNS + 1) * sizeof **carried);
+    *dropped = malloc((r->paired + 1) * sizeof **dropped);
+    if (!*carried || !*dropped)
+        return -1;
+    *nc = *nd = 0;
+    for (size_t k = 0; k < r->paired; k++) {
+        const path_session *o = r->pairs[k].outside;
+        for (unsigned t = 0; t < o->ntxn; t++) {
+            int again = 0;
+            for (unsigned u = 0; u < t && !again; u++)
+                again = o->txn[u].eod_seen && !strcmp(o->txn[u].message_id, o->txn[t].message_id);
+            if (o->txn[t].eod_seen && !again)
+                (*carried)[(*nc)++] = (id_at){o->txn[t].message_id, k};
+        }
+        if (r->pairs[k].dropped_id)
+            (*dropped)[(*nd)++] = (id_at){r->pairs[k].dropped_id, k};
+    }
+    qsort(*carried, *nc, sizeof **carried, by_id_then_pair);
+    qsort(*dropped, *nd, sizeof **dropped, by_id_then_pair);
+    return 0;
+}
+
+static dropped_msgs find_dropped(const path_result *r)
+{
+    dropped_msgs m = {NULL, 0, 0, 0};
+    id_at *carried, *dropped;
+    size_t nc, nd, first_pair = 0;
+    if (collect(r, &carried, &nc, &dropped, &nd) == 0)
+        for (size_t at = 0; at < nd;) {
+            size_t first, d = count_id(dropped + at, nd - at, dropped[at].id, &first);
+            m.distinct++;
+            if (d > m.dropped || (d == m.dropped && dropped[at].pair < first_pair)) {
+                m.worst = dropped[at].id;
+                m.dropped = (unsigned)d;
+                m.carried = (unsigned)count_id(carried, nc, m.worst, &first);
+                first_pair = dropped[at].pair;
+            }
+            at += d;
+        }
+    free(carried);
+    free(dropped);
+    return m;
 }
 
 static const char *const doing[PATH_FINDING_COUNT] = {
@@ -58,20 +119,6 @@ static const char *sessions_word(size_t n)
     return n == 1 ? "session" : "sessions";
 }
 
-/* How many different messages the box dropped the end of. */
-static unsigned dropped_messages(const path_result *r)
-{
-    unsigned n = 0;
-    for (size_t k = 0; k < r->paired; k++) {
-        const char *id = r->pairs[k].dropped_id;
-        int before = 0;
-        for (size_t j = 0; id && j < k && !before; j++)
-            before = r->pairs[j].dropped_id && !strcmp(r->pairs[j].dropped_id, id);
-        n += id && !before;
-    }
-    return n;
-}
-
 static unsigned gravest(const path_result *r)
 {
     for (unsigned f = 0; f < PATH_DELAY; f++)
@@ -91,18 +138,20 @@ void path_verdict(path_result *r)
                  "everything itself)");
         return;
     }
-    unsigned g = gravest(r), dropped, carried;
-    const char *id = g == PATH_DROPPED_EOD ? worst_dropped(r, &dropped, &carried) : NULL;
-    if (id && dropped == r->with[g] && id[0])
+    unsigned g = gravest(r);
+    dropped_msgs m = {NULL, 0, 0, 0};
+    if (g == PATH_DROPPED_EOD)
+        m = find_dropped(r);
+    if (m.worst && m.dropped == r->with[g] && m.worst[0])
         at = put(v, cap, at,
                  "the box between the captures dropped the end of data of message %s "
                  "in %u of %u attempts",
-                 id, dropped, carried);
+                 m.worst, m.dropped, m.carried);
     else if (g == PATH_DROPPED_EOD)
         at = put(v, cap, at,
                  "the box between the captures dropped the end of data in %u of %zu "
                  "paired %s, %u different messages",
-                 r->with[g], r->paired, sessions_word(r->paired), dropped_messages(r));
+                 r->with[g], r->paired, sessions_word(r->paired), m.distinct);
     else if (g < PATH_DELAY)
         at = put(v, cap, at, "the box between the captures %s in %u of %zu paired %s", doing[g],
                  r->with[g], r->paired, sessions_word(r->paired));
