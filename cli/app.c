@@ -218,6 +218,17 @@ static sniff *open_capture(const app *a, FILE *dump, time_t start, char *err, si
     return sniff_open(&sc, err, errlen);
 }
 
+const char *app_files_text(const char *const *files, unsigned n, char *out, size_t len)
+{
+    size_t at = 0;
+    out[0] = '\0';
+    for (unsigned i = 0; i < n && at < len; i++) {
+        int k = snprintf(out + at, len - at, "%s%s", i ? ", " : "", files[i]);
+        at += k > 0 ? (size_t)k : 0;
+    }
+    return out;
+}
+
 sniff *app_open_files(const app *a, char *err, size_t errlen)
 {
     return open_capture(a, NULL, time(NULL), err, errlen);

@@ -47,6 +47,8 @@ int app_write_html_now(app *a, const capture_summary *cap, char *err, size_t err
 
 /* Opens the capture (and -w) while privileged, then gives root up. */
 sniff *app_open_source(app *a, char *err, size_t errlen);
+/* The files as the summary names them: "a.pcap, b.pcap" (cut to len). Returns out. */
+const char *app_files_text(const char *const *files, unsigned n, char *out, size_t len);
 /* Opens the -r files (a->opt.files) and nothing else; privileges are kept. */
 sniff *app_open_files(const app *a, char *err, size_t errlen);
 /* ---- one.c ---- */

@@ -158,13 +158,7 @@ static const char *source_name(const app *a, const sniff *sn, char *out, size_t 
 {
     if (a->opt.nfiles < 2)
         return a->opt.file ? a->opt.file : sniff_source(sn);
-    size_t at = 0;
-    out[0] = '\0';
-    for (unsigned i = 0; i < a->opt.nfiles && at < len; i++) {
-        int n = snprintf(out + at, len - at, "%s%s", i ? ", " : "", a->opt.files[i]);
-        at += n > 0 ? (size_t)n : 0;
-    }
-    return out;
+    return app_files_text(a->opt.files, a->opt.nfiles, out, len);
 }
 
 static int run_loop(app *a, sniff *sn, char *err, size_t errlen)

@@ -29,16 +29,6 @@ static void select_side(app *a, int side)
     report_frame_files(a->opt.files, a->opt.nfiles);
 }
 
-static void source_of(const options *o, int side, char *out, size_t cap)
-{
-    size_t at = 0;
-    out[0] = '\0';
-    for (unsigned i = 0; i < o->nside[side] && at < cap; i++) {
-        int n = snprintf(out + at, cap - at, "%s%s", i ? ", " : "", o->side_files[side][i]);
-        at += n > 0 ? (size_t)n : 0;
-    }
-}
-
 static int open_sides(app *a, sniff *sn[2], char *err, size_t errlen)
 {
     for (int side = 0; side < 2; side++) {
@@ -97,7 +87,8 @@ int app_run_path(app *a)
     else {
         status = EXIT_OK;
         for (int side = 0; side < 2; side++) {
-            source_of(&a->opt, side, source[side], sizeof source[side]);
+            app_files_text(a->opt.side_files[side], a->opt.nside[side], source[side],
+                           sizeof source[side]);
             if (read_side(a, sn[side], side, source[side], err, sizeof err) != EXIT_OK)
                 status = EXIT_ERROR;
             sniff_close(sn[side]);
