@@ -3,20 +3,10 @@
  * name, so the password can never be taken for one; the decoded bytes are wiped. */
 #include <string.h>
 
+#include "base/base64.h"
 #include "pop3/internal.h"
 
 enum { PLAIN_MAX = 768 }; /* decoded bytes looked at: names and password together */
-
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
 
 /* Decodes base64 up to the first '=' or invalid byte; returns the bytes written. */
 static size_t b64_decode(const char *in, size_t n, unsigned char *out, size_t cap)
@@ -24,7 +14,7 @@ static size_t b64_decode(const char *in, size_t n, unsigned char *out, size_t ca
     size_t len = 0;
     unsigned acc = 0, bits = 0;
     for (size_t i = 0; i < n && len < cap; i++) {
-        int v = b64_value((unsigned char)in[i]);
+        int v = base64_value((unsigned char)in[i]);
         if (v < 0)
             break;
         acc = (acc << 6 | (unsigned)v) & 0xffffff;
