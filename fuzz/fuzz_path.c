@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fuzz/oracle.h"
+#include "fuzz/seg_smtp.h"
 #include "fuzz/segments.h"
 #include "path/path.h"
 #include "report/report.h"
@@ -21,20 +22,6 @@
 static const int64_t T0 = 1772442000000000; /* 2026-03-02 09:00:00 UTC */
 
 enum { PASS, HOLD, REWRITE, DELAY };
-
-static void feed(smtp_session *s, const seg_record *rec, const uint8_t *data, int64_t ts,
-                 uint64_t frame)
-{
-    smtp_dir dir = rec->server ? SMTP_SERVER : SMTP_CLIENT;
-    if (rec->kind == SEG_DATA)
-        smtp_feed(s, dir, data, rec->len, ts, frame);
-    else if (rec->kind == SEG_EV_FIN)
-        smtp_tcp_fin(s, dir, ts, frame);
-    else if (rec->kind == SEG_EV_RETRANSMISSION)
-        smtp_tcp_retransmission(s, dir, rec->offset, rec->len, ts, frame);
-    else
-        smtp_tcp_zero_window(s, dir, ts, frame);
-}
 
 /* The inside's copy of a record: what the box does to it. */
 static void cross(smtp_session *in, const seg_record *rec, int what, int64_t ts, uint64_t frame)
@@ -49,7 +36,7 @@ static void cross(smtp_session *in, const seg_record *rec, int what, int64_t ts,
             copy[i] = 'X';
         data = copy;
     }
-    feed(in, rec, data, ts + (what == DELAY ? 900000 : 300), frame);
+    seg_smtp_apply(in, rec, data, ts + (what == DELAY ? 900000 : 300), frame);
 }
 
 static void one_pair(path *pt, const uint8_t *data, size_t size, int64_t t0, uint64_t id)
@@ -68,7 +55,7 @@ static void one_pair(path *pt, const uint8_t *data, size_t size, int64_t t0, uin
     for (unsigned k = 0; seg_next(&r, &rec); k++) {
         ts += 1000;
         frame++;
-        feed(s[0], &rec, rec.data, ts, frame);
+        seg_smtp_apply(s[0], &rec, rec.data, ts, frame);
         cross(s[1], &rec, (k & 3) == (unsigned)phase ? box : PASS, ts + offset, frame);
     }
     smtp_end(s[0], why, closed_by, ts + 1000, frame + 1);

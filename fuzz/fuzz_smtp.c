@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "fuzz/render.h"
+#include "fuzz/seg_smtp.h"
 #include "fuzz/segments.h"
 #include "smtp/smtp.h"
 
@@ -19,25 +20,6 @@ static void render_both(const smtp_session *s)
         render_open(&o, fmts[i]);
         report_session(o.rep, 1, "192.0.2.1:1025", "192.0.2.2:25", smtp_get_report(s));
         render_check(&o, fmts[i], &cap);
-    }
-}
-
-static void apply(smtp_session *s, const seg_record *rec, int64_t ts, uint64_t frame)
-{
-    smtp_dir dir = rec->server ? SMTP_SERVER : SMTP_CLIENT;
-    switch (rec->kind) {
-    case SEG_DATA:
-        smtp_feed(s, dir, rec->data, rec->len, ts, frame);
-        break;
-    case SEG_EV_FIN:
-        smtp_tcp_fin(s, dir, ts, frame);
-        break;
-    case SEG_EV_RETRANSMISSION:
-        smtp_tcp_retransmission(s, dir, rec->offset, rec->len, ts, frame);
-        break;
-    default:
-        smtp_tcp_zero_window(s, dir, ts, frame);
-        break;
     }
 }
 
@@ -56,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     seg_record rec;
     while (seg_next(&r, &rec)) {
         ts += 1000; /* 1 ms apart: latencies and waits stay readable in crash reports */
-        apply(s, &rec, ts, ++frame);
+        seg_smtp_apply(s, &rec, rec.data, ts, ++frame);
     }
     smtp_end(s, why, closed_by, ts + 1000, frame + 1);
     render_both(s);
