@@ -226,7 +226,7 @@ void connect_expire(struct timeval now, uint64_t frame, reasm_position *at)
 {
     while (pending.head != NULL && older_than(pending.head->last, now, CONNECT_TIMEOUT)) {
         attempt *a = pending.head;
-        *at = (reasm_position){frame, REASM_AT_CONNECT_EXPIRY, a->last_frame};
+        *at = (reasm_position){frame, REASM_AT_CONNECT_EXPIRY, a->last_frame, 0};
         report(a, REASM_CONNECT_NO_SYNACK, NULL);
         forget(a);
     }
@@ -271,7 +271,7 @@ void connect_finish(struct timeval last, reasm_position *at)
     for (unsigned i = 0; i < n; i++) {
         if (!older_than(order[i]->first, last, CONNECT_GRACE))
             continue;
-        *at = (reasm_position){UINT64_MAX, REASM_AT_FINISH_CONNECTS, order[i]->first_frame};
+        *at = (reasm_position){UINT64_MAX, REASM_AT_FINISH_CONNECTS, order[i]->first_frame, 0};
         report(order[i], REASM_CONNECT_NO_SYNACK, NULL);
     }
     free(order);

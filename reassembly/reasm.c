@@ -35,6 +35,7 @@ static struct nids_chksum_ctl no_checksum = {0, 0, NIDS_DONT_CHKSUM, 0};
 void reasm_now(reasm_position *at)
 {
     *at = reasm_state.at;
+    at->usec = (int64_t)reasm_state.ts.tv_sec * 1000000 + reasm_state.ts.tv_usec;
 }
 
 /* ---- setup and teardown ---- */
@@ -190,7 +191,7 @@ void reasm_finish(void)
     if (!reasm_state.active)
         return;
     reasm_end_all();
-    reasm_state.at = (reasm_position){UINT64_MAX, REASM_AT_FINISH_UNSEEN, 0};
+    reasm_state.at = (reasm_position){UINT64_MAX, REASM_AT_FINISH_UNSEEN, 0, 0};
     midflow_finish(); /* needs the IPv6 table for the addresses */
     connect_finish(reasm_state.ts, &reasm_state.at);
     synframe_free();

@@ -174,8 +174,11 @@ typedef struct reasm_position {
     uint64_t frame;
     uint32_t phase; /* reasm_phase */
     uint64_t sub;
+    int64_t usec; /* the time of the frame being processed (the last one's once it ended):
+                   * the order of positions from different captures (--merge) */
 } reasm_position;
 
+/* Where the callbacks being made happen, and when. */
 void reasm_now(reasm_position *at);
 
 /* Called from the data callback: stop following that session. No more data and no end call

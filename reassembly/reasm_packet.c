@@ -385,7 +385,7 @@ void reasm_packet_decoded(uint64_t frame, const struct pcap_pkthdr *hdr, const n
         return;
     advance(frame, hdr);
     reasm_state.stats.packets++;
-    reasm_state.at = (reasm_position){frame, REASM_AT_PACKET, 0};
+    reasm_state.at = (reasm_position){frame, REASM_AT_PACKET, 0, 0};
     if ((p = uncut(hdr, p, &whole)) == NULL)
         return;
     if (p->family == NET_IP6)

@@ -309,7 +309,8 @@ void reasm_expire_idle(void)
             return;
         if (s->handle != NULL)
             reasm_state.stats.idle_expired++;
-        reasm_state.at = (reasm_position){reasm_state.frame, REASM_AT_IDLE_EXPIRY, s->last_frame};
+        reasm_state.at =
+            (reasm_position){reasm_state.frame, REASM_AT_IDLE_EXPIRY, s->last_frame, 0};
         reasm_note_fin(s);
         /* Both FINs seen and only the last ACK missing: that session closed normally. */
         if (both_fin)
@@ -326,7 +327,7 @@ void reasm_end_all(void)
     session *s;
 
     while ((s = reasm_state.order[BY_OPENING].head) != NULL) {
-        reasm_state.at = (reasm_position){UINT64_MAX, REASM_AT_FINISH_SESSIONS, s->open_frame};
+        reasm_state.at = (reasm_position){UINT64_MAX, REASM_AT_FINISH_SESSIONS, s->open_frame, 0};
         reasm_end_fin_or(s, REASM_END_CAPTURE_END, 0, reasm_state.ts);
     }
 }
