@@ -58,6 +58,10 @@ struct report {
     char display_filter[WIRESHARK_FILTER_MAX]; /* of the session being written (report_flow) */
     struct html_doc *html;                     /* --html: what the page keeps, or NULL */
     char tag[REPORT_TAGS_MAX]; /* report_tag: ,"key":"value"... closing every JSON object */
+    /* report_session_sensor: the sensor that saw the sessions being reported ("" none), and
+     * its tag after tag, on their lines only */
+    char session_sensor[72];
+    char session_tag[REPORT_TAGS_MAX];
 };
 
 /* ---- handoff.c: the hand-off to Wireshark ---- */
@@ -91,6 +95,10 @@ void report_cause_json(json *j, const char *name, double score, const char *fix)
 void report_json_lines(json *j, const char *key, const char *first, size_t stride, unsigned n);
 /* Ends the JSON line built in r->j and writes it; a failed write is remembered. */
 void report_json_line(report *r);
+/* A session's line: also closed by report_session_sensor's tag. */
+void report_json_session_line(report *r);
+/* The text of report_session_sensor, under a session's header. */
+void report_session_sensor_text(const report *r);
 /* "flags":[names of the bits set in flags], of an analyser's n flags. */
 void report_json_flag_list(json *j, unsigned flags, unsigned n, const char *(*name)(unsigned));
 /* "flags":{"name":count...} for an analyser's n flags. */

@@ -1,6 +1,8 @@
 /* json: the JSON Lines writer; packet bytes escaped into valid JSON and UTF-8 (see json.h). */
 #include "report/json.h"
 
+#include "base/base64.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,8 +160,13 @@ static void put_escaped(json *j, const unsigned char *s, size_t n)
                 continue;
             }
             put_escaped_byte(j, c);
-        } else {
-            putc_(j, (char)c);
+        } else { /* a run of bytes that need nothing, copied whole */
+            size_t run = i + 1;
+            while (run < n && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' && s[run] != '\\')
+                run++;
+            put(j, (const char *)s + i, run - i);
+            i = run;
+            continue;
         }
         i++;
     }
@@ -171,6 +178,19 @@ void json_bytes(json *j, const char *s, size_t n)
     putc_(j, '"');
     put_escaped(j, (const unsigned char *)s, n);
     putc_(j, '"');
+}
+
+void json_field_base64(json *j, const char *key, const void *data, size_t n)
+{
+    json_key(j, key);
+    separate(j); /* after a key: no comma, and one before the next field */
+    size_t len = base64_encoded_len(n);
+    if (!reserve(j, len + 3)) /* the quotes, and base64_encode's NUL */
+        return;
+    j->buf[j->len++] = '"';
+    base64_encode(j->buf + j->len, data, n); /* nothing in its alphabet needs escaping */
+    j->len += len;
+    j->buf[j->len++] = '"';
 }
 
 void json_str(json *j, const char *s)

@@ -36,6 +36,8 @@ void json_seconds(json *j, int64_t usec); /* a duration, seconds with 6 decimals
 
 /* "key":value in one call. */
 void json_field_str(json *j, const char *key, const char *s);
+/* n bytes of data as a base64 string (written straight into the line: no escaping needed). */
+void json_field_base64(json *j, const char *key, const void *data, size_t n);
 void json_field_int(json *j, const char *key, int64_t v);
 void json_field_uint(json *j, const char *key, uint64_t v);
 void json_field_bool(json *j, const char *key, int v);

@@ -98,6 +98,29 @@ void report_tag(report *r, const char *key, const char *value)
     report_tag_append(r->tag, sizeof r->tag, key, value);
 }
 
+void report_session_sensor(report *r, const char *name)
+{
+    snprintf(r->session_sensor, sizeof r->session_sensor, "%s", name ? name : "");
+    snprintf(r->session_tag, sizeof r->session_tag, "%s", r->tag);
+    if (name && !strstr(r->tag, ",\"sensor\":")) /* the run's own --sensor names its lines */
+        report_tag_append(r->session_tag, sizeof r->session_tag, "sensor", name);
+}
+
+void report_json_session_line(report *r)
+{
+    if (report_json_flush_tagged(&r->j, r->out, r->session_sensor[0] ? r->session_tag : r->tag))
+        r->write_error = 1;
+}
+
+void report_session_sensor_text(const report *r)
+{
+    char clean[sizeof r->session_sensor * 4];
+    if (!r->session_sensor[0])
+        return;
+    escape_str(clean, sizeof clean, r->session_sensor);
+    fprintf(r->out, "  sensor: %s (the frames are its capture's)\n", clean);
+}
+
 int report_json_flush_tagged(json *j, FILE *out, const char *tags)
 {
     if (!tags || !tags[0] || j->failed || !j->len || j->buf[j->len - 1] != '}')

@@ -200,7 +200,7 @@ static void json_session(report *r, const flow_report *f, const pop3_report *s)
     json_evidence(j, s);
     json_counts(j, &s->count);
     json_end_object(j);
-    report_json_line(r);
+    report_json_session_line(r);
 }
 
 /* ---- text ---- */
@@ -255,6 +255,7 @@ static void text_session(report *r, const flow_report *f, const pop3_report *s, 
             f->client, f->server, start, (double)(s->end - s->start) / 1e6,
             flow_end_name(s->end_reason), s->closed_by >= 0 ? " by " : "",
             s->closed_by >= 0 ? side(s->closed_by) : "");
+    report_session_sensor_text(r);
     report_display_filter_text(r);
     if (s->tls && !s->implicit_tls && (!s->flags || full))
         fprintf(r->out, "  (encrypted%s)\n", s->stls ? " after STLS" : "");

@@ -403,7 +403,7 @@ static void json_session(report *r, uint64_t id, const char *client, const char 
     json_asa(j, &s->asa);
     json_counts(j, &s->count);
     json_end_object(j);
-    report_json_line(r);
+    report_json_session_line(r);
 }
 
 /* ---- text ---- */
@@ -562,6 +562,7 @@ static void text_session(report *r, uint64_t id, const char *client, const char 
     fprintf(r->out, "session %" PRIu64 "  %s -> %s  %s UTC  %.3f s  ended: %s%s%s\n", id, client,
             server, start, secs(s->end - s->start), flow_end_name(s->end_reason),
             s->closed_by >= 0 ? " by " : "", s->closed_by >= 0 ? side_name(s->closed_by) : "");
+    report_session_sensor_text(r);
     report_display_filter_text(r);
     if (s->tls && !s->implicit_tls && (!s->flags || full))
         fprintf(r->out, "  (encrypted after STARTTLS)\n");

@@ -146,6 +146,24 @@ int report_write_html(report *r, const capture_summary *cap, FILE *out);
  * options refuse such names). Text is unchanged. */
 #define REPORT_TAGS_MAX 320
 void report_tag(report *r, const char *key, const char *value);
+/* --merge of different captures: the sessions reported from now on (name NULL: none) were
+ * seen by that sensor, whose capture their frames number: JSON "sensor":"NAME" on their lines
+ * (unless the report's own tags name a sensor), text "  sensor: NAME" under their header. */
+void report_session_sensor(report *r, const char *name);
+/* --sensor: the lines --merge reads (record.c). First the run: who wrote the records and from
+ * what; then each record: {"type":"record","kind":K,"at":[frame,phase,sub,usec],"data":B64}. */
+typedef struct report_run {
+    const char *version;
+    uint64_t layout; /* the records' binary layout (cli/ says what it covers) */
+    const char *source;
+    unsigned part, nparts;    /* --partition, nparts 0 when none */
+    const char *const *files; /* the -r files when several (their frames are FILE#N), or NULL */
+    unsigned nfiles;
+} report_run;
+void report_record_run(report *r, const report_run *run);
+void report_record(report *r, const char *kind, const uint64_t at[3], int64_t usec,
+                   const void *data, size_t len);
+
 /* --outside/--inside: the comparison of the two capture points after both sides' reports:
  * text "Between the two capture points", or JSON "path" lines and a "path_summary". path_out.c.
  * 0, or -1 when the write failed. */

@@ -1,5 +1,6 @@
 /* The JSON writer: packet bytes must never break a line. */
 #include <CUnit/CUnit.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "report/json.h"
@@ -29,6 +30,32 @@ static void test_control_bytes(void)
     CU_ASSERT_STRING_EQUAL(render_bytes("\r\n\t\x1b[2J\x7f", 8),
                            "\"\\r\\n\\t\\u001b[2J\\u007f\",\"\"");
     CU_ASSERT_STRING_EQUAL(render_bytes("a\0b", 3), "\"a\\u0000b\",\"\"");
+}
+
+/* Plain runs are copied whole: every kind of byte at each end of a run, and runs across the
+ * whole of one byte value range, come out as one byte at a time would have written them. */
+static void test_runs_between_escapes(void)
+{
+    CU_ASSERT_STRING_EQUAL(render_bytes("ab\"cd\\ef\ngh", 11), "\"ab\\\"cd\\\\ef\\ngh\",\"\"");
+    CU_ASSERT_STRING_EQUAL(render_bytes("x\x7fy\x1fz", 5), "\"x\\u007fy\\u001fz\",\"\"");
+    CU_ASSERT_STRING_EQUAL(render_bytes("~ \xc3\xa9!", 5), "\"~ \xc3\xa9!\",\"\"");
+    char all[96], want[200];
+    size_t n = 0;
+    for (int c = 0x20; c < 0x7f; c++)
+        all[n++] = (char)c;
+    snprintf(want, sizeof want, "\"%.2s\\\"%.57s\\\\%.34s\",\"\"", all, all + 3, all + 61);
+    CU_ASSERT_STRING_EQUAL(render_bytes(all, n), want);
+}
+
+static void test_base64_field(void)
+{
+    json_reset(&j);
+    json_begin_object(&j);
+    json_field_base64(&j, "data", "foob", 4);
+    json_field_base64(&j, "none", "", 0);
+    json_end_object(&j);
+    CU_ASSERT_EQUAL(j.len, strlen("{\"data\":\"Zm9vYg==\",\"none\":\"\"}"));
+    CU_ASSERT_EQUAL(memcmp(j.buf, "{\"data\":\"Zm9vYg==\",\"none\":\"\"}", j.len), 0);
 }
 
 static void test_utf8_kept_invalid_escaped(void)
@@ -106,6 +133,8 @@ void add_json_suite(void)
     CU_pSuite s = CU_add_suite("json", setup, teardown);
     CU_add_test(s, "quotes and backslashes", test_plain_and_quotes);
     CU_add_test(s, "control bytes", test_control_bytes);
+    CU_add_test(s, "plain runs between escapes", test_runs_between_escapes);
+    CU_add_test(s, "base64 fields", test_base64_field);
     CU_add_test(s, "UTF-8 kept, invalid escaped", test_utf8_kept_invalid_escaped);
     CU_add_test(s, "structure", test_structure);
     CU_add_test(s, "fields or null", test_fields_or_null);
