@@ -4,7 +4,7 @@ CSTD    := -std=c11 -D_DEFAULT_SOURCE
 WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
 CPPFLAGS += -I.
-LDLIBS  := -lnids -lpcap -lxxhash -lncursesw -lz -lzstd -llzma -lbz2
+LDLIBS  := -lnids -lpcap -lxxhash -ljson-c -lncursesw -lz -lzstd -llzma -lbz2
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)

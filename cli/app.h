@@ -80,6 +80,39 @@ void app_on_stop_signal(int sig);
 /* ---- parallel.c ---- */
 
 int app_run_workers(app *a, unsigned n);
+/* --merge: n sources' records (merge.c reads them) reported as one run; source names what
+ * they read, for the summary, once read; before_session says a source's sensor and how its
+ * frames are named before each of its sessions (not for partitions of one capture,
+ * WK_BY_POSITION: one numbering, files' names given in files). */
+typedef struct app_merge_files {
+    const char *const *names; /* partitions of several -r files: those files, or NULL */
+    unsigned n;
+} app_merge_files;
+int app_merge_records(app *a, unsigned n, wk_order order, wk_next_fn next, void *ctx,
+                      void (*source)(void *ctx, char *out, size_t len),
+                      void (*before_session)(void *ctx, unsigned source, report *rep),
+                      const app_merge_files *files);
+
+/* A run's records, to a->writer (a worker's pipe; a --sensor run's JSON lines), each where
+ * reasm is now. */
+uint64_t app_record_start(app *a);
+void app_record_session(app *a, const flow_report *f);
+void app_record_unseen(app *a, const unseen_conn *u);
+void app_record_opened(app *a, const flow_report *f);
+void app_record_connect_failed(app *a, const connect_failed *c);
+/* A --sensor run in JSON: the run's line, and a->writer writing records into the report;
+ * nothing otherwise. -1 when out of memory. */
+int app_records_begin(app *a, const char *source);
+/* The counters' record, and the writer freed (nothing without one). */
+void app_records_end(app *a, sniff *sn, int loop_rc);
+/* A record kind's type (0: none such), and the layout --merge checks. */
+uint32_t app_record_type(const char *kind);
+uint64_t app_record_layout(void);
+
+/* ---- merge.c ---- */
+
+/* --merge: the records of --sensor runs' JSON, reported as one run. */
+int app_run_merge(app *a);
 
 /* ---- path.c ---- */
 

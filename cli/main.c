@@ -33,6 +33,11 @@ static int run(app *a)
         return cli_fail("%s", err), EXIT_ERROR;
     if (options_path(&a->opt))
         return app_run_path(a);
+    if (options_merge(&a->opt)) {
+        int status = app_run_merge(a);
+        app_close_html(a);
+        return status;
+    }
     report_frame_files(a->opt.files, a->opt.nfiles);
     unsigned workers = worker_count(&a->opt);
     if (workers > 1) {

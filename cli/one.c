@@ -13,35 +13,51 @@
 
 /* ---- one process: the pipeline's sink ---- */
 
+/* With --sensor, each also goes to the run's records (a->writer) for --merge. */
+
 static uint64_t next_number(void *ctx)
 {
     app *a = ctx;
+    if (a->writer)
+        app_record_start(a); /* numbers as this one: both count from 1 */
     return ++a->next_id;
 }
 
 static void session_ended(void *ctx, void *watch, const flow_report *f)
 {
+    app *a = ctx;
     (void)watch;
-    app_report_session(ctx, f);
+    if (a->writer)
+        app_record_session(a, f);
+    app_report_session(a, f);
 }
 
 static void unseen(void *ctx, const unseen_conn *u)
 {
-    app_report_unseen(ctx, u);
+    app *a = ctx;
+    if (a->writer)
+        app_record_unseen(a, u);
+    app_report_unseen(a, u);
 }
 
 /* Not watched (NULL): the report only counts the sessions open at each server. */
 static void *session_opened(void *ctx, const flow_report *f, int64_t ts, uint64_t frame,
                             const pipeline_flow *flow)
 {
+    app *a = ctx;
     (void)ts, (void)frame, (void)flow;
-    app_report_opened(ctx, f);
+    if (a->writer)
+        app_record_opened(a, f);
+    app_report_opened(a, f);
     return NULL;
 }
 
 static void connect_failed_at(void *ctx, const connect_failed *c)
 {
-    app_report_connect_failed(ctx, c);
+    app *a = ctx;
+    if (a->writer)
+        app_record_connect_failed(a, c);
+    app_report_connect_failed(a, c);
 }
 
 /* A -w file begun: where its frames start in the report's numbering. */
@@ -201,6 +217,9 @@ int app_run_one(app *a, sniff *sn, char *err, size_t errlen)
     if (!(a->pl = pipeline_open(&cfg, &sink, sniff_handle(sn), err, errlen)))
         return cli_fail("%s", err), EXIT_ERROR;
     a->sn = sn;
+    char src[4096];
+    if (!a->path && app_records_begin(a, source_name(a, sn, src, sizeof src)) < 0)
+        return cli_fail("%s", "out of memory"), EXIT_ERROR;
     if (a->opt.iface) /* each session's report as it ends, not when a buffer fills */
         setvbuf(stdout, NULL, _IOLBF, 0);
     app_catch_stop_signals(sn, app_on_stop_signal, 1);
@@ -211,8 +230,8 @@ int app_run_one(app *a, sniff *sn, char *err, size_t errlen)
                 "(as tcpdump -G -W)\n",
                 a->opt.rotate_files, a->opt.rotate_files);
     pipeline_finish(a->pl);
+    app_records_end(a, sn, loop_rc);
     capture_summary cap;
-    char src[4096];
     sniff_poll_stats(sn);
     pipeline_summary(&cap, source_name(a, sn, src, sizeof src), sniff_get_stats(sn),
                      reasm_get_stats(), loop_rc < 0 ? sniff_error(sn) : NULL);

@@ -28,6 +28,7 @@ static const char usage_text[] =
     "Usage: smtpscope -r FILE [options] [BPF expression]\n"
     "       smtpscope -i IFACE [options] [BPF expression]\n"
     "       smtpscope --outside FILE --inside FILE [options] [BPF expression]\n"
+    "       smtpscope --merge FILE... [options]\n"
     "Finds why SMTP mail is lost, stalled or delivered twice, from a packet capture.\n"
     "\n"
     "  -r FILE              read packets from FILE (pcap or pcapng, also compressed with\n"
@@ -78,10 +79,17 @@ static const char usage_text[] =
     "      --html-sessions N  flagged sessions drawn on that page (default 200, at most\n"
     "                       2000; the next ones a line each)\n"
     "      --sensor NAME    tag every JSON object with \"sensor\":\"NAME\" (this capture point,\n"
-    "                       for a log pipeline that gathers several)\n"
+    "                       for a log pipeline that gathers several); with --json also\n"
+    "                       write the run's records (\"type\":\"record\") for --merge\n"
     "      --partition K/N  follow only the flows whose address pair hashes to part K of N\n"
     "                       (1 <= K <= N): N runs, on N machines, share one capture; one\n"
-    "                       process each\n"
+    "                       process each; --merge of the N is the report of one run\n"
+    "      --merge FILE...  report the JSON Lines of --sensor --json runs as one run: the\n"
+    "                       duplicate groups, loops, servers across all of them. Partitions\n"
+    "                       of one capture give one run's report, byte for byte; different\n"
+    "                       captures are merged by time; one input (- for standard input)\n"
+    "                       is taken as read, several sensors' lines mixed. Same version\n"
+    "                       only; globs as -r; no capture options\n"
     "      --outside FILE   the capture outside a box in the mail path (sender and box), and\n"
     "      --inside FILE    the one inside it (box and server); each repeatable, globs as -r.\n"
     "                       Each side is reported (JSON: \"vantage\"), then their sessions\n"
@@ -325,6 +333,7 @@ enum {
     OPT_INSIDE,
     OPT_SENSOR,
     OPT_PARTITION,
+    OPT_MERGE,
     OPT_PORTS /* OPT_PORTS + proto: that analyser's ports option; OPT_PORTS + PROTO_COUNT +
                * proto: its implicit-TLS ports option */
 };
@@ -369,6 +378,7 @@ void options_free(options *o)
     free(o->files);
     free(o->side_files[0]);
     free(o->side_files[1]);
+    free(o->merge_files);
 }
 
 /* A file argument: the file, or when no such file exists and it has glob characters, the
@@ -400,6 +410,11 @@ static int add_side_file(options *o, int side, const char *arg)
 {
     static const char *const option[] = {"--outside", "--inside"};
     return add_file_to(o, (file_list){&o->side_files[side], &o->nside[side], option[side]}, arg);
+}
+
+static int add_merge_file(options *o, const char *arg)
+{
+    return add_file_to(o, (file_list){&o->merge_files, &o->nmerge, "--merge"}, arg);
 }
 
 /* Standard input, a pipe or a FIFO can be read once: by one process. */
@@ -466,6 +481,53 @@ static int check_extract(const options *o)
     return 0;
 }
 
+int options_merge(const options *o)
+{
+    return o->nmerge > 0;
+}
+
+/* An option that cannot go with a mode of running, when given. */
+typedef struct refusal {
+    int conflict;
+    const char *what;
+} refusal;
+
+/* The first refusal that applies, said as "MODE: not with WHAT": -1; else 0. */
+static int refuse_any(const refusal *r, size_t n, const char *mode)
+{
+    for (size_t i = 0; i < n; i++)
+        if (r[i].conflict)
+            return fprintf(stderr, "smtpscope: %s: not with %s\n", mode, r[i].what), -1;
+    return 0;
+}
+
+/* --merge: other runs' records, no capture. */
+static int check_merge(const options *o)
+{
+    const refusal refused[] = {{o->nfiles > 0, "-r"},
+                               {o->iface != NULL, "-i"},
+                               {o->write_file != NULL, "-w"},
+                               {options_path(o), "--outside/--inside"},
+                               {o->tui == 1, "--tui"},
+                               {o->extract != NULL, "--extract"},
+                               {o->stats > 0, "--stats"},
+                               {o->metrics != NULL, "--metrics"},
+                               {o->workers > 1, "--workers above 1"},
+                               {o->nparts > 0, "--partition"},
+                               {o->count > 0, "-c"}};
+    if (refuse_any(refused, sizeof refused / sizeof refused[0],
+                   "--merge reads other runs' JSON, no capture") < 0)
+        return -1;
+    unsigned stdin_inputs = 0;
+    for (unsigned i = 0; i < o->nmerge; i++)
+        stdin_inputs += !strcmp(o->merge_files[i], "-");
+    if (stdin_inputs && o->nmerge > 1)
+        return cli_fail("%s", "--merge -: a stream (several sensors' lines as they come) is "
+                              "the only input; give files or the stream"),
+               -1;
+    return 0;
+}
+
 int options_path(const options *o)
 {
     return o->nside[0] || o->nside[1];
@@ -474,30 +536,23 @@ int options_path(const options *o)
 /* --outside/--inside: two offline captures analysed one after the other in this process. */
 static int check_path(const options *o)
 {
-    const struct {
-        int conflict;
-        const char *what;
-    } refused[] = {{o->nfiles > 0, "-r"},
-                   {o->iface != NULL, "-i"},
-                   {o->write_file != NULL, "-w"},
-                   {o->tui == 1, "--tui"},
-                   {o->extract != NULL, "--extract"},
-                   {o->html != NULL, "--html"},
-                   {o->stats > 0, "--stats"},
-                   {o->metrics != NULL, "--metrics"},
-                   {o->workers > 1, "--workers above 1"},
-                   {o->nparts > 0, "--partition (a box changes the address pairs)"}};
+    const refusal refused[] = {{o->nfiles > 0, "-r"},
+                               {o->iface != NULL, "-i"},
+                               {o->write_file != NULL, "-w"},
+                               {o->tui == 1, "--tui"},
+                               {o->extract != NULL, "--extract"},
+                               {o->html != NULL, "--html"},
+                               {o->stats > 0, "--stats"},
+                               {o->metrics != NULL, "--metrics"},
+                               {o->workers > 1, "--workers above 1"},
+                               {o->nparts > 0, "--partition (a box changes the address pairs)"}};
     if (!o->nside[0] || !o->nside[1])
         return cli_fail("%s", "--outside and --inside go together: the captures on the two sides "
                               "of the box (try --help)"),
                -1;
-    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
-        if (refused[i].conflict)
-            return fprintf(stderr,
-                           "smtpscope: --outside/--inside compare two captures in one process: "
-                           "not with %s\n",
-                           refused[i].what),
-                   -1;
+    if (refuse_any(refused, sizeof refused / sizeof refused[0],
+                   "--outside/--inside compare two captures in one process") < 0)
+        return -1;
     for (int side = 0; side < 2; side++)
         for (unsigned i = 0; i < o->nside[side]; i++)
             if (read_once(o->side_files[side][i]))
@@ -513,6 +568,8 @@ static int check_sources(const options *o)
 {
     if (o->list_interfaces)
         return 0;
+    if (options_merge(o))
+        return check_merge(o);
     if (options_path(o))
         return check_path(o);
     if (!o->file && !o->iface)
@@ -591,6 +648,7 @@ int options_parse(options *o, int argc, char **argv)
         {"inside", required_argument, 0, OPT_INSIDE},
         {"sensor", required_argument, 0, OPT_SENSOR},
         {"partition", required_argument, 0, OPT_PARTITION},
+        {"merge", required_argument, 0, OPT_MERGE},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, OPT_VERSION},
     };
@@ -639,6 +697,10 @@ int options_parse(options *o, int argc, char **argv)
                                 optarg),
                        -1;
             o->sensor = optarg;
+            break;
+        case OPT_MERGE:
+            if (add_merge_file(o, optarg) < 0)
+                return -1;
             break;
         case OPT_PARTITION:
             if (parse_partition(optarg, &o->part, &o->nparts) < 0)
@@ -806,8 +868,13 @@ int options_parse(options *o, int argc, char **argv)
         }
     }
     join_ports(o);
-    /* JSON carries none; the page draws it; the two sides' dialogues are compared */
-    o->smtp.no_transcript = o->json && !o->html && !options_path(o);
+    /* JSON carries none; the page draws it; the two sides' dialogues are compared; a sensor's
+     * records carry them to a merged text report */
+    o->smtp.no_transcript = o->json && !o->html && !options_path(o) && !o->sensor;
+    /* --merge FILE...: the shell's expansion of a glob gives the files after the first */
+    for (; options_merge(o) && optind < argc; optind++)
+        if (add_merge_file(o, argv[optind]) < 0)
+            return -1;
     if (check_sources(o) < 0)
         return -1;
     if (optind < argc && !(o->filter = join_args(argc - optind, argv + optind)))

@@ -22,6 +22,10 @@ typedef struct options {
      * compared (path/). Allocated, as files is. */
     const char **side_files[2];
     unsigned nside[2];
+    /* --merge (repeatable, globs as -r, "-" standard input; the arguments after the options
+     * too): the JSON Lines of --sensor runs, merged into one report. Allocated. */
+    const char **merge_files;
+    unsigned nmerge;
     uint64_t count;
     uint8_t ports[PROTO_COUNT][PIPELINE_PORT_BYTES];     /* each analyser's server ports */
     uint8_t tls_ports[PROTO_COUNT][PIPELINE_PORT_BYTES]; /* its implicit-TLS ones */
@@ -71,6 +75,8 @@ int options_one_process(const options *o);
 /* -r names a regular file that is compressed: every worker would decompress all of it, so
  * by default one process reads it (README: --workers and compressed captures). */
 int options_compressed_file(const options *o);
+/* --merge was given: the report of other runs' records. */
+int options_merge(const options *o);
 /* --outside and --inside were given: the two-vantage-point run. */
 int options_path(const options *o);
 /* Frees what options_parse allocated. */

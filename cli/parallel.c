@@ -1,6 +1,7 @@
 /* parallel: --workers N. Each worker runs the pipeline on its share of the flows, its sink the
  * pipe to the parent (workers.h); the parent numbers the sessions, reports them as one process
- * would, and adds up the workers' counters for the summary. */
+ * would, and adds up the workers' counters for the summary. The same records, written as JSON
+ * lines by a --sensor run, are what --merge (merge.c) gives this parent instead of pipes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +11,16 @@
 #include "cli/monitor.h"
 #include "sniff/privs.h"
 
-/* Records main.c's side sends besides sessions (workers.h carries them as bytes). */
+/* Records this side sends besides sessions (workers.h carries them as bytes). */
 enum { WK_UNSEEN = 1, WK_TOTALS, WK_ERROR, WK_OPENED, WK_CONNECT_FAILED };
+
+/* The records a --sensor run writes, by name (a worker's error stays in its run). */
+static const struct {
+    uint32_t type;
+    const char *name;
+} record_kinds[] = {{WK_REC_START, "start"}, {WK_REC_SESSION, "session"},
+                    {WK_UNSEEN, "unseen"},   {WK_TOTALS, "totals"},
+                    {WK_OPENED, "opened"},   {WK_CONNECT_FAILED, "connect_failed"}};
 
 /* What a worker tells at its end: the capture's counters and its reassembly's. */
 typedef struct wk_totals {
@@ -25,34 +34,34 @@ typedef struct wk_totals {
 /* The parent's state besides the app. */
 typedef struct merged {
     app *a;
+    int same_capture; /* every source read the same capture: its counters are anyone's */
+    /* --merge of different captures: says a source's sensor before each of its sessions */
+    void (*before_session)(void *ctx, unsigned source, report *rep);
+    void *before_ctx;
     wk_totals totals;
     unsigned ntotals;
     char worker_error[PCAP_ERRBUF_SIZE + 512];
-    char source[300]; /* the capture, as the summary names it */
+    char source[4096]; /* the capture, as the summary names it (one.c's bound) */
 } merged;
 
-/* ---- in a worker: the pipeline's sink is the pipe ---- */
+/* ---- a run's records: a worker's pipe, or a --sensor run's JSON lines ---- */
 
-static uint64_t worker_number(void *ctx)
+uint64_t app_record_start(app *a)
 {
-    app *a = ctx;
     reasm_position at;
     reasm_now(&at);
     return wk_start(a->writer, &at);
 }
 
-static void worker_ended(void *ctx, void *watch, const flow_report *f)
+void app_record_session(app *a, const flow_report *f)
 {
-    app *a = ctx;
     reasm_position at;
-    (void)watch;
     reasm_now(&at);
     wk_session(a->writer, &at, f);
 }
 
-static void worker_unseen(void *ctx, const unseen_conn *u)
+void app_record_unseen(app *a, const unseen_conn *u)
 {
-    app *a = ctx;
     reasm_position at;
     reasm_now(&at);
     wk_blob(a->writer, &at, WK_UNSEEN, u, sizeof *u);
@@ -61,25 +70,120 @@ static void worker_unseen(void *ctx, const unseen_conn *u)
 /* The server of an SMTP session just opened: sent where it happened, so the parent counts the
  * sessions open at once in the order one process would (the per-server figures are SMTP's:
  * report_opened). */
+void app_record_opened(app *a, const flow_report *f)
+{
+    reasm_position at;
+    if (f->proto != PROTO_SMTP)
+        return;
+    reasm_now(&at);
+    wk_blob(a->writer, &at, WK_OPENED, f->server, strlen(f->server) + 1);
+}
+
+void app_record_connect_failed(app *a, const connect_failed *c)
+{
+    reasm_position at;
+    reasm_now(&at);
+    wk_blob(a->writer, &at, WK_CONNECT_FAILED, c, sizeof *c);
+}
+
+uint32_t app_record_type(const char *kind)
+{
+    for (size_t i = 0; i < sizeof record_kinds / sizeof record_kinds[0]; i++)
+        if (!strcmp(record_kinds[i].name, kind))
+            return record_kinds[i].type;
+    return 0;
+}
+
+/* What the records' bytes depend on besides the version: a merge refuses others'. */
+uint64_t app_record_layout(void)
+{
+    return (uint64_t)sizeof(wk_session_head) << 48 ^ (uint64_t)sizeof(wk_totals) << 32 ^
+           (uint64_t)sizeof(unseen_conn) << 16 ^ (uint64_t)sizeof(connect_failed);
+}
+
+/* One record as a JSON line of the report. */
+static void write_record(void *ctx, const wk_record *r)
+{
+    app *a = ctx;
+    for (size_t i = 0; i < sizeof record_kinds / sizeof record_kinds[0]; i++)
+        if (record_kinds[i].type == r->type) {
+            uint64_t at[3] = {r->at.frame, r->at.phase, r->at.sub};
+            report_record(a->rep, record_kinds[i].name, at, r->at.usec, r->payload, r->len);
+        }
+}
+
+int app_records_begin(app *a, const char *source)
+{
+    if (!a->opt.sensor || !a->opt.json)
+        return 0;
+    if (!(a->writer = wk_writer_new(write_record, a)))
+        return -1;
+    int several = a->opt.nfiles > 1;
+    report_run run = {SMTPSCOPE_VERSION,
+                      app_record_layout(),
+                      source,
+                      a->opt.part,
+                      a->opt.nparts,
+                      several ? a->opt.files : NULL,
+                      several ? a->opt.nfiles : 0};
+    report_record_run(a->rep, &run);
+    return 0;
+}
+
+/* The run's counters, the last record (a worker's, or a --sensor run's). */
+static void send_totals(app *a, sniff *sn, int loop_rc)
+{
+    wk_totals t;
+    memset(&t, 0, sizeof t);
+    sniff_poll_stats(sn);
+    t.sniff = *sniff_get_stats(sn);
+    t.reasm = *reasm_get_stats();
+    t.read_failed = loop_rc < 0;
+    snprintf(t.compression, sizeof t.compression, "%s",
+             sniff_compression(sn) ? sniff_compression(sn) : "");
+    if (t.read_failed)
+        snprintf(t.error, sizeof t.error, "%s", sniff_error(sn));
+    wk_blob(a->writer, NULL, WK_TOTALS, &t, sizeof t);
+}
+
+void app_records_end(app *a, sniff *sn, int loop_rc)
+{
+    if (!a->writer)
+        return;
+    send_totals(a, sn, loop_rc);
+    wk_writer_free(a->writer);
+    a->writer = NULL;
+}
+
+/* ---- in a worker: the pipeline's sink is the pipe ---- */
+
+static uint64_t worker_number(void *ctx)
+{
+    return app_record_start(ctx);
+}
+
+static void worker_ended(void *ctx, void *watch, const flow_report *f)
+{
+    (void)watch;
+    app_record_session(ctx, f);
+}
+
+static void worker_unseen(void *ctx, const unseen_conn *u)
+{
+    app_record_unseen(ctx, u);
+}
+
 static void *worker_opened(void *ctx, const flow_report *f, int64_t ts, uint64_t frame,
                            const pipeline_flow *flow)
 {
-    app *a = ctx;
-    reasm_position at;
     (void)ts, (void)frame, (void)flow;
-    if (f->proto != PROTO_SMTP)
-        return NULL;
-    reasm_now(&at);
-    wk_blob(a->writer, &at, WK_OPENED, f->server, strlen(f->server) + 1);
+    app_record_opened(ctx, f);
     return NULL;
 }
 
 static void worker_connect_failed(void *ctx, const connect_failed *c)
 {
-    app *a = ctx;
-    reasm_position at;
-    reasm_now(&at);
-    wk_blob(a->writer, &at, WK_CONNECT_FAILED, c, sizeof *c);
+    app_record_connect_failed(ctx, c);
 }
 
 static void worker_progress(void *ctx, uint64_t frame)
@@ -107,27 +211,13 @@ static void worker_tick(void *ctx)
     iface_watch_tick(ctx);
 }
 
-static void send_totals(app *a, sniff *sn, int loop_rc)
-{
-    wk_totals t;
-    memset(&t, 0, sizeof t);
-    sniff_poll_stats(sn);
-    t.sniff = *sniff_get_stats(sn);
-    t.reasm = *reasm_get_stats();
-    t.read_failed = loop_rc < 0;
-    snprintf(t.compression, sizeof t.compression, "%s",
-             sniff_compression(sn) ? sniff_compression(sn) : "");
-    if (t.read_failed)
-        snprintf(t.error, sizeof t.error, "%s", sniff_error(sn));
-    wk_blob(a->writer, NULL, WK_TOTALS, &t, sizeof t);
-}
-
 /* One worker: the whole pipeline on its share of the flows; what would be reported goes to
  * the parent instead. */
 static int worker_main(void *ctx, unsigned index, wk_writer *w)
 {
     app *a = ctx;
     char err[PCAP_ERRBUF_SIZE + 512];
+    wk_writer_free(a->writer); /* the parent's (a --sensor run's JSON): its copy, not ours */
     a->writer = w;
     sniff *sn = app_open_source(a, err, sizeof err);
     if (!sn)
@@ -164,9 +254,11 @@ static int worker_main(void *ctx, unsigned index, wk_writer *w)
 
 /* ---- in the parent ---- */
 
-static void merged_session(void *ctx, const flow_report *f)
+static void merged_session(void *ctx, unsigned source, const flow_report *f)
 {
     merged *m = ctx;
+    if (m->before_session)
+        m->before_session(m->before_ctx, source, m->a->rep);
     app_report_session(m->a, f);
 }
 
@@ -178,7 +270,7 @@ static void add_totals(merged *m, const wk_totals *t)
         m->totals = *t;
         return;
     }
-    sniff_stats_merge(&m->totals.sniff, &t->sniff, m->a->opt.file != NULL);
+    sniff_stats_merge(&m->totals.sniff, &t->sniff, m->same_capture);
     reasm_stats_add(&m->totals.reasm, &t->reasm);
     if (t->read_failed && !m->totals.read_failed) {
         m->totals.read_failed = 1;
@@ -234,14 +326,24 @@ static void on_parent_signal(int sig)
     workers_stop();
 }
 
+/* A --sensor run with workers: the records as one process would write them (the counters
+ * once, at the end). */
+static void parent_record(void *ctx, const wk_record *r)
+{
+    merged *m = ctx;
+    if (r->type != WK_TOTALS)
+        write_record(m->a, r);
+}
+
 static int merged_end(merged *m)
 {
     app *a = m->a;
     capture_summary cap;
-    if (a->opt.file)
-        snprintf(m->source, sizeof m->source, "%s", a->opt.file);
-    else
-        snprintf(m->source, sizeof m->source, "interface %s", a->opt.iface);
+    if (a->writer) {
+        wk_blob(a->writer, NULL, WK_TOTALS, &m->totals, sizeof m->totals);
+        wk_writer_free(a->writer);
+        a->writer = NULL;
+    }
     pipeline_summary(&cap, m->source, &m->totals.sniff, &m->totals.reasm,
                      m->totals.read_failed ? m->totals.error : NULL);
     cap.compression = m->totals.compression[0] ? m->totals.compression : NULL;
@@ -251,16 +353,22 @@ static int merged_end(merged *m)
 int app_run_workers(app *a, unsigned n)
 {
     char err[PCAP_ERRBUF_SIZE + 512];
-    merged m = {.a = a};
+    merged m = {.a = a, .same_capture = a->opt.file != NULL};
+    if (a->opt.file)
+        snprintf(m.source, sizeof m.source, "%s", a->opt.file);
+    else
+        snprintf(m.source, sizeof m.source, "interface %s", a->opt.iface);
     a->rep = app_new_report(a);
-    if (!a->rep)
-        return cli_fail("%s", "out of memory"), EXIT_ERROR;
+    if (!a->rep || app_records_begin(a, m.source) < 0)
+        return cli_fail("%s", "out of memory"), report_free(a->rep), EXIT_ERROR;
     if (a->opt.iface)
         setvbuf(stdout, NULL, _IOLBF, 0);
     a->nworkers = n;
     a->fanout_group = ((unsigned)getpid() & 0xffff) | 1u << 16; /* bit 16: "set" */
     app_catch_stop_signals(NULL, on_parent_signal, 1);
-    wk_handlers h = {merged_session, merged_blob, parent_started, &m};
+    wk_handlers h = {merged_session, merged_blob, parent_started, NULL, &m};
+    if (a->writer)
+        h.record = parent_record;
     int rc = workers_run(n, a->opt.file != NULL, worker_main, a, &h, err, sizeof err);
     int status;
     if (m.worker_error[0])
@@ -272,5 +380,42 @@ int app_run_workers(app *a, unsigned n)
     else
         status = merged_end(&m);
     report_free(a->rep);
+    wk_writer_free(a->writer);
+    a->writer = NULL;
+    return status;
+}
+
+int app_merge_records(app *a, unsigned n, wk_order order, wk_next_fn next, void *ctx,
+                      void (*source)(void *ctx, char *out, size_t len),
+                      void (*before_session)(void *ctx, unsigned source, report *rep),
+                      const app_merge_files *files)
+{
+    char err[512];
+    merged m = {.a = a,
+                .same_capture = order == WK_BY_POSITION,
+                .before_session = order == WK_BY_POSITION ? NULL : before_session,
+                .before_ctx = ctx};
+    a->rep = app_new_report(a);
+    if (!a->rep)
+        return cli_fail("%s", "out of memory"), EXIT_ERROR;
+    /* partitions of several files: named and announced as the single run does (one.c) */
+    report_frame_files(files->names, files->n);
+    for (unsigned i = 0; i < files->n; i++)
+        report_capture_file(a->rep, files->names[i], sniff_frame_make(i, 1));
+    wk_handlers h = {merged_session, merged_blob, NULL, NULL, &m};
+    int status, rc = workers_merge(n, order, next, ctx, &h, err, sizeof err);
+    if (m.before_session) /* what follows is every run's: frames as numbers */
+        report_frame_files(files->names, files->n);
+    source(ctx, m.source, sizeof m.source);
+    if (rc < 0)
+        status = err[0] ? (cli_fail("--merge: %s", err), EXIT_ERROR) : EXIT_ERROR;
+    else if (m.ntotals == 0)
+        status = (cli_fail("%s", "--merge: no run's counters (a run that did not end: its "
+                                 "records are merged, its packets not counted)"),
+                  merged_end(&m), EXIT_ERROR);
+    else
+        status = merged_end(&m);
+    report_free(a->rep);
+    report_frame_files(NULL, 0); /* the names are the caller's */
     return status;
 }

@@ -18,21 +18,11 @@
 /* ---- records: a header, then the payload, the whole a multiple of 8 bytes long so that a
  * packed report lands 8-byte aligned in the reader's buffer ---- */
 
-enum { REC_START = 100, REC_SESSION, REC_PROGRESS };
-
 typedef struct rec_head {
     uint32_t len; /* the whole record */
     uint32_t type;
     reasm_position at;
 } rec_head;
-
-typedef struct rec_session {
-    uint64_t local_id;
-    uint32_t proto; /* proto_id: whose analyser packed the report */
-    uint32_t pad;
-    char client[64], server[64];
-    uint64_t first_frame, last_frame; /* flow_report's */
-} rec_session;
 
 #define REC_MAX (64u << 20) /* no report packs to more: anything longer is a broken stream */
 #define PROGRESS_EVERY 1024 /* frames between progress records */
@@ -43,13 +33,15 @@ static size_t padded(size_t n)
     return (n + 7) & ~(size_t)7;
 }
 
-static const reasm_position not_an_event = {UINT64_MAX, UINT32_MAX, UINT64_MAX};
+static const reasm_position not_an_event = {UINT64_MAX, UINT32_MAX, UINT64_MAX, INT64_MAX};
 
 /* ---- the worker's side ---- */
 
 struct wk_writer {
     int fd;
-    int eager; /* live: every record goes out at once */
+    int eager;                                   /* live: every record goes out at once */
+    void (*emit)(void *ctx, const wk_record *r); /* or NULL: to fd */
+    void *emit_ctx;
     int failed;
     uint8_t *buf;
     size_t len, cap;
@@ -71,9 +63,24 @@ static void write_all(wk_writer *w, const uint8_t *p, size_t n)
     }
 }
 
+/* Each record in the buffer to the writer's emit. */
+static void emit_all(wk_writer *w)
+{
+    for (size_t off = 0; off + sizeof(rec_head) <= w->len;) {
+        rec_head h;
+        memcpy(&h, w->buf + off, sizeof h);
+        wk_record r = {h.type, h.at, w->buf + off + sizeof h, h.len - sizeof h};
+        w->emit(w->emit_ctx, &r);
+        off += h.len;
+    }
+}
+
 static void flush(wk_writer *w)
 {
-    write_all(w, w->buf, w->len);
+    if (w->emit)
+        emit_all(w);
+    else
+        write_all(w, w->buf, w->len);
     w->len = 0;
 }
 
@@ -114,6 +121,7 @@ static uint8_t *begin(wk_writer *w, uint32_t type, const reasm_position *at, siz
     h.at.frame = where->frame;
     h.at.phase = where->phase;
     h.at.sub = where->sub;
+    h.at.usec = where->usec;
     memcpy(p, &h, sizeof h);
     memset(p + sizeof h, 0, total - sizeof h);
     return p + sizeof h;
@@ -122,7 +130,7 @@ static uint8_t *begin(wk_writer *w, uint32_t type, const reasm_position *at, siz
 uint64_t wk_start(wk_writer *w, const reasm_position *at)
 {
     uint64_t id = ++w->next_local;
-    uint8_t *p = begin(w, REC_START, at, sizeof id);
+    uint8_t *p = begin(w, WK_REC_START, at, sizeof id);
     if (p) {
         memcpy(p, &id, sizeof id);
         commit(w, padded(sizeof(rec_head) + sizeof id));
@@ -134,13 +142,11 @@ void wk_session(wk_writer *w, const reasm_position *at, const flow_report *f)
 {
     const analyser *an = pipeline_analyser(f->proto);
     size_t packed = an->pack(f->report, NULL, 0);
-    uint8_t *p = begin(w, REC_SESSION, at, sizeof(rec_session) + packed);
+    uint8_t *p = begin(w, WK_REC_SESSION, at, sizeof(wk_session_head) + packed);
     if (!p)
         return;
-    rec_session s = {.local_id = f->id,
-                     .proto = f->proto,
-                     .first_frame = f->first_frame,
-                     .last_frame = f->last_frame};
+    wk_session_head s = {
+        .id = f->id, .proto = f->proto, .first_frame = f->first_frame, .last_frame = f->last_frame};
     snprintf(s.client, sizeof s.client, "%s", f->client);
     snprintf(s.server, sizeof s.server, "%s", f->server);
     memcpy(p, &s, sizeof s);
@@ -164,11 +170,33 @@ void wk_progress(wk_writer *w, uint64_t frame)
     if (w->eager || frame - w->last_progress < PROGRESS_EVERY)
         return;
     w->last_progress = frame;
-    reasm_position at = {frame, UINT32_MAX, UINT64_MAX};
-    if (begin(w, REC_PROGRESS, &at, 0)) {
+    reasm_position at = {frame, UINT32_MAX, UINT64_MAX, 0};
+    if (begin(w, WK_REC_PROGRESS, &at, 0)) {
         w->len += sizeof(rec_head);
         flush(w); /* the merge waits for this worker to get past the frame */
     }
+}
+
+wk_writer *wk_writer_new(void (*emit)(void *ctx, const wk_record *r), void *ctx)
+{
+    wk_writer *w = calloc(1, sizeof *w);
+    if (w && !(w->buf = malloc(WRITE_BUF)))
+        w = (free(w), NULL);
+    if (w) {
+        w->fd = -1;
+        w->eager = 1;
+        w->cap = WRITE_BUF;
+        w->emit = emit;
+        w->emit_ctx = ctx;
+    }
+    return w;
+}
+
+void wk_writer_free(wk_writer *w)
+{
+    if (w)
+        free(w->buf);
+    free(w);
 }
 
 /* ---- processes ---- */
@@ -189,6 +217,10 @@ typedef struct source {
     int fd, eof;
     uint8_t *buf;
     size_t off, len, cap;
+    wk_next_fn next; /* or NULL: a worker's pipe */
+    void *next_ctx;
+    unsigned index;
+    int failed; /* its reader said an error */
 } source;
 
 static int run_worker(unsigned i, int fd, int eager, wk_main_fn fn, void *ctx, source *src)
@@ -236,9 +268,15 @@ static int spawn(unsigned n, int eager, wk_main_fn fn, void *ctx, source *src, c
 
 /* ---- reading what the workers send ---- */
 
-/* Reads what the pipe has; 0, or -1 when the record being read is too long. */
+static int fill_from_reader(source *s);
+static int source_room(source *s, size_t n);
+
+/* Reads what the pipe has (a reader: its next record); 0, or -1 when the record being read is
+ * too long. */
 static int fill(source *s)
 {
+    if (s->next)
+        return fill_from_reader(s);
     if (s->off > 0) {
         memmove(s->buf, s->buf + s->off, s->len - s->off);
         s->len -= s->off;
@@ -250,18 +288,8 @@ static int fill(source *s)
         memcpy(&h, s->buf, sizeof h);
         need = h.len > s->len ? h.len : s->len + 1;
     }
-    if (need > REC_MAX)
+    if (need > REC_MAX || source_room(s, need - s->len > 4096 ? need - s->len : 4096) < 0)
         return -1;
-    if (need > s->cap || s->cap - s->len < 4096) {
-        size_t cap = s->cap ? s->cap : WRITE_BUF;
-        while (cap < need || cap - s->len < 4096)
-            cap *= 2;
-        uint8_t *b = realloc(s->buf, cap);
-        if (!b)
-            return -1;
-        s->buf = b;
-        s->cap = cap;
-    }
     ssize_t k;
     do
         k = read(s->fd, s->buf + s->len, s->cap - s->len);
@@ -271,6 +299,61 @@ static int fill(source *s)
     else
         s->len += (size_t)k;
     return 0;
+}
+
+/* Room for n more bytes at the end of a source's buffer; -1 when out of memory. */
+static int source_room(source *s, size_t n)
+{
+    if (s->off > 0) {
+        memmove(s->buf, s->buf + s->off, s->len - s->off);
+        s->len -= s->off;
+        s->off = 0;
+    }
+    if (s->cap - s->len >= n)
+        return 0;
+    size_t cap = s->cap ? s->cap : WRITE_BUF;
+    while (cap - s->len < n)
+        cap *= 2;
+    uint8_t *b = realloc(s->buf, cap);
+    if (!b)
+        return -1;
+    s->buf = b;
+    s->cap = cap;
+    return 0;
+}
+
+/* A record as a worker would have sent it, at the end of s's buffer. */
+static int append_record(source *s, const wk_record *r)
+{
+    size_t total = padded(sizeof(rec_head) + r->len);
+    if (total > REC_MAX || source_room(s, total) < 0)
+        return -1;
+    rec_head h;
+    memset(&h, 0, sizeof h);
+    h.len = (uint32_t)total;
+    h.type = r->type;
+    h.at = r->at;
+    uint8_t *p = s->buf + s->len;
+    memcpy(p, &h, sizeof h);
+    memcpy(p + sizeof h, r->payload, r->len);
+    memset(p + sizeof h + r->len, 0, total - sizeof h - r->len);
+    s->len += total;
+    return 0;
+}
+
+/* A reader's source: its next record, or its end. -1 on a reader's error (said by it) or a
+ * record too long. */
+static int fill_from_reader(source *s)
+{
+    wk_record r;
+    unsigned i = s->index;
+    int k = s->next(s->next_ctx, &i, &r);
+    if (k <= 0) {
+        s->eof = 1;
+        s->failed = k < 0;
+        return 0;
+    }
+    return append_record(s, &r);
 }
 
 /* The complete record at the reading point, or NULL. */
@@ -296,6 +379,8 @@ typedef struct merge {
     unsigned n;
     uint64_t next_id;
     map ids; /* (worker, its number) -> the merged number, while the session is open */
+    wk_order order;
+    const char *source_name; /* in messages: "worker", "input" */
     char *err;
     size_t errlen;
     int broken;
@@ -309,14 +394,14 @@ static uint64_t id_key(unsigned worker, uint64_t local)
 static void broken(merge *m, unsigned worker, const char *what)
 {
     if (!m->broken)
-        snprintf(m->err, m->errlen, "worker %u: %s", worker + 1, what);
+        snprintf(m->err, m->errlen, "%s %u: %s", m->source_name, worker + 1, what);
     m->broken = 1;
 }
 
 static void deliver_session(merge *m, unsigned worker, const rec_head *h)
 {
     size_t payload = h->len - sizeof *h;
-    rec_session s;
+    wk_session_head s;
     const void *r;
     if (payload < sizeof s) {
         broken(m, worker, "short session record");
@@ -325,15 +410,20 @@ static void deliver_session(merge *m, unsigned worker, const rec_head *h)
     uint8_t *p = (uint8_t *)(h + 1);
     memcpy(&s, p, sizeof s);
     s.client[sizeof s.client - 1] = s.server[sizeof s.server - 1] = '\0';
+    uint64_t id = 0;
+    map_remove(&m->ids, id_key(worker, s.id), NULL, NULL, &id);
+    if (m->h->record) { /* before unpacking, which turns offsets into pointers in place */
+        memcpy(p, &id, sizeof id); /* the record as the merged run numbers it */
+        wk_record rec = {h->type, h->at, p, payload};
+        m->h->record(m->h->ctx, &rec);
+    }
     const analyser *an = s.proto < PROTO_COUNT ? pipeline_analyser((proto_id)s.proto) : NULL;
     if (!an || an->unpack(p + sizeof s, payload - sizeof s, &r) < 0) {
         broken(m, worker, "damaged session record");
         return;
     }
-    uint64_t id = 0;
-    map_remove(&m->ids, id_key(worker, s.local_id), NULL, NULL, &id);
     flow_report f = {id, s.client, s.server, (proto_id)s.proto, r, s.first_frame, s.last_frame};
-    m->h->session(m->h->ctx, &f);
+    m->h->session(m->h->ctx, worker, &f);
 }
 
 static void deliver(merge *m, unsigned worker, const rec_head *h)
@@ -342,9 +432,9 @@ static void deliver(merge *m, unsigned worker, const rec_head *h)
     size_t payload = h->len - sizeof *h;
     uint64_t n;
     switch (h->type) {
-    case REC_PROGRESS:
+    case WK_REC_PROGRESS:
         return;
-    case REC_START:
+    case WK_REC_START:
         if (payload < sizeof n) {
             broken(m, worker, "short start record");
             return;
@@ -352,8 +442,12 @@ static void deliver(merge *m, unsigned worker, const rec_head *h)
         memcpy(&n, p, sizeof n);
         if (map_add(&m->ids, id_key(worker, n), ++m->next_id) < 0)
             broken(m, worker, "out of memory");
+        if (m->h->record) {
+            wk_record rec = {h->type, h->at, &m->next_id, sizeof m->next_id};
+            m->h->record(m->h->ctx, &rec);
+        }
         return;
-    case REC_SESSION:
+    case WK_REC_SESSION:
         deliver_session(m, worker, h);
         return;
     default:
@@ -361,12 +455,19 @@ static void deliver(merge *m, unsigned worker, const rec_head *h)
             broken(m, worker, "short record");
             return;
         }
+        if (m->h->record) {
+            wk_record rec = {h->type, h->at, p, payload};
+            m->h->record(m->h->ctx, &rec);
+        }
         m->h->blob(m->h->ctx, worker, (int)h->type, p + sizeof n, (size_t)n);
     }
 }
 
-static int before(const reasm_position *a, const reasm_position *b)
+static int before(wk_order order, const reasm_position *a, const reasm_position *b)
 {
+    /* different captures' frame numbers say nothing of each other: their times do */
+    if (order == WK_BY_TIME && a->usec != b->usec)
+        return a->usec < b->usec;
     if (a->frame != b->frame)
         return a->frame < b->frame;
     if (a->phase != b->phase)
@@ -398,7 +499,8 @@ static void merge_ordered(merge *m)
                 if (fill(s) < 0)
                     broken(m, i, "record too long"), s->eof = 1;
             const rec_head *h = next_record(m, i);
-            if (h && (best < 0 || before(&h->at, &((const rec_head *)head(&m->src[best]))->at)))
+            if (h && (best < 0 ||
+                      before(m->order, &h->at, &((const rec_head *)head(&m->src[best]))->at)))
                 best = (int)i;
         }
         if (best < 0)
@@ -440,6 +542,59 @@ static void merge_arrival(merge *m)
     }
 }
 
+/* One stream of several sources' records: each delivered as it is read. */
+static void merge_as_read(merge *m, wk_next_fn next, void *ctx)
+{
+    for (;;) {
+        wk_record r;
+        unsigned i = 0;
+        int k = next(ctx, &i, &r);
+        if (k < 0)
+            m->broken = 1;
+        if (k <= 0 || m->broken)
+            return;
+        source *s = &m->src[i < m->n ? i : 0];
+        if (i >= m->n || append_record(s, &r) < 0) {
+            broken(m, i, i >= m->n ? "no such source" : "record too long");
+            return;
+        }
+        const rec_head *h = next_record(m, i);
+        if (h) {
+            deliver(m, i, h);
+            s->off += h->len;
+        }
+    }
+}
+
+int workers_merge(unsigned n, wk_order order, wk_next_fn next, void *ctx, const wk_handlers *h,
+                  char *err, size_t errlen)
+{
+    source src[WORKERS_MAX];
+    memset(src, 0, sizeof src);
+    merge m = {.h = h,
+               .src = src,
+               .n = n,
+               .order = order,
+               .err = err,
+               .errlen = errlen,
+               .source_name = "input"};
+    if (n < 1 || n > WORKERS_MAX)
+        return snprintf(err, errlen, "1 to %d sources", WORKERS_MAX), -1;
+    err[0] = '\0';
+    for (unsigned i = 0; i < n; i++)
+        src[i] = (source){.fd = -1, .next = next, .next_ctx = ctx, .index = i};
+    if (order == WK_AS_READ)
+        merge_as_read(&m, next, ctx);
+    else
+        merge_ordered(&m);
+    for (unsigned i = 0; i < n; i++) {
+        m.broken |= src[i].failed;
+        free(src[i].buf);
+    }
+    map_free(&m.ids);
+    return m.broken ? -1 : 0;
+}
+
 /* Waits for every worker; a worker that died is an error. */
 static int reap(unsigned n, merge *m)
 {
@@ -469,7 +624,7 @@ int workers_run(unsigned n, int ordered, wk_main_fn fn, void *ctx, const wk_hand
 {
     source src[WORKERS_MAX];
     memset(src, 0, sizeof src);
-    merge m = {.h = h, .src = src, .n = 0, .err = err, .errlen = errlen};
+    merge m = {.h = h, .src = src, .n = 0, .err = err, .errlen = errlen, .source_name = "worker"};
     if (n < 1 || n > WORKERS_MAX)
         return snprintf(err, errlen, "--workers: 1 to %d", WORKERS_MAX), -1;
     int rc = spawn(n, !ordered, fn, ctx, src, err, errlen);

@@ -17,6 +17,29 @@
 
 typedef struct wk_writer wk_writer;
 
+/* The records this module gives meaning to; the others (type > 0, below 100) are the
+ * caller's. */
+enum { WK_REC_START = 100, WK_REC_SESSION, WK_REC_PROGRESS };
+
+/* One record as it travels: a worker's through its pipe, a --sensor run's as a JSON line
+ * (cli/record.c), which --merge reads back. The payload of a start is the session's number
+ * (uint64_t); of a session, a wk_session_head and the packed report; of any other, a
+ * uint64_t byte count and those bytes. */
+typedef struct wk_record {
+    uint32_t type;
+    reasm_position at;
+    const void *payload;
+    size_t len;
+} wk_record;
+
+typedef struct wk_session_head {
+    uint64_t id;
+    uint32_t proto; /* proto_id: whose analyser packed the report */
+    uint32_t pad;
+    char client[64], server[64];
+    uint64_t first_frame, last_frame; /* flow_report's */
+} wk_session_head;
+
 /* ---- in a worker ---- */
 
 /* A session got its number (where the single process would have numbered it): returns the
@@ -31,13 +54,22 @@ void wk_blob(wk_writer *w, const reasm_position *at, int type, const void *data,
 /* After each frame: tells the merge that nothing more will come from before it. */
 void wk_progress(wk_writer *w, uint64_t frame);
 
+/* A writer in this process: each record goes to emit as it is made (a --sensor run's JSON
+ * lines). NULL when out of memory. */
+wk_writer *wk_writer_new(void (*emit)(void *ctx, const wk_record *r), void *ctx);
+void wk_writer_free(wk_writer *w);
+
 /* ---- in the parent ---- */
 
 typedef struct wk_handlers {
-    /* f->id is the merged number; f and its report are valid during the call. */
-    void (*session)(void *ctx, const flow_report *f);
+    /* f->id is the merged number; f and its report are valid during the call; source: the
+     * worker (the merged input's run) that sent it. */
+    void (*session)(void *ctx, unsigned source, const flow_report *f);
     void (*blob)(void *ctx, unsigned worker, int type, const void *data, size_t len);
     void (*started)(void *ctx); /* every worker forked (the parent may give root up) */
+    /* Or NULL: each start, session and other record before it is delivered, its session
+     * number the merged one (a --sensor run with workers writes them out). */
+    void (*record)(void *ctx, const wk_record *r);
     void *ctx;
 } wk_handlers;
 
@@ -50,6 +82,25 @@ typedef int (*wk_main_fn)(void *ctx, unsigned index, wk_writer *w);
  * every worker ended normally, else -1 with a message in err. */
 int workers_run(unsigned n, int ordered, wk_main_fn fn, void *ctx, const wk_handlers *h, char *err,
                 size_t errlen);
+
+/* ---- records read elsewhere (--merge) ---- */
+
+typedef enum wk_order {
+    WK_BY_POSITION, /* sources that read the same capture (partitions of it) */
+    WK_BY_TIME,     /* sources that read different captures: by the frames' times */
+    WK_AS_READ      /* one stream of several sources: in the order read */
+} wk_order;
+
+/* The next record of source *src (WK_AS_READ: of any source, *src set to it): 1, 0 when
+ * that source (every source) has ended, -1 on an error the reader has said. r's payload is
+ * valid until the next call. */
+typedef int (*wk_next_fn)(void *ctx, unsigned *src, wk_record *r);
+
+/* Merges n sources' records into h as workers_run does (numbering the sessions). 0, or -1
+ * with a message in err (a reader's error leaves err empty). */
+int workers_merge(unsigned n, wk_order order, wk_next_fn next, void *ctx, const wk_handlers *h,
+                  char *err, size_t errlen);
+
 /* Async-signal-safe: asks every worker to stop (they end their sessions and report). */
 void workers_stop(void);
 

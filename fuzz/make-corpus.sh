@@ -8,7 +8,7 @@ set -eu
 out=${1:?outdir}
 shift
 rm -rf "$out"
-mkdir -p "$out/pipeline" "$out/smtp" "$out/banner" "$out/pop3" "$out/path"
+mkdir -p "$out/pipeline" "$out/smtp" "$out/banner" "$out/pop3" "$out/path" "$out/unpack"
 for f in "$@"; do
     name=$(echo "$f" | tr / _)
     cp "$f" "$out/pipeline/$name"
@@ -24,6 +24,18 @@ i=0
 for f in "$out/smtp"/*; do
     box=$(((i * 37) % 256))
     { head -c 1 "$f"; printf "\\$(printf %03o "$box")"; tail -c +2 "$f"; } >"$out/path/${f##*/}"
+    i=$((i + 1))
+done
+# the unpack target: each session's records (its length first, 2 bytes little endian, at most
+# 65535) and one damaged byte (offset, XOR), cycled over the seeds
+i=0
+for f in "$out/smtp"/*; do
+    n=$(($(stat -c %s "$f") - 1))
+    [ "$n" -le 65535 ] || n=65535
+    off=$(((i * 97) % 65536))
+    { printf "\\$(printf %03o $((n & 255)))\\$(printf %03o $((n >> 8)))"
+      tail -c +2 "$f" | head -c "$n"
+      printf "\\$(printf %03o $((off & 255)))\\$(printf %03o $((off >> 8)))\\001"; } >"$out/unpack/${f##*/}"
     i=$((i + 1))
 done
 echo "seeds: $(ls "$out/pipeline" | wc -l) captures, $(ls "$out/smtp" | wc -l) sessions," \

@@ -1,6 +1,7 @@
-# Many sensors, first part (--sensor NAME, --partition K/N): the tag on every JSON object,
-# N partitions run by GNU parallel give a single run's sessions, the refusals. A few seconds.
-# Run by `make test`.
+# Many sensors (--sensor NAME, --partition K/N, --merge FILE...): the tag and the records on
+# every run's JSON, N partitions run by GNU parallel and merged give a single run's report byte
+# for byte, two sensors' captures of one message merge into one duplicate group, the
+# refusals and damaged input. About a minute. Run by `make test`.
 .PHONY: sensors-test
 
 sensors-test: test-deps build/smtpscope build/smtpscope-asan

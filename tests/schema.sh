@@ -72,9 +72,15 @@ check "smtpscope --json --outside --inside runs" \
     --outside pcaps/lab/asa-rewrite.sender-side.pcap --inside pcaps/lab/asa-rewrite.receiver-side.pcap
 check "the two-point run wrote path lines, one of them one-sided, and a path_summary" \
     grep -q '"type":"path","outside":{[^}]*},"inside":null' "$tmp/path.jsonl"
-run "the --stats fixture, a --stats run, a --stream run, an --extract run and a two-point run validate" \
+# a sensor's partition: its records for --merge, each kind
+check "smtpscope --json --sensor --partition runs" \
+    into "$tmp/sensor.jsonl" "$bin" --json --sensor mx-1 --partition 1/2 -r pcaps/gen/overload-mix.pcap
+for kind in run start opened session connect_failed totals; do
+    check "the sensor run wrote a $kind record" grep -q "\"type\":\"record\",\"kind\":\"$kind\"" "$tmp/sensor.jsonl"
+done
+run "the --stats fixture, a --stats run, a --stream run, an --extract run, a two-point run and a sensor's partition validate" \
     checker lines "$tmp/fixture.stats.jsonl" "$tmp/stats.jsonl" "$tmp/stream.jsonl" "$tmp/extract.jsonl" \
-    "$tmp/path.jsonl"
+    "$tmp/path.jsonl" "$tmp/sensor.jsonl"
 cat "$tmp/out" >>"$tmp/expected.out"
 
 # 4. The README's examples (the object types no capture here writes: capture_file).
@@ -95,7 +101,7 @@ check "a POP3 session was validated" grep -q 'session/pop3=[1-9]' "$tmp/expected
 #    type, a bad enum are refused; an undeclared field is refused by the strict pass and
 #    accepted by the published schemas (consumers must tolerate new fields).
 run "mutated lines of every object type are refused" \
-    checker negative "${expected[@]}" "$tmp/stats.jsonl" "$tmp/path.jsonl"
+    checker negative "${expected[@]}" "$tmp/stats.jsonl" "$tmp/path.jsonl" "$tmp/sensor.jsonl"
 grep '^negative:' "$tmp/out" || true
 # ... and through the lines mode's exit status: one bad line among good ones fails the file.
 { head -3 pcaps/sample.expected.jsonl

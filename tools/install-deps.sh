@@ -33,7 +33,7 @@
 #   missing) and lintian: `make deb`, `make package-test`.
 #   zlib, zstd, xz and bzip2 are there for compressed captures.
 set -e
-build="gcc make pkg-config libpcap-dev libnids-dev libncurses-dev libcunit1-dev libxxhash-dev
+build="gcc make pkg-config libpcap-dev libnids-dev libncurses-dev libcunit1-dev libxxhash-dev libjson-c-dev
        zlib1g-dev libzstd-dev liblzma-dev libbz2-dev"
 test="$build gzip zstd xz-utils bzip2 python3 python3-jsonschema clang libclang-rt-14-dev valgrind time tmux iproute2 procps tcpdump ethtool dovecot-pop3d fetchmail tshark tidy chromium parallel"
 cov="$test llvm-14"
