@@ -23,6 +23,8 @@
 #include "reassembly/synframe.h"
 #include "reassembly/reasm_int.h"
 
+#include "base/addrtext.h"
+
 #define N_HOSTS 1024 /* IP defragmentation hash buckets: hosts with fragments in flight */
 
 reasm_global reasm_state;
@@ -169,9 +171,15 @@ int reasm_init(const reasm_config *cfg, const reasm_callbacks *cb, pcap_t *link_
         snprintf(err, errlen, "cannot start TCP reassembly: no raw-IP pcap handle");
         return -1;
     }
+    if (reasm_table_init(reasm_state.cfg.max_streams) != 0) {
+        snprintf(err, errlen, "cannot start TCP reassembly: out of memory for the session table");
+        pcap_close(reasm_state.raw);
+        return -1;
+    }
     configure_libnids();
     if (!nids_init()) { /* DLT_RAW is among the link types it accepts: cannot fail on it */
         snprintf(err, errlen, "cannot start TCP reassembly: %s", nids_errbuf);
+        reasm_table_free();
         pcap_close(reasm_state.raw);
         return -1;
     }
@@ -195,6 +203,7 @@ void reasm_finish(void)
     midflow_finish(); /* needs the IPv6 table for the addresses */
     connect_finish(reasm_state.ts, &reasm_state.at);
     synframe_free();
+    reasm_table_free();
     reasm_state.stats.connect_evicted = connect_evicted();
     /* nids_init resets libnids' callback lists without freeing them, and nids_exit frees
      * only the first node of the IP list, which must be libnids' own: unregistering ours
@@ -217,9 +226,8 @@ const reasm_stats *reasm_get_stats(void)
 
 void reasm_format_endpoint(char *out, size_t cap, const reasm_endpoint *e)
 {
-    char addr[INET6_ADDRSTRLEN] = "?";
-    inet_ntop(e->family == 6 ? AF_INET6 : AF_INET, e->addr, addr, sizeof addr);
-    snprintf(out, cap, e->family == 6 ? "[%s]:%u" : "%s:%u", addr, e->port);
+    if (endpoint_text(out, cap, e->family == 6 ? 6 : 4, e->addr, e->port) == 0 && cap)
+        snprintf(out, cap, "?:%u", e->port);
 }
 
 void reasm_stats_add(reasm_stats *sum, const reasm_stats *s)

@@ -47,6 +47,7 @@ typedef struct session {
     int snaplen_cut; /* a packet's payload was cut by the snaplen: no more data is delivered */
     early_seg early[EARLY_SEGS];
     unsigned early_next;
+    struct session *hash_next, **hash_prev; /* reasm_table.c's chain */
 } session;
 
 typedef struct list {
@@ -154,6 +155,16 @@ void reasm_end_fin_or(session *s, reasm_end_reason otherwise, uint64_t frame, st
 void reasm_session_seen(session *s);
 void reasm_expire_idle(void);
 void reasm_end_all(void);
+
+/* ---- reasm_table.c: the sessions by their addresses and ports ---- */
+
+int reasm_table_init(int max_streams); /* -1: out of memory */
+void reasm_table_free(void);
+void reasm_table_add(session *s);
+void reasm_table_remove(session *s);
+/* The session of a packet from saddr:sport to daddr:dport, and the side that sent it
+ * (reasm_dir); NULL when no session holds that connection. */
+session *reasm_table_find(uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport, int *dir);
 
 /* ---- reasm_packet.c: one packet through libnids ---- */
 

@@ -81,8 +81,10 @@ static void mark_unfollowed(pkt_view *ip, size_t hl, size_t thl)
         memcpy(p->sample, payload, n);
 }
 
-/* The stream of the current packet and the side that sent it; NULL when there is none. */
-static struct tcp_stream *current_stream(int *dir)
+/* The stream libnids holds for the current packet and the side that sent it; NULL when there
+ * is none. Two of libnids' lookups for a server's packet: only where a stream without a
+ * session matters (a SYN, a packet no session took). */
+static struct tcp_stream *libnids_stream(int *dir)
 {
     const current_tcp *p = &reasm_state.pkt;
     struct tcp_stream *a = reasm_find_stream(p->saddr, p->sport, p->daddr, p->dport);
@@ -92,6 +94,29 @@ static struct tcp_stream *current_stream(int *dir)
         a = reasm_find_stream(p->daddr, p->dport, p->saddr, p->sport);
         *dir = REASM_FROM_SERVER;
     }
+    return a;
+}
+
+/* The stream of the current packet's session and the side that sent it; NULL when no session
+ * holds it: one lookup in reasm's own table. */
+static struct tcp_stream *session_stream(int *dir)
+{
+    const current_tcp *p = &reasm_state.pkt;
+    session *s = reasm_table_find(p->saddr, p->sport, p->daddr, p->dport, dir);
+
+    return s != NULL ? s->tcp : NULL;
+}
+
+/* The stream of the current packet before libnids processes it: its session's, else for a
+ * client SYN libnids' own (whether it already holds the connection decides if the SYN opens
+ * one). Any other packet without a session is treated alike whether libnids holds a stream
+ * for it or not (follow_connect, mark_unfollowed), so libnids is not asked. */
+static struct tcp_stream *current_stream(int *dir)
+{
+    struct tcp_stream *a = session_stream(dir);
+
+    if (a == NULL && (reasm_state.pkt.flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN)
+        a = libnids_stream(dir);
     return a;
 }
 
@@ -281,7 +306,9 @@ static void after_packet(void)
     int dir;
 
     if (a == NULL && p->unfollowed) {
-        a = current_stream(&dir);
+        a = session_stream(&dir);
+        if (a == NULL)
+            a = libnids_stream(&dir);
         if (a != NULL && a->user == NULL && p->len == 0)
             return; /* a handshake under way */
         if (a == NULL || a->user == NULL) {

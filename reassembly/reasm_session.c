@@ -76,6 +76,7 @@ static void end_session(session *s, reasm_end_reason reason, uint64_t frame, str
 
     list_remove(BY_ACTIVITY, s);
     list_remove(BY_OPENING, s);
+    reasm_table_remove(s);
     s->tcp->user = NULL; /* the stream may outlive the session until libnids frees it */
     if (reasm_state.pkt.stream == s->tcp)
         reasm_state.pkt.stream = NULL;
@@ -133,6 +134,7 @@ static void open_session(struct tcp_stream *a)
     list_append(BY_ACTIVITY, s);
     list_append(BY_OPENING, s);
     a->user = s;
+    reasm_table_add(s);
     ip6_hold(a->addr.saddr);
     if (handle == NULL) {
         stop_collecting(a, 0);
