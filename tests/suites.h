@@ -16,6 +16,7 @@ void add_map_suite(void);
 void add_pipeline_suite(void);
 void add_escape_suite(void);
 void add_base64_suite(void);
+void add_addrtext_suite(void);
 void add_unseen_suite(void);
 void add_pkt_suite(void);
 void add_quantile_suite(void);

@@ -23,6 +23,7 @@ int main(void)
     add_pipeline_suite();
     add_escape_suite();
     add_base64_suite();
+    add_addrtext_suite();
     add_unseen_suite();
     add_pkt_suite();
     add_quantile_suite();
