@@ -109,15 +109,3 @@ void json_frame(json *j, uint64_t frame)
     else
         json_uint(j, frame);
 }
-
-void json_field_frame(json *j, const char *key, uint64_t frame)
-{
-    json_key(j, key);
-    json_frame(j, frame);
-}
-
-void json_field_frame_or_null(json *j, const char *key, int present, uint64_t frame)
-{
-    if (json_key_or_null(j, key, present))
-        json_frame(j, frame);
-}

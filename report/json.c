@@ -61,6 +61,43 @@ static void separate(json *j)
     j->need_comma = 1;
 }
 
+/* A value of n bytes that need no escaping, with the separator before it, quoted or not: one
+ * reservation (a session's line is some 150 of these). */
+static void put_value(json *j, const char *s, size_t n, int quoted)
+{
+    if (!reserve(j, n + 3))
+        return;
+    char *p = j->buf + j->len;
+    if (j->need_comma)
+        *p++ = ',';
+    if (quoted)
+        *p++ = '"';
+    memcpy(p, s, n);
+    p += n;
+    if (quoted)
+        *p++ = '"';
+    j->len = (size_t)(p - j->buf);
+    j->need_comma = 1;
+}
+
+/* 1 for a byte that goes into a JSON string as it is: printable ASCII but the quote and the
+ * backslash (a table: the scan for runs of them is most of the time spent writing strings). */
+static const unsigned char plain_byte[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+static int plain(unsigned char c)
+{
+    return plain_byte[c];
+}
+
 /* An object or an array opens as a value and holds none yet; it closes as a value written. */
 static void open_(json *j, char bracket)
 {
@@ -95,12 +132,20 @@ void json_end_array(json *j)
     close_(j, ']');
 }
 
-void json_key(json *j, const char *key)
+/* One reservation for the separator, the quoted key and the colon. */
+void json_key_n(json *j, const char *key, size_t n)
 {
-    separate(j);
-    putc_(j, '"');
-    put(j, key, strlen(key));
-    put(j, "\":", 2);
+    if (!reserve(j, n + 4))
+        return;
+    char *p = j->buf + j->len;
+    if (j->need_comma)
+        *p++ = ',';
+    *p++ = '"';
+    memcpy(p, key, n);
+    p += n;
+    *p++ = '"';
+    *p++ = ':';
+    j->len = (size_t)(p - j->buf);
     j->need_comma = 0;
 }
 
@@ -162,7 +207,7 @@ static void put_escaped(json *j, const unsigned char *s, size_t n)
             put_escaped_byte(j, c);
         } else { /* a run of bytes that need nothing, copied whole */
             size_t run = i + 1;
-            while (run < n && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' && s[run] != '\\')
+            while (run < n && plain(s[run]))
                 run++;
             put(j, (const char *)s + i, run - i);
             i = run;
@@ -174,6 +219,13 @@ static void put_escaped(json *j, const unsigned char *s, size_t n)
 
 void json_bytes(json *j, const char *s, size_t n)
 {
+    size_t run = 0;
+    while (run < n && plain((unsigned char)s[run]))
+        run++;
+    if (run == n) { /* most strings: nothing to escape */
+        put_value(j, s, n, 1);
+        return;
+    }
     separate(j);
     putc_(j, '"');
     put_escaped(j, (const unsigned char *)s, n);
@@ -226,8 +278,7 @@ static void put_number(json *j, int negative, uint64_t v, int frac_usec)
     n += digits(end - n, v, 1);
     if (negative)
         buf[sizeof buf - ++n] = '-';
-    separate(j);
-    put(j, end - n, n);
+    put_value(j, end - n, n, 0);
 }
 
 void json_int(json *j, int64_t v)
@@ -242,8 +293,7 @@ void json_uint(json *j, uint64_t v)
 
 static void put_word(json *j, const char *w, size_t n)
 {
-    separate(j);
-    put(j, w, n);
+    put_value(j, w, n, 0);
 }
 
 void json_bool(json *j, int v)
@@ -268,38 +318,6 @@ void json_time(json *j, int64_t usec)
 {
     json_seconds(j, usec);
 }
-
-#define FIELD(name, type)                                                                          \
-    void json_field_##name(json *j, const char *key, type v)                                       \
-    {                                                                                              \
-        json_key(j, key);                                                                          \
-        json_##name(j, v);                                                                         \
-    }
-FIELD(str, const char *)
-FIELD(int, int64_t)
-FIELD(uint, uint64_t)
-FIELD(bool, int)
-FIELD(time, int64_t)
-FIELD(seconds, int64_t)
-
-int json_key_or_null(json *j, const char *key, int present)
-{
-    json_key(j, key);
-    if (!present)
-        json_null(j);
-    return present;
-}
-
-#define FIELD_OR_NULL(name, type)                                                                  \
-    void json_field_##name##_or_null(json *j, const char *key, int present, type v)                \
-    {                                                                                              \
-        if (json_key_or_null(j, key, present))                                                     \
-            json_##name(j, v);                                                                     \
-    }
-FIELD_OR_NULL(int, int64_t)
-FIELD_OR_NULL(uint, uint64_t)
-FIELD_OR_NULL(time, int64_t)
-FIELD_OR_NULL(seconds, int64_t)
 
 int json_flush_line(json *j, FILE *out)
 {
