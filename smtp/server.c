@@ -189,11 +189,13 @@ static void dispatch_reply(smtp_session *s, int code, const char *text, size_t l
 static void complete_reply(smtp_session *s, int code, const char *first, size_t len, unsigned lines)
 {
     s->rep.count.replies++;
-    char shown[SMTP_TRANSCRIPT_TEXT];
-    int n = snprintf(shown, sizeof shown, "%.*s", (int)(len < 80 ? len : 80), first);
-    if (lines > 1 && n >= 0 && (size_t)n < sizeof shown)
-        snprintf(shown + n, sizeof shown - (size_t)n, " (+%u lines)", lines - 1);
-    smtp_note_line(s, SMTP_SERVER, s->now.ref, shown, strlen(shown));
+    if (!s->no_transcript) { /* formatted only where a transcript is shown */
+        char shown[SMTP_TRANSCRIPT_TEXT];
+        int n = snprintf(shown, sizeof shown, "%.*s", (int)(len < 80 ? len : 80), first);
+        if (lines > 1 && n >= 0 && (size_t)n < sizeof shown)
+            snprintf(shown + n, sizeof shown - (size_t)n, " (+%u lines)", lines - 1);
+        smtp_note_line(s, SMTP_SERVER, s->now.ref, shown, strlen(shown));
+    }
     dispatch_reply(s, code, first, len);
 }
 

@@ -42,6 +42,8 @@ void smtp_note_event(smtp_session *s, const char *fmt, ...)
 {
     char buf[SMTP_TRANSCRIPT_TEXT];
     va_list ap;
+    if (s->no_transcript)
+        return; /* nothing to format: the output shows no transcript */
     va_start(ap, fmt);
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
