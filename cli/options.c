@@ -114,7 +114,7 @@ static const char usage_text[] =
     "      --verify-checksums  drop packets with wrong TCP checksums (default: accept them,\n"
     "                       as captures taken on the sending host carry offloaded ones)\n"
     "      --idle-timeout SECS  end a silent session after SECS (default 900)\n"
-    "      --max-streams N  concurrent TCP streams followed (default 262144)\n"
+    "      --max-streams N  concurrent TCP streams followed (default 65536)\n"
     "      --workers N      analyse with N processes, flows split by address pair (default:\n"
     "                       one per core; one with the live screen, -w, a pipe, -c live,\n"
     "                       --stats, --metrics, several -r files, and for a compressed\n"

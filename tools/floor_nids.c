@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_MAX_STREAMS 262144 /* REASM_DEFAULT_MAX_STREAMS */
-#define N_HOSTS 1024               /* as in reasm.c */
+#define DEFAULT_MAX_STREAMS 65536 /* REASM_DEFAULT_MAX_STREAMS */
+#define N_HOSTS 1024              /* as in reasm.c */
 
 static struct {
     uint64_t streams, closed, bytes;

@@ -779,7 +779,7 @@ static void nids_loop(const options *o)
     uint64_t n = 0;
     open_input(&in, o->in);
     nids_params.pcap_desc = in.pcap;
-    nids_params.n_tcp_streams = 349526; /* 262144 streams, as smtpscope's default */
+    nids_params.n_tcp_streams = 87382; /* 65536 streams, as smtpscope's default */
     nids_params.n_hosts = 1024;
     nids_params.scan_num_hosts = 0;
     nids_params.tcp_workarounds = 1;
