@@ -1,5 +1,6 @@
 /* The JSON writer: packet bytes must never break a line. */
 #include <CUnit/CUnit.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -95,6 +96,31 @@ static void test_structure(void)
     CU_ASSERT(j.len == strlen(want) && memcmp(j.buf, want, j.len) == 0);
 }
 
+/* Numbers at every digit-pair boundary, checked against printf. */
+static void test_numbers_against_printf(void)
+{
+    static const uint64_t v[] = {0,         1,       9,         10,         11,
+                                 99,        100,     101,       999,        1000,
+                                 1000000,   1000001, 123456789, 9999999999, UINT64_MAX / 2,
+                                 UINT64_MAX};
+    char want[64];
+    for (unsigned i = 0; i < sizeof v / sizeof v[0]; i++) {
+        json_reset(&j);
+        json_uint(&j, v[i]);
+        snprintf(want, sizeof want, "%" PRIu64, v[i]);
+        CU_ASSERT(j.len == strlen(want) && memcmp(j.buf, want, j.len) == 0);
+        int64_t us = (int64_t)(v[i] >> 1);
+        json_reset(&j);
+        json_seconds(&j, -us);
+        snprintf(want, sizeof want, "%s%" PRId64 ".%06" PRId64, us ? "-" : "", us / 1000000,
+                 us % 1000000);
+        CU_ASSERT(j.len == strlen(want) && memcmp(j.buf, want, j.len) == 0);
+    }
+    json_reset(&j);
+    json_int(&j, INT64_MIN);
+    CU_ASSERT(j.len == 20 && memcmp(j.buf, "-9223372036854775808", 20) == 0);
+}
+
 static void test_fields_or_null(void)
 {
     json_reset(&j);
@@ -132,6 +158,7 @@ void add_json_suite(void)
 {
     CU_pSuite s = CU_add_suite("json", setup, teardown);
     CU_add_test(s, "quotes and backslashes", test_plain_and_quotes);
+    CU_add_test(s, "numbers as printf writes them", test_numbers_against_printf);
     CU_add_test(s, "control bytes", test_control_bytes);
     CU_add_test(s, "plain runs between escapes", test_runs_between_escapes);
     CU_add_test(s, "base64 fields", test_base64_field);
