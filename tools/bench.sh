@@ -262,6 +262,11 @@ rss_mb() { calc "'%.1f' % (a[0] / 1024)" "$(field "$1" "$2" "${3:-rss}")"; }
 # Packets per CPU-second: on a shared machine the CPU time is the steadier measure.
 pps() { calc "'%.0f' % (a[0] / a[1])" "$(packets_of "$1")" "$(field "$1" "$2" cpu)"; }
 
+# The table a capture's runs use: open100k holds 100,000 connections at once, so its runs (the
+# floor's too) size the table for them, as an operator expecting that many would; the default
+# (65,536) would evict. Empty for the others: the default.
+table_of() { [ "$1" != open100k ] || echo "--max-streams 131072"; }
+
 # One run with --workers 1 that keeps the JSON (out.TAG.json, whole; summary.TAG.json, its
 # last line), to check what smtpscope found (not timed).
 summary() {
@@ -269,7 +274,8 @@ summary() {
     shift
     tag=$cap$(echo "$*" | tr -c 'a-z0-9\n' '_')
     out=$dir/summary.$tag.json
-    "$smtpscope" --json --workers 1 "$@" -r "$dir/$cap.pcap" >"$dir/out.$tag.json"
+    # shellcheck disable=SC2046 # the table's options are words
+    "$smtpscope" --json --workers 1 $(table_of "$cap") "$@" -r "$dir/$cap.pcap" >"$dir/out.$tag.json"
     tail -n 1 "$dir/out.$tag.json" >"$out"
     python3 -c '
 import json, sys
@@ -293,7 +299,8 @@ print("  %s%s: %d sessions, %d flagged, %d messages, %d split EOD unanswered, ev
 declare -A same_as
 same() {
     local cap=$1 one=$dir/out.$1.json many=$dir/out.$1.w$workers.json diff
-    "$smtpscope" --json --workers "$workers" -r "$dir/$cap.pcap" >"$many"
+    # shellcheck disable=SC2046 # the table's options are words
+    "$smtpscope" --json --workers "$workers" $(table_of "$cap") -r "$dir/$cap.pcap" >"$many"
     if diff=$(cmp "$one" "$many" 2>&1); then
         same_as[$cap]=identical
         rm -f "$one" "$many"
@@ -326,10 +333,8 @@ else
 fi
 # Every tool once on a capture.
 run_tools() {
-    local cap=$1 table=()
-    # open100k holds 100,000 connections at once: its runs (the floor's too) size the table for
-    # them, as an operator expecting that many would; the default (65,536) would evict
-    [ "$cap" != open100k ] || table=(--max-streams 131072)
+    local cap=$1 table
+    read -r -a table <<<"$(table_of "$cap")"
     measure "$cap" floor_pcap 0 "$build/floor_pcap" "$dir/$cap.pcap"
     measure "$cap" floor_nids 0 "$build/floor_nids" "${table[@]}" "$dir/$cap.pcap"
     SAMPLE=0.05 measure "$cap" smtpscope 0 "$smtpscope" --json --workers 1 "${table[@]}" \
@@ -381,7 +386,8 @@ o = [float(r[9]) / max(float(r[2]), 1e-6) for r in (l.split("\t") for l in open(
 print("the rest of the machine kept %.2f cores busy during the median run (%.2f at most)"
       % (statistics.median(o), max(o)))
 ' "$results"
-echo "(smtpscope: --workers 1; smtpscope@50k: --workers 1 --max-streams 50000;" \
+echo "(smtpscope: --workers 1; on open100k every tool's runs with --max-streams 131072, its" \
+    "100,000 open connections; smtpscope@50k: --workers 1 --max-streams 50000;" \
     "$wtool: --workers $workers, whose RSS MB is wait4's: the largest single process of the" \
     "tree, not the sum; the sum is under the targets)"
 
