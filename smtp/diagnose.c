@@ -90,8 +90,8 @@ static unsigned asa_flags(smtp_session *s)
     for (unsigned i = 0; i < s->rep.ntxn; i++)
         if (s->txns[i].rcpt_total > a->rcpt_max)
             a->rcpt_max = s->txns[i].rcpt_total;
-    if (s->spill.rcpt_total > a->rcpt_max)
-        a->rcpt_max = s->spill.rcpt_total;
+    if (s->spill && s->spill->rcpt_total > a->rcpt_max)
+        a->rcpt_max = s->spill->rcpt_total;
     int risk = a->command_line_max > SMTP_ASA_COMMAND_LINE || a->rcpt_max > SMTP_ASA_RCPT ||
                a->header_line_max > SMTP_ASA_HEADER_LINE || a->sender_max > SMTP_ASA_SENDER;
     return risk ? SMTP_FLAG_ASA_POLICY_RISK : 0;
@@ -103,7 +103,7 @@ static unsigned split_flag(smtp_session *s)
     for (unsigned i = 0; i < s->rep.ntxn && !hit; i++)
         if (smtp_eod_split_unacked(&s->txns[i].eod))
             hit = &s->txns[i];
-    if (!hit && !s->spill_split_unacked && !smtp_eod_split_unacked(&s->spill.eod))
+    if (!hit && !s->spill_split_unacked && !(s->spill && smtp_eod_split_unacked(&s->spill->eod)))
         return 0;
     if (hit) {
         char cut[32], line[SMTP_TRANSCRIPT_TEXT];
@@ -132,7 +132,7 @@ static unsigned too_big_flag(const smtp_session *s)
     for (unsigned i = 0; i < s->rep.ntxn; i++)
         if (s->txns[i].too_big.code)
             return SMTP_FLAG_MESSAGE_TOO_BIG;
-    return s->spill_too_big || s->spill.too_big.code ? SMTP_FLAG_MESSAGE_TOO_BIG : 0;
+    return s->spill_too_big || (s->spill && s->spill->too_big.code) ? SMTP_FLAG_MESSAGE_TOO_BIG : 0;
 }
 
 /* Findings that stand on something missing (a QUIT, a reply): after a snaplen cut it may

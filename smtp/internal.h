@@ -88,7 +88,10 @@ typedef struct hold {
 struct smtp_session {
     smtp_report rep;
     smtp_txn *txns;
-    smtp_txn spill; /* transactions past SMTP_MAX_TXNS: tracked, not kept */
+    /* transactions past SMTP_MAX_TXNS: tracked, not kept; allocated at the first (880 bytes
+     * that every session zeroed at its start, 14 cache misses, for the rare one that has
+     * more than SMTP_MAX_TXNS) */
+    smtp_txn *spill;
     unsigned spill_split_unacked;
     unsigned spill_too_big; /* spilled transactions refused as too big, before the last */
     int cur;
@@ -159,6 +162,9 @@ smtp_txn *smtp_txn_at(smtp_session *s, int idx);
 /* A new transaction: its index, SPILL past SMTP_MAX_TXNS, NO_TXN when out of memory. */
 int smtp_txn_new(smtp_session *s);
 void smtp_txn_clear(smtp_txn *t);
+/* Frees what a transaction points to, and nothing else: for a transaction about to be freed
+ * (clearing its kilobyte too wrote cache lines nothing would read: 15 misses a session). */
+void smtp_txn_free_text(smtp_txn *t);
 /* The current transaction, started first if there is none and create is set. */
 smtp_txn *smtp_current_txn(smtp_session *s, int create);
 void smtp_enqueue(smtp_session *s, smtp_verb v, int txn, unsigned rcpt, int last);

@@ -94,8 +94,10 @@ void smtp_session_free(smtp_session *s)
     if (!s)
         return;
     for (unsigned i = 0; i < s->rep.ntxn; i++)
-        smtp_txn_clear(&s->txns[i]);
-    smtp_txn_clear(&s->spill);
+        smtp_txn_free_text(&s->txns[i]);
+    if (s->spill)
+        smtp_txn_free_text(s->spill);
+    free(s->spill);
     free(s->txns);
     free(s->cl.buf);
     free(s->sl.buf);

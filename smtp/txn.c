@@ -8,27 +8,34 @@
 smtp_txn *smtp_txn_at(smtp_session *s, int idx)
 {
     if (idx == SPILL)
-        return &s->spill;
+        return s->spill;
     if (idx < 0 || (unsigned)idx >= s->rep.ntxn)
         return NULL;
     return &s->txns[idx];
 }
 
-void smtp_txn_clear(smtp_txn *t)
+void smtp_txn_free_text(smtp_txn *t)
 {
     free(t->mail_from);
     for (unsigned i = 0; i < t->nrcpt; i++)
         free(t->rcpt[i]);
     free(t->message_id);
+}
+
+void smtp_txn_clear(smtp_txn *t)
+{
+    smtp_txn_free_text(t);
     memset(t, 0, sizeof *t);
 }
 
 int smtp_txn_new(smtp_session *s)
 {
     if (s->rep.ntxn >= SMTP_MAX_TXNS) {
-        s->spill_split_unacked += smtp_eod_split_unacked(&s->spill.eod);
-        s->spill_too_big += s->spill.too_big.code != 0;
-        smtp_txn_clear(&s->spill);
+        if (!s->spill && !(s->spill = calloc(1, sizeof *s->spill)))
+            return NO_TXN;
+        s->spill_split_unacked += smtp_eod_split_unacked(&s->spill->eod);
+        s->spill_too_big += s->spill->too_big.code != 0;
+        smtp_txn_clear(s->spill);
         s->rep.count.txn_overflow++;
         return SPILL;
     }
