@@ -43,11 +43,11 @@ typedef struct session {
     struct timeval last;             /* time of the latest packet of the stream */
     uint64_t last_frame, open_frame; /* its latest packet's frame, and the one that opened it */
     uint64_t syn_frame;              /* its handshake's first SYN (open_frame when unknown) */
-    int fin_first;   /* reasm_dir of the side seen sending the first FIN, -1 none yet */
-    int snaplen_cut; /* a packet's payload was cut by the snaplen: no more data is delivered */
-    early_seg early[EARLY_SEGS];
-    unsigned early_next;
+    int fin_first;       /* reasm_dir of the side seen sending the first FIN, -1 none yet */
+    int snaplen_cut;     /* a packet's payload was cut by the snaplen: no more data is delivered */
+    unsigned early_next; /* early segments noted so far: while 0, early[] is never read */
     struct session *hash_next, **hash_prev; /* reasm_table.c's chain */
+    early_seg early[EARLY_SEGS];
 } session;
 
 typedef struct list {

@@ -163,6 +163,8 @@ void reasm_session_seen(session *s)
 static void claim_early(session *s, const struct half_stream *h, const struct half_stream *sender,
                         reasm_segment *seg)
 {
+    if (s->early_next == 0)
+        return; /* none ever (most sessions): their early[] lines stay out of the cache */
     uint32_t seq = reasm_expected_seq(h, sender) - (uint32_t)h->count_new;
 
     for (unsigned i = 0; i < EARLY_SEGS; i++) {
