@@ -86,31 +86,29 @@ typedef struct hold {
 } hold;
 
 struct smtp_session {
-    smtp_report rep;
-    smtp_txn *txns;
-    /* transactions past SMTP_MAX_TXNS: tracked, not kept; allocated at the first (880 bytes
-     * that every session zeroed at its start, 14 cache misses, for the rare one that has
-     * more than SMTP_MAX_TXNS) */
-    smtp_txn *spill;
-    unsigned spill_split_unacked;
-    unsigned spill_too_big; /* spilled transactions refused as too big, before the last */
-    int cur;
-    pending *q; /* ring of qcap entries, grown up to SMTP_PIPELINE_MAX as pipelining needs */
-    unsigned qhead, qlen, qcap;
-    client_mode cm;
-    server_mode sm;
-    linebuf cl, sl; /* command and reply lines */
-    linebuf hl;     /* header lines: they may span BDAT chunks, around command lines */
+    /* What every segment reads and writes, first and together: with thousands of sessions
+     * open each segment finds its session cold, and every cache line it touches is a miss. */
     uint64_t seg_ids;
     eod_seg now;               /* segment being parsed */
     uint64_t off[2];           /* stream offset of the next byte to parse, per direction */
     uint64_t line_end;         /* stream offset just past the line being handled */
     uint64_t reply_line_start; /* server stream offset of the reply line being handled */
-    int64_t slow_reply;        /* microseconds */
-    int64_t slow_banner;       /* microseconds */
+    client_mode cm;
+    server_mode sm;
+    int tls_port; /* on an implicit-TLS port, its first bytes not seen yet (smtp_implicit_tls) */
     int no_transcript;
-    int ehlo_sane; /* the last EHLO was an ordinary line: its refusal means something */
-    int tls_port;  /* on an implicit-TLS port, its first bytes not seen yet (smtp_implicit_tls) */
+    int cur;
+    unsigned qhead, qlen, qcap;
+    pending *q; /* ring of qcap entries, grown up to SMTP_PIPELINE_MAX as pipelining needs */
+    smtp_txn *txns;
+    smtp_event_fn observer;
+    void *observer_ctx;
+    linebuf cl, sl; /* command and reply lines */
+    /* multi-line reply being read */
+    int ml_active, ml_code;
+    unsigned ml_lines;
+    uint64_t ml_start; /* server stream offset where the reply began */
+    smtp_seg_ref ml_at;
     /* message body */
     eod_scan eod;
     eod_seg data_line;
@@ -126,15 +124,20 @@ struct smtp_session {
     uint64_t bdat_left;
     int bdat_last;
     hold *hold; /* only while DATA awaits its reply */
-    /* multi-line reply being read */
-    int ml_active, ml_code;
-    unsigned ml_lines;
-    uint64_t ml_start; /* server stream offset where the reply began */
-    smtp_seg_ref ml_at;
+    linebuf hl; /* header lines: they may span BDAT chunks, around command lines */
+    /* the rest: read at a few points of the session, or rarely */
+    int64_t slow_reply;  /* microseconds */
+    int64_t slow_banner; /* microseconds */
+    int ehlo_sane;       /* the last EHLO was an ordinary line: its refusal means something */
+    /* transactions past SMTP_MAX_TXNS: tracked, not kept; allocated at the first (880 bytes
+     * that every session zeroed at its start, 14 cache misses, for the rare one that has
+     * more than SMTP_MAX_TXNS) */
+    smtp_txn *spill;
+    unsigned spill_split_unacked;
+    unsigned spill_too_big; /* spilled transactions refused as too big, before the last */
     char ml_first[SMTP_TRANSCRIPT_TEXT];
     smtp_tline *lines; /* HEAD_LINES first, then a ring of TAIL_LINES */
-    smtp_event_fn observer;
-    void *observer_ctx;
+    smtp_report rep;
 };
 
 /* Text (text.c). */
