@@ -181,6 +181,7 @@ void app_pipeline_config(const app *a, pipeline_config *cfg, unsigned part, unsi
     for (unsigned p = 0; p < PROTO_COUNT; p++)
         cfg->tls_ports[p] = a->opt.tls_ports[p];
     cfg->analyser_config[PROTO_SMTP] = &a->opt.smtp;
+    cfg->analyser_config[PROTO_POP3] = &a->opt.pop3;
     cfg->detect = a->opt.detect;
     cfg->part = part;
     cfg->nparts = nparts;

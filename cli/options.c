@@ -871,6 +871,7 @@ int options_parse(options *o, int argc, char **argv)
     /* JSON carries none; the page draws it; the two sides' dialogues are compared; a sensor's
      * records carry them to a merged text report */
     o->smtp.no_transcript = o->json && !o->html && !options_path(o) && !o->sensor;
+    o->pop3.no_transcript = o->smtp.no_transcript;
     /* --merge FILE...: the shell's expansion of a glob gives the files after the first */
     for (; options_merge(o) && optind < argc; optind++)
         if (add_merge_file(o, argv[optind]) < 0)

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "pipeline/pipeline.h"
+#include "pop3/pop3.h"
 #include "smtp/smtp.h"
 
 enum { EXIT_OK = 0, EXIT_ERROR = 2 };
@@ -35,7 +36,8 @@ typedef struct options {
     double idle_timeout;
     int max_streams;
     smtp_options smtp; /* thresholds of the diagnostics */
-    char *filter;      /* user's BPF expression, or NULL */
+    pop3_options pop3;
+    char *filter; /* user's BPF expression, or NULL */
     /* live capture */
     const char *iface;       /* -i */
     const char *write_file;  /* -w */

@@ -11,8 +11,11 @@
 
 static void *open_session(const void *config, int64_t ts, uint64_t frame)
 {
-    (void)config;
-    return pop3_session_new(ts, frame);
+    const pop3_options *o = config;
+    pop3_session *s = pop3_session_new(ts, frame);
+    if (s && o && o->no_transcript)
+        pop3_keep_no_transcript(s);
+    return s;
 }
 
 static void data(void *session, const flow_segment *seg)

@@ -76,6 +76,8 @@ static void set_mailbox(pop3_session *s, const char *name, size_t n)
 static void note_command(pop3_session *s, pop3_verb v, const line_t *l)
 {
     size_t n;
+    if (s->no_transcript)
+        return;
     const char *a = args_of(l, &n);
     char buf[POP3_TRANSCRIPT_TEXT];
     size_t w = word_len(a, n); /* APOP's name, AUTH's mechanism */

@@ -118,6 +118,7 @@ struct pop3_session {
     XXH3_state_t *digest;
     pop3_ref now; /* the segment being parsed */
     int ended;
+    int no_transcript;
     pop3_tline *lines; /* POP3_HEAD_LINES first, then a ring */
     unsigned nlines_total;
     pop3_event_fn observer;

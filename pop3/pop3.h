@@ -164,7 +164,14 @@ typedef void (*pop3_event_fn)(void *ctx, const pop3_event *ev);
 
 typedef struct pop3_session pop3_session;
 
+/* The analyser's options (pipeline_config.analyser_config[PROTO_POP3]). */
+typedef struct pop3_options {
+    int no_transcript; /* keep no transcript lines (JSON output has none) */
+} pop3_options;
+
 pop3_session *pop3_session_new(int64_t ts, uint64_t frame);
+/* Keep no transcript: nothing formatted or stored for lines no output will show. */
+void pop3_keep_no_transcript(pop3_session *s);
 void pop3_set_observer(pop3_session *s, pop3_event_fn fn, void *ctx);
 /* Feed one TCP segment's new in-order bytes. */
 void pop3_feed(pop3_session *s, flow_side from, const uint8_t *data, size_t len, int64_t ts,

@@ -19,9 +19,14 @@ static pop3_tline *next_slot(pop3_session *s)
     return &s->lines[POP3_HEAD_LINES + (n - POP3_HEAD_LINES) % TAIL_LINES];
 }
 
+void pop3_keep_no_transcript(pop3_session *s)
+{
+    s->no_transcript = 1;
+}
+
 void pop3_note_line(pop3_session *s, int dir, const char *text, size_t len)
 {
-    if (s->ended)
+    if (s->ended || s->no_transcript)
         return;
     pop3_tline *t = next_slot(s);
     if (!t)
@@ -36,6 +41,8 @@ void pop3_note_event(pop3_session *s, const char *fmt, ...)
 {
     char buf[POP3_TRANSCRIPT_TEXT];
     va_list ap;
+    if (s->no_transcript)
+        return; /* nothing to format: the output shows no transcript */
     va_start(ap, fmt);
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
