@@ -89,6 +89,25 @@ static void test_clean(void)
     pop3_session_free(s);
 }
 
+/* Without a transcript (JSON output) the same session draws the same conclusions and keeps no
+ * line; with one, every command and reply is there. */
+static void test_no_transcript(void)
+{
+    pop3_session *kept = play(clean, N(clean));
+    pop3_session *none = pop3_session_new(T0, 1);
+    pop3_keep_no_transcript(none);
+    for (size_t i = 0; i < N(clean); i++)
+        feed_bytes(none, clean[i].dir, clean[i].bytes, strlen(clean[i].bytes), (unsigned)i);
+    const pop3_report *k = end(kept, FLOW_END_FIN), *n = end(none, FLOW_END_FIN);
+    CU_ASSERT(k->nlines >= N(clean));
+    CU_ASSERT_EQUAL(n->nlines, 0);
+    CU_ASSERT_EQUAL(n->flags, k->flags);
+    CU_ASSERT_STRING_EQUAL(n->mailbox, k->mailbox);
+    CU_ASSERT_EQUAL(n->count.retrieved_complete, k->count.retrieved_complete);
+    pop3_session_free(kept);
+    pop3_session_free(none);
+}
+
 static void test_dele_uncommitted(void)
 {
     pop3_session *s = play(clean, N(clean) - 2); /* DELE +OK, then the connection drops */
@@ -613,6 +632,7 @@ void add_pop3_suite(void)
 {
     CU_pSuite s = CU_add_suite("pop3", NULL, NULL);
     CU_add_test(s, "clean session", test_clean);
+    CU_add_test(s, "no transcript kept", test_no_transcript);
     CU_add_test(s, "pop3_dele_uncommitted", test_dele_uncommitted);
     CU_add_test(s, "pop3_retr_cut", test_retr_cut);
     CU_add_test(s, "pop3_quit_failed", test_quit_failed);
