@@ -29,18 +29,10 @@ static size_t ip4_text(char *out, const uint8_t *a)
     return n;
 }
 
-size_t addr_text(char *out, size_t cap, int family, const uint8_t *addr)
+/* The n bytes of text built in buf into out, terminated, when they fit: their length; else
+ * (and for no text) out "" and 0. */
+static size_t copy_out(char *out, size_t cap, const char *buf, size_t n)
 {
-    char buf[INET6_ADDRSTRLEN];
-    size_t n;
-
-    if (family == 4) {
-        n = ip4_text(buf, addr);
-    } else {
-        if (inet_ntop(AF_INET6, addr, buf, sizeof buf) == NULL)
-            buf[0] = '\0';
-        n = strlen(buf);
-    }
     if (cap == 0)
         return 0;
     if (n == 0 || n >= cap) {
@@ -52,31 +44,33 @@ size_t addr_text(char *out, size_t cap, int family, const uint8_t *addr)
     return n;
 }
 
+/* The address's text into buf (INET6_ADDRSTRLEN bytes), unterminated: its length, 0 if none. */
+static size_t address(char *buf, int family, const uint8_t *addr)
+{
+    if (family == 4)
+        return ip4_text(buf, addr);
+    return inet_ntop(AF_INET6, addr, buf, INET6_ADDRSTRLEN) ? strlen(buf) : 0;
+}
+
+size_t addr_text(char *out, size_t cap, int family, const uint8_t *addr)
+{
+    char buf[INET6_ADDRSTRLEN];
+
+    return copy_out(out, cap, buf, address(buf, family, addr));
+}
+
 size_t endpoint_text(char *out, size_t cap, int family, const uint8_t *addr, uint16_t port)
 {
     char buf[ADDRTEXT_ENDPOINT_MAX];
-    size_t n = 0;
+    size_t v6 = family != 4, a = address(buf + v6, family, addr), n = v6 + a;
 
-    if (family != 4)
-        buf[n++] = '[';
-    size_t a = addr_text(buf + n, sizeof buf - n, family, addr);
-    if (a == 0) {
-        if (cap)
-            out[0] = '\0';
-        return 0;
-    }
-    n += a;
-    if (family != 4)
+    if (a == 0)
+        return copy_out(out, cap, buf, 0);
+    if (v6) {
+        buf[0] = '[';
         buf[n++] = ']';
+    }
     buf[n++] = ':';
     n += text_decimal(buf + n, port);
-    if (cap == 0)
-        return 0;
-    if (n >= cap) {
-        out[0] = '\0';
-        return 0;
-    }
-    memcpy(out, buf, n);
-    out[n] = '\0';
-    return n;
+    return copy_out(out, cap, buf, n);
 }
