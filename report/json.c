@@ -228,7 +228,8 @@ void json_bytes(json *j, const char *s, size_t n)
     }
     separate(j);
     putc_(j, '"');
-    put_escaped(j, (const unsigned char *)s, n);
+    put(j, s, run); /* the plain bytes already scanned */
+    put_escaped(j, (const unsigned char *)s + run, n - run);
     putc_(j, '"');
 }
 
