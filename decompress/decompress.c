@@ -20,13 +20,16 @@ struct decompress {
     int fd;
     const dc_format *fmt; /* NULL: plain bytes given back after the peek */
     void *state;
+    /* compressed: read, not yet decoded; plain: the stream's own buffer (a 64 KB read instead
+     * of stdio's 4 KB: each read is a system call, and --workers reads the file N times) */
     uint8_t in[DC_INBUF];
-    size_t pos, len;  /* in[pos..len) not yet consumed */
-    uint64_t in_off;  /* compressed bytes consumed */
-    uint64_t out_off; /* decompressed bytes given out */
-    int eof, done;    /* the file ended; the compressed data ended whole */
-    int stalls;       /* calls in a row that moved nothing */
-    char error[256];  /* set once a read failed: later reads fail too */
+    uint8_t peeked[DC_PEEK]; /* plain: the bytes looked at first, given back first */
+    size_t pos, len;         /* in[pos..len) (peeked[pos..len) when plain) not yet consumed */
+    uint64_t in_off;         /* compressed bytes consumed */
+    uint64_t out_off;        /* decompressed bytes given out */
+    int eof, done;           /* the file ended; the compressed data ended whole */
+    int stalls;              /* calls in a row that moved nothing */
+    char error[256];         /* set once a read failed: later reads fail too */
 };
 
 const char *decompress_detect(const uint8_t *head, size_t len)
@@ -144,7 +147,7 @@ static ssize_t pass_through(decompress *d, uint8_t *buf, size_t size)
 {
     if (d->pos < d->len) {
         size_t n = d->len - d->pos < size ? d->len - d->pos : size;
-        memcpy(buf, d->in + d->pos, n);
+        memcpy(buf, d->peeked + d->pos, n);
         d->pos += n;
         return (ssize_t)n;
     }
@@ -187,10 +190,12 @@ static FILE *open_cookie(int fd, const uint8_t *head, size_t n, const dc_format 
     }
     d->fd = fd;
     d->fmt = fmt;
-    memcpy(d->in, head, n);
+    memcpy(fmt ? d->in : d->peeked, head, n);
     d->len = n;
     cookie_io_functions_t io = {.read = cookie_read, .close = cookie_close};
     FILE *f = fopencookie(d, "rb", io);
+    if (f && !fmt) /* the buffer is d's: fclose leaves a caller's buffer alone, then frees d */
+        setvbuf(f, (char *)d->in, _IOFBF, sizeof d->in);
     if (!f) {
         snprintf(err, errlen, "%s", strerror(errno));
         if (fmt)
@@ -199,20 +204,6 @@ static FILE *open_cookie(int fd, const uint8_t *head, size_t n, const dc_format 
         return NULL;
     }
     *dc = d;
-    return f;
-}
-
-/* Plain bytes where fd can seek: fd's own stream, put back where it was (libpcap reads it
- * as it always did); NULL when it cannot seek. */
-static FILE *own_stream(int fd, size_t peeked, char *err, size_t errlen)
-{
-    if (lseek(fd, -(off_t)peeked, SEEK_CUR) < 0)
-        return NULL;
-    if (fd == STDIN_FILENO) /* nothing read through stdin's buffer yet: it starts here */
-        return stdin;
-    FILE *f = fdopen(fd, "rb");
-    if (!f)
-        snprintf(err, errlen, "%s", strerror(errno));
     return f;
 }
 
@@ -227,11 +218,6 @@ FILE *decompress_open(int fd, decompress **dc, char *err, size_t errlen)
         return NULL;
     }
     const dc_format *fmt = format_named(decompress_detect(head, (size_t)n));
-    if (!fmt) {
-        FILE *f = own_stream(fd, (size_t)n, err, errlen);
-        if (f || err[0])
-            return f;
-    }
     return open_cookie(fd, head, (size_t)n, fmt, dc, err, errlen);
 }
 
