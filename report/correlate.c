@@ -1011,12 +1011,14 @@ unsigned correlate_nclients_never_quit(const correlate *c, unsigned min_sessions
     return n;
 }
 
-const corr_client *correlate_client_never_quit(const correlate *c, unsigned min_sessions,
-                                               unsigned i)
+const corr_client *correlate_next_never_quit(const correlate *c, unsigned min_sessions,
+                                             unsigned *pos)
 {
-    for (unsigned k = 0; k < c->nclients; k++)
-        if (never_quits(&c->clients[k], min_sessions) && i-- == 0)
-            return &c->clients[k];
+    while (*pos < c->nclients) {
+        const corr_client *cl = &c->clients[(*pos)++];
+        if (never_quits(cl, min_sessions))
+            return cl;
+    }
     return NULL;
 }
 

@@ -133,8 +133,10 @@ typedef struct corr_client {
 } corr_client;
 void correlate_client(correlate *c, const char *endpoint, const smtp_report *s);
 unsigned correlate_nclients_never_quit(const correlate *c, unsigned min_sessions);
-const corr_client *correlate_client_never_quit(const correlate *c, unsigned min_sessions,
-                                               unsigned i);
+/* The next such client from *pos on (start at 0), *pos moved past it; NULL after the last.
+ * A cursor, not an index: walking them all is one pass over the clients. */
+const corr_client *correlate_next_never_quit(const correlate *c, unsigned min_sessions,
+                                             unsigned *pos);
 
 /* Bounds the correlator: attempts older than window (usec; 0: none) before the latest one,
  * and the oldest ones while it holds more than budget bytes (0: none), are let go; a group

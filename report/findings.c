@@ -225,9 +225,9 @@ void report_findings_json(report *r)
     for (unsigned i = 0; i < correlate_ngroups(r->corr); i++)
         report_group_json(r, correlate_group(r->corr, i), 1);
     report_paths_json(r);
-    unsigned n = correlate_nclients_never_quit(r->corr, NEVER_QUIT_MIN);
-    for (unsigned i = 0; i < n; i++)
-        json_client(r, correlate_client_never_quit(r->corr, NEVER_QUIT_MIN, i));
+    const corr_client *cl;
+    for (unsigned pos = 0; (cl = correlate_next_never_quit(r->corr, NEVER_QUIT_MIN, &pos));)
+        json_client(r, cl);
 }
 
 /* ---- text ---- */
@@ -302,8 +302,8 @@ void report_findings_text(report *r)
     if (k) {
         fprintf(r->out, "Clients that never send QUIT (%u or more sessions, all without it)\n",
                 NEVER_QUIT_MIN);
-        for (unsigned i = 0; i < k; i++) {
-            const corr_client *cl = correlate_client_never_quit(r->corr, NEVER_QUIT_MIN, i);
+        const corr_client *cl;
+        for (unsigned pos = 0; (cl = correlate_next_never_quit(r->corr, NEVER_QUIT_MIN, &pos));) {
             char addr[256];
             escape_str(addr, sizeof addr, cl->address);
             fprintf(r->out, "  %s: %u sessions\n", addr, cl->sessions);
@@ -370,8 +370,10 @@ void report_findings_triage(report *r)
 void report_never_quit_triage(report *r)
 {
     unsigned k = correlate_nclients_never_quit(r->corr, NEVER_QUIT_MIN);
-    for (unsigned i = 0; i < k && i < REPORT_TRIAGE_GROUPS; i++) {
-        const corr_client *cl = correlate_client_never_quit(r->corr, NEVER_QUIT_MIN, i);
+    const corr_client *cl;
+    for (unsigned i = 0, pos = 0; i < REPORT_TRIAGE_GROUPS &&
+                                  (cl = correlate_next_never_quit(r->corr, NEVER_QUIT_MIN, &pos));
+         i++) {
         char addr[256];
         escape_str(addr, sizeof addr, cl->address);
         fprintf(r->out, "- Client %s never sent QUIT in %u sessions.\n", addr, cl->sessions);

@@ -207,9 +207,12 @@ static void test_client_never_quits(void)
     };
     correlate *c = run(a, 3);
     CU_ASSERT_EQUAL_FATAL(correlate_nclients_never_quit(c, 3), 1);
-    const corr_client *cl = correlate_client_never_quit(c, 3, 0);
+    unsigned pos = 0;
+    const corr_client *cl = correlate_next_never_quit(c, 3, &pos);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cl);
     CU_ASSERT_STRING_EQUAL(cl->address, "198.51.100.7");
     CU_ASSERT_EQUAL(cl->sessions, 3);
+    CU_ASSERT_PTR_NULL(correlate_next_never_quit(c, 3, &pos)); /* the only one */
     CU_ASSERT_EQUAL(correlate_nclients_never_quit(c, 4), 0);
     correlate_free(c);
 }
@@ -243,8 +246,12 @@ static void test_many_messages_and_clients(void)
     }
     /* 1000 addresses, 3 sessions each without QUIT; the one of play() sent QUIT */
     CU_ASSERT_EQUAL_FATAL(correlate_nclients_never_quit(c, 3), 1000);
-    CU_ASSERT_STRING_EQUAL(correlate_client_never_quit(c, 3, 0)->address, "2001:db8::0");
-    CU_ASSERT_EQUAL(correlate_client_never_quit(c, 3, 999)->sessions, 3);
+    unsigned pos = 0, walked = 0;
+    const corr_client *cl = correlate_next_never_quit(c, 3, &pos);
+    CU_ASSERT_STRING_EQUAL_FATAL(cl->address, "2001:db8::0");
+    for (; cl; cl = correlate_next_never_quit(c, 3, &pos), walked++)
+        CU_ASSERT_EQUAL(cl->sessions, 3);
+    CU_ASSERT_EQUAL(walked, 1000); /* the cursor walks each once */
     CU_ASSERT_EQUAL(correlate_nclients_never_quit(c, 4), 0);
     correlate_free(c);
 }
