@@ -7,7 +7,7 @@
 #   make bench BENCH_QUICK=1    smaller captures, one run each: a check in about a minute
 .PHONY: bench
 
-BENCH_TOOLS := build/benchgen build/floor_nids build/floor_pcap
+BENCH_TOOLS := build/benchgen build/floor_nids build/floor_pcap build/splitcap
 
 # Built with everything else, so they keep compiling cleanly.
 all: $(BENCH_TOOLS)
@@ -20,6 +20,10 @@ build/floor_nids: build/obj/tools/floor_nids.o
 
 build/floor_pcap: build/obj/tools/floor_pcap.o
 	$(CC) $(CFLAGS) -o $@ $^ -lpcap
+
+# net_pair_hash: the workers' own split
+build/splitcap: build/obj/tools/splitcap.o build/obj/sniff/decode.o
+	$(CC) $(CFLAGS) -o $@ $^ -lpcap -lxxhash
 
 # test-deps brings python3 (the timing helper) and GNU time; tshark is used when installed.
 bench: test-deps build/smtpscope $(BENCH_TOOLS)
