@@ -25,6 +25,20 @@ void sniff_read_error(pcap_t *p, decompress *dc, const char *compression, char *
 /* Keeps a file's packet time within what the microsecond arithmetic downstream holds. */
 void sniff_sane_time(struct pcap_pkthdr *hdr);
 
+/* ---- fastread.c: a plain classic pcap file read in place ---- */
+typedef struct sniff_fast sniff_fast;
+/* The file opened again to be read in large blocks, when it is a regular file holding a
+ * classic pcap (version 2.4, microseconds or nanoseconds, either byte order) that libpcap
+ * opened as p, with microsecond times; NULL otherwise (libpcap reads it alone). */
+sniff_fast *fast_open(const char *file, pcap_t *p);
+/* The next record as libpcap's pcap_next_ex would give it (its bytes valid until the next
+ * call): 1; 0 at the end of the file; -1 at a record this reader leaves to libpcap (cut
+ * short, longer than the snapshot length, after a failed read): libpcap reads from there. */
+int fast_next(sniff_fast *f, struct pcap_pkthdr **hdr, const u_char **bytes);
+/* Records handed out so far: where libpcap takes over. */
+uint64_t fast_records(const sniff_fast *f);
+void fast_close(sniff_fast *f);
+
 /* ---- merge.c: several files read as one, in time order ---- */
 typedef struct sniff_merge sniff_merge;
 sniff_merge *merge_open(const char *const *files, unsigned n, const char *filter, char *err,

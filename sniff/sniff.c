@@ -39,7 +39,8 @@ struct sniff {
     int nonblock;
     void (*tick)(void *ctx); /* sniff_set_tick */
     void *tick_ctx;
-    decompress *dc;          /* the reader behind the file (NULL: a plain file, read as is) */
+    decompress *dc;          /* the reader behind the file */
+    sniff_fast *fast;        /* a plain pcap file read in place, until libpcap takes over */
     const char *compression; /* "gzip", "zstd", "xz", "bzip2", or NULL */
     sniff_merge *merge;      /* several files (then pcap is the first one's, not ours) */
     char iface[IF_NAMESIZE]; /* live, for sniff_iface_state */
@@ -76,6 +77,8 @@ static int open_file(sniff *s, const sniff_config *cfg, char *err, size_t errlen
     if (s->pcap == NULL)
         return -1;
     s->dlt = pcap_datalink(s->pcap);
+    if (!s->compression && strcmp(cfg->file, "-") != 0)
+        s->fast = fast_open(cfg->file, s->pcap);
     return sniff_check_link(cfg->file, s->dlt, err, errlen) != 0 ||
                    compile_filter(s, cfg->filter, err, errlen) != 0
                ? -1
@@ -216,6 +219,36 @@ static int write_frame(sniff *s, const struct pcap_pkthdr *hdr, const u_char *by
     return 0;
 }
 
+/* libpcap reads on from the record the fast reader left to it: it reads the file again up to
+ * there (only a damaged or unusual file comes here), then that record is its to judge. */
+static int hand_over(sniff *s)
+{
+    uint64_t n = fast_records(s->fast);
+    fast_close(s->fast);
+    s->fast = NULL;
+    for (uint64_t i = 0; i < n; i++) {
+        struct pcap_pkthdr *hdr;
+        const u_char *bytes;
+        int rc = pcap_next_ex(s->pcap, &hdr, &bytes);
+        if (rc != 1)
+            return rc;
+    }
+    return 1;
+}
+
+/* pcap_next_ex, from the fast reader while it can. */
+static int next_record(sniff *s, struct pcap_pkthdr **hdr, const u_char **bytes)
+{
+    if (s->fast) {
+        int rc = fast_next(s->fast, hdr, bytes);
+        if (rc != -1)
+            return rc == 1 ? 1 : PCAP_ERROR_BREAK;
+        if ((rc = hand_over(s)) != 1)
+            return rc;
+    }
+    return pcap_next_ex(s->pcap, hdr, bytes);
+}
+
 /* Reads one record: 1 delivered or filtered out, 0 none ready (live), SNIFF_END, -1. */
 static int read_one(sniff *s, sniff_packet_fn fn, void *ctx)
 {
@@ -227,7 +260,7 @@ static int read_one(sniff *s, sniff_packet_fn fn, void *ctx)
         return -1;
     if (s->stopped || (s->count && s->stats.matched >= s->count))
         return SNIFF_END;
-    int rc = pcap_next_ex(s->pcap, &hdr, &bytes);
+    int rc = next_record(s, &hdr, &bytes);
     if (rc == PCAP_ERROR_BREAK) /* end of file, or sniff_stop */
         return SNIFF_END;
     if (rc == PCAP_ERROR) {
@@ -445,6 +478,7 @@ void sniff_close(sniff *s)
     if (s->have_prog)
         pcap_freecode(&s->prog);
     rotator_close(s->dump);
+    fast_close(s->fast);
     if (s->merge)
         merge_close(s->merge); /* the files, the first one's handle with them */
     else if (s->pcap != NULL)

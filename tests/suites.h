@@ -33,4 +33,5 @@ void add_html_suite(void);
 void add_triage_suite(void);
 void add_path_suite(void);
 void add_merge_suite(void);
+void add_fastread_suite(void);
 #endif

@@ -18,6 +18,7 @@ int main(void)
     add_correlate_suite();
     add_ui_suite();
     add_capture_suite();
+    add_fastread_suite();
     add_pack_suite();
     add_map_suite();
     add_pipeline_suite();
