@@ -1,6 +1,7 @@
 # The benchmark (speed and memory against a libnids-only loop, a bare libpcap loop and tshark):
 # tools/bench.sh, see docs/performance.md. Never part of `make test`: it writes about 3 GB of
-# captures under build/bench/ and runs for about 6 minutes on 2 cores.
+# captures under build/bench/ (and the workers' shares of two of them) and runs for about a
+# quarter of an hour on 2 cores.
 #   make bench                  every capture, 5 runs of each tool on the large and pop3 ones
 #                               (SMTP and POP3 of one size and shape, in turn), 3 on the
 #                               others, medians
