@@ -2,19 +2,22 @@
 # Makes the fuzzers' seed corpora from captures: the capture files themselves for the
 # pipeline target, and (through build/fuzz/pcap2seg) each TCP session's segments for the
 # SMTP and POP3 targets and each server's first line for the banner target; plus, for the
-# pipeline, the damaged captures of tests/corrupt/make-corrupt.py.
+# pipeline, the damaged captures of tests/corrupt/make-corrupt.py. The fast reader's target
+# starts from the pipeline's captures, damaged ones included.
 # Usage: fuzz/make-corpus.sh OUTDIR CAPTURE...   (from the repository root)
 set -eu
 out=${1:?outdir}
 shift
 rm -rf "$out"
-mkdir -p "$out/pipeline" "$out/smtp" "$out/banner" "$out/pop3" "$out/path" "$out/unpack"
+mkdir -p "$out/pipeline" "$out/smtp" "$out/banner" "$out/pop3" "$out/path" "$out/unpack" \
+    "$out/fastread"
 for f in "$@"; do
     name=$(echo "$f" | tr / _)
     cp "$f" "$out/pipeline/$name"
 done
 # damaged files too: the pipeline's error paths start covered
 python3 tests/corrupt/make-corrupt.py "$out/pipeline" pcaps/sample.pcap
+cp "$out/pipeline/." "$out/fastread/" -r
 build/fuzz/pcap2seg "$out/smtp" "$out/banner" "$@"
 # the same session format: every session (POP3 captures' too) seeds the POP3 target
 cp "$out/smtp/." "$out/pop3/" -r

@@ -7,7 +7,7 @@
 # A fuzz run writes only under build/fuzz/ (the pipeline target reads its input from a memfd).
 FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 300
-FUZZ_TARGETS := smtp banner pipeline pop3 path unpack
+FUZZ_TARGETS := smtp banner pipeline pop3 path unpack fastread
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)

@@ -27,8 +27,8 @@ struct sniff_fast {
     int swapped, nsec;
     uint32_t snapshot;
     uint8_t *buf;
-    size_t pos, len; /* buf[pos..len) read, not handed out */
-    int eof, failed; /* the file ended; a read failed (libpcap's to report) */
+    size_t pos, len;  /* buf[pos..len) read, not handed out */
+    int eof, failed;  /* the file ended; a read failed (libpcap's to report) */
     uint64_t records; /* handed out */
     struct pcap_pkthdr hdr;
 };

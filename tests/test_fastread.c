@@ -166,8 +166,7 @@ static void test_whole_file(void)
         FILE *f = begin_file(path, &specs[k]);
         for (unsigned i = 0; i < 3000; i++) {
             uint32_t n = 1 + (i * 577) % 1514;
-            put_record(f, &specs[k], 1700000000 + i, i * 333331u % 1000000000u, n, n + i % 3, n,
-                       i);
+            put_record(f, &specs[k], 1700000000 + i, i * 333331u % 1000000000u, n, n + i % 3, n, i);
         }
         fclose(f);
         same_as_libpcap(3000, 3000, 0);
