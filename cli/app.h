@@ -107,6 +107,9 @@ int app_records_begin(app *a, const char *source);
 void app_records_end(app *a, sniff *sn, int loop_rc);
 /* A record kind's type (0: none such), and the layout --merge checks. */
 uint32_t app_record_type(const char *kind);
+/* Whether a record's bytes are the size its kind carries (a --merge input, which anyone may
+ * have edited, is checked before its records are used). */
+int app_record_fits(uint32_t type, const void *payload, size_t len);
 uint64_t app_record_layout(void);
 
 /* ---- merge.c ---- */

@@ -185,6 +185,8 @@ static int read_record(merge_in *m, input *in, json_object *o, unsigned *src, wk
         return bad(in, "a record without its place (\"at\")");
     if (read_data(in, o, r) < 0)
         return -1;
+    if (!app_record_fits(r->type, r->payload, r->len))
+        return bad(in, "a record whose data is not the size its kind carries");
     if (!strcmp(kind, "totals"))
         m->runs[owner].ended = 1;
     *src = (unsigned)owner;

@@ -11,16 +11,11 @@
 #include "cli/monitor.h"
 #include "sniff/privs.h"
 
+/* An opened record's server, its NUL included: at most an endpoint's text (wk_session_head). */
+#define OPENED_MAX sizeof(((wk_session_head *)0)->server)
+
 /* Records this side sends besides sessions (workers.h carries them as bytes). */
 enum { WK_UNSEEN = 1, WK_TOTALS, WK_ERROR, WK_OPENED, WK_CONNECT_FAILED };
-
-/* The records a --sensor run writes, by name (a worker's error stays in its run). */
-static const struct {
-    uint32_t type;
-    const char *name;
-} record_kinds[] = {{WK_REC_START, "start"}, {WK_REC_SESSION, "session"},
-                    {WK_UNSEEN, "unseen"},   {WK_TOTALS, "totals"},
-                    {WK_OPENED, "opened"},   {WK_CONNECT_FAILED, "connect_failed"}};
 
 /* What a worker tells at its end: the capture's counters and its reassembly's. */
 typedef struct wk_totals {
@@ -30,6 +25,22 @@ typedef struct wk_totals {
     char error[PCAP_ERRBUF_SIZE + 64];
     char compression[16]; /* the file's compressed format, "" for none */
 } wk_totals;
+
+/* The records a --sensor run writes, by name (a worker's error stays in its run), and the
+ * size of what each carries: a start its session's number; a session at least its head (its
+ * analyser's unpacking checks the rest); any other a byte count, then that many bytes, which
+ * must be min..max. */
+static const struct {
+    uint32_t type;
+    const char *name;
+    size_t min, max;
+} record_kinds[] = {
+    {WK_REC_START, "start", sizeof(uint64_t), sizeof(uint64_t)},
+    {WK_REC_SESSION, "session", sizeof(wk_session_head), SIZE_MAX},
+    {WK_UNSEEN, "unseen", sizeof(unseen_conn), sizeof(unseen_conn)},
+    {WK_TOTALS, "totals", sizeof(wk_totals), sizeof(wk_totals)},
+    {WK_OPENED, "opened", 1, OPENED_MAX},
+    {WK_CONNECT_FAILED, "connect_failed", sizeof(connect_failed), sizeof(connect_failed)}};
 
 /* The parent's state besides the app. */
 typedef struct merged {
@@ -91,6 +102,24 @@ uint32_t app_record_type(const char *kind)
     for (size_t i = 0; i < sizeof record_kinds / sizeof record_kinds[0]; i++)
         if (!strcmp(record_kinds[i].name, kind))
             return record_kinds[i].type;
+    return 0;
+}
+
+int app_record_fits(uint32_t type, const void *payload, size_t len)
+{
+    for (size_t i = 0; i < sizeof record_kinds / sizeof record_kinds[0]; i++) {
+        if (record_kinds[i].type != type)
+            continue;
+        uint64_t n = len; /* start and session: the payload itself */
+        if (type != WK_REC_START && type != WK_REC_SESSION) {
+            if (len < sizeof n)
+                return 0;
+            memcpy(&n, payload, sizeof n);
+            if (n > len - sizeof n)
+                return 0;
+        }
+        return n >= record_kinds[i].min && n <= record_kinds[i].max;
+    }
     return 0;
 }
 
@@ -287,8 +316,8 @@ static void merged_blob(void *ctx, unsigned worker, int type, const void *data, 
         memcpy(&u, data, sizeof u);
         u.client[sizeof u.client - 1] = u.server[sizeof u.server - 1] = '\0';
         app_report_unseen(m->a, &u);
-    } else if (type == WK_OPENED && len > 0 && len <= 64) {
-        char server[64];
+    } else if (type == WK_OPENED && len > 0 && len <= OPENED_MAX) {
+        char server[OPENED_MAX];
         memcpy(server, data, len);
         server[len - 1] = '\0';
         flow_report f = {.server = server};

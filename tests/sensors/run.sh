@@ -225,6 +225,16 @@ line=$(grep -n '"kind":"session"' "$tmp/mx1.json" | head -1 | cut -d: -f1)
 sed "${line}s/\"data\":\"[^\"]*\"/\"data\":\"$(head -c 900 /dev/urandom | base64 -w0 | tr '/+' 'ab')\"/" "$tmp/mx1.json" >"$tmp/garbage.json"
 refused "--merge of a session record of random bytes" "damaged session record" \
     --merge "$tmp/garbage.json" "$tmp/mx2.json"
+line=$(grep -n '"kind":"totals"' "$tmp/mx1.json" | head -1 | cut -d: -f1)
+short=$(printf '\020\000\000\000\000\000\000\000abcdefghabcdefgh' | base64 -w0)
+sed "${line}s|\"data\":\"[^\"]*\"|\"data\":\"$short\"|" "$tmp/mx1.json" >"$tmp/size.json"
+refused "--merge of a record too short for its kind" "size.json:$line: .*not the size its kind" \
+    --merge "$tmp/size.json" "$tmp/mx2.json"
+line=$(grep -n '"kind":"opened"' "$tmp/mx1.json" | head -1 | cut -d: -f1)
+long=$(printf '\377\000\000\000\000\000\000\000mx.example:25\000\000\000' | base64 -w0)
+sed "${line}s|\"data\":\"[^\"]*\"|\"data\":\"$long\"|" "$tmp/mx1.json" >"$tmp/count.json"
+refused "--merge of a record whose count passes its bytes" "count.json:$line: .*not the size" \
+    --merge "$tmp/count.json" "$tmp/mx2.json"
 cat "$tmp/mx1.json" "$tmp/mx2.json" >"$tmp/both.json"
 refused "--merge of two runs in one of several files" "a second run in one file" \
     --merge "$tmp/both.json" "$tmp/mx2.json"
