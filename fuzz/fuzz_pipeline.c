@@ -12,15 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
+#include "fuzz/memfd.h"
 #include "fuzz/render.h"
 #include "pipeline/pipeline.h"
 #include "sniff/sniff.h"
 
-static int memfd = -1;
-static char memfd_path[64];
 static uint8_t every_port[PIPELINE_PORT_BYTES];
 
 typedef struct run_state {
@@ -90,19 +87,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     memset(every_port, 0xff, sizeof every_port);
-    memfd = memfd_create("smtpscope-fuzz", 0);
-    if (memfd < 0) {
-        perror("memfd_create");
-        abort();
-    }
-    snprintf(memfd_path, sizeof memfd_path, "/proc/self/fd/%d", memfd);
+    memfd_open();
     return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (ftruncate(memfd, 0) != 0 || pwrite(memfd, data, size, 0) != (ssize_t)size)
-        abort();
+    memfd_fill(data, size);
     char err[PCAP_ERRBUF_SIZE + 256];
     sniff_config cfg = {.file = memfd_path, .any_tcp = 1};
     sniff *sn = sniff_open(&cfg, err, sizeof err);

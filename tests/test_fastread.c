@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz/readers.h"
 #include "sniff/internal.h"
 #include "sniff/sniff.h"
 #include "tests/suites.h"
@@ -59,66 +60,6 @@ static void put_record(FILE *f, const file_spec *s, uint32_t sec, uint32_t frac,
         fputc((int)((i * 7 + seed * 131) & 0xff), f);
 }
 
-/* What a reader delivered: a checksum of every header and byte, the count, how it ended. */
-typedef struct seen {
-    uint64_t frames, sum;
-    int failed;
-    char error[PCAP_ERRBUF_SIZE + 512];
-} seen;
-
-static void add(seen *s, const struct pcap_pkthdr *h, const uint8_t *b)
-{
-    uint64_t x = s->sum * 1000003u ^ (uint64_t)h->ts.tv_sec;
-    x = x * 1000003u ^ (uint64_t)h->ts.tv_usec;
-    x = x * 1000003u ^ ((uint64_t)h->caplen << 32 | h->len);
-    for (uint32_t i = 0; i < h->caplen; i++)
-        x = x * 31 + b[i];
-    s->sum = x;
-    s->frames++;
-}
-
-static void on_frame(void *ctx, uint64_t frame, const struct pcap_pkthdr *h, const uint8_t *b)
-{
-    (void)frame;
-    add(ctx, h, b);
-}
-
-static seen through_sniff(const char *path)
-{
-    seen r;
-    memset(&r, 0, sizeof r);
-    char err[512];
-    sniff_config cfg = {.file = path};
-    sniff *s = sniff_open(&cfg, err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-    r.failed = sniff_loop(s, on_frame, &r) < 0;
-    if (r.failed)
-        snprintf(r.error, sizeof r.error, "%s", sniff_error(s));
-    sniff_close(s);
-    return r;
-}
-
-static seen through_libpcap(const char *path)
-{
-    seen r;
-    memset(&r, 0, sizeof r);
-    char err[PCAP_ERRBUF_SIZE];
-    pcap_t *p = pcap_open_offline(path, err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    struct pcap_pkthdr *h;
-    const u_char *b;
-    int rc;
-    while ((rc = pcap_next_ex(p, &h, &b)) == 1) {
-        sniff_sane_time(h); /* as sniff hands them on */
-        add(&r, h, b);
-    }
-    r.failed = rc == PCAP_ERROR;
-    if (r.failed)
-        snprintf(r.error, sizeof r.error, "%s", pcap_geterr(p));
-    pcap_close(p);
-    return r;
-}
-
 /* Records the fast reader takes before it leaves the file to libpcap (or ends). */
 static uint64_t fast_part(const char *path)
 {
@@ -141,13 +82,15 @@ static char path[64];
 
 static void same_as_libpcap(uint64_t frames, uint64_t fast, int failed)
 {
-    seen a = through_sniff(path), b = through_libpcap(path);
+    readers_seen a, b;
+    CU_ASSERT_FATAL(readers_sniff(path, &a) && readers_libpcap(path, &b));
     CU_ASSERT_EQUAL(a.frames, frames);
     CU_ASSERT_EQUAL(b.frames, frames);
     CU_ASSERT_EQUAL(a.sum, b.sum);
     CU_ASSERT_EQUAL(a.failed, failed);
     CU_ASSERT_EQUAL(b.failed, failed);
     CU_ASSERT_STRING_EQUAL(a.error, b.error);
+    CU_ASSERT(readers_agree(&a, &b));
     CU_ASSERT_EQUAL(fast_part(path), fast);
     unlink(path);
 }
@@ -246,11 +189,10 @@ static void test_not_taken(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     CU_ASSERT_PTR_NULL(fast_open(path, p));
     pcap_close(p);
-    {
-        seen a = through_sniff(path), b = through_libpcap(path);
-        CU_ASSERT_EQUAL(a.frames, 1);
-        CU_ASSERT_EQUAL(a.sum, b.sum);
-    }
+    readers_seen a, b;
+    CU_ASSERT_FATAL(readers_sniff(path, &a) && readers_libpcap(path, &b));
+    CU_ASSERT_EQUAL(a.frames, 1);
+    CU_ASSERT(readers_agree(&a, &b));
     unlink(path);
 }
 
