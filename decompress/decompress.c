@@ -24,6 +24,7 @@ struct decompress {
      * of stdio's 4 KB: each read is a system call, and --workers reads the file N times) */
     uint8_t in[DC_INBUF];
     uint8_t peeked[DC_PEEK]; /* plain: the bytes looked at first, given back first */
+    off_t origin;            /* plain: where in fd the stream starts; -1 when fd cannot seek */
     size_t pos, len;         /* in[pos..len) (peeked[pos..len) when plain) not yet consumed */
     uint64_t in_off;         /* compressed bytes consumed */
     uint64_t out_off;        /* decompressed bytes given out */
@@ -166,6 +167,43 @@ static ssize_t cookie_read(void *cookie, char *buf, size_t size)
     return decode(d, (uint8_t *)buf, size);
 }
 
+/* Plain bytes where fd can seek: the stream can be moved (libpcap taking over from the fast
+ * reader, sniff/fastread.c, at the record it left). */
+static off64_t plain_position(decompress *d)
+{
+    if (d->pos < d->len)
+        return (off64_t)d->pos;
+    off_t at = lseek(d->fd, 0, SEEK_CUR);
+    return at < 0 ? -1 : at - d->origin;
+}
+
+static int cookie_seek(void *cookie, off64_t *offset, int whence)
+{
+    decompress *d = cookie;
+    off64_t at = *offset;
+    if (d->fmt || d->origin < 0) {
+        errno = ESPIPE;
+        return -1;
+    }
+    if (whence == SEEK_CUR) {
+        off64_t here = plain_position(d);
+        at = here < 0 ? -1 : here + at;
+    } else if (whence == SEEK_END) {
+        off_t end = lseek(d->fd, 0, SEEK_END);
+        at = end < 0 ? -1 : end - d->origin + at;
+    }
+    if (at < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    int inside = (uint64_t)at < d->len; /* still among the bytes looked at first */
+    if (lseek(d->fd, d->origin + (inside ? (off64_t)d->len : at), SEEK_SET) < 0)
+        return -1;
+    d->pos = inside ? (size_t)at : d->len;
+    *offset = at;
+    return 0;
+}
+
 static int cookie_close(void *cookie)
 {
     decompress *d = cookie;
@@ -192,7 +230,9 @@ static FILE *open_cookie(int fd, const uint8_t *head, size_t n, const dc_format 
     d->fmt = fmt;
     memcpy(fmt ? d->in : d->peeked, head, n);
     d->len = n;
-    cookie_io_functions_t io = {.read = cookie_read, .close = cookie_close};
+    off_t now = fmt ? -1 : lseek(fd, 0, SEEK_CUR);
+    d->origin = now < 0 ? -1 : now - (off_t)n;
+    cookie_io_functions_t io = {.read = cookie_read, .seek = cookie_seek, .close = cookie_close};
     FILE *f = fopencookie(d, "rb", io);
     if (f && !fmt) /* the buffer is d's: fclose leaves a caller's buffer alone, then frees d */
         setvbuf(f, (char *)d->in, _IOFBF, sizeof d->in);

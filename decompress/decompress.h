@@ -19,7 +19,8 @@ const char *decompress_detect(const uint8_t *head, size_t len);
 
 /* Reads fd from where it stands. Returns a stream of the decompressed bytes, or of the bytes
  * themselves when they are not compressed (the bytes looked at first given back first, read
- * 64 KB at a time). *dc is the reader behind the stream, valid until the stream is closed;
+ * 64 KB at a time; where fd can seek, so can the stream, its offsets counted from where fd
+ * stood). *dc is the reader behind the stream, valid until the stream is closed;
  * closing the stream closes fd, unless fd is 0. NULL with a message in err when fd cannot be
  * read or memory is short (fd is then left open). */
 FILE *decompress_open(int fd, decompress **dc, char *err, size_t errlen);

@@ -2,8 +2,8 @@
  * through libpcap's two fread calls and copy per record (with stdio under them). libpcap has
  * opened the same file and judged its header; this reader takes the records only while each
  * is one libpcap would hand out unchanged, and gives up at the first it would not (cut short,
- * longer than the snapshot length, a read error): libpcap then reads the file again up to that
- * record and deals with it, in its own words. See internal.h. */
+ * longer than the snapshot length, a read error): libpcap then takes the file from that record
+ * and deals with it, in its own words. See internal.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -28,6 +28,7 @@ struct sniff_fast {
     uint32_t snapshot;
     uint8_t *buf;
     size_t pos, len;  /* buf[pos..len) read, not handed out */
+    uint64_t base;    /* the file offset of buf[0] */
     int eof, failed;  /* the file ended; a read failed (libpcap's to report) */
     uint64_t records; /* handed out */
     struct pcap_pkthdr hdr;
@@ -53,6 +54,7 @@ static int have(sniff_fast *f, size_t need)
     if (f->len - f->pos >= need)
         return 1;
     memmove(f->buf, f->buf + f->pos, f->len - f->pos);
+    f->base += f->pos;
     f->len -= f->pos;
     f->pos = 0;
     while (f->len < need && !f->eof) {
@@ -133,6 +135,11 @@ int fast_next(sniff_fast *f, struct pcap_pkthdr **hdr, const u_char **bytes)
 uint64_t fast_records(const sniff_fast *f)
 {
     return f->records;
+}
+
+uint64_t fast_offset(const sniff_fast *f)
+{
+    return f->base + f->pos;
 }
 
 void fast_close(sniff_fast *f)

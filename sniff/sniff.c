@@ -219,13 +219,18 @@ static int write_frame(sniff *s, const struct pcap_pkthdr *hdr, const u_char *by
     return 0;
 }
 
-/* libpcap reads on from the record the fast reader left to it: it reads the file again up to
- * there (only a damaged or unusual file comes here), then that record is its to judge. */
+/* libpcap reads on from the record the fast reader left to it (only a damaged or unusual file
+ * comes here), and that record is its to judge: its stream is moved there, or where it cannot
+ * be, libpcap reads the file again up to there. */
 static int hand_over(sniff *s)
 {
     uint64_t n = fast_records(s->fast);
+    off_t at = (off_t)fast_offset(s->fast);
     fast_close(s->fast);
     s->fast = NULL;
+    FILE *f = pcap_file(s->pcap);
+    if (f && fseeko(f, at, SEEK_SET) == 0)
+        return 1;
     for (uint64_t i = 0; i < n; i++) {
         struct pcap_pkthdr *hdr;
         const u_char *bytes;

@@ -387,6 +387,63 @@ static void test_plain_file_long(void)
     free(b.p);
 }
 
+/* Reads n bytes at the stream's position and compares them with the file's at want. */
+static void read_at(FILE *f, const bytes *b, size_t want, size_t n)
+{
+    uint8_t buf[4096];
+    CU_ASSERT_FATAL(n <= sizeof buf && want + n <= b->len);
+    CU_ASSERT_EQUAL(ftello(f), (off_t)want);
+    CU_ASSERT_EQUAL(fread(buf, 1, n, f), n);
+    CU_ASSERT(memcmp(buf, b->p + want, n) == 0);
+}
+
+/* A plain file can be moved in (libpcap taking over from the fast reader, at a record's
+ * offset): among the bytes looked at first, past them, from the end, from where it is; and
+ * from a descriptor that did not stand at the file's start, offsets count from where it
+ * stood. A compressed stream cannot be moved. */
+static void test_plain_file_seeks(void)
+{
+    bytes b = {malloc(300001), 300001};
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b.p);
+    memcpy(b.p, pcap_head, sizeof pcap_head);
+    for (size_t i = sizeof pcap_head; i < b.len; i++)
+        b.p[i] = (uint8_t)(i * 131 + i / 251);
+    char err[256];
+    decompress *dc;
+    FILE *f = decompress_open(file_of(b.p, b.len), &dc, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    read_at(f, &b, 0, 10);
+    CU_ASSERT_EQUAL(fseeko(f, 3, SEEK_SET), 0);
+    read_at(f, &b, 3, 20);
+    CU_ASSERT_EQUAL(fseeko(f, 200000, SEEK_SET), 0);
+    read_at(f, &b, 200000, 1000);
+    CU_ASSERT_EQUAL(fseeko(f, -4000, SEEK_CUR), 0);
+    read_at(f, &b, 197000, 4000);
+    CU_ASSERT_EQUAL(fseeko(f, -5, SEEK_END), 0);
+    read_at(f, &b, b.len - 5, 5);
+    CU_ASSERT_EQUAL(fseeko(f, 1, SEEK_SET), 0);
+    read_at(f, &b, 1, 4000);
+    fclose(f);
+
+    int fd = file_of(b.p, b.len);
+    CU_ASSERT_FATAL(lseek(fd, 1000, SEEK_SET) == 1000);
+    f = decompress_open(fd, &dc, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    bytes rest = {b.p + 1000, b.len - 1000};
+    read_at(f, &rest, 0, 100);
+    CU_ASSERT_EQUAL(fseeko(f, 50000, SEEK_SET), 0);
+    read_at(f, &rest, 50000, 100);
+    fclose(f);
+
+    bytes gz = gzip_of(b.p, b.len);
+    f = decompress_open(file_of(gz.p, gz.len), &dc, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_NOT_EQUAL(fseeko(f, 100, SEEK_SET), 0);
+    fclose(f);
+    free(gz.p);
+    free(b.p);
+}
+
 /* A plain capture on a pipe: the bytes looked at are given back first. */
 static void test_plain_pipe(void)
 {
@@ -431,6 +488,7 @@ void add_decompress_suite(void)
     CU_add_test(s, "gzip CRC mismatch", test_bad_checksum);
     CU_add_test(s, "plain pcap and pcapng files untouched", test_plain_file_untouched);
     CU_add_test(s, "plain file longer than the buffer", test_plain_file_long);
+    CU_add_test(s, "plain file moved in, compressed not", test_plain_file_seeks);
     CU_add_test(s, "plain capture on a pipe", test_plain_pipe);
     CU_add_test(s, "short and empty inputs", test_short_inputs);
 }
