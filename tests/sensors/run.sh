@@ -6,7 +6,8 @@
 # single run's (the session numbers apart), for N = 2, 3 and 5, and --merge of the N gives the
 # single run's JSON and text byte for byte, on every bundled capture too; two sensors' captures
 # of one message (MX1, MX2) merge into one duplicate group, from files or a stream; what
-# cannot go with them is refused, and damaged records are said with their file and line.
+# cannot go with them is refused, and damaged records are said with their file and line; 150
+# runs damaged at random (tests/sensors/mutate.py) are each taken or refused cleanly.
 # Usage: tests/sensors/run.sh BINARY
 set -u
 # shellcheck source=tests/lib.sh
@@ -251,6 +252,23 @@ sed 's/"sensor":"mx1"/"sensor":"\\u001b[31mX"/' "$tmp/cut.json" >"$tmp/esc.json"
 check "--merge: a file's sensor name reaches the terminal escaped" \
     grep -q 'sensor \\x1b\[31mX .* did not end' "$tmp/err"
 check "--merge: no escape byte on standard error" test "$(tr -dc '\033' <"$tmp/err" | wc -c)" -eq 0
+
+# 6b. Damaged records of every kind: --merge takes or refuses each mutant cleanly (exit 0 or
+# 2, said on standard error, no sanitizer report), never crashes.
+python3 "$here/tests/sensors/mutate.py" "$tmp/mx1.json" "$tmp/mutants" 150
+crashed=0 refused_n=0
+for m in "$tmp"/mutants/*.json; do
+    "$bin" --json --merge "$m" "$tmp/mx2.json" >/dev/null 2>"$tmp/err"
+    rc=$?
+    [ $rc -eq 2 ] && refused_n=$((refused_n + 1))
+    if { [ $rc -ne 0 ] && [ $rc -ne 2 ]; } || grep -q "Sanitizer\|runtime error" "$tmp/err" ||
+        { [ $rc -eq 2 ] && ! [ -s "$tmp/err" ]; }; then
+        crashed=$((crashed + 1))
+        echo "  $m: exit $rc: $(head -c 300 "$tmp/err")"
+    fi
+done
+check "--merge of 150 damaged runs: each taken or refused cleanly" test $crashed -eq 0
+check "--merge of 150 damaged runs: most of them refused ($refused_n)" test $refused_n -ge 50
 
 # 7. What --partition refuses.
 for bad_arg in 0/3 4/3 3 1/0 a/b 1/3x -1/3 1/65537; do
