@@ -127,6 +127,14 @@ static uint8_t *begin(wk_writer *w, uint32_t type, const reasm_position *at, siz
     return p + sizeof h;
 }
 
+/* src into dst[cap], cut to fit: once a session, so not through snprintf. */
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 uint64_t wk_start(wk_writer *w, const reasm_position *at)
 {
     uint64_t id = ++w->next_local;
@@ -147,8 +155,8 @@ void wk_session(wk_writer *w, const reasm_position *at, const flow_report *f)
         return;
     wk_session_head s = {
         .id = f->id, .proto = f->proto, .first_frame = f->first_frame, .last_frame = f->last_frame};
-    snprintf(s.client, sizeof s.client, "%s", f->client);
-    snprintf(s.server, sizeof s.server, "%s", f->server);
+    copy_text(s.client, sizeof s.client, f->client);
+    copy_text(s.server, sizeof s.server, f->server);
     memcpy(p, &s, sizeof s);
     an->pack(f->report, p + sizeof s, packed);
     commit(w, padded(sizeof(rec_head) + sizeof s + packed));
