@@ -4,6 +4,7 @@
 #include "decompress/decompress.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +21,6 @@ struct decompress {
     int fd;
     const dc_format *fmt; /* NULL: plain bytes given back after the peek */
     void *state;
-    /* compressed: read, not yet decoded; plain: the stream's own buffer (a 64 KB read instead
-     * of stdio's 4 KB: each read is a system call, and --workers reads the file N times) */
-    uint8_t in[DC_INBUF];
     uint8_t peeked[DC_PEEK]; /* plain: the bytes looked at first, given back first */
     off_t origin;            /* plain: where in fd the stream starts; -1 when fd cannot seek */
     size_t pos, len;         /* in[pos..len) (peeked[pos..len) when plain) not yet consumed */
@@ -31,6 +29,11 @@ struct decompress {
     int eof, done;           /* the file ended; the compressed data ended whole */
     int stalls;              /* calls in a row that moved nothing */
     char error[256];         /* set once a read failed: later reads fail too */
+    /* compressed: read, not yet decoded; plain: the stream's own buffer (a 64 KB read instead
+     * of stdio's 4 KB: each read is a system call, and --workers reads the file N times).
+     * Last and not cleared: its pages cost memory only once bytes land in them (hundreds of
+     * files are open at once when several are read as one). */
+    uint8_t in[DC_INBUF];
 };
 
 const char *decompress_detect(const uint8_t *head, size_t len)
@@ -217,7 +220,9 @@ static int cookie_close(void *cookie)
 static FILE *open_cookie(int fd, const uint8_t *head, size_t n, const dc_format *fmt,
                          decompress **dc, char *err, size_t errlen)
 {
-    decompress *d = calloc(1, sizeof *d);
+    decompress *d = malloc(sizeof *d);
+    if (d)
+        memset(d, 0, offsetof(decompress, in));
     if (d && fmt && !(d->state = fmt->init())) {
         free(d);
         d = NULL;
