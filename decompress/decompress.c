@@ -271,6 +271,14 @@ const char *decompress_format(const decompress *dc)
     return dc && dc->fmt ? dc->fmt->name : NULL;
 }
 
+int decompress_plain_file(const decompress *dc, off_t *origin)
+{
+    if (!dc || dc->fmt || dc->origin < 0)
+        return -1;
+    *origin = dc->origin;
+    return dc->fd;
+}
+
 uint64_t decompress_consumed(const decompress *dc)
 {
     return dc ? dc->in_off : 0;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 typedef struct decompress decompress;
 
@@ -30,6 +31,10 @@ const char *decompress_format(const decompress *dc);
  * byte 5678 (invalid distance too far back)", "... truncated at ...", a read error; NULL
  * while nothing failed. */
 const char *decompress_error(const decompress *dc);
+/* A plain stream over a descriptor that can seek: the descriptor, *origin set to where in it
+ * the stream starts (the fast reader reads it with pread, leaving its offset to the stream);
+ * -1 for any other. Valid until the stream is closed. */
+int decompress_plain_file(const decompress *dc, off_t *origin);
 /* Compressed bytes consumed so far: with damage libpcap finds in what came out, the damage
  * in the compressed file is before this. */
 uint64_t decompress_consumed(const decompress *dc);

@@ -5,7 +5,6 @@
  * longer than the snapshot length, a read error): libpcap then takes the file from that record
  * and deals with it, in its own words. See internal.h. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,7 +22,8 @@
 enum { MAGIC_USEC = 0xa1b2c3d4u, MAGIC_NSEC = 0xa1b23c4du };
 
 struct sniff_fast {
-    int fd;
+    int fd;     /* the stream's (not ours to close): read with pread, its offset left alone */
+    off_t next; /* the file offset of buf[len] */
     int swapped, nsec;
     uint32_t snapshot;
     uint8_t *buf;
@@ -61,14 +61,16 @@ static int have(sniff_fast *f, size_t need)
         size_t room = FAST_BUF - f->len;
         if (need <= FAST_READ && room > FAST_READ)
             room = FAST_READ;
-        ssize_t r = read(f->fd, f->buf + f->len, room);
+        ssize_t r = pread(f->fd, f->buf + f->len, room, f->next);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0) {
             f->failed = r < 0;
             f->eof = 1;
-        } else
+        } else {
             f->len += (size_t)r;
+            f->next += r;
+        }
     }
     return f->len >= need;
 }
@@ -90,16 +92,17 @@ static int header_agrees(sniff_fast *f, pcap_t *p)
            pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_MICRO && f->snapshot > 0;
 }
 
-sniff_fast *fast_open(const char *file, pcap_t *p)
+sniff_fast *fast_open(int fd, off_t origin, pcap_t *p)
 {
     struct stat st;
     sniff_fast *f = calloc(1, sizeof *f);
     if (!f)
         return NULL;
-    f->fd = open(file, O_RDONLY | O_CLOEXEC);
+    f->fd = fd;
+    f->next = origin;
     f->buf = malloc(FAST_BUF);
-    if (f->fd < 0 || !f->buf || fstat(f->fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        !have(f, FILE_HEADER) || !header_agrees(f, p)) {
+    if (!f->buf || fstat(f->fd, &st) != 0 || !S_ISREG(st.st_mode) || !have(f, FILE_HEADER) ||
+        !header_agrees(f, p)) {
         fast_close(f);
         return NULL;
     }
@@ -146,8 +149,6 @@ void fast_close(sniff_fast *f)
 {
     if (!f)
         return;
-    if (f->fd >= 0)
-        close(f->fd);
     free(f->buf);
     free(f);
 }

@@ -27,10 +27,11 @@ void sniff_sane_time(struct pcap_pkthdr *hdr);
 
 /* ---- fastread.c: a plain classic pcap file read in place ---- */
 typedef struct sniff_fast sniff_fast;
-/* The file opened again to be read in large blocks, when it is a regular file holding a
- * classic pcap (version 2.4, microseconds or nanoseconds, either byte order) that libpcap
- * opened as p, with microsecond times; NULL otherwise (libpcap reads it alone). */
-sniff_fast *fast_open(const char *file, pcap_t *p);
+/* A reader of the file libpcap opened as p, read in large blocks from fd (the stream's
+ * descriptor, with pread from origin on: decompress_plain_file), when it is a regular file
+ * holding a classic pcap (version 2.4, microseconds or nanoseconds, either byte order) and p
+ * gives microsecond times; NULL otherwise (libpcap reads it alone). fd must outlive it. */
+sniff_fast *fast_open(int fd, off_t origin, pcap_t *p);
 /* The next record as libpcap's pcap_next_ex would give it (its bytes valid until the next
  * call): 1; 0 at the end of the file; -1 at a record this reader leaves to libpcap (cut
  * short, longer than the snapshot length, after a failed read): libpcap reads from there. */

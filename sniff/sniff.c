@@ -77,8 +77,10 @@ static int open_file(sniff *s, const sniff_config *cfg, char *err, size_t errlen
     if (s->pcap == NULL)
         return -1;
     s->dlt = pcap_datalink(s->pcap);
-    if (!s->compression && strcmp(cfg->file, "-") != 0)
-        s->fast = fast_open(cfg->file, s->pcap);
+    off_t origin;
+    int fd = decompress_plain_file(s->dc, &origin);
+    if (fd >= 0)
+        s->fast = fast_open(fd, origin, s->pcap);
     return sniff_check_link(cfg->file, s->dlt, err, errlen) != 0 ||
                    compile_filter(s, cfg->filter, err, errlen) != 0
                ? -1

@@ -4,12 +4,14 @@
  * order, with nanosecond times, and at records cut short, too long for the snapshot length or
  * beyond any sane length. */
 #include <CUnit/CUnit.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "decompress/decompress.h"
 #include "fuzz/readers.h"
 #include "sniff/internal.h"
 #include "sniff/sniff.h"
@@ -66,7 +68,7 @@ static uint64_t fast_part(const char *path)
     char err[PCAP_ERRBUF_SIZE];
     pcap_t *p = pcap_open_offline(path, err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    sniff_fast *f = fast_open(path, p);
+    sniff_fast *f = fast_open(fileno(pcap_file(p)), 0, p);
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     struct pcap_pkthdr *h;
     const u_char *b;
@@ -171,6 +173,53 @@ static void test_damaged(void)
     same_as_libpcap(1, 1, 1);
 }
 
+/* A capture that starts part way into its descriptor (standard input redirected from a file
+ * already read from): the fast reader reads from the stream's origin, and libpcap takes over
+ * at the damaged record by moving the stream, as sniff does it. */
+static void test_from_an_offset(void)
+{
+    const file_spec s = {0, 0, 65535};
+    char err[PCAP_ERRBUF_SIZE];
+    make_path();
+    FILE *w = fopen(path, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    for (int i = 0; i < 1000; i++)
+        fputc('x', w);
+    put32(w, 0xa1b2c3d4u, 0), put16(w, 2, 0), put16(w, 4, 0), put32(w, 0, 0), put32(w, 0, 0);
+    put32(w, 65535, 0), put32(w, DLT_EN10MB, 0);
+    for (unsigned i = 0; i < 50; i++)
+        put_record(w, &s, 1700000000, i, 300, 300, 300, i);
+    put_record(w, &s, 1700000001, 0, 300, 300, 10, 9); /* cut short */
+    fclose(w);
+
+    int fd = open(path, O_RDONLY);
+    CU_ASSERT_FATAL(fd >= 0 && lseek(fd, 1000, SEEK_SET) == 1000);
+    decompress *dc;
+    FILE *f = decompress_open(fd, &dc, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    pcap_t *p = pcap_fopen_offline(f, err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    off_t origin = -1;
+    int pfd = decompress_plain_file(dc, &origin);
+    CU_ASSERT_EQUAL(pfd, fd);
+    CU_ASSERT_EQUAL(origin, 1000);
+    sniff_fast *fr = fast_open(pfd, origin, p);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fr);
+    struct pcap_pkthdr *h;
+    const u_char *b;
+    int rc, n = 0;
+    while ((rc = fast_next(fr, &h, &b)) == 1)
+        n += h->caplen == 300 && h->ts.tv_usec == n && b[1] == (uint8_t)(7 + n * 131);
+    CU_ASSERT_EQUAL(rc, -1);
+    CU_ASSERT_EQUAL(n, 50);
+    CU_ASSERT_EQUAL(fseeko(pcap_file(p), (off_t)fast_offset(fr), SEEK_SET), 0);
+    fast_close(fr);
+    CU_ASSERT_EQUAL(pcap_next_ex(p, &h, &b), PCAP_ERROR);
+    CU_ASSERT_PTR_NOT_NULL(strstr(pcap_geterr(p), "truncated dump file"));
+    pcap_close(p);
+    unlink(path);
+}
+
 /* What the fast reader leaves to libpcap from the start: not a classic pcap 2.4 file. */
 static void test_not_taken(void)
 {
@@ -187,7 +236,7 @@ static void test_not_taken(void)
     fclose(f);
     pcap_t *p = pcap_open_offline(path, err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    CU_ASSERT_PTR_NULL(fast_open(path, p));
+    CU_ASSERT_PTR_NULL(fast_open(fileno(pcap_file(p)), 0, p));
     pcap_close(p);
     readers_seen a, b;
     CU_ASSERT_FATAL(readers_sniff(path, &a) && readers_libpcap(path, &b));
@@ -204,4 +253,5 @@ void add_fastread_suite(void)
     CU_add_test(s, "record longer than the snapshot length", test_longer_than_snapshot);
     CU_add_test(s, "damaged files: libpcap's own error", test_damaged);
     CU_add_test(s, "other files left to libpcap", test_not_taken);
+    CU_add_test(s, "a capture part way into its descriptor", test_from_an_offset);
 }
