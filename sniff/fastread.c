@@ -22,15 +22,14 @@
 enum { MAGIC_USEC = 0xa1b2c3d4u, MAGIC_NSEC = 0xa1b23c4du };
 
 struct sniff_fast {
-    int fd;     /* the stream's (not ours to close): read with pread, its offset left alone */
-    off_t next; /* the file offset of buf[len] */
+    int fd;       /* the stream's (not ours to close): read with pread, its offset left alone */
+    off_t origin; /* where in fd the stream, and its offset 0, starts */
     int swapped, nsec;
     uint32_t snapshot;
     uint8_t *buf;
-    size_t pos, len;  /* buf[pos..len) read, not handed out */
-    uint64_t base;    /* the file offset of buf[0] */
-    int eof, failed;  /* the file ended; a read failed (libpcap's to report) */
-    uint64_t records; /* handed out */
+    size_t pos, len; /* buf[pos..len) read, not handed out */
+    uint64_t base;   /* the stream offset of buf[0] */
+    int eof, failed; /* the file ended; a read failed (libpcap's to report) */
     struct pcap_pkthdr hdr;
 };
 
@@ -61,16 +60,14 @@ static int have(sniff_fast *f, size_t need)
         size_t room = FAST_BUF - f->len;
         if (need <= FAST_READ && room > FAST_READ)
             room = FAST_READ;
-        ssize_t r = pread(f->fd, f->buf + f->len, room, f->next);
+        ssize_t r = pread(f->fd, f->buf + f->len, room, f->origin + (off_t)(f->base + f->len));
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0) {
             f->failed = r < 0;
             f->eof = 1;
-        } else {
+        } else
             f->len += (size_t)r;
-            f->next += r;
-        }
     }
     return f->len >= need;
 }
@@ -99,7 +96,7 @@ sniff_fast *fast_open(int fd, off_t origin, pcap_t *p)
     if (!f)
         return NULL;
     f->fd = fd;
-    f->next = origin;
+    f->origin = origin;
     f->buf = malloc(FAST_BUF);
     if (!f->buf || fstat(f->fd, &st) != 0 || !S_ISREG(st.st_mode) || !have(f, FILE_HEADER) ||
         !header_agrees(f, p)) {
@@ -131,13 +128,7 @@ int fast_next(sniff_fast *f, struct pcap_pkthdr **hdr, const u_char **bytes)
     *hdr = &f->hdr;
     *bytes = r + RECORD_HEADER;
     f->pos += RECORD_HEADER + caplen;
-    f->records++;
     return 1;
-}
-
-uint64_t fast_records(const sniff_fast *f)
-{
-    return f->records;
 }
 
 uint64_t fast_offset(const sniff_fast *f)

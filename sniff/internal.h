@@ -36,8 +36,7 @@ sniff_fast *fast_open(int fd, off_t origin, pcap_t *p);
  * call): 1; 0 at the end of the file; -1 at a record this reader leaves to libpcap (cut
  * short, longer than the snapshot length, after a failed read): libpcap reads from there. */
 int fast_next(sniff_fast *f, struct pcap_pkthdr **hdr, const u_char **bytes);
-/* Records handed out so far, and the file offset of the next one: where libpcap takes over. */
-uint64_t fast_records(const sniff_fast *f);
+/* The stream offset of the next record: where libpcap takes over. */
 uint64_t fast_offset(const sniff_fast *f);
 void fast_close(sniff_fast *f);
 

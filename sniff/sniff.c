@@ -222,36 +222,32 @@ static int write_frame(sniff *s, const struct pcap_pkthdr *hdr, const u_char *by
 }
 
 /* libpcap reads on from the record the fast reader left to it (only a damaged or unusual file
- * comes here), and that record is its to judge: its stream is moved there, or where it cannot
- * be, libpcap reads the file again up to there. */
+ * comes here), and that record is its to judge: its stream, which can seek (fast_open's
+ * condition), is moved there. 0, or -1 with the reason in s->error. */
 static int hand_over(sniff *s)
 {
-    uint64_t n = fast_records(s->fast);
     off_t at = (off_t)fast_offset(s->fast);
     fast_close(s->fast);
     s->fast = NULL;
-    FILE *f = pcap_file(s->pcap);
-    if (f && fseeko(f, at, SEEK_SET) == 0)
-        return 1;
-    for (uint64_t i = 0; i < n; i++) {
-        struct pcap_pkthdr *hdr;
-        const u_char *bytes;
-        int rc = pcap_next_ex(s->pcap, &hdr, &bytes);
-        if (rc != 1)
-            return rc;
-    }
-    return 1;
+    if (fseeko(pcap_file(s->pcap), at, SEEK_SET) == 0)
+        return 0;
+    snprintf(s->error, sizeof s->error, "moving to the capture's byte %lld failed: %s",
+             (long long)at, strerror(errno));
+    return -1;
 }
 
-/* pcap_next_ex, from the fast reader while it can. */
+/* pcap_next_ex, from the fast reader while it can; PCAP_ERROR with s->failed set when the
+ * hand-over failed (s->error says why). */
 static int next_record(sniff *s, struct pcap_pkthdr **hdr, const u_char **bytes)
 {
     if (s->fast) {
         int rc = fast_next(s->fast, hdr, bytes);
         if (rc != -1)
             return rc == 1 ? 1 : PCAP_ERROR_BREAK;
-        if ((rc = hand_over(s)) != 1)
-            return rc;
+        if (hand_over(s) < 0) {
+            s->failed = 1;
+            return PCAP_ERROR;
+        }
     }
     return pcap_next_ex(s->pcap, hdr, bytes);
 }
@@ -271,7 +267,8 @@ static int read_one(sniff *s, sniff_packet_fn fn, void *ctx)
     if (rc == PCAP_ERROR_BREAK) /* end of file, or sniff_stop */
         return SNIFF_END;
     if (rc == PCAP_ERROR) {
-        sniff_read_error(s->pcap, s->dc, s->compression, s->error, sizeof s->error);
+        if (!s->failed) /* else the hand-over said why */
+            sniff_read_error(s->pcap, s->dc, s->compression, s->error, sizeof s->error);
         s->failed = 1;
         return -1;
     }
